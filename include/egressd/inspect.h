@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One observation at a time: a DNS message, the first payload of a TCP
+ * flow, or a new flow, turned into what was seen and the verdict of the
+ * lists. Shared by the packet path and the offline replay. Pure: the
+ * caller passes the time and owns the I/O. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "egressd/decide.h"
+#include "egressd/dns.h"
+#include "egressd/dnscache.h"
+#include "egressd/http.h"
+#include "egressd/tls.h"
+
+enum obs_kind {
+	OBS_DNS_QUERY,
+	OBS_DNS_ANSWER,
+	OBS_TLS,
+	OBS_HTTP,
+	OBS_FLOW, /* a new flow judged by address and resolved names */
+};
+
+struct inspector {
+	const struct policy *policy; /* may have NULL sets: nothing matches */
+	struct dnscache *cache;
+	uint32_t ttl_floor;
+	struct dns_msg *dns; /* scratch, owned */
+};
+
+struct observation {
+	enum obs_kind kind;
+	const struct dns_msg *dns; /* DNS kinds: points into the inspector */
+	struct dns_chain chain; /* OBS_DNS_ANSWER */
+	struct tls_hello tls; /* OBS_TLS */
+	struct http_req http; /* OBS_HTTP */
+	const char *resolved[DNSCACHE_NAMES_PER_ADDR]; /* TLS, HTTP, FLOW */
+	unsigned nresolved;
+	struct decision d;
+};
+
+int inspector_init(struct inspector *ins, const struct policy *p,
+		   size_t cache_entries, uint32_t ttl_floor);
+void inspector_fini(struct inspector *ins);
+
+/* A DNS message seen on a flow of `owner` (the client container). A
+ * response's chain is remembered for owner before the verdict is returned,
+ * so the connection that follows finds its names. Returns 0 or the parser's
+ * error. */
+int inspect_dns(struct inspector *ins, uint32_t owner, const uint8_t *msg,
+		size_t len, uint64_t now, struct observation *ret);
+
+/* The in-order bytes a client sent on a TCP flow to dst so far. Returns 0
+ * (TLS or HTTP recognised and judged), -EAGAIN (need more bytes),
+ * -ENOPROTOOPT (neither TLS nor HTTP), or a parser error. */
+int inspect_stream(struct inspector *ins, uint32_t owner,
+		   const struct ip_addr *dst, const uint8_t *p, size_t len,
+		   uint64_t now, struct observation *ret);
+
+/* A new flow to dst, before any payload: addresses and resolved names. */
+void inspect_flow(struct inspector *ins, uint32_t owner,
+		  const struct ip_addr *dst, uint64_t now,
+		  struct observation *ret);

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Every limit egressd applies to untrusted input or to its own memory, with
+ * the reason for its value. Change them here only. */
+#pragma once
+
+/* DNS (RFC 1035 2.3.4): a label is at most 63 octets, a name at most 255
+ * octets on the wire, i.e. at most 253 characters in dotted text form. */
+#define DNS_LABEL_MAX 63
+#define DNS_NAME_WIRE_MAX 255
+#define DOMAIN_TEXT_MAX 253
+/* A label byte outside [a-z0-9-_] is printed as \DDD, so the escaped text of
+ * a legal wire name never exceeds 4 * 255 characters plus the NUL. */
+#define DNS_NAME_BUF 1024
+/* Compression pointers followed while reading one name. Real encoders need
+ * one or two; a loop or a chain longer than this is hostile. */
+#define DNS_PTR_JUMPS_MAX 16
+/* Resource records kept from one message (answer + authority + additional
+ * are walked, only answers are kept). Responses carrying more addresses than
+ * this are rare (large round-robin pools); the rest are counted as dropped. */
+#define DNS_RR_MAX 48
+/* Distinct names kept per message (owners and CNAME targets). */
+#define DNS_NAMES_MAX 32
+/* Records walked per message regardless of kind: bounds work on a message
+ * that claims 65535 records in a 512-byte packet. */
+#define DNS_RR_WALK_MAX 512
+/* Length of one CNAME chain followed from the question name. */
+#define DNS_CHAIN_MAX 16
+/* DNS messages framed in one TCP segment (length prefix each). */
+#define DNS_TCP_MSGS_MAX 64
+
+/* TLS: a ClientHello is reassembled up to this many bytes. Chromium's
+ * post-quantum hello is ~1.8 KB; the largest seen in the wild are ~8 KB with
+ * many PSKs. A hello larger than this is judged without SNI. */
+#define TLS_HELLO_MAX 16384
+#define TLS_ALPN_MAX 8
+#define TLS_ALPN_LEN_MAX 32
+#define TLS_EXT_MAX 128
+
+/* HTTP: request line and headers are read up to this many bytes. */
+#define HTTP_HEAD_MAX 8192
+#define HTTP_HEADERS_MAX 100
+
+/* IPv6 extension headers walked before giving up on the packet. */
+#define IPV6_EXT_MAX 8
+
+/* Stream bytes kept per TCP flow while waiting for SNI / Host. */
+#define REASM_MAX TLS_HELLO_MAX
+
+/* DNS cache: (container, address) pairs remembered, names kept per pair. */
+#define DNSCACHE_ENTRIES_DEFAULT 65536
+#define DNSCACHE_NAMES_PER_ADDR 4
+
+/* List files: longest line accepted. */
+#define LIST_LINE_MAX 4096
+
+/* A DNS answer's address mapping lives at least this long, whatever its
+ * TTL: answers with TTL 0 (dnsmasq host records, some CDNs) are used by the
+ * client right after, and the connection must still find its name. */
+#define DNS_TTL_FLOOR_DEFAULT 60
+
+/* Offline replay: TCP flows followed at once. */
+#define REPLAY_FLOWS_MAX 65536

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "egressd/dnscache.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NIL UINT32_MAX
+
+struct dc_name {
+	char *name;
+	uint64_t expires;
+};
+
+struct dc_entry {
+	uint32_t owner;
+	struct ip_addr addr;
+	uint32_t chain; /* next entry in the bucket */
+	uint32_t prev, next; /* LRU list, head = most recent */
+	struct dc_name names[DNSCACHE_NAMES_PER_ADDR];
+};
+
+struct dnscache {
+	struct dc_entry *e;
+	uint32_t *bucket;
+	size_t cap, nbuckets, used;
+	uint32_t head, tail, free_list;
+};
+
+static uint32_t key_hash(uint32_t owner, const struct ip_addr *a, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ owner;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ a->b[i]) * 0x100000001b3ull;
+	h ^= a->family;
+	h ^= h >> 29;
+	return (uint32_t)(h % n);
+}
+
+struct dnscache *dnscache_new(size_t max)
+{
+	struct dnscache *c = calloc(1, sizeof(*c));
+
+	if (!c || !max || max >= NIL)
+		goto fail;
+	c->cap = max;
+	c->nbuckets = max + max / 2 + 1;
+	c->e = calloc(max, sizeof(*c->e));
+	c->bucket = malloc(c->nbuckets * sizeof(*c->bucket));
+	if (!c->e || !c->bucket)
+		goto fail;
+	memset(c->bucket, 0xff, c->nbuckets * sizeof(*c->bucket));
+	c->head = c->tail = NIL;
+	for (size_t i = 0; i < max; i++)
+		c->e[i].chain = i + 1 < max ? (uint32_t)i + 1 : NIL;
+	c->free_list = 0;
+	return c;
+fail:
+	dnscache_free(c);
+	return NULL;
+}
+
+static void entry_clear(struct dc_entry *e)
+{
+	for (int i = 0; i < DNSCACHE_NAMES_PER_ADDR; i++) {
+		free(e->names[i].name);
+		e->names[i].name = NULL;
+	}
+}
+
+void dnscache_free(struct dnscache *c)
+{
+	if (!c)
+		return;
+	if (c->e)
+		for (size_t i = 0; i < c->cap; i++)
+			entry_clear(&c->e[i]);
+	free(c->e);
+	free(c->bucket);
+	free(c);
+}
+
+static void lru_unlink(struct dnscache *c, uint32_t i)
+{
+	struct dc_entry *e = &c->e[i];
+
+	if (e->prev != NIL)
+		c->e[e->prev].next = e->next;
+	else
+		c->head = e->next;
+	if (e->next != NIL)
+		c->e[e->next].prev = e->prev;
+	else
+		c->tail = e->prev;
+}
+
+static void lru_push(struct dnscache *c, uint32_t i)
+{
+	c->e[i].prev = NIL;
+	c->e[i].next = c->head;
+	if (c->head != NIL)
+		c->e[c->head].prev = i;
+	c->head = i;
+	if (c->tail == NIL)
+		c->tail = i;
+}
+
+static uint32_t find(struct dnscache *c, uint32_t owner,
+		     const struct ip_addr *a)
+{
+	uint32_t i = c->bucket[key_hash(owner, a, c->nbuckets)];
+
+	while (i != NIL && (c->e[i].owner != owner ||
+			    !ip_addr_equal(&c->e[i].addr, a)))
+		i = c->e[i].chain;
+	return i;
+}
+
+/* Drops the least recently used entry and returns its index. */
+static uint32_t evict(struct dnscache *c)
+{
+	uint32_t i = c->tail, *pp;
+	struct dc_entry *e = &c->e[i];
+
+	pp = &c->bucket[key_hash(e->owner, &e->addr, c->nbuckets)];
+	while (*pp != i)
+		pp = &c->e[*pp].chain;
+	*pp = e->chain;
+	lru_unlink(c, i);
+	entry_clear(e);
+	c->used--;
+	return i;
+}
+
+static uint32_t entry_new(struct dnscache *c, uint32_t owner,
+			  const struct ip_addr *a)
+{
+	uint32_t i, *b;
+
+	if (c->free_list != NIL) {
+		i = c->free_list;
+		c->free_list = c->e[i].chain;
+	} else {
+		i = evict(c);
+	}
+	c->e[i].owner = owner;
+	c->e[i].addr = *a;
+	b = &c->bucket[key_hash(owner, a, c->nbuckets)];
+	c->e[i].chain = *b;
+	*b = i;
+	lru_push(c, i);
+	c->used++;
+	return i;
+}
+
+/* The slot for name: its own, a free or expired one, or the one that
+ * expires first. */
+static struct dc_name *name_slot(struct dc_entry *e, const char *name)
+{
+	struct dc_name *best = &e->names[0];
+
+	for (int k = 0; k < DNSCACHE_NAMES_PER_ADDR; k++) {
+		struct dc_name *n = &e->names[k];
+		if (n->name && !strcmp(n->name, name))
+			return n;
+		if (!n->name || n->expires < best->expires)
+			best = n;
+		if (!n->name)
+			break;
+	}
+	return best;
+}
+
+int dnscache_put(struct dnscache *c, uint32_t owner, const struct ip_addr *a,
+		 const char *name, uint64_t expires)
+{
+	uint32_t i = find(c, owner, a);
+	struct dc_name *n;
+
+	if (i == NIL)
+		i = entry_new(c, owner, a);
+	else {
+		lru_unlink(c, i);
+		lru_push(c, i);
+	}
+	n = name_slot(&c->e[i], name);
+	if (!n->name || strcmp(n->name, name)) {
+		char *dup = strdup(name);
+		if (!dup)
+			return -ENOMEM;
+		free(n->name);
+		n->name = dup;
+		n->expires = expires;
+	} else if (expires > n->expires) {
+		n->expires = expires;
+	}
+	return 0;
+}
+
+unsigned dnscache_get(struct dnscache *c, uint32_t owner,
+		      const struct ip_addr *a, uint64_t now, const char **names,
+		      unsigned max)
+{
+	uint32_t i = find(c, owner, a);
+	unsigned k = 0;
+
+	if (i == NIL)
+		return 0;
+	for (int j = 0; j < DNSCACHE_NAMES_PER_ADDR && k < max; j++) {
+		const struct dc_name *n = &c->e[i].names[j];
+		if (n->name && n->expires > now)
+			names[k++] = n->name;
+	}
+	return k;
+}
+
+size_t dnscache_size(const struct dnscache *c)
+{
+	return c->used;
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "egressd/inspect.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+int inspector_init(struct inspector *ins, const struct policy *p,
+		   size_t cache_entries, uint32_t ttl_floor)
+{
+	ins->policy = p;
+	ins->ttl_floor = ttl_floor;
+	ins->cache = dnscache_new(cache_entries);
+	ins->dns = malloc(sizeof(*ins->dns));
+	if (!ins->cache || !ins->dns) {
+		inspector_fini(ins);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void inspector_fini(struct inspector *ins)
+{
+	dnscache_free(ins->cache);
+	free(ins->dns);
+	ins->cache = NULL;
+	ins->dns = NULL;
+}
+
+static void remember_chain(struct inspector *ins, uint32_t owner,
+			   const struct dns_msg *m, const struct dns_chain *ch,
+			   uint64_t now)
+{
+	for (unsigned i = 0; i < ch->n_addrs; i++) {
+		uint32_t ttl = ch->addrs[i].ttl;
+		if (ttl < ins->ttl_floor)
+			ttl = ins->ttl_floor;
+		/* Every name of the chain maps to the address: a list entry
+		 * for the CDN name or for the asked name both apply. */
+		for (unsigned k = 0; k < ch->n_names; k++)
+			dnscache_put(ins->cache, owner, &ch->addrs[i].addr,
+				     dns_name(m, ch->names[k]), now + ttl);
+	}
+}
+
+int inspect_dns(struct inspector *ins, uint32_t owner, const uint8_t *msg,
+		size_t len, uint64_t now, struct observation *o)
+{
+	const char *names[DNS_CHAIN_MAX];
+	int r = dns_parse(msg, len, ins->dns);
+
+	if (r)
+		return r;
+	o->dns = ins->dns;
+	o->kind = ins->dns->qr ? OBS_DNS_ANSWER : OBS_DNS_QUERY;
+	o->chain.n_names = o->chain.n_addrs = 0;
+	o->d.verdict = VERDICT_NONE;
+	if (!ins->dns->has_question)
+		return 0;
+	dns_chain_build(ins->dns, &o->chain);
+	for (unsigned i = 0; i < o->chain.n_names; i++)
+		names[i] = dns_name(ins->dns, o->chain.names[i]);
+	decide_names(ins->policy, names, o->chain.n_names, &o->d);
+	if (o->kind == OBS_DNS_ANSWER)
+		remember_chain(ins, owner, ins->dns, &o->chain, now);
+	return 0;
+}
+
+static void judge_flow(struct inspector *ins, uint32_t owner,
+		       const struct ip_addr *dst, const char *claimed,
+		       uint64_t now, struct observation *o)
+{
+	o->nresolved = dnscache_get(ins->cache, owner, dst, now, o->resolved,
+				    DNSCACHE_NAMES_PER_ADDR);
+	decide_flow(ins->policy, claimed, o->resolved, o->nresolved, dst,
+		    &o->d);
+}
+
+int inspect_stream(struct inspector *ins, uint32_t owner,
+		   const struct ip_addr *dst, const uint8_t *p, size_t len,
+		   uint64_t now, struct observation *o)
+{
+	const char *claimed = NULL;
+	int r;
+
+	if (len && tls_is_handshake(p, len)) {
+		r = tls_parse_client_hello(p, len, &o->tls);
+		if (r)
+			return r;
+		o->kind = OBS_TLS;
+		claimed = o->tls.has_sni ? o->tls.sni : NULL;
+	} else if (len && http_is_request((const char *)p, len)) {
+		r = http_parse_request((const char *)p, len, &o->http);
+		if (r)
+			return r;
+		o->kind = OBS_HTTP;
+		claimed = o->http.has_host && !o->http.host_is_ip
+				  ? o->http.host
+				  : NULL;
+	} else {
+		return len ? -ENOPROTOOPT : -EAGAIN;
+	}
+	judge_flow(ins, owner, dst, claimed, now, o);
+	return 0;
+}
+
+void inspect_flow(struct inspector *ins, uint32_t owner,
+		  const struct ip_addr *dst, uint64_t now,
+		  struct observation *o)
+{
+	o->kind = OBS_FLOW;
+	judge_flow(ins, owner, dst, NULL, now, o);
+}

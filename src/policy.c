@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "egressd/policy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LIST_FILE_MAX (1ull << 30)
+
+int file_read_all(const char *path, char **ret, size_t *ret_len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto out;
+	}
+	if ((unsigned long long)st.st_size > LIST_FILE_MAX) {
+		r = -EFBIG;
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (len < (size_t)st.st_size &&
+	       (n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
+		len += (size_t)n;
+	buf[len] = 0;
+	*ret = buf;
+	*ret_len = len;
+	buf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+struct load_ctx {
+	struct policy *p;
+	const struct list_spec *spec;
+	const char *source;
+	const char *category;
+	int src_white, src_black;
+};
+
+static int source_for(struct load_ctx *c, struct match_set *s, int *idx)
+{
+	if (*idx < 0)
+		*idx = match_set_add_source(s, c->source, c->category,
+					    c->spec->system);
+	return *idx;
+}
+
+static int on_entry(const struct list_entry *e, void *opaque)
+{
+	struct load_ctx *c = opaque;
+	bool white = c->spec->white || e->allow;
+	struct match_set *s = white ? c->p->white : c->p->black;
+	int src = source_for(c, s, white ? &c->src_white : &c->src_black);
+
+	if (src < 0)
+		return src;
+	if (e->type == LIST_DOMAIN)
+		return match_set_add_domain(s, src, e->name, e->kind);
+	return match_set_add_cidr(s, src, &e->net, e->plen);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+static int load_one(struct policy *p, const struct list_spec *spec,
+		    struct list_report *rep, char *err, size_t errlen)
+{
+	struct load_ctx c = { .p = p, .spec = spec, .src_white = -1,
+			      .src_black = -1 };
+	struct list_error le;
+	char category[64] = "custom";
+	char *buf;
+	size_t len;
+	int r;
+
+	r = file_read_all(spec->path, &buf, &len);
+	if (r) {
+		snprintf(err, errlen, "%s: %s", spec->path, strerror(-r));
+		return r;
+	}
+	if (spec->category)
+		snprintf(category, sizeof(category), "%s", spec->category);
+	else
+		list_header_value(buf, len, "category", category,
+				  sizeof(category));
+	c.source = base_name(spec->path);
+	c.category = category;
+	r = list_parse(buf, len, spec->format, spec->flags, on_entry, &c,
+		       &rep->stats, &le);
+	free(buf);
+	snprintf(rep->path, sizeof(rep->path), "%s", spec->path);
+	snprintf(rep->category, sizeof(rep->category), "%s", category);
+	if (r == -EINVAL && le.msg[0])
+		snprintf(err, errlen, "%s:%u: %s", spec->path, le.line, le.msg);
+	else if (r)
+		snprintf(err, errlen, "%s: %s", spec->path, strerror(-r));
+	return r;
+}
+
+int policy_build(const struct list_spec *specs, size_t n, struct policy *ret,
+		 struct list_report *reports, char *err, size_t errlen)
+{
+	struct policy p = { match_set_new(), match_set_new() };
+	struct list_report dummy;
+	int r = 0, d;
+
+	if (!p.white || !p.black) {
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct list_report *rep = reports ? &reports[i] : &dummy;
+		memset(rep, 0, sizeof(*rep));
+		r = load_one(&p, &specs[i], rep, err, errlen);
+		if (r)
+			goto fail;
+	}
+	d = match_set_finish(p.white);
+	r = d < 0 ? d : match_set_finish(p.black);
+	if (r < 0) {
+		snprintf(err, errlen, "out of memory building the lists");
+		goto fail;
+	}
+	*ret = p;
+	return 0;
+fail:
+	policy_free(&p);
+	return r;
+}
+
+void policy_free(struct policy *p)
+{
+	match_set_free(p->white);
+	match_set_free(p->black);
+	p->white = p->black = NULL;
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Replays every capture in tests/data/captures through `egressd replay
+--json` and compares the observations with the .expect file beside it,
+which tshark wrote (scripts/captures-expect.py), never egressd.
+Usage: check_captures.py EGRESSD CAPTURE_DIR"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def to_expect(o):
+    k = o["kind"]
+    if k == "dns_query":
+        return f"dns_query {o['qname']} {o['qtype']}"
+    if k == "dns":
+        addrs = ",".join(sorted(o["addrs"])) or "-"
+        cnames = ",".join(o["cnames"]) or "-"
+        return f"dns {o['qname']} rcode={o['rcode']} addrs={addrs} cnames={cnames}"
+    if k == "tls":
+        alpn = ",".join(o["alpn"]) or "-"
+        return (f"tls sni={o['sni'] or '-'} alpn={alpn} "
+                f"ech={int(o['ech'])} dst={o['dst']}")
+    if k == "http":
+        host = o["host"] or "-"
+        return f"http host={host} dst={o['dst']}"
+    raise ValueError(f"unknown kind {k}")
+
+
+def main():
+    egressd, capdir = sys.argv[1], Path(sys.argv[2])
+    caps = sorted(capdir.glob("*.pcap"))
+    failed = 0
+    for cap in caps:
+        want = cap.with_suffix(".expect").read_text().splitlines()
+        p = subprocess.run([egressd, "replay", "--json", "--pcap", str(cap)],
+                           capture_output=True, text=True, timeout=60)
+        got = [to_expect(json.loads(l)) for l in p.stdout.splitlines()]
+        if p.returncode != 0 or got != want or p.stderr:
+            failed += 1
+            print(f"FAIL {cap.name} (exit {p.returncode}) {p.stderr.strip()}")
+            for w in want:
+                print(f"   want {w}")
+            for g in got:
+                print(f"   got  {g}")
+        else:
+            print(f"ok   {cap.name}: {len(got)} observations")
+    print(f"{len(caps) - failed} captures match tshark, {failed} differ")
+    sys.exit(1 if failed or not caps else 0)
+
+
+if __name__ == "__main__":
+    main()
