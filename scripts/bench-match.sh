@@ -5,7 +5,7 @@
 #
 #   Generates N synthetic domains (scripts/gen-domains.py, SEED=1, 1,000,000
 #   hit and 1,000,000 miss lookup names) into a temp dir, then measures:
-#     egressd  $BUILD/bench_match LIST HITS MISSES
+#     egressd  $BUILD/tests/bench_match LIST HITS MISSES (built if missing)
 #              -> its JSON: build time, bytes/entry, RSS, hit/miss lookups/s
 #     dnsmasq  time from exec until `dig @127.0.0.1 -p P <listed name>` gets
 #              0.0.0.0, then VmRSS/VmHWM from /proc/PID/status
@@ -25,7 +25,7 @@
 #   KEEP_DIR=dir     keep the generated files there instead of a temp dir
 #
 # --peers-only measures dnsmasq and unbound only (no egressd column, no
-# ratios).  Without it, a missing $BUILD/bench_match is an error.
+# ratios).  Without it, a missing $BUILD/tests/bench_match is an error.
 #
 # Needs root only to install what is missing (dnsmasq-base, unbound,
 # python3, bind9-dnsutils).  Only 127.0.0.1 is ever queried; unbound's
@@ -50,7 +50,12 @@ EGRESSD_TIMEOUT=${EGRESSD_TIMEOUT:-600}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
-BENCH_BIN=$BUILD/bench_match
+BENCH_BIN=$BUILD/tests/bench_match
+# Build it (and install the build's packages) unless BUILD points elsewhere.
+if [[ $PEERS_ONLY == 0 && ! -x $BENCH_BIN && $BUILD == "$ROOT/build" ]]; then
+    . "$HERE/lib.sh"
+    ensure_packages "${BUILD_PKGS[@]}" && meson_build "$BUILD" || exit 1
+fi
 
 log() { printf '[bench-match] %s\n' "$*" >&2; }
 die() { printf 'bench-match: %s\n' "$*" >&2; exit 1; }

@@ -199,13 +199,15 @@ static void print_text(const cJSON *o)
 				printf("%s%s", f2 ? "" : ",", e->valuestring);
 				f2 = false;
 			}
-		} else if (cJSON_IsObject(it)) {
+		} else if (cJSON_IsObject(it)) { /* the rule */
+			const cJSON *l = cJSON_GetObjectItem(it, "list");
+			const cJSON *p = cJSON_GetObjectItem(it, "pattern");
 			const cJSON *e;
-			bool f2 = true;
+			printf("%s:%s", l->valuestring, p->valuestring);
 			cJSON_ArrayForEach(e, it)
 			{
-				printf("%s%s", f2 ? "" : ",", e->valuestring);
-				f2 = false;
+				if (e != l && e != p)
+					printf(" %s=%s", e->string, e->valuestring);
 			}
 		}
 	}

@@ -1,0 +1,38 @@
+# Shared by scripts/*.sh: package installation and the meson build.
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Debian 12 packages the build and the tests need.
+BUILD_PKGS=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+	libnetfilter-queue-dev libmnl-dev libnftnl-dev libnetfilter-conntrack-dev
+	libcjson-dev libsqlite3-dev libpcap-dev check python3)
+
+# ensure_packages PKG... : installs the missing ones with apt-get.
+ensure_packages() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "missing packages: ${missing[*]} (run as root to install them)" >&2
+		return 1
+	fi
+	echo "installing: ${missing[*]}"
+	apt-get update -qq >/dev/null &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			"${missing[@]}" >/dev/null
+}
+
+# meson_build DIR [meson options...] : configures once, then builds.
+meson_build() {
+	local dir=$1
+	shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$ROOT" "$@" >"$dir.setup.log" 2>&1 ||
+			{ cat "$dir.setup.log" >&2; return 1; }
+	fi
+	ninja -C "$dir" >"$dir.ninja.log" 2>&1 || { tail -40 "$dir.ninja.log" >&2; return 1; }
+}

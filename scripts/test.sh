@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Every test of egressd: unit suites (Check), fuzz corpora, replay of the
+# real captures, the same unit and corpus suites again under ASan+UBSan,
+# and (as root) the end-to-end tests. Installs what is missing, builds,
+# and ends with one line "N passed, N failed".
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+passed=0 failed=0
+B=${BUILD:-$ROOT/build}
+BA=${BUILD_ASAN:-$ROOT/build-asan}
+
+# count_meson DIR : adds the results of the last `meson test` in DIR.
+count_meson() {
+	local log=$1/meson-logs/testlog.json ok bad
+	ok=$(grep -c '"result": "OK"' "$log" 2>/dev/null)
+	bad=$(grep -c '"result": "\(FAIL\|TIMEOUT\|ERROR\|SKIP\|UNEXPECTEDPASS\)"' "$log" 2>/dev/null)
+	passed=$((passed + ${ok:-0}))
+	failed=$((failed + ${bad:-0}))
+}
+
+ensure_packages "${BUILD_PKGS[@]}" || exit 1
+
+echo "== build"
+if ! meson_build "$B"; then
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+echo "== meson test (unit, fuzz corpora, capture replay)"
+meson test -C "$B" --print-errorlogs 2>&1 | grep -E '^ *[0-9]+/[0-9]+ |FAIL|error' || true
+count_meson "$B"
+
+echo "== meson test under ASan+UBSan (unit, fuzz corpora)"
+if meson_build "$BA" -Db_sanitize=address,undefined -Db_lundef=false; then
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C "$BA" --suite unit --suite fuzz-corpus --print-errorlogs 2>&1 |
+		grep -E '^ *[0-9]+/[0-9]+ |FAIL|ERROR' || true
+	count_meson "$BA"
+else
+	failed=$((failed + 1))
+fi
+
+for t in "$ROOT"/tests/cli/*.sh; do
+	[ -e "$t" ] || continue
+	echo "== $(basename "$t")"
+	if EGRESSD="$B/egressd" EGRESSCTL="$B/egressctl" bash "$t"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
