@@ -104,38 +104,40 @@ static inline int cursor_sub(struct cursor *c, size_t n, struct cursor *ret)
 	return 0;
 }
 
-/* A child cursor over a block whose length is a u8/u16/u24 prefix. */
+/* A child cursor over a block whose length is a big-endian prefix of
+ * `width` bytes (1, 2 or 3). On failure the parent does not move. */
+static inline int cursor_sub_prefixed(struct cursor *c, unsigned width,
+				      struct cursor *ret)
+{
+	size_t save = c->pos, n = 0;
+	uint8_t b;
+
+	for (unsigned i = 0; i < width; i++) {
+		if (cursor_u8(c, &b))
+			goto fail;
+		n = n << 8 | b;
+	}
+	if (cursor_sub(c, n, ret))
+		goto fail;
+	return 0;
+fail:
+	c->pos = save;
+	return -EMSGSIZE;
+}
+
 static inline int cursor_sub8(struct cursor *c, struct cursor *ret)
 {
-	uint8_t n;
-	size_t save = c->pos;
-	if (cursor_u8(c, &n) || cursor_sub(c, n, ret)) {
-		c->pos = save;
-		return -EMSGSIZE;
-	}
-	return 0;
+	return cursor_sub_prefixed(c, 1, ret);
 }
 
 static inline int cursor_sub16(struct cursor *c, struct cursor *ret)
 {
-	uint16_t n;
-	size_t save = c->pos;
-	if (cursor_u16(c, &n) || cursor_sub(c, n, ret)) {
-		c->pos = save;
-		return -EMSGSIZE;
-	}
-	return 0;
+	return cursor_sub_prefixed(c, 2, ret);
 }
 
 static inline int cursor_sub24(struct cursor *c, struct cursor *ret)
 {
-	uint32_t n;
-	size_t save = c->pos;
-	if (cursor_u24(c, &n) || cursor_sub(c, n, ret)) {
-		c->pos = save;
-		return -EMSGSIZE;
-	}
-	return 0;
+	return cursor_sub_prefixed(c, 3, ret);
 }
 
 /* Moves to an absolute offset (for DNS compression pointers). */
