@@ -6,7 +6,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian 12 packages the build and the tests need.
 BUILD_PKGS=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 	libnetfilter-queue-dev libmnl-dev libnftnl-dev libnetfilter-conntrack-dev
-	libcjson-dev libsqlite3-dev libpcap-dev check python3)
+	libnftables-dev libcjson-dev libsqlite3-dev libpcap-dev check python3)
+# What the namespace test bed runs: servers and real clients.
+E2E_PKGS=(iproute2 nftables dnsmasq-base nginx-light bind9-dnsutils curl openssl
+	ethtool)
 
 # ensure_packages PKG... : installs the missing ones with apt-get.
 ensure_packages() {

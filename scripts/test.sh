@@ -21,6 +21,7 @@ count_meson() {
 }
 
 ensure_packages "${BUILD_PKGS[@]}" || exit 1
+if [ "$(id -u)" = 0 ]; then ensure_packages "${E2E_PKGS[@]}" || exit 1; fi
 
 echo "== build"
 if ! meson_build "$B"; then
@@ -45,6 +46,26 @@ for t in "$ROOT"/tests/cli/*.sh; do
 	[ -e "$t" ] || continue
 	echo "== $(basename "$t")"
 	if EGRESSD="$B/egressd" EGRESSCTL="$B/egressctl" bash "$t"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
+done
+
+# End-to-end tests need root (namespaces, nftables, NFQUEUE). In CI (CI set)
+# or with E2E_REQUIRED=1 a missing privilege is a failure, never a skip.
+for t in "$ROOT"/tests/e2e/test_*.sh; do
+	echo "== e2e $(basename "$t")"
+	if [ "$(id -u)" != 0 ]; then
+		if [ -n "${CI:-}" ] || [ -n "${E2E_REQUIRED:-}" ]; then
+			echo "FAIL: end-to-end tests need root"
+			failed=$((failed + 1))
+		else
+			echo "not run: needs root (sudo scripts/test.sh runs it)"
+		fi
+		continue
+	fi
+	if EGRESSD="$B/egressd" timeout 300 bash "$t"; then
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1))

@@ -195,6 +195,7 @@ static int parse_question(struct dns_msg *m, struct cursor *c)
 		return r == -ENOSPC ? -EBADMSG : r;
 	if (cursor_u16(c, &m->qtype) || cursor_u16(c, &m->qclass))
 		return -EMSGSIZE;
+	m->question_end = c->pos;
 	m->has_question = true;
 	return 0;
 }

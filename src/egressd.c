@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon.h"
 #include "replay.h"
 
 #ifndef EGRESSD_VERSION
@@ -13,6 +14,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: egressd COMMAND [OPTIONS]\n"
 	      "commands:\n"
+	      "  run [--config FILE] [--mode alert|block] [--fail-closed] ...\n"
+	      "                     the daemon (root)\n"
 	      "  replay --pcap FILE [--blacklist FILE]... [--whitelist FILE]...\n"
 	      "         [--json]    judge a capture offline\n"
 	      "  version            print the version\n"
@@ -26,6 +29,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!strcmp(argv[1], "run"))
+		return daemon_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "replay"))
 		return replay_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

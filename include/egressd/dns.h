@@ -41,6 +41,7 @@ struct dns_msg {
 	bool has_question;
 	uint16_t qname; /* index into names, valid if has_question */
 	uint16_t qtype, qclass;
+	size_t question_end; /* offset after the question, valid if has_question */
 	unsigned n_rr;
 	struct dns_rr rr[DNS_RR_MAX];
 	unsigned dropped; /* answer records not kept: over the limits */

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* TCP flows still waiting for their first payload (SNI / Host): the client
+ * bytes seen so far, keyed by the 5-tuple. Bounded in count; idle flows
+ * expire. Pure: the caller passes the time. */
+#pragma once
+#include <stdint.h>
+
+#include "egressd/addr.h"
+#include "egressd/reasm.h"
+
+/* Zero the whole key (padding included) before filling it: keys compare
+ * with memcmp. */
+struct flow_key {
+	struct ip_addr client, server;
+	uint16_t cport, sport;
+};
+
+struct flow {
+	struct flow_key key;
+	struct reasm up;
+	uint64_t last_seen;
+	struct flow *next;
+};
+
+struct flowtab;
+
+struct flowtab *flowtab_new(size_t max);
+void flowtab_free(struct flowtab *t);
+/* Finds the flow, or creates it (NULL at capacity or without memory). */
+struct flow *flowtab_get(struct flowtab *t, const struct flow_key *k,
+			 uint64_t now, bool create);
+void flowtab_del(struct flowtab *t, struct flow *f);
+/* Drops flows idle since before `before`; returns how many. */
+size_t flowtab_expire(struct flowtab *t, uint64_t before);
+size_t flowtab_size(const struct flowtab *t);

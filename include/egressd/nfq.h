@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* NFQUEUE over libmnl: bind a queue, read packets, send verdicts with a
+ * mark. The one file that talks to nfnetlink_queue. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nfqueue;
+
+struct nfqueue_packet {
+	uint32_t id;
+	uint32_t mark; /* the packet's mark as queued */
+	uint32_t indev, physindev; /* 0 if absent */
+	const uint8_t *data;
+	size_t len;
+};
+
+struct nfqueue_stats {
+	unsigned long packets, enobufs, verdict_errors;
+};
+
+/* Binds queue `num` with copy-packet mode, queue length maxlen, and the
+ * fail-open flag (the kernel accepts when the queue is full). Returns NULL
+ * with err filled. */
+struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, bool fail_open,
+		     char *err, size_t errlen);
+void nfqueue_close(struct nfqueue *q);
+int nfqueue_fd(const struct nfqueue *q);
+
+typedef void (*nfqueue_packet_fn)(struct nfqueue *q, const struct nfqueue_packet *p,
+			      void *ctx);
+/* Reads what is waiting (non-blocking) and calls fn per packet. Returns
+ * the number of packets, or a negative errno. ENOBUFS (the kernel dropped
+ * messages) is counted and not an error. */
+int nfqueue_receive(struct nfqueue *q, nfqueue_packet_fn fn, void *ctx);
+/* verdict: NF_ACCEPT or NF_DROP; mark written when set_mark; payload
+ * replaces the packet when non-NULL. */
+int nfqueue_verdict(struct nfqueue *q, uint32_t id, int verdict, bool set_mark,
+		uint32_t mark, const uint8_t *payload, size_t len);
+const struct nfqueue_stats *nfqueue_get_stats(const struct nfqueue *q);

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The nftables side: load egressd's ruleset, add its queue rule with the
+ * mechanism the kernel has, fill the container interface set. The one file
+ * that talks to nf_tables. Functions return 0 or a negative errno and
+ * write what failed into err. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nft_marks {
+	uint32_t mask, allow, block; /* conntrack / packet mark bits */
+};
+
+enum nft_queue_kind { NFT_QUEUE_NATIVE, NFT_QUEUE_COMPAT };
+
+struct nft_queue_cfg {
+	uint16_t first, count; /* queues first..first+count-1 (fanout) */
+	bool fail_open; /* bypass when no reader: the kernel accepts */
+};
+
+/* Loads the ruleset file, replacing an older copy in one transaction. */
+int nft_ruleset_load(const char *path, const struct nft_marks *m, char *err,
+		     size_t errlen);
+/* Adds the queue rule to chain to_queue: native if the kernel has
+ * nft_queue, else the xt NFQUEUE target. *ret says which was used. */
+int nft_queue_rule_add(const struct nft_queue_cfg *q,
+		       enum nft_queue_kind *ret, char *err, size_t errlen);
+/* Adds interface names to set container_ifs. */
+int nft_container_ifs_add(const char *const *ifs, size_t n, char *err,
+			  size_t errlen);
+/* Removes table inet egressd (and with it every rule egressd added). */
+int nft_ruleset_remove(char *err, size_t errlen);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* egressd run's settings: defaults, the config file, then the flags. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "egressd/nft.h"
+#include "egressd/policy.h"
+
+#define CONFIG_LISTS_MAX 64
+#define CONFIG_IFS_MAX 32
+
+struct config {
+	bool block; /* mode: block, else alert */
+	bool fail_closed;
+	uint16_t queue_first, queue_count;
+	uint32_t queue_maxlen;
+	char state_dir[256];
+	char socket[256];
+	char ruleset[256];
+	uint32_t ttl_floor;
+	struct nft_marks marks;
+	size_t nlists;
+	struct list_spec lists[CONFIG_LISTS_MAX];
+	char list_paths[CONFIG_LISTS_MAX][256];
+	size_t nifs;
+	char ifs[CONFIG_IFS_MAX][16];
+};
+
+void config_defaults(struct config *c);
+/* Reads "key = value" lines. Returns 0, or -errno with "FILE:LINE: what"
+ * in err. A missing file is an error only if `required`. */
+int config_load(struct config *c, const char *path, bool required, char *err,
+		size_t errlen);
+/* Applies one setting (from the file or a flag). */
+int config_set(struct config *c, const char *key, const char *value,
+	       char *err, size_t errlen);

@@ -1,0 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+/* "egressd run ...": returns the exit status. */
+int daemon_main(int argc, char **argv);

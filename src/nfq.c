@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "egressd/nfq.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h> /* before the linux/ headers: libc-compat */
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Big enough for one 64 KiB packet and its attributes. */
+#define NFQ_BUF (0xffff + 8192)
+/* Socket receive buffer: room for a burst of queued packets. */
+#define NFQ_RCVBUF (8 << 20)
+
+struct nfqueue {
+	struct mnl_socket *nl;
+	uint16_t num;
+	uint32_t portid;
+	struct nfqueue_stats stats;
+	char buf[NFQ_BUF];
+};
+
+static int send_cfg(struct nfqueue *q, struct nlmsghdr *nlh)
+{
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return 0;
+}
+
+static int configure(struct nfqueue *q, uint32_t maxlen, bool fail_open)
+{
+	struct nlmsghdr *nlh;
+	uint32_t flags = fail_open ? NFQA_CFG_F_FAIL_OPEN : 0;
+	int r;
+
+	nlh = nfq_nlmsg_put(q->buf, NFQNL_MSG_CONFIG, q->num);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
+	if ((r = send_cfg(q, nlh)))
+		return r;
+	nlh = nfq_nlmsg_put(q->buf, NFQNL_MSG_CONFIG, q->num);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
+	return send_cfg(q, nlh);
+}
+
+struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, bool fail_open,
+		     char *err, size_t errlen)
+{
+	struct nfqueue *q = calloc(1, sizeof(*q));
+	int one = 1, rcv = NFQ_RCVBUF, r;
+
+	if (!q) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	q->num = num;
+	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK);
+	if (!q->nl || mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "netlink socket: %s", strerror(errno));
+		goto fail;
+	}
+	q->portid = mnl_socket_get_portid(q->nl);
+	/* ENOBUFS must be reported to us, not hidden. */
+	setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcv,
+		   sizeof(rcv));
+	mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &one, 0);
+	r = configure(q, maxlen, fail_open);
+	if (r) {
+		snprintf(err, errlen, "cannot bind NFQUEUE %u: %s", num,
+			 strerror(-r));
+		goto fail;
+	}
+	return q;
+fail:
+	nfqueue_close(q);
+	return NULL;
+}
+
+void nfqueue_close(struct nfqueue *q)
+{
+	if (!q)
+		return;
+	if (q->nl)
+		mnl_socket_close(q->nl);
+	free(q);
+}
+
+int nfqueue_fd(const struct nfqueue *q)
+{
+	return mnl_socket_get_fd(q->nl);
+}
+
+struct cb_ctx {
+	struct nfqueue *q;
+	nfqueue_packet_fn fn;
+	void *ctx;
+	int n;
+};
+
+static uint32_t attr_u32(struct nlattr **a, int type)
+{
+	return a[type] ? ntohl(mnl_attr_get_u32(a[type])) : 0;
+}
+
+/* Validates the attributes we use; a message without a packet header or
+ * payload is skipped (counted), never trusted. */
+static int on_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct cb_ctx *c = data;
+	struct nlattr *a[NFQA_MAX + 1] = { 0 };
+	struct nfqnl_msg_packet_hdr *ph;
+	struct nfqueue_packet p = { 0 };
+
+	if (nfq_nlmsg_parse(nlh, a) < 0 || !a[NFQA_PACKET_HDR] ||
+	    !a[NFQA_PAYLOAD] ||
+	    mnl_attr_get_payload_len(a[NFQA_PACKET_HDR]) < sizeof(*ph))
+		return MNL_CB_OK;
+	ph = mnl_attr_get_payload(a[NFQA_PACKET_HDR]);
+	p.id = ntohl(ph->packet_id);
+	p.mark = attr_u32(a, NFQA_MARK);
+	p.indev = attr_u32(a, NFQA_IFINDEX_INDEV);
+	p.physindev = attr_u32(a, NFQA_IFINDEX_PHYSINDEV);
+	p.data = mnl_attr_get_payload(a[NFQA_PAYLOAD]);
+	p.len = mnl_attr_get_payload_len(a[NFQA_PAYLOAD]);
+	c->q->stats.packets++;
+	c->n++;
+	c->fn(c->q, &p, c->ctx);
+	return MNL_CB_OK;
+}
+
+int nfqueue_receive(struct nfqueue *q, nfqueue_packet_fn fn, void *ctx)
+{
+	struct cb_ctx c = { q, fn, ctx, 0 };
+	ssize_t n;
+
+	for (;;) {
+		n = mnl_socket_recvfrom(q->nl, q->buf, sizeof(q->buf));
+		if (n < 0) {
+			if (errno == ENOBUFS) {
+				q->stats.enobufs++;
+				continue;
+			}
+			if (errno == EAGAIN || errno == EINTR)
+				return c.n;
+			return -errno;
+		}
+		mnl_cb_run(q->buf, (size_t)n, 0, q->portid, on_msg, &c);
+	}
+}
+
+int nfqueue_verdict(struct nfqueue *q, uint32_t id, int verdict, bool set_mark,
+		uint32_t mark, const uint8_t *payload, size_t len)
+{
+	static _Thread_local char buf[NFQ_BUF];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
+
+	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	if (set_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	if (payload && len <= 0xffff)
+		nfq_nlmsg_verdict_put_pkt(nlh, payload, (uint32_t)len);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
+		q->stats.verdict_errors++;
+		return -errno;
+	}
+	return 0;
+}
+
+const struct nfqueue_stats *nfqueue_get_stats(const struct nfqueue *q)
+{
+	return &q->stats;
+}

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "egressd/nft.h"
+
+#include <errno.h>
+#include <netinet/in.h> /* before the linux/ headers: libc-compat */
+#include <libmnl/libmnl.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "egressd/policy.h"
+
+#define TABLE "egressd"
+#define QUEUE_CHAIN "to_queue"
+
+/* Runs nft commands through libnftables; its error text goes to err. */
+static int nft_run(const char *cmds, char *err, size_t errlen)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	const char *msg;
+	int r;
+
+	if (!ctx) {
+		snprintf(err, errlen, "cannot create an nftables context");
+		return -ENOMEM;
+	}
+	nft_ctx_buffer_error(ctx);
+	nft_ctx_buffer_output(ctx);
+	r = nft_run_cmd_from_buffer(ctx, cmds);
+	if (r) {
+		msg = nft_ctx_get_error_buffer(ctx);
+		snprintf(err, errlen, "%s", msg && *msg ? msg : "nft failed");
+	}
+	nft_ctx_free(ctx);
+	return r ? -EINVAL : 0;
+}
+
+/* Replaces every occurrence of token in *s with value. */
+static int subst(char **s, const char *token, const char *value)
+{
+	char *p;
+
+	while ((p = strstr(*s, token))) {
+		size_t pre = (size_t)(p - *s), tl = strlen(token);
+		char *n = malloc(strlen(*s) - tl + strlen(value) + 1);
+		if (!n)
+			return -ENOMEM;
+		memcpy(n, *s, pre);
+		strcpy(n + pre, value);
+		strcat(n, p + tl);
+		free(*s);
+		*s = n;
+	}
+	return 0;
+}
+
+int nft_ruleset_load(const char *path, const struct nft_marks *m, char *err,
+		     size_t errlen)
+{
+	char *text, v[3][16];
+	size_t len;
+	int r;
+
+	r = file_read_all(path, &text, &len);
+	if (r) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	snprintf(v[0], sizeof(v[0]), "0x%08x", m->mask);
+	snprintf(v[1], sizeof(v[1]), "0x%08x", m->allow);
+	snprintf(v[2], sizeof(v[2]), "0x%08x", m->block);
+	r = subst(&text, "@MASK@", v[0]);
+	if (!r)
+		r = subst(&text, "@ALLOW@", v[1]);
+	if (!r)
+		r = subst(&text, "@BLOCK@", v[2]);
+	if (!r)
+		r = nft_run(text, err, errlen);
+	free(text);
+	return r;
+}
+
+static struct nftnl_expr *queue_expr(const struct nft_queue_cfg *q,
+				     enum nft_queue_kind kind)
+{
+	struct nftnl_expr *e;
+
+	if (kind == NFT_QUEUE_NATIVE) {
+		uint16_t flags = (q->fail_open ? NFT_QUEUE_FLAG_BYPASS : 0) |
+				 (q->count > 1 ? NFT_QUEUE_FLAG_CPU_FANOUT : 0);
+		e = nftnl_expr_alloc("queue");
+		if (!e)
+			return NULL;
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, q->first);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, q->count);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, flags);
+		return e;
+	}
+	/* xt NFQUEUE revision 3 through nft_compat. Without CPU fanout the
+	 * kernel hashes flows over the queues, keeping a flow on one. */
+	struct xt_NFQ_info_v3 *info = calloc(1, sizeof(*info));
+	if (!info)
+		return NULL;
+	info->queuenum = q->first;
+	info->queues_total = q->count;
+	info->flags = q->fail_open ? NFQ_FLAG_BYPASS : 0;
+	e = nftnl_expr_alloc("target");
+	if (!e) {
+		free(info);
+		return NULL;
+	}
+	nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
+	/* libnftnl takes ownership of the info buffer. */
+	nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, info, sizeof(*info));
+	return e;
+}
+
+/* Sends one NEWRULE in a batch and waits for the kernel's answer. */
+static int rule_send(struct nftnl_rule *rule)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	struct mnl_nlmsg_batch *b;
+	struct nlmsghdr *nlh;
+	uint32_t seq = (uint32_t)time(NULL), portid;
+	int r = 0;
+	ssize_t n;
+
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	b = mnl_nlmsg_batch_start(buf, sizeof(buf));
+	nftnl_batch_begin(mnl_nlmsg_batch_current(b), seq++);
+	mnl_nlmsg_batch_next(b);
+	nlh = nftnl_rule_nlmsg_build_hdr(mnl_nlmsg_batch_current(b),
+					 NFT_MSG_NEWRULE, NFPROTO_INET,
+					 NLM_F_APPEND | NLM_F_CREATE | NLM_F_ACK,
+					 seq);
+	nftnl_rule_nlmsg_build_payload(nlh, rule);
+	mnl_nlmsg_batch_next(b);
+	nftnl_batch_end(mnl_nlmsg_batch_current(b), seq + 1);
+	mnl_nlmsg_batch_next(b);
+	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b),
+			      mnl_nlmsg_batch_size(b)) < 0) {
+		r = -errno;
+		mnl_nlmsg_batch_stop(b);
+		goto out;
+	}
+	mnl_nlmsg_batch_stop(b);
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0)
+		r = -errno;
+	else if (mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL) < 0)
+		r = -errno;
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	return r;
+}
+
+static int queue_rule_try(const struct nft_queue_cfg *q,
+			  enum nft_queue_kind kind)
+{
+	struct nftnl_rule *rule = nftnl_rule_alloc();
+	struct nftnl_expr *e;
+	int r;
+
+	if (!rule)
+		return -ENOMEM;
+	nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, TABLE);
+	nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, QUEUE_CHAIN);
+	nftnl_rule_set_u32(rule, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	e = nftnl_expr_alloc("counter");
+	if (e)
+		nftnl_rule_add_expr(rule, e);
+	e = queue_expr(q, kind);
+	if (!e) {
+		nftnl_rule_free(rule);
+		return -ENOMEM;
+	}
+	nftnl_rule_add_expr(rule, e);
+	r = rule_send(rule);
+	nftnl_rule_free(rule);
+	return r;
+}
+
+int nft_queue_rule_add(const struct nft_queue_cfg *q,
+		       enum nft_queue_kind *ret, char *err, size_t errlen)
+{
+	int r = queue_rule_try(q, NFT_QUEUE_NATIVE), r2;
+
+	if (!r) {
+		*ret = NFT_QUEUE_NATIVE;
+		return 0;
+	}
+	/* No nft_queue module (ENOENT / EOPNOTSUPP): the compat target. */
+	r2 = queue_rule_try(q, NFT_QUEUE_COMPAT);
+	if (!r2) {
+		*ret = NFT_QUEUE_COMPAT;
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "cannot add the queue rule: native queue: %s; xt NFQUEUE "
+		 "target: %s (the kernel needs nft_queue or nft_compat with "
+		 "xt_NFQUEUE)",
+		 strerror(-r), strerror(-r2));
+	return r2;
+}
+
+int nft_container_ifs_add(const char *const *ifs, size_t n, char *err,
+			  size_t errlen)
+{
+	char cmd[4096];
+	size_t o;
+
+	if (!n)
+		return 0;
+	o = (size_t)snprintf(cmd, sizeof(cmd),
+			     "add element inet " TABLE " container_ifs { ");
+	for (size_t i = 0; i < n && o < sizeof(cmd); i++)
+		o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, "%s\"%s\"",
+				      i ? ", " : "", ifs[i]);
+	if (o + 3 >= sizeof(cmd)) {
+		snprintf(err, errlen, "too many container interfaces");
+		return -E2BIG;
+	}
+	strcat(cmd, " }");
+	return nft_run(cmd, err, errlen);
+}
+
+int nft_ruleset_remove(char *err, size_t errlen)
+{
+	return nft_run("delete table inet " TABLE, err, errlen);
+}

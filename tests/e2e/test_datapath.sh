@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# End to end: egressd run in the host namespace of a namespace test bed
+# (tests/e2e/topo.sh: a bridge, two containers, an "internet" with dnsmasq
+# and nginx), real dig and curl in the containers. Needs root. Every
+# namespace it makes is removed on exit.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+EGRESSD=${EGRESSD:-$ROOT/build/egressd}
+export P=dpt-
+TD=/tmp/egressd-testbed-dpt
+S=$(mktemp -d)
+fail=0 pid=
+
+stop_egressd() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	pid=
+}
+cleanup() {
+	stop_egressd
+	bash "$HERE/topo.sh" down >/dev/null 2>&1
+	rm -rf "$S"
+}
+trap cleanup EXIT
+
+bash "$HERE/topo.sh" up >"$S/topo.log" 2>&1 || { cat "$S/topo.log"; exit 1; }
+. "$TD/run/topo.env"
+C1="ip netns exec $NS_C1" C2="ip netns exec $NS_C2"
+
+start_egressd() { # start_egressd MODE [extra flags]
+	local mode=$1 before
+	shift
+	before=$(grep -c "running in" "$S/egressd.log" 2>/dev/null)
+	ip netns exec "$NS_HOST" "$EGRESSD" run --config /dev/null \
+		--state-dir "$S/state" --mode "$mode" --container-if "$BRIDGE" \
+		--ruleset "$ROOT/nft/egressd.nft" "$@" >>"$S/egressd.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do
+		[ "$(grep -c "running in" "$S/egressd.log")" -gt "${before:-0}" ] && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "egressd did not start:"
+	cat "$S/egressd.log"
+	exit 1
+}
+
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+expect() { # expect NAME WANT(pass|block) COMMAND...
+	local name=$1 want=$2 got
+	shift 2
+	if "$@" >/dev/null 2>&1; then got=pass; else got=block; fi
+	[ "$got" = "$want" ] && ok "$name ($got)" || bad "$name (got $got, want $want)"
+}
+nx() { # nx NS NAME : the lookup answers NXDOMAIN within 1 s
+	ip netns exec "$1" dig +time=1 +tries=1 "$2" | grep -q "status: NXDOMAIN"
+}
+resolves() { ip netns exec "$1" dig +short +time=1 +tries=1 "$2" | grep -q .; }
+https() { # https NS NAME [IP]
+	ip netns exec "$1" curl -sf -m 2 --cacert "$CA" \
+		${3:+--resolve "$2:443:$3"} "https://$2/"
+}
+
+cat >"$S/black.txt" <<'L'
+# egressd-category: c2
+other.example.net
+*.cdn.test
+L
+printf '203.0.113.82\n' >"$S/black-ip.txt"
+printf 'www.shop.test\n' >"$S/white.txt"
+
+start_egressd block --blacklist "$S/black.txt" --blacklist "cidr:$S/black-ip.txt"
+expect "good name resolves" pass resolves "$NS_C1" www.example.com
+expect "good HTTPS passes" pass https "$NS_C1" www.example.com
+expect "blacklisted name answers NXDOMAIN at once" pass nx "$NS_C1" other.example.net
+expect "CNAME chain through *.cdn.test answers NXDOMAIN" pass nx "$NS_C1" www.shop.test
+expect "hard-coded IP, blacklisted SNI" block https "$NS_C2" other.example.net 203.0.113.81
+expect "same IP, good SNI" pass https "$NS_C2" www.example.com 203.0.113.81
+expect "HTTP Host blacklisted over IPv6" block \
+	$C2 curl -sf -m 2 -H "Host: other.example.net" "http://[2001:db8:80::81]/"
+expect "IP blacklist" block $C2 curl -sf -m 2 http://203.0.113.82/
+grep -q '"action":"blocked"' "$S/state/events.jsonl" && ok "events recorded as blocked" ||
+	bad "no blocked event in events.jsonl"
+stop_egressd
+
+start_egressd block --blacklist "$S/black.txt" --whitelist "$S/white.txt"
+expect "whitelist beats blacklist (www.shop.test via *.cdn.test)" pass \
+	resolves "$NS_C1" www.shop.test
+expect "...while the rest of the blacklist still blocks" pass nx "$NS_C1" other.example.net
+stop_egressd
+
+: >"$S/state/events.jsonl"
+start_egressd alert --blacklist "$S/black.txt"
+expect "alert mode passes a blacklisted flow" pass https "$NS_C2" other.example.net 203.0.113.81
+grep -q '"action":"alerted"' "$S/state/events.jsonl" && ok "alert mode records the event" ||
+	{ bad "alert mode recorded nothing"; cat "$S/state/events.jsonl" "$S/egressd.log"; }
+stop_egressd
+grep -q "stopping:" "$S/egressd.log" && ok "SIGTERM stops cleanly" || bad "no clean stop"
+exit $fail
