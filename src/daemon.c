@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "egressd/ct.h"
 #include "egressd/dnsrewrite.h"
 #include "egressd/flowtab.h"
 #include "egressd/inspect.h"
@@ -30,14 +31,27 @@
  * undecided without traffic. */
 #define FLOWS_MAX 65536
 #define FLOW_IDLE_S 30
+/* Queues read by the one packet thread (fanout spreads the kernel's work;
+ * one reader keeps the DNS cache lock-free). */
+#define QUEUES_MAX 16
+/* Container addresses remembered with their bridge port. */
+#define ADDRMAP_SIZE 4096
+
+struct addr_owner {
+	struct ip_addr addr;
+	uint32_t owner;
+};
 
 struct daemon {
+	struct addr_owner addrmap[ADDRMAP_SIZE];
 	struct config cfg;
 	struct policy policy;
 	struct inspector ins;
 	struct flowtab *flows;
 	struct events *events;
-	struct nfqueue *q;
+	struct nfqueue *qs[QUEUES_MAX];
+	size_t nq;
+	struct nfqueue *q; /* the queue of the packet being judged */
 	uint64_t now;
 	unsigned long malformed;
 	uint8_t rewrite[0xffff];
@@ -51,13 +65,42 @@ static uint64_t mono_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
-static uint32_t owner_of(const struct ip_addr *a)
+/* Which container a packet belongs to. A container has several addresses
+ * (IPv4 and IPv6; its DNS may go over one and its connection over the
+ * other), so the owner is its bridge port when the kernel tells it
+ * (physindev going out, physoutdev for answers coming back), else the
+ * address. Addresses seen on a port are remembered, so that a connection
+ * known only by its addresses (a conntrack entry) finds its owner too. */
+#define OWNER_PORT 0x80000000u
+
+static uint32_t owner_of_addr(const struct ip_addr *a)
 {
 	uint32_t h = 2166136261u;
 
 	for (int i = 0; i < 16; i++)
 		h = (h ^ a->b[i]) * 16777619u;
-	return h ^ a->family;
+	return (h ^ a->family) & ~OWNER_PORT;
+}
+
+static uint32_t owner_lookup(const struct daemon *d, const struct ip_addr *a)
+{
+	const struct addr_owner *e = &d->addrmap[owner_of_addr(a) % ADDRMAP_SIZE];
+
+	return e->owner && ip_addr_equal(&e->addr, a) ? e->owner
+						      : owner_of_addr(a);
+}
+
+static uint32_t owner_of(struct daemon *d, const struct ip_addr *a,
+			 uint32_t port)
+{
+	struct addr_owner *e;
+
+	if (!port)
+		return owner_lookup(d, a);
+	e = &d->addrmap[owner_of_addr(a) % ADDRMAP_SIZE];
+	e->addr = *a;
+	e->owner = OWNER_PORT | port;
+	return e->owner;
 }
 
 /* ---- events ---- */
@@ -119,34 +162,41 @@ static void verdict_pass(struct daemon *d, const struct nfqueue_packet *p)
 
 /* ---- DNS ---- */
 
-static void on_dns(struct daemon *d, const struct nfqueue_packet *p,
-		   const struct pkt_info *pk)
+/* Judges one DNS message of `client`. Returns the observation's verdict
+ * (BLOCK only if the answer must not reach the client in block mode) and
+ * records events. */
+static enum verdict dns_message(struct daemon *d, const struct ip_addr *client,
+				uint32_t port, const struct pkt_info *pk,
+				const uint8_t *msg, size_t len,
+				struct observation *ob)
 {
-	bool answer = pk->sport == 53;
-	const struct ip_addr *client = answer ? &pk->dst : &pk->src;
+	if (inspect_dns(&d->ins, owner_of(d, client, port), msg, len, d->now,
+			ob)) {
+		d->malformed++;
+		return VERDICT_NONE;
+	}
+	if (ob->d.verdict != VERDICT_BLOCK || !ob->dns->has_question)
+		return VERDICT_NONE;
+	if (ob->kind == OBS_DNS_QUERY) { /* the answer is where block acts */
+		event_emit(d, "dns_query", client, &pk->dst, pk->dport,
+			   dns_name(ob->dns, ob->dns->qname), &ob->d,
+			   d->cfg.block);
+		return VERDICT_NONE;
+	}
+	return d->cfg.block ? VERDICT_BLOCK : VERDICT_NONE;
+}
+
+static void dns_udp(struct daemon *d, const struct nfqueue_packet *p,
+		    const struct pkt_info *pk)
+{
+	const struct ip_addr *client = pk->sport == 53 ? &pk->dst : &pk->src;
 	struct observation ob;
 	int n;
 
-	if (pk->l4proto != IPPROTO_UDP ||
-	    inspect_dns(&d->ins, owner_of(client), pk->payload,
-			pk->payload_len, d->now, &ob)) {
-		/* DNS over TCP is read by the replay; on the live path its
-		 * reassembly is still to come: pass it (counted). */
-		d->malformed += pk->l4proto == IPPROTO_UDP;
-		verdict_pass(d, p);
-		return;
-	}
-	if (ob.d.verdict != VERDICT_BLOCK || !ob.dns->has_question) {
-		verdict_pass(d, p);
-		return;
-	}
-	if (!answer) { /* the answer is where block mode acts */
-		event_emit(d, "dns_query", client, &pk->dst, pk->dport,
-			   dns_name(ob.dns, ob.dns->qname), &ob.d, d->cfg.block);
-		verdict_pass(d, p);
-		return;
-	}
-	if (!d->cfg.block || p->len > sizeof(d->rewrite)) {
+	uint32_t port = pk->sport == 53 ? p->physoutdev : p->physindev;
+
+	if (dns_message(d, client, port, pk, pk->payload, pk->payload_len,
+			&ob) != VERDICT_BLOCK) {
 		verdict_pass(d, p);
 		return;
 	}
@@ -155,9 +205,63 @@ static void on_dns(struct daemon *d, const struct nfqueue_packet *p,
 	n = dns_rewrite_nxdomain(d->rewrite, p->len, ob.dns->question_end);
 	if (n > 0)
 		nfqueue_verdict(d->q, p->id, NF_ACCEPT, false, 0, d->rewrite,
-			    (size_t)n);
+				(size_t)n);
 	else
 		nfqueue_verdict(d->q, p->id, NF_DROP, false, 0, NULL, 0);
+}
+
+/* DNS over TCP: both directions are reassembled; every complete message
+ * is judged when its last byte arrives, before that segment is released.
+ * A blocked answer cannot be rewritten inside a TCP stream: its segment
+ * is dropped (the client's resolver then fails after its time-out). */
+static void dns_tcp(struct daemon *d, const struct nfqueue_packet *p,
+		    const struct pkt_info *pk)
+{
+	bool answer = pk->sport == 53, block = false;
+	struct observation ob;
+	struct flow_key k;
+	struct cursor s, msg;
+	struct reasm *r;
+	struct flow *f;
+
+	memset(&k, 0, sizeof(k));
+	k.client = answer ? pk->dst : pk->src;
+	k.server = answer ? pk->src : pk->dst;
+	k.cport = answer ? pk->dport : pk->sport;
+	k.sport = 53;
+	f = flowtab_get(d->flows, &k, d->now, true);
+	if (!f) {
+		verdict_pass(d, p);
+		return;
+	}
+	r = answer ? &f->down : &f->up;
+	if (reasm_add(r, pk->tcp_seq, pk->tcp_flags & TCP_SYN, pk->payload,
+		      pk->payload_len) == -E2BIG)
+		reasm_consume(r, r->len); /* a hostile length: start over */
+	cursor_init(&s, r->buf, r->len);
+	while (dns_tcp_next(&s, &msg) == 1)
+		block |= dns_message(d, &k.client,
+				     answer ? p->physoutdev : p->physindev, pk,
+				     cursor_ptr(&msg), cursor_left(&msg),
+				     &ob) == VERDICT_BLOCK;
+	reasm_consume(r, s.pos);
+	f->blocked |= block;
+	block = f->blocked && answer;
+	if (pk->tcp_flags & (TCP_FIN | TCP_RST))
+		flowtab_del(d->flows, f);
+	if (block)
+		nfqueue_verdict(d->q, p->id, NF_DROP, false, 0, NULL, 0);
+	else
+		verdict_pass(d, p);
+}
+
+static void on_dns(struct daemon *d, const struct nfqueue_packet *p,
+		   const struct pkt_info *pk)
+{
+	if (pk->l4proto == IPPROTO_UDP)
+		dns_udp(d, p, pk);
+	else
+		dns_tcp(d, p, pk);
 }
 
 /* ---- flows ---- */
@@ -192,7 +296,8 @@ static void on_new_flow(struct daemon *d, const struct nfqueue_packet *p,
 	struct observation ob;
 	struct flow_key k;
 
-	inspect_flow(&d->ins, owner_of(&pk->src), &pk->dst, d->now, &ob);
+	inspect_flow(&d->ins, owner_of(d, &pk->src, p->physindev), &pk->dst,
+		     d->now, &ob);
 	/* Judged by its address or the names this container resolved; a
 	 * TCP flow to an address with no known name waits for SNI / Host. */
 	if (ob.d.verdict != VERDICT_NONE || ob.nresolved ||
@@ -225,7 +330,8 @@ static void on_payload(struct daemon *d, const struct nfqueue_packet *p,
 		verdict_pass(d, p);
 		return;
 	}
-	r = inspect_stream(&d->ins, owner_of(&pk->src), &pk->dst, f->up.buf,
+	r = inspect_stream(&d->ins, owner_of(d, &pk->src, p->physindev),
+			   &pk->dst, f->up.buf,
 			   f->up.len, d->now, &ob);
 	if (r == -EAGAIN) {
 		verdict_pass(d, p);
@@ -233,7 +339,8 @@ static void on_payload(struct daemon *d, const struct nfqueue_packet *p,
 	}
 	flowtab_del(d->flows, f);
 	if (r) { /* not TLS or HTTP, or malformed: judge by address */
-		inspect_flow(&d->ins, owner_of(&pk->src), &pk->dst, d->now, &ob);
+		inspect_flow(&d->ins, owner_of(d, &pk->src, p->physindev), &pk->dst,
+		     d->now, &ob);
 		judged(d, p, pk, &ob, NULL);
 		return;
 	}
@@ -247,7 +354,7 @@ static void on_packet(struct nfqueue *q, const struct nfqueue_packet *p, void *c
 	struct daemon *d = ctx;
 	struct pkt_info pk;
 
-	(void)q;
+	d->q = q;
 	if (pkt_parse(p->data, p->len, &pk)) {
 		d->malformed++;
 		verdict_pass(d, p);
@@ -375,17 +482,95 @@ static int setup_kernel(struct daemon *d)
 		d->cfg.queue_first, d->cfg.queue_count,
 		kind == NFT_QUEUE_NATIVE ? "nft queue" : "xt NFQUEUE (nft_compat)",
 		d->cfg.fail_closed ? "fail-closed" : "fail-open (bypass)");
-	if (d->cfg.queue_count > 1)
-		fprintf(stderr, "egressd: note: this version reads queue %u only; "
-			"flows hashed to the others bypass or drop\n",
-			d->cfg.queue_first);
-	d->q = nfqueue_open(d->cfg.queue_first, d->cfg.queue_maxlen,
-			!d->cfg.fail_closed, err, sizeof(err));
-	if (!d->q) {
-		fprintf(stderr, "egressd: %s\n", err);
+	if (d->cfg.queue_count > QUEUES_MAX) {
+		fprintf(stderr, "egressd: at most %d queues\n", QUEUES_MAX);
 		return -1;
 	}
+	for (d->nq = 0; d->nq < d->cfg.queue_count; d->nq++) {
+		d->qs[d->nq] = nfqueue_open(
+			(uint16_t)(d->cfg.queue_first + d->nq),
+			d->cfg.queue_maxlen, !d->cfg.fail_closed, err,
+			sizeof(err));
+		if (!d->qs[d->nq]) {
+			fprintf(stderr, "egressd: %s\n", err);
+			return -1;
+		}
+	}
 	return 0;
+}
+
+/* The kernel's own counters of the queues: packets dropped because the
+ * queue was full (queue_dropped) or could not be sent to us
+ * (user_dropped). Read from /proc only here, never on the packet path. */
+static void kernel_queue_drops(const struct daemon *d, unsigned long *qd,
+			       unsigned long *ud)
+{
+	unsigned num, portid, total, mode, range;
+	unsigned long a, b, seq;
+	char line[256];
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
+
+	*qd = *ud = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%u %u %u %u %u %lu %lu %lu", &num, &portid,
+			   &total, &mode, &range, &a, &b, &seq) == 8 &&
+		    num >= d->cfg.queue_first &&
+		    num < d->cfg.queue_first + d->cfg.queue_count) {
+			*qd += a;
+			*ud += b;
+		}
+	if (f)
+		fclose(f);
+}
+
+static void stats_log(const struct daemon *d, const char *when)
+{
+	unsigned long pk = 0, nb = 0, ve = 0, qd, ud;
+
+	for (size_t i = 0; i < d->nq; i++) {
+		const struct nfqueue_stats *st = nfqueue_get_stats(d->qs[i]);
+		pk += st->packets;
+		nb += st->enobufs;
+		ve += st->verdict_errors;
+	}
+	kernel_queue_drops(d, &qd, &ud);
+	fprintf(stderr,
+		"egressd: %s: %lu packets, %lu ENOBUFS, %lu verdict errors, "
+		"%lu malformed, queue drops %lu (full) %lu (user), "
+		"%lu events dropped, %zu undecided flows\n",
+		when, pk, nb, ve, d->malformed, qd, ud,
+		d->events ? events_dropped(d->events) : 0,
+		d->flows ? flowtab_size(d->flows) : 0);
+}
+
+/* An accepted connection the new lists forbid (by its address or the
+ * names its container resolved for it) must not live on. */
+static int judge_existing(const struct ip_addr *src, const struct ip_addr *dst,
+			  uint16_t dport, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct observation ob;
+
+	(void)dport;
+	inspect_flow(&d->ins, owner_lookup(d, src), dst, d->now, &ob);
+	if (ob.d.verdict == VERDICT_BLOCK)
+		event_emit(d, "flow", src, dst, dport,
+			   ob.nresolved ? ob.resolved[0] : NULL, &ob.d,
+			   d->cfg.block);
+	return ob.d.verdict == VERDICT_BLOCK && d->cfg.block;
+}
+
+static void kill_forbidden(struct daemon *d)
+{
+	int n = ct_kill_forbidden(d->cfg.marks.mask, d->cfg.marks.allow,
+				  judge_existing, d);
+
+	if (n < 0)
+		fprintf(stderr, "egressd: conntrack walk failed: %s\n",
+			strerror(-n));
+	else if (n)
+		fprintf(stderr, "egressd: %d connections cut after the list "
+			"change\n", n);
 }
 
 static void reload(struct daemon *d)
@@ -400,6 +585,7 @@ static void reload(struct daemon *d)
 	policy_free(&d->policy);
 	d->policy = fresh;
 	d->ins.policy = &d->policy;
+	kill_forbidden(d);
 	fprintf(stderr, "egressd: lists reloaded: %zu black, %zu white entries\n",
 		match_set_domains(fresh.black) + match_set_networks(fresh.black),
 		match_set_domains(fresh.white) + match_set_networks(fresh.white));
@@ -411,6 +597,7 @@ static void signals_set(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
 }
 
 /* Blocked before any thread starts, so that every thread inherits the
@@ -439,6 +626,8 @@ static bool on_signal(struct daemon *d, int sfd)
 	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
 			reload(d);
+		else if (si.ssi_signo == SIGUSR1)
+			stats_log(d, "stats");
 		else
 			return false;
 	}
@@ -447,33 +636,39 @@ static bool on_signal(struct daemon *d, int sfd)
 
 static int loop(struct daemon *d)
 {
-	struct pollfd pf[2] = { { nfqueue_fd(d->q), POLLIN, 0 },
-				{ signals_fd(), POLLIN, 0 } };
+	struct pollfd pf[QUEUES_MAX + 1];
 	uint64_t last_sweep = mono_s();
+	size_t sig = d->nq;
+
+	for (size_t i = 0; i < d->nq; i++)
+		pf[i] = (struct pollfd){ nfqueue_fd(d->qs[i]), POLLIN, 0 };
+	pf[sig] = (struct pollfd){ signals_fd(), POLLIN, 0 };
 
 	fprintf(stderr, "egressd: running in %s mode\n",
 		d->cfg.block ? "block" : "alert");
 	for (;;) {
-		if (poll(pf, 2, 1000) < 0 && errno != EINTR)
+		if (poll(pf, sig + 1, 1000) < 0 && errno != EINTR)
 			return -errno;
 		d->now = mono_s();
-		if (pf[1].revents && !on_signal(d, pf[1].fd))
+		if (pf[sig].revents && !on_signal(d, pf[sig].fd))
 			break;
-		if (pf[0].revents && nfqueue_receive(d->q, on_packet, d) < 0)
-			fprintf(stderr, "egressd: queue read: %s\n", strerror(errno));
+		for (size_t i = 0; i < d->nq; i++)
+			if (pf[i].revents &&
+			    nfqueue_receive(d->qs[i], on_packet, d) < 0)
+				fprintf(stderr, "egressd: queue read: %s\n",
+					strerror(errno));
 		if (d->now - last_sweep >= 5) {
 			flowtab_expire(d->flows, d->now - FLOW_IDLE_S);
 			last_sweep = d->now;
 		}
 	}
-	close(pf[1].fd);
+	close(pf[sig].fd);
 	return 0;
 }
 
 int daemon_main(int argc, char **argv)
 {
 	static struct daemon d;
-	const struct nfqueue_stats *st;
 	char err[512];
 	int r;
 
@@ -501,17 +696,13 @@ int daemon_main(int argc, char **argv)
 		return 1;
 	}
 	r = setup_kernel(&d) ? 1 : loop(&d) ? 1 : 0;
-	if (d.q) {
-		st = nfqueue_get_stats(d.q);
-		fprintf(stderr, "egressd: stopping: %lu packets, %lu ENOBUFS, "
-			"%lu verdict errors, %lu malformed, %lu events dropped; "
-			"ruleset left in place (%s)\n",
-			st->packets, st->enobufs, st->verdict_errors, d.malformed,
-			events_dropped(d.events),
+	stats_log(&d, "stopping");
+	if (d.nq)
+		fprintf(stderr, "egressd: ruleset left in place (%s)\n",
 			d.cfg.fail_closed ? "fail-closed: undecided traffic drops"
 					  : "bypass: traffic passes");
-	}
-	nfqueue_close(d.q);
+	for (size_t i = 0; i < d.nq; i++)
+		nfqueue_close(d.qs[i]);
 	events_close(d.events);
 	flowtab_free(d.flows);
 	inspector_fini(&d.ins);

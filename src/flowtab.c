@@ -38,6 +38,7 @@ struct flowtab *flowtab_new(size_t max)
 static void flow_free(struct flow *f)
 {
 	reasm_free(&f->up);
+	reasm_free(&f->down);
 	free(f);
 }
 

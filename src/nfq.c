@@ -128,6 +128,7 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 	p.mark = attr_u32(a, NFQA_MARK);
 	p.indev = attr_u32(a, NFQA_IFINDEX_INDEV);
 	p.physindev = attr_u32(a, NFQA_IFINDEX_PHYSINDEV);
+	p.physoutdev = attr_u32(a, NFQA_IFINDEX_PHYSOUTDEV);
 	p.data = mnl_attr_get_payload(a[NFQA_PAYLOAD]);
 	p.len = mnl_attr_get_payload_len(a[NFQA_PAYLOAD]);
 	c->q->stats.packets++;

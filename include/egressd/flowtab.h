@@ -3,6 +3,7 @@
  * bytes seen so far, keyed by the 5-tuple. Bounded in count; idle flows
  * expire. Pure: the caller passes the time. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "egressd/addr.h"
@@ -17,8 +18,11 @@ struct flow_key {
 
 struct flow {
 	struct flow_key key;
-	struct reasm up;
+	struct reasm up; /* client -> server */
+	struct reasm down; /* server -> client (DNS over TCP answers) */
 	uint64_t last_seen;
+	bool blocked; /* DNS over TCP: an answer was stopped; so are its
+			 retransmissions and the rest of the stream */
 	struct flow *next;
 };
 

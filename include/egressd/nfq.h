@@ -11,7 +11,7 @@ struct nfqueue;
 struct nfqueue_packet {
 	uint32_t id;
 	uint32_t mark; /* the packet's mark as queued */
-	uint32_t indev, physindev; /* 0 if absent */
+	uint32_t indev, physindev, physoutdev; /* 0 if absent */
 	const uint8_t *data;
 	size_t len;
 };

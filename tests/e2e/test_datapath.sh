@@ -57,6 +57,16 @@ nx() { # nx NS NAME : the lookup answers NXDOMAIN within 1 s
 	ip netns exec "$1" dig +time=1 +tries=1 "$2" | grep -q "status: NXDOMAIN"
 }
 resolves() { ip netns exec "$1" dig +short +time=1 +tries=1 "$2" | grep -q .; }
+resolves_tcp() { ip netns exec "$1" dig +tcp +short +time=1 +tries=1 "$2" | grep -q '^[0-9]'; }
+# Packets the queue rule has sent to egressd (its counter; nft cannot print
+# the xt target itself, hence the error output is dropped).
+queued() {
+	ip netns exec "$NS_HOST" nft list chain inet egressd to_queue 2>/dev/null |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+}
+queue_rules() {
+	ip netns exec "$NS_HOST" nft list chain inet egressd to_queue 2>/dev/null | grep -c counter
+}
 https() { # https NS NAME [IP]
 	ip netns exec "$1" curl -sf -m 2 --cacert "$CA" \
 		${3:+--resolve "$2:443:$3"} "https://$2/"
@@ -82,6 +92,66 @@ expect "HTTP Host blacklisted over IPv6" block \
 expect "IP blacklist" block $C2 curl -sf -m 2 http://203.0.113.82/
 grep -q '"action":"blocked"' "$S/state/events.jsonl" && ok "events recorded as blocked" ||
 	bad "no blocked event in events.jsonl"
+expect "DNS over TCP: good name" pass resolves_tcp "$NS_C1" www.example.com
+expect "DNS over TCP: blacklisted answer stopped" block resolves_tcp "$NS_C1" other.example.net
+
+# Precision: one address, two names. c1 asked for the good name, c2 for
+# the bad one (api.example.com is blacklisted below, same address).
+stop_egressd
+printf 'api.example.com\n' >>"$S/black.txt"
+start_egressd block --blacklist "$S/black.txt"
+resolves "$NS_C1" www.example.com
+resolves "$NS_C2" api.example.com
+expect "shared CDN address: the container that resolved the good name passes" pass \
+	$C1 curl -sf -m 2 http://www.example.com/
+expect "shared CDN address: the container that resolved the bad name is stopped" block \
+	$C2 curl -sf -m 2 --resolve www.example.com:80:203.0.113.80 http://www.example.com/
+
+# Decided flows stop queueing: a 32 MiB download queues a handful of packets.
+q0=$(queued)
+$C1 curl -sf -m 20 -o /dev/null http://www.example.com/big && ok "32 MiB download passes" ||
+	bad "32 MiB download failed"
+q1=$(queued)
+[ $((q1 - q0)) -le 10 ] && ok "the download queued $((q1 - q0)) packets (of ~23000)" ||
+	bad "the download queued $((q1 - q0)) packets"
+
+# A list change cuts a live connection: a slow download of a name that
+# gets blacklisted stops receiving once egressd reloads.
+$C1 curl -s -m 30 --limit-rate 300k -o "$S/slow.bin" http://www.example.com/big &
+cpid=$!
+sleep 2
+printf 'www.example.com\n' >>"$S/black.txt"
+kill -HUP "$pid"
+sleep 2
+s1=$(stat -c %s "$S/slow.bin" 2>/dev/null || echo 0)
+sleep 2
+s2=$(stat -c %s "$S/slow.bin" 2>/dev/null || echo 0)
+kill "$cpid" 2>/dev/null
+wait "$cpid" 2>/dev/null
+[ "$s1" -gt 0 ] && [ "$s1" = "$s2" ] && ok "list change cut the live download at $s1 bytes" ||
+	bad "live download not cut after the list change ($s1 -> $s2 bytes)"
+grep -q "connections cut after the list change" "$S/egressd.log" && ok "the cut is logged" ||
+	bad "no cut logged"
+sed -i '$d' "$S/black.txt"
+
+# SIGKILL: fail-open passes traffic; a restart takes over with one queue
+# rule; fail-closed stops traffic while egressd is down.
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+pid=
+expect "SIGKILL, fail-open: the IP blacklist is bypassed" pass $C2 curl -sf -m 2 http://203.0.113.82/
+start_egressd block --blacklist "$S/black.txt" --blacklist "cidr:$S/black-ip.txt"
+[ "$(queue_rules)" = 1 ] && ok "restart: exactly one queue rule" || bad "restart: $(queue_rules) queue rules"
+expect "restart: blocking again" block $C2 curl -sf -m 2 http://203.0.113.82/
+stop_egressd
+start_egressd block --fail-closed --blacklist "$S/black.txt"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+pid=
+expect "SIGKILL, fail-closed: new connections stop" block $C1 curl -sf -m 2 http://203.0.113.81/
+start_egressd block --blacklist "$S/black.txt"
+expect "restart after fail-closed: good traffic passes" pass $C1 curl -sf -m 2 http://203.0.113.81/
+[ "$(queue_rules)" = 1 ] && ok "restart: still one queue rule" || bad "$(queue_rules) queue rules"
 stop_egressd
 
 start_egressd block --blacklist "$S/black.txt" --whitelist "$S/white.txt"

@@ -23,7 +23,8 @@
 #                                       ech=<ECHConfig public_name=public.ech.test> (the key is made up:
 #                                       nobody can decrypt it; nginx rejects ECH and uses the outer SNI)
 #   anything else under example.com/.net/.org and .test: NXDOMAIN (e.g. nx.example.com)
-# nginx in ${P}inet: HTTP on 80, TLS on 443 (all addresses), cert signed by $CA for all names above.
+# nginx in ${P}inet: HTTP on 80, TLS on 443 (all addresses), cert signed by $CA for all names above;
+# http://.../big is a 32 MiB download.
 set -euo pipefail
 P=${P:-e2e-}; H=${P}host C1=${P}c1 C2=${P}c2 I=${P}inet
 if [ "$P" = e2e- ]; then TD=/tmp/egressd-testbed; else TD=/tmp/egressd-testbed-${P%-}; fi
@@ -101,11 +102,14 @@ daemon on; user root; pid $D/nginx.pid; error_log $D/log/nginx.err;
 events {}
 http { access_log $D/log/nginx.log; default_type text/plain; client_body_temp_path $D/tmp;
   proxy_temp_path $D/tmp; fastcgi_temp_path $D/tmp; uwsgi_temp_path $D/tmp; scgi_temp_path $D/tmp;
-  server { listen 80; listen [::]:80; return 200 "http host=\$host addr=\$server_addr\n"; }
+  server { listen 80; listen [::]:80;
+           location /big { alias $D/big.bin; }
+           location / { return 200 "http host=\$host addr=\$server_addr\n"; } }
   server { listen 443 ssl; listen [::]:443 ssl; ssl_certificate $D/web.pem; ssl_certificate_key $D/web.key;
            return 200 "tls sni=\$ssl_server_name host=\$host\n"; }
 }
 E
+  head -c 32M /dev/zero > $D/big.bin   # long downloads: /big
   x $I nginx -c $D/nginx.conf
   printf '%s\n' NS_HOST=$H NS_C1=$C1 NS_C2=$C2 NS_INET=$I VETH_C1=$V1 VETH_C2=$V2 BRIDGE=br0 \
     IP_C1=198.18.0.11 IP_C2=198.18.0.12 IP6_C1=2001:db8:1::11 IP6_C2=2001:db8:1::12 \
@@ -114,6 +118,6 @@ E
 down() {
   for f in $D/nginx.pid $D/dnsmasq.pid; do [ -s $f ] && kill $(cat $f) 2>/dev/null; rm -f $f; done
   for n in $H $C1 $C2 $I; do ip netns del $n 2>/dev/null; rm -rf /etc/netns/$n; done
-  rmdir /etc/netns 2>/dev/null; rm -f $D/topo.env
+  rmdir /etc/netns 2>/dev/null; rm -f $D/topo.env $D/big.bin
 }
 case ${1:-} in up) up ;; down) set +e; down; true ;; *) echo "usage: $0 up|down" >&2; exit 2 ;; esac

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "egressd/ct.h"
+
+#include <errno.h>
+#include <netinet/in.h> /* before the libnetfilter headers: libc-compat */
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Connections deleted per list change at most: a bound on the work done
+ * while the packet thread waits. */
+#define CT_KILL_MAX 65536
+
+struct walk {
+	uint32_t mask, bits;
+	ct_judge_fn judge;
+	void *ctx;
+	struct nf_conntrack **doomed;
+	size_t n;
+};
+
+static void addr_of(const struct nf_conntrack *ct, bool v4, int a4, int a6,
+		    struct ip_addr *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->family = v4 ? AF_INET : AF_INET6;
+	memcpy(ret->b, nfct_get_attr(ct, v4 ? a4 : a6), v4 ? 4 : 16);
+}
+
+static int on_ct(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
+		 void *data)
+{
+	struct walk *w = data;
+	struct ip_addr src, dst;
+	uint16_t dport;
+	bool v4;
+
+	(void)type;
+	if ((nfct_get_attr_u32(ct, ATTR_MARK) & w->mask) != w->bits ||
+	    w->n == CT_KILL_MAX)
+		return NFCT_CB_CONTINUE;
+	v4 = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO) == AF_INET;
+	addr_of(ct, v4, ATTR_ORIG_IPV4_SRC, ATTR_ORIG_IPV6_SRC, &src);
+	addr_of(ct, v4, ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DST, &dst);
+	dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
+	if (!w->judge(&src, &dst, dport, w->ctx))
+		return NFCT_CB_CONTINUE;
+	w->doomed[w->n++] = nfct_clone(ct);
+	return NFCT_CB_CONTINUE;
+}
+
+int ct_kill_forbidden(uint32_t mask, uint32_t bits, ct_judge_fn judge,
+		      void *ctx)
+{
+	struct walk w = { mask, bits, judge, ctx, NULL, 0 };
+	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
+	uint32_t family = AF_UNSPEC;
+	int r = 0, killed = 0;
+
+	if (!h)
+		return -errno;
+	w.doomed = calloc(CT_KILL_MAX, sizeof(*w.doomed));
+	if (!w.doomed) {
+		nfct_close(h);
+		return -ENOMEM;
+	}
+	nfct_callback_register(h, NFCT_T_ALL, on_ct, &w);
+	if (nfct_query(h, NFCT_Q_DUMP, &family) < 0)
+		r = -errno;
+	for (size_t i = 0; i < w.n; i++) {
+		if (w.doomed[i] && nfct_query(h, NFCT_Q_DESTROY, w.doomed[i]) == 0)
+			killed++;
+		nfct_destroy(w.doomed[i]);
+	}
+	free(w.doomed);
+	nfct_close(h);
+	return r ? r : killed;
+}
