@@ -88,7 +88,9 @@ start_bg() {
 	local name=$1 log=$2 ready=$3 tmo=$4 t0
 	shift 4
 	t0=${EPOCHREALTIME/./}
-	H "$@" >"$log" 2>&1 &
+	# Not through a shell function: "ip netns exec" execs CMD, so $! is
+	# CMD's own pid, the one stop_pid signals.
+	ip netns exec "$NS_HOST" "$@" >"$log" 2>&1 &
 	pid=$!
 	for _ in $(seq $((tmo * 10))); do
 		if grep -q "$ready" "$log"; then
@@ -114,13 +116,14 @@ queued() { # packets sent to the queue so far (the rule's counter)
 	H nft list chain inet egressd to_queue 2>/dev/null |
 		sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | head -1
 }
-qstats() { # queue 0 of the host namespace: "queue_dropped user_dropped id_sequence"
+qstats() { # queue 0 of the host namespace: "portid queue_dropped user_dropped id_sequence"
 	H cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null |
-		awk '$1 == 0 { print $6, $7, $8; f = 1 } END { if (!f) print "- - -" }'
+		awk '$1 == 0 { print $2, $6, $7, $8; f = 1 } END { if (!f) print "- - - -" }'
 }
 measure() { # measure WAY
 	local way=$1 q0 q1
 	q0=$(queued)
+	qstats >"$S/$way.queue0"
 	for mode in tcp dns; do
 		ip netns exec "$NS_C1" python3 "$CLIENT" "$mode" "$N" "$LIMIT" \
 			>"$S/$way.$mode.json" 2>"$S/$way.$mode.err" ||
@@ -130,7 +133,8 @@ measure() { # measure WAY
 	q1=$(queued)
 	qstats >"$S/$way.queue"
 	echo "${q0:-} ${q1:-}" >"$S/$way.queued"
-	echo "  $way queue 0 (queue_dropped user_dropped id_sequence): $(cat "$S/$way.queue")"
+	echo "  $way queue 0 (portid queue_dropped user_dropped id_sequence): before" \
+		"$(cat "$S/$way.queue0"), after $(cat "$S/$way.queue")"
 }
 
 # 1. The kernel alone.
@@ -147,6 +151,11 @@ measure kernel
 echo "bench-datapath: [2/3] floor (ruleset + nfq_accept --mark-allow $ALLOW_MARK)"
 egressd_run "$S/egressd-setup.log"
 stop_pid
+if ! grep -q "ruleset left in place (bypass" "$S/egressd-setup.log"; then
+	echo "bench-datapath: egressd did not stop cleanly, fail-open:" >&2
+	cat "$S/egressd-setup.log" >&2
+	exit 1
+fi
 if ! H nft list chain inet egressd to_queue 2>/dev/null | grep -q counter; then
 	echo "bench-datapath: the queue rule is gone after egressd stopped" >&2
 	cat "$S/egressd-setup.log" >&2
@@ -178,7 +187,12 @@ label = {"kernel": "kernel alone", "floor": "floor (nfq_accept)",
 R = {}
 for w in ways:
     r = {m: json.load(open("%s/%s.%s.json" % (S, w, m))) for m in ("tcp", "dns")}
-    qd, ud, _seq = open("%s/%s.queue" % (S, w)).read().split()
+    # The kernel's counters live as long as the queue's reader: only the
+    # growth during the run counts when the same reader was there before.
+    p0, qd0, ud0, _ = open("%s/%s.queue0" % (S, w)).read().split()
+    p1, qd, ud, _ = open("%s/%s.queue" % (S, w)).read().split()
+    if p1 != "-" and p0 == p1:
+        qd, ud = str(int(qd) - int(qd0)), str(int(ud) - int(ud0))
     q = open("%s/%s.queued" % (S, w)).read().split()
     r["qd"], r["ud"] = qd, ud
     r["queued"] = int(q[1]) - int(q[0]) if len(q) == 2 else None

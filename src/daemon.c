@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <netinet/in.h> /* before the linux/ headers: libc-compat */
+#include <net/if.h>
 #include <getopt.h>
 #include <linux/netfilter.h>
 #include <netinet/in.h>
@@ -105,18 +106,22 @@ static uint32_t owner_of(struct daemon *d, const struct ip_addr *a,
 
 /* ---- events ---- */
 
-static void event_emit(struct daemon *d, const char *kind,
+/* One JSON line per match. `port` is the container's bridge port (0 if
+ * unknown); its name costs one ioctl, paid only for events. */
+static void event_emit(struct daemon *d, const char *kind, uint32_t port,
 		       const struct ip_addr *client, const struct ip_addr *dst,
 		       uint16_t dport, const char *name,
 		       const struct decision *dec, bool blocked)
 {
-	char t[IP_ADDR_TEXT], *s;
+	char t[IP_ADDR_TEXT], ifn[IF_NAMESIZE], *s;
 	cJSON *o = cJSON_CreateObject(), *r;
 
 	cJSON_AddNumberToObject(o, "time", (double)time(NULL));
 	cJSON_AddStringToObject(o, "kind", kind);
 	ip_addr_format(client, t, sizeof(t));
 	cJSON_AddStringToObject(o, "container_ip", t);
+	if (port && if_indextoname(port, ifn))
+		cJSON_AddStringToObject(o, "port", ifn);
 	if (dst) {
 		ip_port_format(dst, dport, t, sizeof(t));
 		cJSON_AddStringToObject(o, "dst", t);
@@ -177,12 +182,16 @@ static enum verdict dns_message(struct daemon *d, const struct ip_addr *client,
 	}
 	if (ob->d.verdict != VERDICT_BLOCK || !ob->dns->has_question)
 		return VERDICT_NONE;
+	const char *qname = dns_name(ob->dns, ob->dns->qname);
 	if (ob->kind == OBS_DNS_QUERY) { /* the answer is where block acts */
-		event_emit(d, "dns_query", client, &pk->dst, pk->dport,
-			   dns_name(ob->dns, ob->dns->qname), &ob->d,
-			   d->cfg.block);
+		event_emit(d, "dns_query", port, client, &pk->dst, pk->dport,
+			   qname, &ob->d, d->cfg.block);
 		return VERDICT_NONE;
 	}
+	/* A name further down the CNAME chain: the query did not show it. */
+	if (strcmp(ob->d.subject, qname))
+		event_emit(d, "dns_answer", port, client, &pk->src, pk->sport,
+			   qname, &ob->d, d->cfg.block);
 	return d->cfg.block ? VERDICT_BLOCK : VERDICT_NONE;
 }
 
@@ -276,7 +285,7 @@ static void judged(struct daemon *d, const struct nfqueue_packet *p,
 		event_emit(d, ob->kind == OBS_TLS    ? "tls"
 			      : ob->kind == OBS_HTTP ? "http"
 						     : "flow",
-			   &pk->src, &pk->dst, pk->dport, name, &ob->d,
+			   p->physindev, &pk->src, &pk->dst, pk->dport, name, &ob->d,
 			   d->cfg.block);
 	verdict_decided(d, p, bad && d->cfg.block);
 }
@@ -459,6 +468,19 @@ static int load_policy(struct daemon *d, struct policy *ret)
 	return 0;
 }
 
+/* Decisions reach the connection's mark through the packet mark and the
+ * ruleset's forward_mark chain, which works on every kernel; NFQA_CT (a
+ * connmark inside the verdict) would save that one rule where the kernel
+ * has it. Probed and reported so the operator knows which kernel this is. */
+static void report_ct_probe(struct nfqueue *q)
+{
+	int r = nfqueue_probe_conntrack(q);
+
+	fprintf(stderr, "egressd: NFQA_CT %s; verdicts mark packets and the "
+		"forward_mark chain copies the mark to the connection\n",
+		r ? "not available" : "available");
+}
+
 static int setup_kernel(struct daemon *d)
 {
 	struct nft_queue_cfg qc = { d->cfg.queue_first, d->cfg.queue_count,
@@ -496,6 +518,7 @@ static int setup_kernel(struct daemon *d)
 			return -1;
 		}
 	}
+	report_ct_probe(d->qs[0]);
 	return 0;
 }
 
@@ -554,7 +577,7 @@ static int judge_existing(const struct ip_addr *src, const struct ip_addr *dst,
 	(void)dport;
 	inspect_flow(&d->ins, owner_lookup(d, src), dst, d->now, &ob);
 	if (ob.d.verdict == VERDICT_BLOCK)
-		event_emit(d, "flow", src, dst, dport,
+		event_emit(d, "flow", 0, src, dst, dport,
 			   ob.nresolved ? ob.resolved[0] : NULL, &ob.d,
 			   d->cfg.block);
 	return ob.d.verdict == VERDICT_BLOCK && d->cfg.block;

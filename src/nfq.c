@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 /* Big enough for one 64 KiB packet and its attributes. */
@@ -49,6 +50,46 @@ static int configure(struct nfqueue *q, uint32_t maxlen, bool fail_open)
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
 	return send_cfg(q, nlh);
+}
+
+/* Sends a config message with NLM_F_ACK and returns the kernel's answer:
+ * 0 or a negative errno. */
+static int send_cfg_ack(struct nfqueue *q, struct nlmsghdr *nlh)
+{
+	struct pollfd pf = { mnl_socket_get_fd(q->nl), POLLIN, 0 };
+	ssize_t n;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = 1;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	if (poll(&pf, 1, 1000) <= 0)
+		return -ETIMEDOUT;
+	n = mnl_socket_recvfrom(q->nl, q->buf, sizeof(q->buf));
+	if (n < 0)
+		return -errno;
+	return mnl_cb_run(q->buf, (size_t)n, 1, q->portid, NULL, NULL) < 0
+		       ? -errno
+		       : 0;
+}
+
+int nfqueue_probe_conntrack(struct nfqueue *q)
+{
+	struct nlmsghdr *nlh;
+	int r;
+
+	nlh = nfq_nlmsg_put(q->buf, NFQNL_MSG_CONFIG, q->num);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_CONNTRACK));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_CONNTRACK));
+	r = send_cfg_ack(q, nlh);
+	if (r)
+		return r;
+	/* Supported; switch it off again: the mark path serves both. */
+	nlh = nfq_nlmsg_put(q->buf, NFQNL_MSG_CONFIG, q->num);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, 0);
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_CONNTRACK));
+	send_cfg_ack(q, nlh);
+	return 0;
 }
 
 struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, bool fail_open,

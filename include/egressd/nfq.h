@@ -38,4 +38,8 @@ int nfqueue_receive(struct nfqueue *q, nfqueue_packet_fn fn, void *ctx);
  * replaces the packet when non-NULL. */
 int nfqueue_verdict(struct nfqueue *q, uint32_t id, int verdict, bool set_mark,
 		uint32_t mark, const uint8_t *payload, size_t len);
+/* Asks whether the kernel can attach conntrack to queued packets and take
+ * a connmark in a verdict (NFQA_CT). Returns 0 if it can, else the
+ * kernel's error (EOPNOTSUPP without CONFIG_NETFILTER_NETLINK_GLUE_CT). */
+int nfqueue_probe_conntrack(struct nfqueue *q);
 const struct nfqueue_stats *nfqueue_get_stats(const struct nfqueue *q);
