@@ -1,32 +1,71 @@
 #!/usr/bin/env bash
-# The main job, as far as egressd does it today: judge real traffic (captures
-# of dig, curl, openssl and Chromium made on the namespace test bed) against
-# a small blacklist and whitelist, offline. Installs what is missing and
-# builds first. (The live daemon on a namespace test bed comes with the
-# enforcement datapath.)
+# The main job on a throw-away test bed: network namespaces for a host with
+# a bridge, two containers and an "internet" (real dnsmasq and nginx);
+# egressd in block mode with a small blacklist; one container's connection
+# to a blacklisted domain refused, a good one served; what egressd recorded.
+# Installs what is missing and builds first. Removes everything it made.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-ensure_packages "${BUILD_PKGS[@]}"
+[ "$(id -u)" = 0 ] || { echo "demo.sh needs root (namespaces, nftables): sudo $0" >&2; exit 1; }
+ensure_packages "${BUILD_PKGS[@]}" "${E2E_PKGS[@]}"
 meson_build "$ROOT/build"
-E=$ROOT/build/egressd C=$ROOT/tests/data/captures
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 
-cat >"$T/blacklist.txt" <<'L'
+export P=demo-
+S=$(mktemp -d)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	bash "$ROOT/tests/e2e/topo.sh" down >/dev/null 2>&1
+	rm -rf "$S"
+}
+trap cleanup EXIT
+say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@" || true; }
+
+say "1. Test bed: host demo-host (bridge br0), containers demo-c1 and demo-c2, internet demo-inet"
+bash "$ROOT/tests/e2e/topo.sh" up >"$S/topo.log" 2>&1 || { cat "$S/topo.log"; exit 1; }
+. /tmp/egressd-testbed-demo/run/topo.env
+
+cat >"$S/blacklist.txt" <<'L'
 # egressd-category: c2
-*.cdn.test
 other.example.net
 L
-printf 'www.example.com\n' >"$T/whitelist.txt"
-echo "blacklist: $(grep -v '^#' "$T/blacklist.txt" | tr '\n' ' ')   whitelist: www.example.com"
-echo
-for cap in tls-curl-cname dns-dig-cname tls-openssl-sni tls-chromium tls-curl-resolve; do
-	echo "== $cap.pcap"
-	"$E" replay --pcap "$C/$cap.pcap" --blacklist "$T/blacklist.txt" \
-		--whitelist "$T/whitelist.txt"
-	echo
-done
-echo "== a list with a bad line is refused whole, with file and line:"
-printf 'good.test\nbad..test\n' >"$T/bad.txt"
-"$E" replay --pcap "$C/dns-dig-a.pcap" --blacklist "$T/bad.txt" || echo "(exit status $?)"
+cat >"$S/mining.txt" <<'L'
+# egressd-category: mining-pool
+*.cdn.test
+L
+say "2. egressd in block mode; blacklist: other.example.net (c2), *.cdn.test (mining-pool)"
+ip netns exec "$NS_HOST" "$ROOT/build/egressd" run --config /dev/null \
+	--state-dir "$S/state" --mode block --container-if "$BRIDGE" \
+	--ruleset "$ROOT/nft/egressd.nft" --blacklist "$S/blacklist.txt" \
+	--blacklist "$S/mining.txt" 2>"$S/egressd.log" &
+pid=$!
+for _ in $(seq 50); do grep -q "running in" "$S/egressd.log" && break; sleep 0.1; done
+sed 's/^/  /' "$S/egressd.log"
+C1="ip netns exec $NS_C1"
+
+say "3. From container demo-c1"
+echo "# a good site is served:"
+run $C1 curl -sS -m 3 --cacert "$CA" https://www.example.com/
+echo "# a blacklisted name gets NXDOMAIN at once:"
+run $C1 dig +time=2 +tries=1 other.example.net | grep -E "status|ANSWER:"
+echo "# www.shop.test is a CNAME into *.cdn.test: stopped too:"
+run $C1 dig +time=2 +tries=1 www.shop.test | grep -E "status"
+echo "# a hard-coded address with the blacklisted name in its TLS SNI is refused:"
+run $C1 curl -sS -m 3 --cacert "$CA" --resolve other.example.net:443:203.0.113.81 https://other.example.net/
+echo "# the same address with a good name is served:"
+run $C1 curl -sS -m 3 --cacert "$CA" --resolve www.example.com:443:203.0.113.81 https://www.example.com/
+
+say "4. What egressd recorded ($S/state/events.jsonl)"
+python3 - "$S/state/events.jsonl" <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l); r = e["rule"]
+    print(f"  {e['action']:8} {e['kind']:10} container {e['container_ip']:<15} "
+          f"port {e.get('port', '-'):<12} {e.get('name') or '-':<18} -> {e.get('dst', '-'):<18} "
+          f"rule {r['pattern']} ({r['category']}, {r['source']})")
+PY
+kill "$pid"; wait "$pid" 2>/dev/null; pid=
+say "5. egressd stopped"
+sed -n '/stopping/,$p' "$S/egressd.log" | sed 's/^/  /'

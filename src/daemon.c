@@ -106,8 +106,8 @@ static uint32_t owner_of(struct daemon *d, const struct ip_addr *a,
 
 /* ---- events ---- */
 
-/* One JSON line per match. `port` is the container's bridge port (0 if
- * unknown); its name costs one ioctl, paid only for events. */
+/* One JSON line per match. The container's bridge port comes from its
+ * owner (0 if unknown); its name costs one ioctl, paid only for events. */
 static void event_emit(struct daemon *d, const char *kind, uint32_t port,
 		       const struct ip_addr *client, const struct ip_addr *dst,
 		       uint16_t dport, const char *name,
@@ -120,6 +120,10 @@ static void event_emit(struct daemon *d, const char *kind, uint32_t port,
 	cJSON_AddStringToObject(o, "kind", kind);
 	ip_addr_format(client, t, sizeof(t));
 	cJSON_AddStringToObject(o, "container_ip", t);
+	if (!port) {
+		uint32_t owner = owner_lookup(d, client);
+		port = owner & OWNER_PORT ? owner & ~OWNER_PORT : 0;
+	}
 	if (port && if_indextoname(port, ifn))
 		cJSON_AddStringToObject(o, "port", ifn);
 	if (dst) {
@@ -150,14 +154,16 @@ static uint32_t mark_with(const struct daemon *d, uint32_t pkt_mark,
 	return (pkt_mark & ~d->cfg.marks.mask) | bits;
 }
 
-/* A decided flow: its connection carries the decision from now on. */
+/* A decided flow: its connection carries the decision from now on. A
+ * blocked packet goes back through the hook (NF_REPEAT) with the block
+ * mark, where the ruleset marks its connection and rejects it. */
 static void verdict_decided(struct daemon *d, const struct nfqueue_packet *p,
 			    bool block)
 {
 	uint32_t bits = block ? d->cfg.marks.block : d->cfg.marks.allow;
 
-	nfqueue_verdict(d->q, p->id, block ? NF_DROP : NF_ACCEPT, true,
-		    mark_with(d, p->mark, bits), NULL, 0);
+	nfqueue_verdict(d->q, p->id, block ? NF_REPEAT : NF_ACCEPT, true,
+			mark_with(d, p->mark, bits), NULL, 0);
 }
 
 static void verdict_pass(struct daemon *d, const struct nfqueue_packet *p)
@@ -713,6 +719,7 @@ int daemon_main(int argc, char **argv)
 		fprintf(stderr, "egressd: out of memory\n");
 		return 1;
 	}
+	d.ins.remember_blocked = !d.cfg.block;
 	d.events = events_open(d.cfg.state_dir, err, sizeof(err));
 	if (!d.events) {
 		fprintf(stderr, "egressd: events: %s\n", err);

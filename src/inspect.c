@@ -9,6 +9,7 @@ int inspector_init(struct inspector *ins, const struct policy *p,
 {
 	ins->policy = p;
 	ins->ttl_floor = ttl_floor;
+	ins->remember_blocked = true;
 	ins->cache = dnscache_new(cache_entries);
 	ins->dns = malloc(sizeof(*ins->dns));
 	if (!ins->cache || !ins->dns) {
@@ -60,7 +61,8 @@ int inspect_dns(struct inspector *ins, uint32_t owner, const uint8_t *msg,
 	for (unsigned i = 0; i < o->chain.n_names; i++)
 		names[i] = dns_name(ins->dns, o->chain.names[i]);
 	decide_names(ins->policy, names, o->chain.n_names, &o->d);
-	if (o->kind == OBS_DNS_ANSWER)
+	if (o->kind == OBS_DNS_ANSWER &&
+	    (o->d.verdict != VERDICT_BLOCK || ins->remember_blocked))
 		remember_chain(ins, owner, ins->dns, &o->chain, now);
 	return 0;
 }

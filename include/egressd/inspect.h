@@ -25,6 +25,10 @@ struct inspector {
 	const struct policy *policy; /* may have NULL sets: nothing matches */
 	struct dnscache *cache;
 	uint32_t ttl_floor;
+	/* Remember the addresses of blacklisted answers? Not when they are
+	 * blocked (the client never gets them: an address it uses anyway came
+	 * from elsewhere), yes when they are only reported. */
+	bool remember_blocked;
 	struct dns_msg *dns; /* scratch, owned */
 };
 

@@ -87,6 +87,11 @@ expect "blacklisted name answers NXDOMAIN at once" pass nx "$NS_C1" other.exampl
 expect "CNAME chain through *.cdn.test answers NXDOMAIN" pass nx "$NS_C1" www.shop.test
 expect "hard-coded IP, blacklisted SNI" block https "$NS_C2" other.example.net 203.0.113.81
 expect "same IP, good SNI" pass https "$NS_C2" www.example.com 203.0.113.81
+t0=$(date +%s%N)
+https "$NS_C2" other.example.net 203.0.113.81
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -lt 1000 ] && ok "a blocked connection fails at once (TCP reset, ${ms} ms)" ||
+	bad "a blocked connection took ${ms} ms to fail"
 expect "HTTP Host blacklisted over IPv6" block \
 	$C2 curl -sf -m 2 -H "Host: other.example.net" "http://[2001:db8:80::81]/"
 expect "IP blacklist" block $C2 curl -sf -m 2 http://203.0.113.82/
@@ -95,17 +100,25 @@ grep -q '"action":"blocked"' "$S/state/events.jsonl" && ok "events recorded as b
 expect "DNS over TCP: good name" pass resolves_tcp "$NS_C1" www.example.com
 expect "DNS over TCP: blacklisted answer stopped" block resolves_tcp "$NS_C1" other.example.net
 
-# Precision: one address, two names. c1 asked for the good name, c2 for
-# the bad one (api.example.com is blacklisted below, same address).
+# Precision: one address, two names. In alert mode (the containers get
+# their answers), c1 asks for the good name, c2 for the bad one
+# (api.example.com, same address); both then connect to the address.
 stop_egressd
+: >"$S/state/events.jsonl"
 printf 'api.example.com\n' >>"$S/black.txt"
-start_egressd block --blacklist "$S/black.txt"
+start_egressd alert --blacklist "$S/black.txt"
 resolves "$NS_C1" www.example.com
 resolves "$NS_C2" api.example.com
-expect "shared CDN address: the container that resolved the good name passes" pass \
-	$C1 curl -sf -m 2 http://www.example.com/
-expect "shared CDN address: the container that resolved the bad name is stopped" block \
-	$C2 curl -sf -m 2 --resolve www.example.com:80:203.0.113.80 http://www.example.com/
+$C1 curl -sf -m 2 -o /dev/null http://203.0.113.80/
+$C2 curl -sf -m 2 -o /dev/null http://203.0.113.80/
+n1=$(grep -c "\"container_ip\":\"$IP_C1\".*\"dst\":\"203.0.113.80:80\"" "$S/state/events.jsonl")
+n2=$(grep -c "\"container_ip\":\"$IP_C2\".*\"dst\":\"203.0.113.80:80\".*api.example.com" "$S/state/events.jsonl")
+[ "$n1" = 0 ] && ok "shared CDN address: no event for the container that resolved the good name" ||
+	bad "shared CDN address: $n1 events for c1"
+[ "$n2" -ge 1 ] && ok "shared CDN address: event for the container that resolved api.example.com" ||
+	bad "shared CDN address: no event for c2"
+stop_egressd
+start_egressd block --blacklist "$S/black.txt"
 
 # Decided flows stop queueing: a 32 MiB download queues a handful of packets.
 q0=$(queued)
