@@ -19,7 +19,9 @@ Runs inside a container namespace of the test bed and prints one JSON line.
 
 Stops after N measured operations or TIME_LIMIT_S seconds, whichever comes
 first.  $BENCH_WARMUP (default 10) operations go first and are not counted.
-Plain sockets, no external modules.
+With $BENCH_SAMPLES set, the raw samples go to that file as well, one line
+per successful operation: the latency in ns (tcp: connect time, then the
+whole exchange).  Plain sockets, no external modules.
 
 Output: {"mode", "count", "errors", "elapsed_s", "rate", "p50_us",
 "p99_us", ...}: count = successful operations, rate = count / elapsed_s,
@@ -138,6 +140,13 @@ def main():
             errors += 1
         done += 1
     elapsed = (time.perf_counter_ns() - start) / 1e9
+    path = os.environ.get("BENCH_SAMPLES")
+    if path:
+        with open(path, "w") as f:
+            if mode == "tcp":
+                f.writelines("%d %d\n" % lr for lr in zip(lat, req))
+            else:
+                f.writelines("%d\n" % x for x in lat)
     lat.sort()
     req.sort()
     out = {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void config_defaults(struct config *c)
 {
@@ -15,7 +16,11 @@ void config_defaults(struct config *c)
 	c->queue_maxlen = 4096;
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/egressd");
 	snprintf(c->socket, sizeof(c->socket), "/run/egressd/egressd.sock");
-	snprintf(c->ruleset, sizeof(c->ruleset), "%s", EGRESSD_RULESET);
+	/* The installed ruleset; from a build tree that was never installed,
+	 * the one in the source tree. */
+	snprintf(c->ruleset, sizeof(c->ruleset), "%s",
+		 access(EGRESSD_RULESET, R_OK) ? EGRESSD_SOURCE_RULESET
+					       : EGRESSD_RULESET);
 	c->ttl_floor = DNS_TTL_FLOOR_DEFAULT;
 	/* Bits 0x00e00000 are free in Docker (none), kube-proxy (0x4000,
 	 * 0x8000) and Calico (0xffff0000 by default: configure the mask away

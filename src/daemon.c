@@ -334,8 +334,13 @@ static void on_payload(struct daemon *d, const struct nfqueue_packet *p,
 	int r;
 
 	flow_key_of(pk, &k);
-	f = flowtab_get(d->flows, &k, d->now, true);
-	if (!f) { /* table full: judge by address alone */
+	f = flowtab_get(d->flows, &k, d->now, false);
+	/* A flow we never saw start (its conntrack entry was deleted after a
+	 * list change, or egressd started later) and that carries no bytes
+	 * to read: judge it by address and names now. So is every flow when
+	 * the table is full. */
+	if (!f && (!pk->payload_len ||
+		   !(f = flowtab_get(d->flows, &k, d->now, true)))) {
 		on_new_flow(d, p, pk);
 		return;
 	}
