@@ -21,6 +21,10 @@
 # alike instead of spoiling one of them. Prints a table, the ratios against
 # the goals (with their spread over the rounds), and a markdown snippet.
 #
+# BENCH_RESOLVE=1: the TCP client resolves www.example.com once first, as a
+# container does; egressd then decides each connection at its SYN (one
+# queued packet) instead of waiting for the request (a hard-coded address:
+# SYN, handshake ACK and request queued).
 # Needs root; installs the missing packages and builds (meson, build/).
 # Environment: BENCH_ROUNDS=4, BENCH_TIME_LIMIT=60 (s per way and mode, split
 # over the rounds), BENCH_LIST_N=1000000, BENCH_WARMUP=10 (operations before

@@ -49,8 +49,8 @@ static int on_ct(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	return NFCT_CB_CONTINUE;
 }
 
-int ct_kill_forbidden(uint32_t mask, uint32_t bits, ct_judge_fn judge,
-		      void *ctx)
+int ct_kill_forbidden(uint32_t mask, uint32_t bits, uint32_t block_bits,
+		      ct_judge_fn judge, void *ctx)
 {
 	struct walk w = { mask, bits, judge, ctx, NULL, 0 };
 	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
@@ -67,10 +67,19 @@ int ct_kill_forbidden(uint32_t mask, uint32_t bits, ct_judge_fn judge,
 	nfct_callback_register(h, NFCT_T_ALL, on_ct, &w);
 	if (nfct_query(h, NFCT_Q_DUMP, &family) < 0)
 		r = -errno;
+	/* Marked, not deleted: a deleted entry comes back on the next
+	 * packet, possibly from the server's side and so not judged again;
+	 * a marked one meets the ruleset's reset rule from both sides. */
 	for (size_t i = 0; i < w.n; i++) {
-		if (w.doomed[i] && nfct_query(h, NFCT_Q_DESTROY, w.doomed[i]) == 0)
+		struct nf_conntrack *ct = w.doomed[i];
+		if (!ct)
+			continue;
+		nfct_set_attr_u32(ct, ATTR_MARK,
+				  (nfct_get_attr_u32(ct, ATTR_MARK) & ~mask) |
+					  block_bits);
+		if (nfct_query(h, NFCT_Q_UPDATE, ct) == 0)
 			killed++;
-		nfct_destroy(w.doomed[i]);
+		nfct_destroy(ct);
 	}
 	free(w.doomed);
 	nfct_close(h);

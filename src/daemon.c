@@ -597,7 +597,7 @@ static int judge_existing(const struct ip_addr *src, const struct ip_addr *dst,
 static void kill_forbidden(struct daemon *d)
 {
 	int n = ct_kill_forbidden(d->cfg.marks.mask, d->cfg.marks.allow,
-				  judge_existing, d);
+				  d->cfg.marks.block, judge_existing, d);
 
 	if (n < 0)
 		fprintf(stderr, "egressd: conntrack walk failed: %s\n",

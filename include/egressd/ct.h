@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Conntrack: kill connections a new verdict forbids. The one file that talks
+/* Conntrack: cut connections a new verdict forbids. The one file that talks
  * to nf_conntrack. Not on the packet path: run after a list change. */
 #pragma once
 #include <stddef.h>
@@ -12,7 +12,8 @@ typedef int (*ct_judge_fn)(const struct ip_addr *src, const struct ip_addr *dst,
 			   uint16_t dport, void *ctx);
 
 /* Walks the conntrack table; every connection whose mark has `bits` under
- * `mask` is judged, and the ones judged forbidden are deleted. Returns
- * how many were deleted, or a negative errno. */
-int ct_kill_forbidden(uint32_t mask, uint32_t bits, ct_judge_fn judge,
-		      void *ctx);
+ * `mask` is judged, and the ones judged forbidden get `block_bits`
+ * instead, which the ruleset answers with a reset from then on. Returns
+ * how many were cut, or a negative errno. */
+int ct_kill_forbidden(uint32_t mask, uint32_t bits, uint32_t block_bits,
+		      ct_judge_fn judge, void *ctx);
