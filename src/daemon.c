@@ -55,6 +55,7 @@ struct daemon {
 	struct nfqueue *q; /* the queue of the packet being judged */
 	uint64_t now;
 	unsigned long malformed;
+	unsigned long enobufs_reported;
 	uint8_t rewrite[0xffff];
 };
 
@@ -668,6 +669,21 @@ static bool on_signal(struct daemon *d, int sfd)
 	return true;
 }
 
+/* Lost queue messages are never silent: said within seconds. */
+static void report_losses(struct daemon *d)
+{
+	unsigned long nb = 0;
+
+	for (size_t i = 0; i < d->nq; i++)
+		nb += nfqueue_get_stats(d->qs[i])->enobufs;
+	if (nb > d->enobufs_reported) {
+		fprintf(stderr, "egressd: %lu queue messages lost (ENOBUFS): "
+			"the kernel outran the reader\n",
+			nb - d->enobufs_reported);
+		d->enobufs_reported = nb;
+	}
+}
+
 static int loop(struct daemon *d)
 {
 	struct pollfd pf[QUEUES_MAX + 1];
@@ -693,6 +709,7 @@ static int loop(struct daemon *d)
 					strerror(errno));
 		if (d->now - last_sweep >= 5) {
 			flowtab_expire(d->flows, d->now - FLOW_IDLE_S);
+			report_losses(d);
 			last_sweep = d->now;
 		}
 	}

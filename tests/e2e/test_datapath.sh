@@ -77,7 +77,7 @@ cat >"$S/black.txt" <<'L'
 other.example.net
 *.cdn.test
 L
-printf '203.0.113.82\n' >"$S/black-ip.txt"
+printf '203.0.113.82/31\n2001:db8:80::82/127\n' >"$S/black-ip.txt"
 printf 'www.shop.test\n' >"$S/white.txt"
 
 start_egressd block --blacklist "$S/black.txt" --blacklist "cidr:$S/black-ip.txt"
@@ -94,7 +94,10 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 	bad "a blocked connection took ${ms} ms to fail"
 expect "HTTP Host blacklisted over IPv6" block \
 	$C2 curl -sf -m 2 -H "Host: other.example.net" "http://[2001:db8:80::81]/"
-expect "IP blacklist" block $C2 curl -sf -m 2 http://203.0.113.82/
+expect "CIDR blacklist, IPv4" block $C2 curl -sf -m 2 http://203.0.113.82/
+expect "CIDR blacklist, IPv6" block $C2 curl -sf -m 2 "http://[2001:db8:80::82]/"
+expect "*.cdn.test stops the lookup of a subdomain" pass nx "$NS_C1" shop-front.cdn.test
+expect "*.cdn.test stops the connection (SNI)" block https "$NS_C2" shop-front.cdn.test 203.0.113.80
 grep -q '"action":"blocked"' "$S/state/events.jsonl" && ok "events recorded as blocked" ||
 	bad "no blocked event in events.jsonl"
 expect "DNS over TCP: good name" pass resolves_tcp "$NS_C1" www.example.com
