@@ -15,28 +15,17 @@
 #include "egressd/limits.h"
 #include "egressd/pkt.h"
 #include "egressd/policy.h"
+#include "egressd/flowtab.h"
 #include "egressd/reasm.h"
 #include "linkhdr.h"
-
-struct flow {
-	struct ip_addr client, server;
-	uint16_t cport, sport;
-	bool done; /* client payload judged or given up on */
-	struct reasm up, down;
-	struct flow *next;
-};
-
-#define FLOW_BUCKETS 4096
 
 struct replay {
 	struct inspector ins;
 	struct policy policy;
 	bool have_lists, json;
-	struct flow *buckets[FLOW_BUCKETS];
-	size_t nflows;
+	struct flowtab *flows;
 	unsigned long packets, bad_packets, not_ip, flows_dropped;
 	uint64_t now;
-	double ts;
 };
 
 static uint32_t owner_of(const struct ip_addr *a)
@@ -48,35 +37,14 @@ static uint32_t owner_of(const struct ip_addr *a)
 	return h ^ a->family;
 }
 
-static unsigned flow_bucket(const struct ip_addr *c, uint16_t cp,
-			    const struct ip_addr *s, uint16_t sp)
+static void key_of(const struct ip_addr *c, uint16_t cp,
+		   const struct ip_addr *s, uint16_t sp, struct flow_key *k)
 {
-	return (owner_of(c) ^ owner_of(s) * 31u ^ cp ^ (unsigned)sp << 16) %
-	       FLOW_BUCKETS;
-}
-
-static struct flow *flow_find(struct replay *rp, const struct pkt_info *pk,
-			      bool *from_client)
-{
-	struct flow *f;
-
-	f = rp->buckets[flow_bucket(&pk->src, pk->sport, &pk->dst, pk->dport)];
-	for (; f; f = f->next)
-		if (f->cport == pk->sport && f->sport == pk->dport &&
-		    ip_addr_equal(&f->client, &pk->src) &&
-		    ip_addr_equal(&f->server, &pk->dst)) {
-			*from_client = true;
-			return f;
-		}
-	f = rp->buckets[flow_bucket(&pk->dst, pk->dport, &pk->src, pk->sport)];
-	for (; f; f = f->next)
-		if (f->cport == pk->dport && f->sport == pk->sport &&
-		    ip_addr_equal(&f->client, &pk->dst) &&
-		    ip_addr_equal(&f->server, &pk->src)) {
-			*from_client = false;
-			return f;
-		}
-	return NULL;
+	memset(k, 0, sizeof(*k));
+	k->client = *c;
+	k->server = *s;
+	k->cport = cp;
+	k->sport = sp;
 }
 
 /* Without the SYN, the side on a well-known port is the server. */
@@ -87,41 +55,30 @@ static bool src_is_client(const struct pkt_info *pk)
 	return pk->dport < 1024 && pk->sport >= 1024;
 }
 
-static struct flow *flow_new(struct replay *rp, const struct pkt_info *pk,
-			     bool *from_client)
+/* The packet's flow in either direction, created on first sight. */
+static struct flow *flow_of(struct replay *rp, const struct pkt_info *pk,
+			    bool *from_client)
 {
+	struct flow_key k;
 	struct flow *f;
-	unsigned b;
 
-	if (rp->nflows == REPLAY_FLOWS_MAX) {
-		rp->flows_dropped++;
-		return NULL;
+	key_of(&pk->src, pk->sport, &pk->dst, pk->dport, &k);
+	if ((f = flowtab_get(rp->flows, &k, rp->now, false))) {
+		*from_client = true;
+		return f;
 	}
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
+	key_of(&pk->dst, pk->dport, &pk->src, pk->sport, &k);
+	if ((f = flowtab_get(rp->flows, &k, rp->now, false))) {
+		*from_client = false;
+		return f;
+	}
 	*from_client = src_is_client(pk);
-	f->client = *from_client ? pk->src : pk->dst;
-	f->server = *from_client ? pk->dst : pk->src;
-	f->cport = *from_client ? pk->sport : pk->dport;
-	f->sport = *from_client ? pk->dport : pk->sport;
-	b = flow_bucket(&f->client, f->cport, &f->server, f->sport);
-	f->next = rp->buckets[b];
-	rp->buckets[b] = f;
-	rp->nflows++;
+	if (*from_client)
+		key_of(&pk->src, pk->sport, &pk->dst, pk->dport, &k);
+	f = flowtab_get(rp->flows, &k, rp->now, true);
+	if (!f)
+		rp->flows_dropped++;
 	return f;
-}
-
-static void flows_free(struct replay *rp)
-{
-	for (unsigned b = 0; b < FLOW_BUCKETS; b++)
-		while (rp->buckets[b]) {
-			struct flow *f = rp->buckets[b];
-			rp->buckets[b] = f->next;
-			reasm_free(&f->up);
-			reasm_free(&f->down);
-			free(f);
-		}
 }
 
 /* ---- output ---- */
@@ -270,7 +227,7 @@ static void emit_dns(struct replay *rp, const struct observation *ob,
 }
 
 static void emit_stream(struct replay *rp, const struct observation *ob,
-			const struct flow *f)
+			const struct flow_key *f)
 {
 	cJSON *o;
 
@@ -330,7 +287,7 @@ static void tcp_dns(struct replay *rp, struct flow *f, struct reasm *r)
 
 	cursor_init(&s, r->buf, r->len);
 	while (dns_tcp_next(&s, &msg) == 1)
-		on_dns(rp, &f->client, cursor_ptr(&msg), cursor_left(&msg));
+		on_dns(rp, &f->key.client, cursor_ptr(&msg), cursor_left(&msg));
 	reasm_consume(r, s.pos);
 }
 
@@ -339,31 +296,29 @@ static void tcp_payload(struct replay *rp, struct flow *f)
 	struct observation ob;
 	int r;
 
-	r = inspect_stream(&rp->ins, owner_of(&f->client), &f->server,
+	r = inspect_stream(&rp->ins, owner_of(&f->key.client), &f->key.server,
 			   f->up.buf, f->up.len, rp->now, &ob);
 	if (r == -EAGAIN)
 		return;
 	f->done = true;
 	if (r == 0)
-		emit_stream(rp, &ob, f);
+		emit_stream(rp, &ob, &f->key);
 }
 
 static void on_tcp(struct replay *rp, const struct pkt_info *pk)
 {
 	bool from_client, syn = pk->tcp_flags & TCP_SYN;
-	struct flow *f = flow_find(rp, pk, &from_client);
+	struct flow *f = flow_of(rp, pk, &from_client);
 	struct reasm *r;
 	int e;
 
-	if (!f && !(f = flow_new(rp, pk, &from_client)))
-		return;
-	if (f->done && f->sport != 53)
+	if (!f || (f->done && f->key.sport != 53))
 		return;
 	r = from_client ? &f->up : &f->down;
 	e = reasm_add(r, pk->tcp_seq, syn, pk->payload, pk->payload_len);
 	if (e == -EAGAIN || (!pk->payload_len && !syn) || syn)
 		return;
-	if (f->sport == 53)
+	if (f->key.sport == 53)
 		tcp_dns(rp, f, r);
 	else if (from_client)
 		tcp_payload(rp, f);
@@ -412,7 +367,6 @@ static int read_capture(struct replay *rp, const char *path)
 	}
 	while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
 		rp->packets++;
-		rp->ts = (double)h->ts.tv_sec + h->ts.tv_usec / 1e6;
 		rp->now = (uint64_t)h->ts.tv_sec;
 		if (linkhdr_to_ip(dlt, data, h->caplen, &ip, &iplen)) {
 			rp->not_ip++;
@@ -537,8 +491,9 @@ int replay_main(int argc, char **argv)
 		return 2;
 	}
 	rp.have_lists = nspecs > 0;
-	if (inspector_init(&rp.ins, &rp.policy, DNSCACHE_ENTRIES_DEFAULT,
-			   ttl_floor)) {
+	rp.flows = flowtab_new(REPLAY_FLOWS_MAX);
+	if (!rp.flows || inspector_init(&rp.ins, &rp.policy,
+					DNSCACHE_ENTRIES_DEFAULT, ttl_floor)) {
 		fprintf(stderr, "egressd: out of memory\n");
 		policy_free(&rp.policy);
 		return 1;
@@ -550,7 +505,7 @@ int replay_main(int argc, char **argv)
 			"egressd: %s: %lu packets, %lu not parsed, %lu flows "
 			"over the limit\n",
 			pcap, rp.packets, rp.bad_packets, rp.flows_dropped);
-	flows_free(&rp);
+	flowtab_free(rp.flows);
 	inspector_fini(&rp.ins);
 	policy_free(&rp.policy);
 	return r;

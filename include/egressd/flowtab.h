@@ -23,6 +23,7 @@ struct flow {
 	uint64_t last_seen;
 	bool blocked; /* DNS over TCP: an answer was stopped; so are its
 			 retransmissions and the rest of the stream */
+	bool done; /* judged: no more bytes needed (replay) */
 	struct flow *next;
 };
 
