@@ -97,3 +97,12 @@ bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b)
 {
 	return a->family == b->family && !memcmp(a->b, b->b, 16);
 }
+
+uint32_t ip_addr_hash32(const struct ip_addr *a)
+{
+	uint32_t h = 2166136261u;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ a->b[i]) * 16777619u;
+	return h ^ a->family;
+}

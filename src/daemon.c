@@ -77,11 +77,7 @@ static uint64_t mono_s(void)
 
 static uint32_t owner_of_addr(const struct ip_addr *a)
 {
-	uint32_t h = 2166136261u;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ a->b[i]) * 16777619u;
-	return (h ^ a->family) & ~OWNER_PORT;
+	return ip_addr_hash32(a) & ~OWNER_PORT;
 }
 
 static uint32_t owner_lookup(const struct daemon *d, const struct ip_addr *a)

@@ -27,6 +27,8 @@ void ip_addr_format(const struct ip_addr *a, char *buf, size_t len);
 void ip_port_format(const struct ip_addr *a, uint16_t port, char *buf,
 		    size_t len);
 bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b);
+/* A 32-bit FNV-1a hash of the address (for tables keyed by address). */
+uint32_t ip_addr_hash32(const struct ip_addr *a);
 /* Clears host bits below plen. */
 void ip_addr_mask(struct ip_addr *a, unsigned plen);
 static inline unsigned ip_addr_bits(const struct ip_addr *a)
