@@ -100,6 +100,25 @@ expect "*.cdn.test stops the lookup of a subdomain" pass nx "$NS_C1" shop-front.
 expect "*.cdn.test stops the connection (SNI)" block https "$NS_C2" shop-front.cdn.test 203.0.113.80
 grep -q '"action":"blocked"' "$S/state/events.jsonl" && ok "events recorded as blocked" ||
 	bad "no blocked event in events.jsonl"
+# A resolver whose answers egressd cannot read (two questions; dig takes
+# them with a warning): in block mode they are dropped, or their addresses
+# would go unmapped.
+ip netns exec "$NS_INET" timeout 60 python3 -c '
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("203.0.113.80", 53))
+while True:
+    q, a = s.recvfrom(512)
+    qd = q[12:q.index(0, 12) + 5]
+    hdr = q[:2] + struct.pack(">HHHHH", 0x8180, 2, 1, 0, 0)
+    s.sendto(hdr + qd + qd + b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + bytes([192, 0, 2, 9]), a)
+' &
+badns=$!
+sleep 0.3
+expect "an unreadable DNS answer is dropped in block mode" block \
+	$C1 sh -c 'dig +short +noedns +time=1 +tries=1 @203.0.113.80 x.example.com | grep -q "^[0-9]"'
+kill "$badns" 2>/dev/null
+wait "$badns" 2>/dev/null
 expect "DNS over TCP: good name" pass resolves_tcp "$NS_C1" www.example.com
 expect "DNS over TCP: blacklisted answer stopped" block resolves_tcp "$NS_C1" other.example.net
 
