@@ -12,7 +12,7 @@
 #define CT_KILL_MAX 65536
 
 struct walk {
-	uint32_t mask, bits;
+	uint32_t mask, bits; /* which marks are judged (mask 0: all) */
 	ct_judge_fn judge;
 	void *ctx;
 	struct nf_conntrack **doomed;
@@ -49,24 +49,28 @@ static int on_ct(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	return NFCT_CB_CONTINUE;
 }
 
+/* Dumps the table and collects the judged connections into w->doomed. */
+static int walk(struct nfct_handle *h, struct walk *w)
+{
+	uint32_t family = AF_UNSPEC;
+
+	w->doomed = calloc(CT_KILL_MAX, sizeof(*w->doomed));
+	if (!w->doomed)
+		return -ENOMEM;
+	nfct_callback_register(h, NFCT_T_ALL, on_ct, w);
+	return nfct_query(h, NFCT_Q_DUMP, &family) < 0 ? -errno : 0;
+}
+
 int ct_kill_forbidden(uint32_t mask, uint32_t bits, uint32_t block_bits,
 		      ct_judge_fn judge, void *ctx)
 {
 	struct walk w = { mask, bits, judge, ctx, NULL, 0 };
 	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
-	uint32_t family = AF_UNSPEC;
-	int r = 0, killed = 0;
+	int r, killed = 0;
 
 	if (!h)
 		return -errno;
-	w.doomed = calloc(CT_KILL_MAX, sizeof(*w.doomed));
-	if (!w.doomed) {
-		nfct_close(h);
-		return -ENOMEM;
-	}
-	nfct_callback_register(h, NFCT_T_ALL, on_ct, &w);
-	if (nfct_query(h, NFCT_Q_DUMP, &family) < 0)
-		r = -errno;
+	r = walk(h, &w);
 	/* Marked, not deleted: a deleted entry comes back on the next
 	 * packet, possibly from the server's side and so not judged again;
 	 * a marked one meets the ruleset's reset rule from both sides. */
@@ -84,4 +88,41 @@ int ct_kill_forbidden(uint32_t mask, uint32_t bits, uint32_t block_bits,
 	free(w.doomed);
 	nfct_close(h);
 	return r ? r : killed;
+}
+
+struct addr_set {
+	const struct ip_addr *a;
+	size_t n;
+};
+
+static int touches(const struct ip_addr *src, const struct ip_addr *dst,
+		   uint16_t dport, void *ctx)
+{
+	const struct addr_set *s = ctx;
+
+	(void)dport;
+	for (size_t i = 0; i < s->n; i++)
+		if (ip_addr_equal(src, &s->a[i]) || ip_addr_equal(dst, &s->a[i]))
+			return 1;
+	return 0;
+}
+
+int ct_delete_addrs(const struct ip_addr *addrs, size_t n)
+{
+	struct addr_set set = { addrs, n };
+	struct walk w = { 0, 0, touches, &set, NULL, 0 };
+	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
+	int r, deleted = 0;
+
+	if (!h)
+		return -errno;
+	r = walk(h, &w);
+	for (size_t i = 0; i < w.n; i++) {
+		if (nfct_query(h, NFCT_Q_DESTROY, w.doomed[i]) == 0)
+			deleted++;
+		nfct_destroy(w.doomed[i]);
+	}
+	free(w.doomed);
+	nfct_close(h);
+	return r ? r : deleted;
 }

@@ -15,8 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "datapath.h"
 #include "egressd/ct.h"
+#include "egressd/isolation.h"
 
 static uint64_t mono_s(void)
 {
@@ -125,7 +127,7 @@ static void report_ct_probe(struct nfqueue *q)
 		r ? "not available" : "available");
 }
 
-static int setup_kernel(struct daemon *d)
+static int setup_kernel(struct daemon *d, const struct isolation *iso)
 {
 	struct nft_queue_cfg qc = { d->cfg.queue_first, d->cfg.queue_count,
 				    !d->cfg.fail_closed };
@@ -133,7 +135,11 @@ static int setup_kernel(struct daemon *d)
 	enum nft_queue_kind kind;
 	char err[1024];
 
-	if (nft_ruleset_load(d->cfg.ruleset, &d->cfg.marks, err, sizeof(err)) ||
+	const char *isolated[ISOLATION_MAX];
+	size_t niso = isolation_active_ifs(iso, isolated, ISOLATION_MAX);
+
+	if (nft_ruleset_load(d->cfg.ruleset, &d->cfg.marks, isolated, niso, err,
+			     sizeof(err)) ||
 	    nft_queue_rule_add(&qc, &kind, err, sizeof(err))) {
 		fprintf(stderr, "egressd: %s\n", err);
 		return -1;
@@ -335,6 +341,9 @@ static int loop(struct daemon *d)
 int daemon_main(int argc, char **argv)
 {
 	static struct daemon d;
+	static struct isolation isolation;
+	struct isolation *iso = &isolation;
+	struct ctl *ctl = NULL;
 	char err[512];
 	int r;
 
@@ -362,7 +371,20 @@ int daemon_main(int argc, char **argv)
 		fprintf(stderr, "egressd: events: %s\n", err);
 		return 1;
 	}
-	r = setup_kernel(&d) ? 1 : loop(&d) ? 1 : 0;
+	if (isolation_load(iso, d.cfg.state_dir, err, sizeof(err))) {
+		fprintf(stderr, "egressd: isolation state: %s\n", err);
+		return 1;
+	}
+	r = setup_kernel(&d, iso);
+	if (!r && !(ctl = ctl_start(&d.cfg, iso, err, sizeof(err)))) {
+		fprintf(stderr, "egressd: %s\n", err);
+		r = 1;
+	}
+	if (!r)
+		r = loop(&d) ? 1 : 0;
+	else
+		r = 1;
+	ctl_stop(ctl);
 	stats_log(&d, "stopping");
 	if (d.nq)
 		fprintf(stderr, "egressd: ruleset left in place (%s)\n",

@@ -62,11 +62,34 @@ static int subst(char **s, const char *token, const char *value)
 	return 0;
 }
 
-int nft_ruleset_load(const char *path, const struct nft_marks *m, char *err,
+/* "add element FAMILY egressd SET { "a", "b" }" for each isolation set. */
+static int isolation_cmds(const char *const *ifs, size_t n, bool add,
+			  char *out, size_t len)
+{
+	static const char *const sets[] = { "bridge egressd isolated_ports",
+					    "inet egressd isolated_ifs" };
+	size_t o = 0;
+
+	for (size_t s = 0; s < 2 && n; s++) {
+		o += (size_t)snprintf(out + o, len - o, "%s element %s { ",
+				      add ? "add" : "delete", sets[s]);
+		for (size_t i = 0; i < n && o < len; i++)
+			o += (size_t)snprintf(out + o, len - o, "%s\"%s\"",
+					      i ? ", " : "", ifs[i]);
+		if (o < len)
+			o += (size_t)snprintf(out + o, len - o, " }\n");
+	}
+	if (o >= len)
+		return -E2BIG;
+	return 0;
+}
+
+int nft_ruleset_load(const char *path, const struct nft_marks *m,
+		     const char *const *isolated, size_t nisolated, char *err,
 		     size_t errlen)
 {
-	char *text, v[3][16];
-	size_t len;
+	char *text, v[3][16], *extra = NULL;
+	size_t len, xl = 64 + nisolated * 40;
 	int r;
 
 	r = file_read_all(path, &text, &len);
@@ -82,10 +105,41 @@ int nft_ruleset_load(const char *path, const struct nft_marks *m, char *err,
 		r = subst(&text, "@ALLOW@", v[1]);
 	if (!r)
 		r = subst(&text, "@BLOCK@", v[2]);
+	if (!r && !(extra = calloc(1, 2 * xl)))
+		r = -ENOMEM;
 	if (!r)
-		r = nft_run(text, err, errlen);
+		r = isolation_cmds(isolated, nisolated, true, extra, 2 * xl);
+	if (!r) {
+		char *all = malloc(strlen(text) + strlen(extra) + 2);
+		if (!all) {
+			r = -ENOMEM;
+		} else {
+			sprintf(all, "%s\n%s", text, extra);
+			r = nft_run(all, err, errlen);
+			free(all);
+		}
+	}
+	free(extra);
 	free(text);
 	return r;
+}
+
+int nft_isolate(const char *ifname, bool add, char *err, size_t errlen)
+{
+	char cmd[512];
+	int r = isolation_cmds(&ifname, 1, add, cmd, sizeof(cmd));
+
+	if (r)
+		return r;
+	if (add)
+		return nft_run(cmd, err, errlen);
+	/* Delete from each set on its own, "not there" ignored: an element
+	 * already gone from one must not keep it in the other. */
+	char *nl = strchr(cmd, '\n');
+	*nl = 0;
+	(void)nft_run(cmd, err, errlen);
+	(void)nft_run(nl + 1, err, errlen);
+	return 0;
 }
 
 static struct nftnl_expr *queue_expr(const struct nft_queue_cfg *q,

@@ -17,3 +17,7 @@ typedef int (*ct_judge_fn)(const struct ip_addr *src, const struct ip_addr *dst,
  * how many were cut, or a negative errno. */
 int ct_kill_forbidden(uint32_t mask, uint32_t bits, uint32_t block_bits,
 		      ct_judge_fn judge, void *ctx);
+
+/* Deletes every connection to or from any of the addresses (an isolated
+ * container's). Returns how many, or a negative errno. */
+int ct_delete_addrs(const struct ip_addr *addrs, size_t n);

@@ -60,3 +60,11 @@
 
 /* Offline replay: TCP flows followed at once. */
 #define REPLAY_FLOWS_MAX 65536
+
+/* Control socket: largest request read, and how long a client may take to
+ * send it before it is dropped (the control thread serves one at a time). */
+#define CTL_REQUEST_MAX 65536
+#define CTL_CLIENT_TIMEOUT_MS 2000
+/* How often the container inventory is rescanned (and isolation follows
+ * restarted containers). */
+#define INVENTORY_RESCAN_MS 1000

@@ -19,9 +19,17 @@ struct nft_queue_cfg {
 	bool fail_open; /* bypass when no reader: the kernel accepts */
 };
 
-/* Loads the ruleset file, replacing an older copy in one transaction. */
-int nft_ruleset_load(const char *path, const struct nft_marks *m, char *err,
+/* Loads the ruleset file, replacing an older copy in one transaction,
+ * with `isolated` interfaces (may be NULL) already in the isolation sets:
+ * a restart never leaves an isolated container unisolated, not even for a
+ * moment. */
+int nft_ruleset_load(const char *path, const struct nft_marks *m,
+		     const char *const *isolated, size_t nisolated, char *err,
 		     size_t errlen);
+/* Adds (or removes) an interface to both isolation sets: the bridge
+ * family's isolated_ports and the inet family's isolated_ifs. Removing an
+ * absent one is not an error. */
+int nft_isolate(const char *ifname, bool add, char *err, size_t errlen);
 /* Adds the queue rule to chain to_queue: native if the kernel has
  * nft_queue, else the xt NFQUEUE target. *ret says which was used. */
 int nft_queue_rule_add(const struct nft_queue_cfg *q,

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Which containers this host runs, and how to recognise their traffic:
+ * the host-side veth (their bridge port) and their addresses. A first
+ * source: named network namespaces (`ip netns add`), whose name is the
+ * container's name; Docker and containerd come next. Not on the packet
+ * path: it enters other namespaces and reads rtnetlink. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "egressd/addr.h"
+
+#define CONTAINER_ADDRS_MAX 8
+#define INVENTORY_MAX 1024
+
+struct container {
+	char id[80]; /* "netns:NAME" */
+	char name[64];
+	char runtime[16]; /* "netns" */
+	char image[128]; /* "" when the runtime has none */
+	bool running;
+	char veth[16]; /* host-side interface: the bridge port */
+	uint32_t veth_ifindex;
+	char bridge[16]; /* its bridge, "" when routed */
+	unsigned naddrs;
+	struct ip_addr addrs[CONTAINER_ADDRS_MAX];
+};
+
+struct inventory {
+	size_t n;
+	struct container c[INVENTORY_MAX];
+};
+
+/* Scans the named network namespaces in dir (normally /run/netns): every
+ * one (other than our own) with a veth whose peer is in our namespace and
+ * is a port of one of the container bridges (or is itself listed there,
+ * for routed setups) is a container. Returns 0 or a negative errno. */
+int inventory_scan_netns(const char *dir, const char *const *bridges,
+			 size_t nbridges, struct inventory *ret);
+
+/* Finds a container by exact name, exact id, or unique id prefix.
+ * Returns NULL if none or ambiguous. */
+const struct container *inventory_find(const struct inventory *inv,
+				       const char *key);
+
+/* How many containers the key names (name, id, or id prefix). */
+size_t inventory_matches(const struct inventory *inv, const char *key);
+
+/* The host's own facts for events: name, inner addresses (on the given
+ * container bridges) and outer addresses (global addresses elsewhere). */
+struct host_facts {
+	char name[64];
+	unsigned ninner, nouter;
+	struct ip_addr inner[8], outer[8];
+};
+int host_facts_read(const char *const *bridges, size_t nbridges,
+		    struct host_facts *ret);

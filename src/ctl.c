@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "ctl.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "egressd/inventory.h"
+#include "egressd/limits.h"
+
+struct ctl {
+	const struct config *cfg;
+	struct isolation *iso;
+	struct inventory *inv;
+	int lfd, stop[2];
+	gid_t group; /* members may talk to us; (gid_t)-1 if none */
+	pthread_t thread;
+};
+
+/* ---- replies ---- */
+
+static cJSON *reply_error(const char *fmt, const char *arg)
+{
+	cJSON *o = cJSON_CreateObject();
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg ? arg : "");
+	cJSON_AddBoolToObject(o, "ok", false);
+	cJSON_AddStringToObject(o, "error", msg);
+	return o;
+}
+
+static cJSON *reply_ok(void)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(o, "ok", true);
+	return o;
+}
+
+static void add_addrs(cJSON *o, const char *key, const struct ip_addr *a,
+		      unsigned n)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, key);
+	char t[IP_ADDR_TEXT];
+
+	for (unsigned i = 0; i < n; i++) {
+		ip_addr_format(&a[i], t, sizeof(t));
+		cJSON_AddItemToArray(arr, cJSON_CreateString(t));
+	}
+}
+
+static void add_isolation(cJSON *o, const struct iso_entry *e)
+{
+	cJSON *i = cJSON_AddObjectToObject(o, "isolation");
+
+	cJSON_AddStringToObject(i, "state", e ? iso_state_name(e->state) : "none");
+	if (!e)
+		return;
+	cJSON_AddStringToObject(i, "note", e->note);
+	cJSON_AddStringToObject(i, "reason", e->reason);
+	cJSON_AddNumberToObject(i, "since", (double)e->since);
+}
+
+static cJSON *container_json(const struct ctl *c, const struct container *k)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "id", k->id);
+	cJSON_AddStringToObject(o, "name", k->name);
+	cJSON_AddStringToObject(o, "runtime", k->runtime);
+	cJSON_AddStringToObject(o, "image", k->image);
+	cJSON_AddStringToObject(o, "state", k->running ? "running" : "stopped");
+	cJSON_AddStringToObject(o, "veth", k->veth);
+	cJSON_AddStringToObject(o, "bridge", k->bridge);
+	add_addrs(o, "addrs", k->addrs, k->naddrs);
+	add_isolation(o, isolation_find(c->iso, k->id));
+	return o;
+}
+
+static void host_json(const struct ctl *c, cJSON *o)
+{
+	const char *br[CONFIG_IFS_MAX];
+	struct host_facts f;
+	cJSON *h;
+
+	for (size_t i = 0; i < c->cfg->nifs; i++)
+		br[i] = c->cfg->ifs[i];
+	if (host_facts_read(br, c->cfg->nifs, &f))
+		return;
+	h = cJSON_AddObjectToObject(o, "host");
+	cJSON_AddStringToObject(h, "name", f.name);
+	add_addrs(h, "inner", f.inner, f.ninner);
+	add_addrs(h, "outer", f.outer, f.nouter);
+}
+
+/* ---- commands ---- */
+
+static cJSON *cmd_containers(struct ctl *c)
+{
+	cJSON *o = reply_ok(), *arr = cJSON_AddArrayToObject(o, "containers");
+
+	for (size_t i = 0; i < c->inv->n; i++)
+		cJSON_AddItemToArray(arr, container_json(c, &c->inv->c[i]));
+	/* Isolated containers that are not running are shown too. */
+	for (size_t i = 0; i < c->iso->n; i++) {
+		const struct iso_entry *e = &c->iso->e[i];
+		if (inventory_find(c->inv, e->id))
+			continue;
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "id", e->id);
+		cJSON_AddStringToObject(x, "name", e->name);
+		cJSON_AddStringToObject(x, "state", "absent");
+		add_isolation(x, e);
+		cJSON_AddItemToArray(arr, x);
+	}
+	host_json(c, o);
+	return o;
+}
+
+static const char *str_arg(const cJSON *req, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static cJSON *cmd_isolate(struct ctl *c, const cJSON *req, uid_t uid,
+			  bool isolate)
+{
+	const char *key = str_arg(req, "container"), *note = str_arg(req, "note");
+	const struct container *k;
+	const struct iso_entry *e;
+	char err[256];
+	cJSON *o;
+
+	if (!key)
+		return reply_error("missing \"container\"", NULL);
+	if (isolate) {
+		k = inventory_find(c->inv, key);
+		if (!k && inventory_matches(c->inv, key) > 1)
+			return reply_error("'%s' matches several containers: "
+					   "give more of the id",
+					   key);
+		if (!k)
+			return reply_error("no container '%s' (name or id "
+					   "prefix; see egressctl containers)",
+					   key);
+		if (isolation_isolate(c->iso, k, note, uid, err, sizeof(err)))
+			return reply_error("isolation failed: %s", err);
+		key = k->id;
+	} else if (isolation_restore(c->iso, key, uid, err, sizeof(err))) {
+		return reply_error("%s", err);
+	}
+	e = isolation_find(c->iso, key);
+	fprintf(stderr, "egressd: uid %u %s %s (%s)%s%s\n", (unsigned)uid,
+		isolate ? "isolated" : "restored", e->name,
+		iso_state_name(e->state), note ? ": " : "", note ? note : "");
+	o = reply_ok();
+	cJSON_AddStringToObject(o, "container", e->name);
+	cJSON_AddStringToObject(o, "id", e->id);
+	cJSON_AddStringToObject(o, "state", iso_state_name(e->state));
+	return o;
+}
+
+static cJSON *dispatch(struct ctl *c, const char *text, uid_t uid)
+{
+	cJSON *req = cJSON_Parse(text), *o;
+	const char *cmd;
+
+	if (!cJSON_IsObject(req)) {
+		cJSON_Delete(req);
+		return reply_error("malformed request: expected one JSON object",
+				   NULL);
+	}
+	cmd = str_arg(req, "cmd");
+	if (!cmd)
+		o = reply_error("missing \"cmd\"", NULL);
+	else if (!strcmp(cmd, "containers"))
+		o = cmd_containers(c);
+	else if (!strcmp(cmd, "isolate"))
+		o = cmd_isolate(c, req, uid, true);
+	else if (!strcmp(cmd, "unisolate"))
+		o = cmd_isolate(c, req, uid, false);
+	else
+		o = reply_error("unknown command '%s'", cmd);
+	cJSON_Delete(req);
+	return o;
+}
+
+/* ---- connections ---- */
+
+/* Root, or a member of group egressd (primary or supplementary, read from
+ * /proc for the peer's pid: SO_PEERCRED gives only the primary). */
+static bool peer_allowed(const struct ctl *c, const struct ucred *cr)
+{
+	char path[64], line[1024];
+	bool ok = false;
+	FILE *f;
+
+	if (cr->uid == 0)
+		return true;
+	if (c->group == (gid_t)-1)
+		return false;
+	if (cr->gid == c->group)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)cr->pid);
+	f = fopen(path, "re");
+	while (f && !ok && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "Groups:", 7))
+			continue;
+		for (char *t = strtok(line + 7, " \t\n"); t && !ok;
+		     t = strtok(NULL, " \t\n"))
+			ok = (gid_t)strtoul(t, NULL, 10) == c->group;
+	}
+	if (f)
+		fclose(f);
+	return ok;
+}
+
+/* Reads and drops what an oversized request still sends (bounded in
+ * bytes and time), so the client gets its error instead of a reset. */
+static void drain(int fd)
+{
+	char junk[4096];
+	size_t total = 0;
+
+	while (total < 16 * CTL_REQUEST_MAX) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		ssize_t r;
+		if (poll(&pf, 1, 200) <= 0 ||
+		    (r = read(fd, junk, sizeof(junk))) <= 0)
+			return;
+		total += (size_t)r;
+	}
+}
+
+/* Reads one request: up to a newline or the client's end of writing. */
+static int read_request(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < len) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		if (poll(&pf, 1, CTL_CLIENT_TIMEOUT_MS) <= 0)
+			return -ETIMEDOUT;
+		r = read(fd, buf + n, len - n);
+		if (r < 0)
+			return -errno;
+		if (r == 0 || memchr(buf + n, '\n', (size_t)r)) {
+			n += (size_t)r;
+			buf[n] = 0;
+			return 0;
+		}
+		n += (size_t)r;
+	}
+	return -E2BIG;
+}
+
+static void serve(struct ctl *c, int fd)
+{
+	static char buf[CTL_REQUEST_MAX + 1];
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	cJSON *o;
+	char *out;
+	int r;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) ||
+	    !peer_allowed(c, &cr)) {
+		o = reply_error("permission denied: root or group egressd only",
+				NULL);
+	} else if ((r = read_request(fd, buf, CTL_REQUEST_MAX))) {
+		if (r == -E2BIG)
+			drain(fd);
+		o = reply_error(r == -E2BIG ? "request larger than the limit"
+					    : "request not received in time",
+				NULL);
+	} else {
+		o = dispatch(c, buf, cr.uid);
+	}
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (out) {
+		size_t len = strlen(out);
+		out[len] = '\n'; /* cJSON leaves room for the NUL */
+		(void)!write(fd, out, len + 1);
+		cJSON_free(out);
+	}
+}
+
+/* Containers come and go: rescanned every second and before each
+ * request. A failed scan changes nothing (it must not look like every
+ * container was deleted). */
+static void rescan(struct ctl *c)
+{
+	const char *br[CONFIG_IFS_MAX];
+
+	for (size_t i = 0; i < c->cfg->nifs; i++)
+		br[i] = c->cfg->ifs[i];
+	if (inventory_scan_netns("/run/netns", br, c->cfg->nifs, c->inv) == 0)
+		isolation_reconcile(c->iso, c->inv);
+}
+
+static void *ctl_thread(void *arg)
+{
+	struct ctl *c = arg;
+	struct pollfd pf[2] = { { c->lfd, POLLIN, 0 }, { c->stop[0], POLLIN, 0 } };
+
+	rescan(c);
+	for (;;) {
+		int n = poll(pf, 2, INVENTORY_RESCAN_MS);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (pf[1].revents)
+			break;
+		if (n > 0 && pf[0].revents) {
+			int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0) {
+				rescan(c);
+				serve(c, fd);
+				close(fd);
+			}
+			continue;
+		}
+		rescan(c);
+	}
+	return NULL;
+}
+
+static int bind_socket(struct ctl *c, const char *path, char *err,
+		       size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)];
+	struct group *g = getgrnam("egressd");
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	mkdir(dirname(dir), 0755);
+	c->group = g ? g->gr_gid : (gid_t)-1;
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unlink(path); /* a stale socket of an earlier run */
+	if (c->lfd < 0 || bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    chmod(path, 0660) || (g && chown(path, 0, g->gr_gid)) ||
+	    listen(c->lfd, 16)) {
+		snprintf(err, errlen, "control socket %s: %s", path,
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+struct ctl *ctl_start(const struct config *cfg, struct isolation *iso,
+		      char *err, size_t errlen)
+{
+	struct ctl *c = calloc(1, sizeof(*c));
+
+	if (!c || !(c->inv = malloc(sizeof(*c->inv)))) {
+		snprintf(err, errlen, "out of memory");
+		free(c);
+		return NULL;
+	}
+	c->cfg = cfg;
+	c->iso = iso;
+	c->lfd = c->stop[0] = c->stop[1] = -1;
+	if (bind_socket(c, cfg->socket, err, errlen) ||
+	    pipe2(c->stop, O_CLOEXEC) ||
+	    pthread_create(&c->thread, NULL, ctl_thread, c)) {
+		if (!err[0])
+			snprintf(err, errlen, "cannot start the control thread");
+		if (c->lfd >= 0)
+			close(c->lfd);
+		free(c->inv);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void ctl_stop(struct ctl *c)
+{
+	if (!c)
+		return;
+	(void)!write(c->stop[1], "x", 1);
+	pthread_join(c->thread, NULL);
+	close(c->lfd);
+	close(c->stop[0]);
+	close(c->stop[1]);
+	unlink(c->cfg->socket);
+	free(c->inv);
+	free(c);
+}

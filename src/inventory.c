@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "egressd/inventory.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "egressd/rtnl.h"
+
+struct ns_job {
+	int fd;
+	struct rtnl_dump *dump;
+	int r;
+};
+
+/* setns() moves only the calling thread: a short-lived thread enters the
+ * container's namespace, dumps it and ends, leaving ours untouched. */
+static void *ns_dump_thread(void *arg)
+{
+	struct ns_job *j = arg;
+
+	j->r = setns(j->fd, CLONE_NEWNET) ? -errno : rtnl_dump_all(j->dump);
+	return NULL;
+}
+
+static int dump_in_ns(int fd, struct rtnl_dump *d)
+{
+	struct ns_job j = { fd, d, 0 };
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, ns_dump_thread, &j))
+		return -EAGAIN;
+	pthread_join(t, NULL);
+	return j.r;
+}
+
+static void add_addrs(struct container *c, const struct rtnl_dump *d,
+		      uint32_t ifindex)
+{
+	for (size_t i = 0; i < d->naddrs; i++) {
+		const struct rtnl_addr *a = &d->addrs[i];
+		if (a->ifindex == ifindex && a->global &&
+		    c->naddrs < CONTAINER_ADDRS_MAX)
+			c->addrs[c->naddrs++] = a->addr;
+	}
+}
+
+size_t inventory_matches(const struct inventory *inv, const char *key)
+{
+	size_t n = 0, kl = strlen(key);
+
+	for (size_t i = 0; i < inv->n; i++)
+		n += !strcmp(inv->c[i].name, key) ||
+		     (kl && !strncmp(inv->c[i].id, key, kl));
+	return n;
+}
+
+static bool listed(const char *name, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(name, v[i]))
+			return true;
+	return false;
+}
+
+/* A veth inside the namespace whose peer is a veth in ours, pointing
+ * back at it, on a container bridge: that peer is the container's port.
+ * (An uplink to a router namespace is a veth too, but on no such
+ * bridge.) */
+static bool match_container(const char *name, const struct rtnl_dump *in,
+			    const struct rtnl_dump *host,
+			    const char *const *bridges, size_t nbridges,
+			    struct container *c)
+{
+	for (size_t i = 0; i < in->nlinks; i++) {
+		const struct rtnl_link *l = &in->links[i], *peer, *br;
+		if (strcmp(l->kind, "veth") || !l->link)
+			continue;
+		peer = rtnl_link_by_index(host, l->link);
+		if (!peer || strcmp(peer->kind, "veth") ||
+		    peer->link != l->ifindex)
+			continue;
+		br = peer->master ? rtnl_link_by_index(host, peer->master) : NULL;
+		if (!(br && listed(br->name, bridges, nbridges)) &&
+		    !listed(peer->name, bridges, nbridges))
+			continue;
+		memset(c, 0, sizeof(*c));
+		snprintf(c->id, sizeof(c->id), "netns:%.60s", name);
+		snprintf(c->name, sizeof(c->name), "%.63s", name);
+		snprintf(c->runtime, sizeof(c->runtime), "netns");
+		c->running = true;
+		snprintf(c->veth, sizeof(c->veth), "%s", peer->name);
+		c->veth_ifindex = peer->ifindex;
+		if (br)
+			snprintf(c->bridge, sizeof(c->bridge), "%s", br->name);
+		add_addrs(c, in, l->ifindex);
+		return true;
+	}
+	return false;
+}
+
+static bool same_ns(int fd)
+{
+	struct stat a, b;
+
+	return !fstat(fd, &a) && !stat("/proc/thread-self/ns/net", &b) &&
+	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+int inventory_scan_netns(const char *dir, const char *const *bridges,
+			 size_t nbridges, struct inventory *inv)
+{
+	struct rtnl_dump *host = malloc(sizeof(*host)), *in = malloc(sizeof(*in));
+	char path[512];
+	struct dirent *de;
+	DIR *dh = NULL;
+	int r = 0, fd;
+
+	inv->n = 0;
+	if (!host || !in) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = rtnl_dump_all(host)))
+		goto out;
+	dh = opendir(dir);
+	if (!dh) { /* no named namespace at all is not an error */
+		r = errno == ENOENT ? 0 : -errno;
+		goto out;
+	}
+	while ((de = readdir(dh)) && inv->n < INVENTORY_MAX) {
+		if (de->d_name[0] == '.' ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+			    (int)sizeof(path))
+			continue;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!same_ns(fd) && !dump_in_ns(fd, in) &&
+		    match_container(de->d_name, in, host, bridges, nbridges,
+				    &inv->c[inv->n]))
+			inv->n++;
+		close(fd);
+	}
+out:
+	if (dh)
+		closedir(dh);
+	free(host);
+	free(in);
+	return r;
+}
+
+const struct container *inventory_find(const struct inventory *inv,
+				       const char *key)
+{
+	const struct container *hit = NULL;
+	size_t kl = strlen(key);
+
+	for (size_t i = 0; i < inv->n; i++)
+		if (!strcmp(inv->c[i].name, key) || !strcmp(inv->c[i].id, key))
+			return &inv->c[i];
+	for (size_t i = 0; i < inv->n && kl; i++)
+		if (!strncmp(inv->c[i].id, key, kl)) {
+			if (hit)
+				return NULL; /* ambiguous */
+			hit = &inv->c[i];
+		}
+	return hit;
+}
+
+int host_facts_read(const char *const *bridges, size_t nbridges,
+		    struct host_facts *f)
+{
+	struct rtnl_dump *d = malloc(sizeof(*d));
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	if (!d)
+		return -ENOMEM;
+	gethostname(f->name, sizeof(f->name) - 1);
+	r = rtnl_dump_all(d);
+	for (size_t i = 0; !r && i < d->naddrs; i++) {
+		const struct rtnl_addr *a = &d->addrs[i];
+		const struct rtnl_link *l = rtnl_link_by_index(d, a->ifindex);
+		if (!a->global || !l || !strcmp(l->name, "lo"))
+			continue;
+		if (listed(l->name, bridges, nbridges)) {
+			if (f->ninner < 8)
+				f->inner[f->ninner++] = a->addr;
+		} else if (f->nouter < 8) {
+			f->outer[f->nouter++] = a->addr;
+		}
+	}
+	free(d);
+	return r;
+}
