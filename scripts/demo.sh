@@ -37,7 +37,7 @@ cat >"$S/mining.txt" <<'L'
 L
 say "2. egressd in block mode; blacklist: other.example.net (c2), *.cdn.test (mining-pool)"
 ip netns exec "$NS_HOST" "$ROOT/build/egressd" run --config /dev/null \
-	--state-dir "$S/state" --mode block --container-if "$BRIDGE" \
+	--state-dir "$S/state" --socket "$S/ctl.sock" --mode block --container-if "$BRIDGE" \
 	--ruleset "$ROOT/nft/egressd.nft" --blacklist "$S/blacklist.txt" \
 	--blacklist "$S/mining.txt" 2>"$S/egressd.log" &
 pid=$!
@@ -53,19 +53,36 @@ run $C1 dig +time=2 +tries=1 other.example.net | grep -E "status|ANSWER:"
 echo "# www.shop.test is a CNAME into *.cdn.test: stopped too:"
 run $C1 dig +time=2 +tries=1 www.shop.test | grep -E "status"
 echo "# a hard-coded address with the blacklisted name in its TLS SNI is refused:"
-run $C1 curl -sS -m 3 --cacert "$CA" --resolve other.example.net:443:203.0.113.81 https://other.example.net/
+run $C1 sh -c "curl -sS -m 3 --cacert $CA --resolve other.example.net:443:203.0.113.81 https://other.example.net/; true"
 echo "# the same address with a good name is served:"
 run $C1 curl -sS -m 3 --cacert "$CA" --resolve www.example.com:443:203.0.113.81 https://www.example.com/
 
-say "4. What egressd recorded ($S/state/events.jsonl)"
+say "4. What egressd recorded ($S/state/events.jsonl; the first one in full)"
+sleep 0.5 # the event writer adds container and process before writing
 python3 - "$S/state/events.jsonl" <<'PY'
 import json, sys
-for l in open(sys.argv[1]):
-    e = json.loads(l); r = e["rule"]
-    print(f"  {e['action']:8} {e['kind']:10} container {e['container_ip']:<15} "
-          f"port {e.get('port', '-'):<12} {e.get('name') or '-':<18} -> {e.get('dst', '-'):<18} "
-          f"rule {r['pattern']} ({r['category']}, {r['source']})")
+lines = open(sys.argv[1]).read().splitlines()
+for i, l in enumerate(lines):
+    e = json.loads(l); r = e["rule"]; c = e.get("container", {})
+    procs = " <- ".join(p["exe"].rsplit("/", 1)[-1] + "(" + str(p["pid"]) + ")"
+                        for p in e.get("process", [])) or \
+        "process unknown: " + e.get("process_unknown", {}).get("reason", "-")
+    print(f"  {e['action']:8} {e['kind']:10} {c.get('name', e['container_ip']):<10} "
+          f"{e.get('name') or '-':<18} -> {e.get('dst', '-'):<18} "
+          f"rule {r['pattern']} ({r['category']})  {procs}")
+if lines:
+    print(json.dumps(json.loads(lines[-1]), indent=2))
 PY
+
+say "5. Isolate the container that talked to the C2, then give it back"
+run "$ROOT/build/egressctl" --socket "$S/ctl.sock" isolate "$NS_C1" --note "c2 contact"
+echo "# demo-c1 can reach nothing now, demo-c2 is untouched:"
+run $C1 curl -sS -m 2 --cacert "$CA" https://www.example.com/
+run ip netns exec "$NS_C2" curl -sS -m 2 --cacert "$CA" https://www.example.com/
+run "$ROOT/build/egressctl" --socket "$S/ctl.sock" containers
+run "$ROOT/build/egressctl" --socket "$S/ctl.sock" unisolate "$NS_C1"
+run $C1 curl -sS -m 2 --cacert "$CA" https://www.example.com/
+
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
-say "5. egressd stopped"
+say "6. egressd stopped"
 sed -n '/stopping/,$p' "$S/egressd.log" | sed 's/^/  /'

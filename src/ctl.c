@@ -311,8 +311,10 @@ static void rescan(struct ctl *c)
 
 	for (size_t i = 0; i < c->cfg->nifs; i++)
 		br[i] = c->cfg->ifs[i];
-	if (inventory_scan_netns("/run/netns", br, c->cfg->nifs, c->inv) == 0)
-		isolation_reconcile(c->iso, c->inv);
+	if (inventory_scan_netns("/run/netns", br, c->cfg->nifs, c->inv))
+		return;
+	isolation_reconcile(c->iso, c->inv);
+	inventory_publish(c->inv);
 }
 
 static void *ctl_thread(void *arg)

@@ -366,7 +366,11 @@ int daemon_main(int argc, char **argv)
 		return 1;
 	}
 	d.ins.remember_blocked = !d.cfg.block;
-	d.events = events_open(d.cfg.state_dir, err, sizeof(err));
+	const char *bridges[CONFIG_IFS_MAX];
+	for (size_t i = 0; i < d.cfg.nifs; i++)
+		bridges[i] = d.cfg.ifs[i];
+	d.events = events_open(d.cfg.state_dir, bridges, d.cfg.nifs, err,
+			       sizeof(err));
 	if (!d.events) {
 		fprintf(stderr, "egressd: events: %s\n", err);
 		return 1;

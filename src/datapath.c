@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <netinet/in.h> /* before the linux/ headers: libc-compat */
 #include <linux/netfilter.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -51,14 +50,16 @@ static uint32_t owner_of(struct daemon *d, const struct ip_addr *a,
 
 /* ---- events ---- */
 
-/* One JSON line per match. The container's bridge port comes from its
- * owner (0 if unknown); its name costs one ioctl, paid only for events. */
+/* One event per match. What the packet thread must not wait for (the
+ * container's name and image, the host, the process behind a connection)
+ * the event writer adds. */
 static void event_emit(struct daemon *d, const char *kind, uint32_t port,
 		       const struct ip_addr *client, const struct ip_addr *dst,
 		       uint16_t dport, const char *name,
-		       const struct decision *dec, bool blocked)
+		       const struct decision *dec, bool blocked,
+		       const struct event_flow *flow)
 {
-	char t[IP_ADDR_TEXT], ifn[IF_NAMESIZE], *s;
+	char t[IP_ADDR_TEXT];
 	cJSON *o = cJSON_CreateObject(), *r;
 
 	cJSON_AddNumberToObject(o, "time", (double)time(NULL));
@@ -69,8 +70,6 @@ static void event_emit(struct daemon *d, const char *kind, uint32_t port,
 		uint32_t owner = owner_lookup(d, client);
 		port = owner & OWNER_PORT ? owner & ~OWNER_PORT : 0;
 	}
-	if (port && if_indextoname(port, ifn))
-		cJSON_AddStringToObject(o, "port", ifn);
 	if (dst) {
 		ip_port_format(dst, dport, t, sizeof(t));
 		cJSON_AddStringToObject(o, "dst", t);
@@ -84,11 +83,16 @@ static void event_emit(struct daemon *d, const char *kind, uint32_t port,
 	cJSON_AddStringToObject(r, "pattern", dec->hit.pattern);
 	cJSON_AddStringToObject(r, "category", dec->hit.source->category);
 	cJSON_AddStringToObject(r, "matched", dec->subject);
-	s = cJSON_PrintUnformatted(o);
-	if (s)
-		events_push(d->events, s);
-	cJSON_free(s);
-	cJSON_Delete(o);
+	events_push(d->events, o, port, client, flow);
+}
+
+static void flow_of(const struct pkt_info *pk, struct event_flow *f)
+{
+	f->proto = pk->l4proto;
+	f->src = pk->src;
+	f->dst = pk->dst;
+	f->sport = pk->sport;
+	f->dport = pk->dport;
 }
 
 /* ---- verdicts ---- */
@@ -141,14 +145,16 @@ static enum dns_action dns_message(struct daemon *d,
 		return DNS_PASS;
 	qname = dns_name(ob->dns, ob->dns->qname);
 	if (ob->kind == OBS_DNS_QUERY) { /* the answer is where block acts */
+		struct event_flow f;
+		flow_of(pk, &f);
 		event_emit(d, "dns_query", port, client, &pk->dst, pk->dport,
-			   qname, &ob->d, d->cfg.block);
+			   qname, &ob->d, d->cfg.block, &f);
 		return DNS_PASS;
 	}
 	/* A name further down the CNAME chain: the query did not show it. */
 	if (strcmp(ob->d.subject, qname))
 		event_emit(d, "dns_answer", port, client, &pk->src, pk->sport,
-			   qname, &ob->d, d->cfg.block);
+			   qname, &ob->d, d->cfg.block, NULL);
 	return d->cfg.block ? DNS_NXDOMAIN : DNS_PASS;
 }
 
@@ -239,19 +245,53 @@ static void on_dns(struct daemon *d, const struct nfqueue_packet *p,
 
 /* ---- flows ---- */
 
+static void flow_key_of(const struct pkt_info *pk, struct flow_key *k);
+
+/* A blocked TCP connection is first held, not reset: its first packet is
+ * dropped and the connection remembered, so that the client's socket (and
+ * process) are still there while the event writer looks them up; the
+ * client's retransmission, one RTO later, gets the reset. Nothing of the
+ * connection passes meanwhile. Returns true if this packet is the hold. */
+static bool hold_for_attribution(struct daemon *d,
+				 const struct nfqueue_packet *p,
+				 const struct pkt_info *pk)
+{
+	struct flow_key k;
+	struct flow *f;
+
+	if (pk->l4proto != IPPROTO_TCP)
+		return false;
+	flow_key_of(pk, &k);
+	f = flowtab_get(d->flows, &k, d->now, true);
+	if (!f || f->blocked)
+		return false; /* the retransmission: reset it now */
+	f->blocked = true;
+	nfqueue_verdict(d->q, p->id, NF_DROP, false, 0, NULL, 0);
+	return true;
+}
+
 static void judged(struct daemon *d, const struct nfqueue_packet *p,
 		   const struct pkt_info *pk, const struct observation *ob,
 		   const char *name)
 {
-	bool bad = ob->d.verdict == VERDICT_BLOCK;
+	bool bad = ob->d.verdict == VERDICT_BLOCK, held;
+	struct event_flow f;
 
-	if (bad)
+	if (!bad) {
+		verdict_decided(d, p, false);
+		return;
+	}
+	held = d->cfg.block && hold_for_attribution(d, p, pk);
+	if (held || !d->cfg.block) {
+		flow_of(pk, &f);
 		event_emit(d, ob->kind == OBS_TLS    ? "tls"
 			      : ob->kind == OBS_HTTP ? "http"
 						     : "flow",
-			   p->physindev, &pk->src, &pk->dst, pk->dport, name, &ob->d,
-			   d->cfg.block);
-	verdict_decided(d, p, bad && d->cfg.block);
+			   p->physindev, &pk->src, &pk->dst, pk->dport, name,
+			   &ob->d, d->cfg.block, &f);
+	}
+	if (!held)
+		verdict_decided(d, p, d->cfg.block);
 }
 
 static void flow_key_of(const struct pkt_info *pk, struct flow_key *k)
@@ -300,6 +340,10 @@ static void on_payload(struct daemon *d, const struct nfqueue_packet *p,
 	if (!f && (!pk->payload_len ||
 		   !(f = flowtab_get(d->flows, &k, d->now, true)))) {
 		on_new_flow(d, p, pk);
+		return;
+	}
+	if (f->blocked) { /* held for attribution: now the reset */
+		verdict_decided(d, p, true);
 		return;
 	}
 	r = reasm_add(&f->up, pk->tcp_seq, false, pk->payload,
@@ -366,7 +410,7 @@ int datapath_judge_existing(const struct ip_addr *src,
 	if (ob.d.verdict == VERDICT_BLOCK)
 		event_emit(d, "flow", 0, src, dst, dport,
 			   ob.nresolved ? ob.resolved[0] : NULL, &ob.d,
-			   d->cfg.block);
+			   d->cfg.block, NULL);
 	return ob.d.verdict == VERDICT_BLOCK && d->cfg.block;
 }
 

@@ -3,31 +3,132 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-/* Lines waiting for the writer; past this, events are counted as dropped
+#include "egressd/inventory.h"
+#include "egressd/procinfo.h"
+
+/* Events waiting for the writer; past this, events are counted as dropped
  * rather than let the packet path wait. */
 #define EVENTS_QUEUE_MAX 4096
+/* Host facts are read again after this many seconds. */
+#define HOST_FACTS_TTL_S 60
+
+struct job {
+	cJSON *o;
+	uint32_t port;
+	bool have_ip, have_flow;
+	struct ip_addr ip;
+	struct event_flow flow;
+};
 
 struct events {
 	FILE *f;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	char *q[EVENTS_QUEUE_MAX];
+	struct job q[EVENTS_QUEUE_MAX];
 	size_t head, n;
 	bool stop;
 	unsigned long dropped;
+	const char *bridges[16];
+	size_t nbridges;
+	struct host_facts host;
+	time_t host_read;
 };
+
+static void add_addrs(cJSON *o, const char *key, const struct ip_addr *a,
+		      unsigned n)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, key);
+	char t[IP_ADDR_TEXT];
+
+	for (unsigned i = 0; i < n; i++) {
+		ip_addr_format(&a[i], t, sizeof(t));
+		cJSON_AddItemToArray(arr, cJSON_CreateString(t));
+	}
+}
+
+static void add_host(struct events *e, cJSON *o)
+{
+	time_t now = time(NULL);
+	cJSON *h;
+
+	if (now - e->host_read > HOST_FACTS_TTL_S &&
+	    !host_facts_read(e->bridges, e->nbridges, &e->host))
+		e->host_read = now;
+	h = cJSON_AddObjectToObject(o, "host");
+	cJSON_AddStringToObject(h, "name", e->host.name);
+	add_addrs(h, "inner", e->host.inner, e->host.ninner);
+	add_addrs(h, "outer", e->host.outer, e->host.nouter);
+}
+
+static void add_container(cJSON *o, const struct container *c)
+{
+	cJSON *k = cJSON_AddObjectToObject(o, "container");
+
+	cJSON_AddStringToObject(k, "id", c->id);
+	cJSON_AddStringToObject(k, "name", c->name);
+	cJSON_AddStringToObject(k, "runtime", c->runtime);
+	cJSON_AddStringToObject(k, "image", c->image);
+	cJSON_AddStringToObject(k, "veth", c->veth);
+}
+
+static void add_process(cJSON *o, const struct container *c,
+			const struct event_flow *f)
+{
+	struct proc_attr pa;
+	cJSON *arr;
+
+	if (procinfo_attribute(c->netns, f->proto, &f->src, f->sport, &f->dst,
+			       f->dport, &pa)) {
+		cJSON *u = cJSON_AddObjectToObject(o, "process_unknown");
+		cJSON_AddStringToObject(u, "reason", pa.reason);
+		if (pa.have_socket_uid)
+			cJSON_AddNumberToObject(u, "socket_uid", pa.socket_uid);
+		return;
+	}
+	arr = cJSON_AddArrayToObject(o, "process");
+	for (unsigned i = 0; i < pa.nlevels; i++) {
+		const struct proc_level *l = &pa.lv[i];
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddNumberToObject(x, "pid", l->pid);
+		cJSON_AddStringToObject(x, "exe", l->exe);
+		cJSON_AddStringToObject(x, "cmdline", l->cmdline);
+		cJSON_AddNumberToObject(x, "uid", l->uid);
+		cJSON_AddStringToObject(x, "user", l->user);
+		cJSON_AddItemToArray(arr, x);
+	}
+}
+
+static void write_job(struct events *e, struct job *j)
+{
+	struct container c;
+	char *s;
+
+	if (inventory_lookup(j->port, j->have_ip ? &j->ip : NULL, &c)) {
+		add_container(j->o, &c);
+		if (j->have_flow)
+			add_process(j->o, &c, &j->flow);
+	}
+	add_host(e, j->o);
+	s = cJSON_PrintUnformatted(j->o);
+	if (s) {
+		fputs(s, e->f);
+		fputc('\n', e->f);
+		fflush(e->f);
+	}
+	cJSON_free(s);
+	cJSON_Delete(j->o);
+}
 
 static void *writer(void *arg)
 {
 	struct events *e = arg;
-	char *line;
+	struct job j;
 
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
@@ -35,27 +136,29 @@ static void *writer(void *arg)
 			pthread_cond_wait(&e->cond, &e->lock);
 		if (!e->n && e->stop)
 			break;
-		line = e->q[e->head];
+		j = e->q[e->head];
 		e->head = (e->head + 1) % EVENTS_QUEUE_MAX;
 		e->n--;
 		pthread_mutex_unlock(&e->lock);
-		fputs(line, e->f);
-		fputc('\n', e->f);
-		fflush(e->f);
-		free(line);
+		write_job(e, &j);
 		pthread_mutex_lock(&e->lock);
 	}
 	pthread_mutex_unlock(&e->lock);
 	return NULL;
 }
 
-struct events *events_open(const char *dir, char *err, size_t errlen)
+struct events *events_open(const char *dir, const char *const *bridges,
+			   size_t nbridges, char *err, size_t errlen)
 {
 	struct events *e = calloc(1, sizeof(*e));
 	char path[512];
 
-	if (!e)
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
+	}
+	for (size_t i = 0; i < nbridges && i < 16; i++)
+		e->bridges[e->nbridges++] = bridges[i];
 	mkdir(dir, 0750);
 	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
 	e->f = fopen(path, "ae");
@@ -75,18 +178,30 @@ struct events *events_open(const char *dir, char *err, size_t errlen)
 	return e;
 }
 
-int events_push(struct events *e, const char *line)
+int events_push(struct events *e, cJSON *o, uint32_t port,
+		const struct ip_addr *container_ip, const struct event_flow *flow)
 {
-	char *copy = strdup(line);
+	struct job *j;
 	int r = 0;
 
 	pthread_mutex_lock(&e->lock);
-	if (!copy || e->n == EVENTS_QUEUE_MAX) {
+	if (!o || e->n == EVENTS_QUEUE_MAX) {
 		e->dropped++;
 		r = -ENOBUFS;
-		free(copy);
+		cJSON_Delete(o);
 	} else {
-		e->q[(e->head + e->n) % EVENTS_QUEUE_MAX] = copy;
+		j = &e->q[(e->head + e->n) % EVENTS_QUEUE_MAX];
+		memset(j, 0, sizeof(*j));
+		j->o = o;
+		j->port = port;
+		if (container_ip) {
+			j->have_ip = true;
+			j->ip = *container_ip;
+		}
+		if (flow) {
+			j->have_flow = true;
+			j->flow = *flow;
+		}
 		e->n++;
 		pthread_cond_signal(&e->cond);
 	}

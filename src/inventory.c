@@ -97,6 +97,7 @@ static bool match_container(const char *name, const struct rtnl_dump *in,
 		snprintf(c->runtime, sizeof(c->runtime), "netns");
 		c->running = true;
 		snprintf(c->veth, sizeof(c->veth), "%s", peer->name);
+		snprintf(c->netns, sizeof(c->netns), "/run/netns/%.60s", name);
 		c->veth_ifindex = peer->ifindex;
 		if (br)
 			snprintf(c->bridge, sizeof(c->bridge), "%s", br->name);
@@ -200,4 +201,47 @@ int host_facts_read(const char *const *bridges, size_t nbridges,
 	}
 	free(d);
 	return r;
+}
+
+static pthread_mutex_t published_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct inventory *published;
+
+void inventory_publish(const struct inventory *inv)
+{
+	struct inventory *copy = malloc(sizeof(*copy)), *old;
+
+	if (!copy)
+		return; /* readers keep the previous scan */
+	memcpy(copy, inv, sizeof(*copy));
+	pthread_mutex_lock(&published_lock);
+	old = published;
+	published = copy;
+	pthread_mutex_unlock(&published_lock);
+	free(old);
+}
+
+static bool has_addr(const struct container *c, const struct ip_addr *a)
+{
+	for (unsigned i = 0; a && i < c->naddrs; i++)
+		if (ip_addr_equal(&c->addrs[i], a))
+			return true;
+	return false;
+}
+
+bool inventory_lookup(uint32_t ifindex, const struct ip_addr *a,
+		      struct container *ret)
+{
+	const struct container *hit = NULL;
+
+	pthread_mutex_lock(&published_lock);
+	for (size_t i = 0; published && i < published->n && !hit; i++)
+		if (ifindex && published->c[i].veth_ifindex == ifindex)
+			hit = &published->c[i];
+	for (size_t i = 0; published && i < published->n && !hit; i++)
+		if (has_addr(&published->c[i], a))
+			hit = &published->c[i];
+	if (hit)
+		*ret = *hit;
+	pthread_mutex_unlock(&published_lock);
+	return hit != NULL;
 }

@@ -23,6 +23,7 @@ struct container {
 	char veth[16]; /* host-side interface: the bridge port */
 	uint32_t veth_ifindex;
 	char bridge[16]; /* its bridge, "" when routed */
+	char netns[128]; /* path of its network namespace */
 	unsigned naddrs;
 	struct ip_addr addrs[CONTAINER_ADDRS_MAX];
 };
@@ -43,6 +44,14 @@ int inventory_scan_netns(const char *dir, const char *const *bridges,
  * Returns NULL if none or ambiguous. */
 const struct container *inventory_find(const struct inventory *inv,
 				       const char *key);
+
+/* The latest scan, shared with other threads (the event writer): the
+ * control thread publishes it, readers copy one container out. */
+void inventory_publish(const struct inventory *inv);
+/* Copies the container whose bridge port is ifindex, or failing that
+ * (port 0, or not found) the one with address a. Returns true if found. */
+bool inventory_lookup(uint32_t ifindex, const struct ip_addr *a,
+		      struct container *ret);
 
 /* How many containers the key names (name, id, or id prefix). */
 size_t inventory_matches(const struct inventory *inv, const char *key);

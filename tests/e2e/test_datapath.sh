@@ -46,6 +46,12 @@ start_egressd() { # start_egressd MODE [extra flags]
 }
 
 ok() { echo "ok   $*"; }
+# wait_for PATTERN FILE : the event writer adds container and process
+# before it writes, so give it a moment (bounded).
+wait_for() {
+	for _ in $(seq 30); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
 bad() { echo "FAIL $*"; fail=1; }
 expect() { # expect NAME WANT(pass|block) COMMAND...
 	local name=$1 want=$2 got
@@ -90,15 +96,43 @@ expect "same IP, good SNI" pass https "$NS_C2" www.example.com 203.0.113.81
 t0=$(date +%s%N)
 https "$NS_C2" other.example.net 203.0.113.81
 ms=$((($(date +%s%N) - t0) / 1000000))
-[ "$ms" -lt 1000 ] && ok "a blocked connection fails at once (TCP reset, ${ms} ms)" ||
+[ "$ms" -lt 1000 ] && ok "a blocked connection fails fast (held one RTO for attribution, then reset: ${ms} ms)" ||
 	bad "a blocked connection took ${ms} ms to fail"
 expect "HTTP Host blacklisted over IPv6" block \
 	$C2 curl -sf -m 2 -H "Host: other.example.net" "http://[2001:db8:80::81]/"
+# Attribution: a known process tree in container c2 (bash, then sh, then
+# python3) opens a TLS connection with a blacklisted SNI; the event names
+# the container and the three levels of process.
+$C2 bash -c 'sh -c "python3 -c \"
+import socket, ssl  # egressd-attribution-marker
+c = ssl.create_default_context(); c.check_hostname = False; c.verify_mode = ssl.CERT_NONE
+s = socket.create_connection((\\\"203.0.113.81\\\", 443), timeout=3)
+c.wrap_socket(s, server_hostname=\\\"other.example.net\\\")
+\"; true"; true' >/dev/null 2>&1
+if wait_for 'egressd-attribution-marker' "$S/state/events.jsonl"; then
+	grep 'egressd-attribution-marker' "$S/state/events.jsonl" | tail -1 >"$S/attr.json"
+	python3 - "$S/attr.json" "$NS_C2" <<'PY' && ok "attribution: $(cat "$S/attr.txt")" || bad "attribution: $(cat "$S/attr.txt")"
+import json, sys
+e = json.loads(open(sys.argv[1]).read())
+p = e.get("process", [])
+exes = [x["exe"].rsplit("/", 1)[-1] for x in p]
+txt = f"container {e['container']['name']}, " + " <- ".join(
+    f"{x} (pid {y['pid']}, uid {y['uid']} {y['user']})" for x, y in zip(exes, p))
+open(sys.argv[1].replace("attr.json", "attr.txt"), "w").write(txt)
+ok = (e["container"]["name"] == sys.argv[2] and len(p) == 3 and
+      exes[0].startswith("python3") and exes[1] == "dash" and exes[2] == "bash" and
+      "egressd-attribution-marker" in p[0]["cmdline"] and p[0]["user"] == "root")
+sys.exit(0 if ok else 1)
+PY
+else
+	bad "attribution: no event with the python process"
+	tail -2 "$S/state/events.jsonl"
+fi
 expect "CIDR blacklist, IPv4" block $C2 curl -sf -m 2 http://203.0.113.82/
 expect "CIDR blacklist, IPv6" block $C2 curl -sf -m 2 "http://[2001:db8:80::82]/"
 expect "*.cdn.test stops the lookup of a subdomain" pass nx "$NS_C1" shop-front.cdn.test
 expect "*.cdn.test stops the connection (SNI)" block https "$NS_C2" shop-front.cdn.test 203.0.113.80
-grep -q '"action":"blocked"' "$S/state/events.jsonl" && ok "events recorded as blocked" ||
+wait_for '"action":"blocked"' "$S/state/events.jsonl" && ok "events recorded as blocked" ||
 	bad "no blocked event in events.jsonl"
 # A resolver whose answers egressd cannot read (two questions; dig takes
 # them with a warning): in block mode they are dropped, or their addresses
@@ -133,6 +167,7 @@ resolves "$NS_C1" www.example.com
 resolves "$NS_C2" api.example.com
 $C1 curl -sf -m 2 -o /dev/null http://203.0.113.80/
 $C2 curl -sf -m 2 -o /dev/null http://203.0.113.80/
+sleep 0.5
 n1=$(grep -c "\"container_ip\":\"$IP_C1\".*\"dst\":\"203.0.113.80:80\"" "$S/state/events.jsonl")
 n2=$(grep -c "\"container_ip\":\"$IP_C2\".*\"dst\":\"203.0.113.80:80\".*api.example.com" "$S/state/events.jsonl")
 [ "$n1" = 0 ] && ok "shared CDN address: no event for the container that resolved the good name" ||
@@ -224,7 +259,7 @@ stop_egressd
 : >"$S/state/events.jsonl"
 start_egressd alert --blacklist "$S/black.txt"
 expect "alert mode passes a blacklisted flow" pass https "$NS_C2" other.example.net 203.0.113.81
-grep -q '"action":"alerted"' "$S/state/events.jsonl" && ok "alert mode records the event" ||
+wait_for '"action":"alerted"' "$S/state/events.jsonl" && ok "alert mode records the event" ||
 	{ bad "alert mode recorded nothing"; cat "$S/state/events.jsonl" "$S/egressd.log"; }
 stop_egressd
 grep -q "stopping:" "$S/egressd.log" && ok "SIGTERM stops cleanly" || bad "no clean stop"

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Which process made a connection: the flow's socket inside the
+ * container's network namespace (sock_diag), the process holding it
+ * (/proc), and its parent and grandparent, each with pid, executable,
+ * command line and user (uid, and the name from the container's own
+ * /etc/passwd). Reads /proc and enters namespaces: never on the packet
+ * path. The one file that talks to sock_diag and reads /proc for it. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "egressd/addr.h"
+
+struct proc_level {
+	int pid;
+	char exe[256];
+	char cmdline[512];
+	uint32_t uid;
+	char user[64]; /* "" if the container has no name for it */
+};
+
+struct proc_attr {
+	unsigned nlevels; /* 0: unknown, see reason */
+	struct proc_level lv[3]; /* process, parent, grandparent */
+	bool have_socket_uid;
+	uint32_t socket_uid; /* from the socket, even when the process is gone */
+	char reason[160];
+};
+
+/* Attributes the flow proto src:sport -> dst:dport (the container's side
+ * first) seen in the network namespace netns_path (/run/netns/NAME or
+ * /proc/PID/ns/net). Returns 0 with at least one level, or a negative
+ * errno with ret->reason saying why ("socket gone: the connection ended
+ * before attribution", "no process holds the socket"...). */
+int procinfo_attribute(const char *netns_path, uint8_t proto,
+		       const struct ip_addr *src, uint16_t sport,
+		       const struct ip_addr *dst, uint16_t dport,
+		       struct proc_attr *ret);

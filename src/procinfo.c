@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "egressd/procinfo.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Processes looked at while searching the socket's owner: bounds the /proc
+ * walk on a host with very many processes. */
+#define PROC_SCAN_MAX 32768
+
+struct diag_job {
+	const char *ns;
+	uint8_t proto;
+	const struct ip_addr *src, *dst;
+	uint16_t sport, dport;
+	uint32_t inode, uid;
+	int r;
+};
+
+static int on_diag(const struct nlmsghdr *nlh, void *data)
+{
+	struct diag_job *j = data;
+	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
+		return MNL_CB_OK;
+	j->inode = m->idiag_inode;
+	j->uid = m->idiag_uid;
+	return MNL_CB_OK;
+}
+
+/* One exact lookup by 5-tuple (no dump): the kernel answers with the
+ * socket or ENOENT. */
+static int diag_query(struct diag_job *j)
+{
+	char buf[8192];
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_SOCK_DIAG);
+	struct nlmsghdr *nlh;
+	struct inet_diag_req_v2 *req;
+	size_t alen = j->src->family == AF_INET ? 4 : 16;
+	ssize_t n;
+	int r = -ENOENT;
+
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = 1;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req->sdiag_family = j->src->family;
+	req->sdiag_protocol = j->proto;
+	req->idiag_states = ~0u;
+	req->id.idiag_sport = htons(j->sport);
+	req->id.idiag_dport = htons(j->dport);
+	memcpy(req->id.idiag_src, j->src->b, alen);
+	memcpy(req->id.idiag_dst, j->dst->b, alen);
+	req->id.idiag_cookie[0] = req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		goto out;
+	}
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0)
+		r = -errno;
+	else if (mnl_cb_run(buf, (size_t)n, 1, mnl_socket_get_portid(nl),
+			    on_diag, j) < 0)
+		r = -errno;
+	else
+		r = j->inode ? 0 : -ENOENT;
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	return r;
+}
+
+/* setns() moves only this thread, and only for this lookup. */
+static void *diag_thread(void *arg)
+{
+	struct diag_job *j = arg;
+	int fd = open(j->ns, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		j->r = -errno;
+		return NULL;
+	}
+	j->r = setns(fd, CLONE_NEWNET) ? -errno : diag_query(j);
+	close(fd);
+	return NULL;
+}
+
+/* ---- /proc ---- */
+
+static bool socket_held_by(int pid, const char *want)
+{
+	char dir[64], path[320], link[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	while (d && !found && (de = readdir(d))) {
+		ssize_t n;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = 0;
+			found = !strcmp(link, want);
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* The pid holding socket inode `ino`, looking only at processes of the
+ * network namespace `ns_ino` (the container's). */
+static int socket_owner(uint32_t ino, ino_t ns_ino)
+{
+	char want[48], path[64];
+	struct dirent *de;
+	struct stat st;
+	int pid = 0, seen = 0;
+	DIR *d = opendir("/proc");
+
+	snprintf(want, sizeof(want), "socket:[%u]", ino);
+	while (d && !pid && (de = readdir(d)) && seen++ < PROC_SCAN_MAX) {
+		int p = atoi(de->d_name);
+		if (p <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", p);
+		if (stat(path, &st) || st.st_ino != ns_ino)
+			continue;
+		if (socket_held_by(p, want))
+			pid = p;
+	}
+	if (d)
+		closedir(d);
+	return pid;
+}
+
+static void read_cmdline(int pid, char *out, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, out, len - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0) {
+		out[0] = 0;
+		return;
+	}
+	out[n] = 0;
+	while (n > 0 && !out[n - 1])
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (!out[i] || (unsigned char)out[i] < 0x20)
+			out[i] = ' ';
+}
+
+/* PPid and real Uid from /proc/PID/status. */
+static int read_status(int pid, int *ppid, uint32_t *uid)
+{
+	char path[64], line[256];
+	int got = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "PPid:", 5))
+			got += sscanf(line + 5, "%d", ppid) == 1;
+		else if (!strncmp(line, "Uid:", 4))
+			got += sscanf(line + 4, "%u", uid) == 1;
+	}
+	fclose(f);
+	return got == 2 ? 0 : -EINVAL;
+}
+
+/* The user's name in the process's own /etc/passwd (its container's). */
+static void user_name(int pid, uint32_t uid, char *out, size_t len)
+{
+	char path[64], line[512];
+	FILE *f;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/root/etc/passwd", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *name = strtok(line, ":"), *pw = strtok(NULL, ":");
+		char *id = strtok(NULL, ":");
+		(void)pw;
+		if (name && id && (uint32_t)strtoul(id, NULL, 10) == uid) {
+			snprintf(out, len, "%s", name);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+static int read_level(int pid, struct proc_level *lv, int *ppid)
+{
+	char path[64];
+	ssize_t n;
+	int r;
+
+	memset(lv, 0, sizeof(*lv));
+	lv->pid = pid;
+	r = read_status(pid, ppid, &lv->uid);
+	if (r)
+		return r;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, lv->exe, sizeof(lv->exe) - 1);
+	lv->exe[n > 0 ? n : 0] = 0;
+	read_cmdline(pid, lv->cmdline, sizeof(lv->cmdline));
+	user_name(pid, lv->uid, lv->user, sizeof(lv->user));
+	return 0;
+}
+
+int procinfo_attribute(const char *netns_path, uint8_t proto,
+		       const struct ip_addr *src, uint16_t sport,
+		       const struct ip_addr *dst, uint16_t dport,
+		       struct proc_attr *ret)
+{
+	struct diag_job j = { netns_path, proto, src, dst, sport, dport, 0, 0, 0 };
+	struct stat st;
+	pthread_t t;
+	int pid;
+
+	memset(ret, 0, sizeof(*ret));
+	if (stat(netns_path, &st) || pthread_create(&t, NULL, diag_thread, &j)) {
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "container namespace %s not reachable", netns_path);
+		return -ENOENT;
+	}
+	pthread_join(t, NULL);
+	if (j.r) {
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "socket gone: the connection ended before attribution");
+		return j.r;
+	}
+	ret->have_socket_uid = true;
+	ret->socket_uid = j.uid;
+	pid = socket_owner(j.inode, st.st_ino);
+	if (!pid) {
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "no process holds the socket any more (it exited)");
+		return -ESRCH;
+	}
+	for (unsigned i = 0; i < 3 && pid > 0; i++) {
+		int ppid = 0;
+		if (read_level(pid, &ret->lv[i], &ppid))
+			break;
+		ret->nlevels++;
+		pid = ppid;
+	}
+	return ret->nlevels ? 0 : -ESRCH;
+}
