@@ -133,16 +133,17 @@ static void containers_table(const cJSON *reply)
 	const cJSON *h = cJSON_GetObjectItemCaseSensitive(reply, "host"), *c;
 	char addrs[512];
 
-	printf("%-24s %-20s %-8s %-10s %-15s %-13s %s\n", "ID", "NAME", "RUNTIME",
-	       "STATE", "ISOLATION", "VETH", "ADDRESSES");
+	printf("%-24s %-16s %-20s %-8s %-9s %-14s %-13s %s\n", "ID", "NAME",
+	       "IMAGE", "RUNTIME", "STATE", "ISOLATION", "VETH", "ADDRESSES");
 	cJSON_ArrayForEach(c, arr)
 	{
 		const cJSON *iso = cJSON_GetObjectItemCaseSensitive(c, "isolation");
 		join(cJSON_GetObjectItemCaseSensitive(c, "addrs"), addrs,
 		     sizeof(addrs));
-		printf("%-24.24s %-20.20s %-8s %-10s %-15s %-13s %s\n",
-		       str(c, "id"), str(c, "name"), str(c, "runtime"),
-		       str(c, "state"), str(iso, "state"), str(c, "veth"), addrs);
+		printf("%-24.24s %-16.16s %-20.20s %-8s %-9s %-14s %-13s %s\n",
+		       str(c, "id"), str(c, "name"), str(c, "image"),
+		       str(c, "runtime"), str(c, "state"), str(iso, "state"),
+		       str(c, "veth"), addrs);
 	}
 	if (h) {
 		char in[256], out[256];
