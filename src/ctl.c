@@ -311,7 +311,13 @@ static void rescan(struct ctl *c)
 
 	for (size_t i = 0; i < c->cfg->nifs; i++)
 		br[i] = c->cfg->ifs[i];
-	if (inventory_scan_netns("/run/netns", br, c->cfg->nifs, c->inv))
+	struct inventory_scan scan;
+	int r = inventory_scan_begin(&scan, br, c->cfg->nifs, c->inv);
+
+	if (!r)
+		r = inventory_scan_netns(&scan, "/run/netns");
+	inventory_scan_end(&scan);
+	if (r)
 		return;
 	isolation_reconcile(c->iso, c->inv);
 	inventory_publish(c->inv);

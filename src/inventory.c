@@ -73,12 +73,11 @@ static bool listed(const char *name, const char *const *v, size_t n)
 /* A veth inside the namespace whose peer is a veth in ours, pointing
  * back at it, on a container bridge: that peer is the container's port.
  * (An uplink to a router namespace is a veth too, but on no such
- * bridge.) */
-static bool match_container(const char *name, const struct rtnl_dump *in,
-			    const struct rtnl_dump *host,
-			    const char *const *bridges, size_t nbridges,
-			    struct container *c)
+ * bridge.) Fills the network half of c. */
+static bool find_port(const struct inventory_scan *s, struct container *c)
 {
+	const struct rtnl_dump *in = s->in, *host = s->host;
+
 	for (size_t i = 0; i < in->nlinks; i++) {
 		const struct rtnl_link *l = &in->links[i], *peer, *br;
 		if (strcmp(l->kind, "veth") || !l->link)
@@ -88,16 +87,10 @@ static bool match_container(const char *name, const struct rtnl_dump *in,
 		    peer->link != l->ifindex)
 			continue;
 		br = peer->master ? rtnl_link_by_index(host, peer->master) : NULL;
-		if (!(br && listed(br->name, bridges, nbridges)) &&
-		    !listed(peer->name, bridges, nbridges))
+		if (!(br && listed(br->name, s->bridges, s->nbridges)) &&
+		    !listed(peer->name, s->bridges, s->nbridges))
 			continue;
-		memset(c, 0, sizeof(*c));
-		snprintf(c->id, sizeof(c->id), "netns:%.60s", name);
-		snprintf(c->name, sizeof(c->name), "%.63s", name);
-		snprintf(c->runtime, sizeof(c->runtime), "netns");
-		c->running = true;
 		snprintf(c->veth, sizeof(c->veth), "%s", peer->name);
-		snprintf(c->netns, sizeof(c->netns), "/run/netns/%.60s", name);
 		c->veth_ifindex = peer->ifindex;
 		if (br)
 			snprintf(c->bridge, sizeof(c->bridge), "%s", br->name);
@@ -115,47 +108,76 @@ static bool same_ns(int fd)
 	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
-int inventory_scan_netns(const char *dir, const char *const *bridges,
+int inventory_scan_begin(struct inventory_scan *s, const char *const *bridges,
 			 size_t nbridges, struct inventory *inv)
 {
-	struct rtnl_dump *host = malloc(sizeof(*host)), *in = malloc(sizeof(*in));
-	char path[512];
-	struct dirent *de;
-	DIR *dh = NULL;
-	int r = 0, fd;
-
+	memset(s, 0, sizeof(*s));
+	s->bridges = bridges;
+	s->nbridges = nbridges;
+	s->inv = inv;
 	inv->n = 0;
-	if (!host || !in) {
-		r = -ENOMEM;
-		goto out;
+	s->host = malloc(sizeof(*s->host));
+	s->in = malloc(sizeof(*s->in));
+	if (!s->host || !s->in) {
+		inventory_scan_end(s);
+		return -ENOMEM;
 	}
-	if ((r = rtnl_dump_all(host)))
-		goto out;
-	dh = opendir(dir);
-	if (!dh) { /* no named namespace at all is not an error */
-		r = errno == ENOENT ? 0 : -errno;
-		goto out;
-	}
-	while ((de = readdir(dh)) && inv->n < INVENTORY_MAX) {
-		if (de->d_name[0] == '.' ||
-		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
-			    (int)sizeof(path))
-			continue;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (!same_ns(fd) && !dump_in_ns(fd, in) &&
-		    match_container(de->d_name, in, host, bridges, nbridges,
-				    &inv->c[inv->n]))
-			inv->n++;
+	return rtnl_dump_all(s->host);
+}
+
+void inventory_scan_end(struct inventory_scan *s)
+{
+	free(s->host);
+	free(s->in);
+	s->host = s->in = NULL;
+}
+
+int inventory_add(struct inventory_scan *s, const struct container *id)
+{
+	struct container *c;
+	int fd, r = -ENOENT;
+
+	if (s->inv->n == INVENTORY_MAX)
+		return -E2BIG;
+	c = &s->inv->c[s->inv->n];
+	*c = *id;
+	c->naddrs = 0;
+	c->veth[0] = c->bridge[0] = 0;
+	c->veth_ifindex = 0;
+	fd = c->running ? open(c->netns, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		if (!same_ns(fd) && !dump_in_ns(fd, s->in) && find_port(s, c))
+			r = 0;
 		close(fd);
 	}
-out:
-	if (dh)
-		closedir(dh);
-	free(host);
-	free(in);
+	/* A stopped container is listed (it may be isolated); a running one
+	 * only if it is on a container bridge. */
+	if (!r || !c->running)
+		s->inv->n++;
 	return r;
+}
+
+int inventory_scan_netns(struct inventory_scan *s, const char *dir)
+{
+	struct container c;
+	struct dirent *de;
+	DIR *dh = opendir(dir);
+
+	if (!dh) /* no named namespace at all is not an error */
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dh))) {
+		if (de->d_name[0] == '.')
+			continue;
+		memset(&c, 0, sizeof(c));
+		snprintf(c.id, sizeof(c.id), "netns:%.60s", de->d_name);
+		snprintf(c.name, sizeof(c.name), "%.63s", de->d_name);
+		snprintf(c.runtime, sizeof(c.runtime), "netns");
+		snprintf(c.netns, sizeof(c.netns), "%.64s/%.60s", dir, de->d_name);
+		c.running = true;
+		inventory_add(s, &c);
+	}
+	closedir(dh);
+	return 0;
 }
 
 const struct container *inventory_find(const struct inventory *inv,

@@ -33,12 +33,29 @@ struct inventory {
 	struct container c[INVENTORY_MAX];
 };
 
-/* Scans the named network namespaces in dir (normally /run/netns): every
- * one (other than our own) with a veth whose peer is in our namespace and
- * is a port of one of the container bridges (or is itself listed there,
- * for routed setups) is a container. Returns 0 or a negative errno. */
-int inventory_scan_netns(const char *dir, const char *const *bridges,
-			 size_t nbridges, struct inventory *ret);
+/* A scan: each source adds the containers it knows (identity and the
+ * path of their network namespace); the scan finds each one's port: a
+ * veth inside its namespace whose peer is in ours and is a port of one of
+ * the container bridges (or is itself listed there, routed setups). */
+struct rtnl_dump;
+struct inventory_scan {
+	struct rtnl_dump *host, *in;
+	const char *const *bridges;
+	size_t nbridges;
+	struct inventory *inv;
+};
+
+/* Starts a scan into inv (emptied). Returns 0 or a negative errno. */
+int inventory_scan_begin(struct inventory_scan *s, const char *const *bridges,
+			 size_t nbridges, struct inventory *inv);
+void inventory_scan_end(struct inventory_scan *s);
+/* Adds a container: a running one only if its port is found (0), a
+ * stopped one always. Returns 0, -ENOENT (not on a container bridge), or
+ * -E2BIG. */
+int inventory_add(struct inventory_scan *s, const struct container *c);
+/* Source: the named network namespaces in dir (normally /run/netns), the
+ * namespace name being the container name. */
+int inventory_scan_netns(struct inventory_scan *s, const char *dir);
 
 /* Finds a container by exact name, exact id, or unique id prefix.
  * Returns NULL if none or ambiguous. */
