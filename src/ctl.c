@@ -19,6 +19,7 @@
 
 #include "egressd/inventory.h"
 #include "egressd/limits.h"
+#include "egressd/oci.h"
 
 struct ctl {
 	const struct config *cfg;
@@ -316,6 +317,8 @@ static void rescan(struct ctl *c)
 
 	if (!r)
 		r = inventory_scan_netns(&scan, "/run/netns");
+	if (!r)
+		r = inventory_scan_oci(&scan, OCI_BUNDLE_ROOT);
 	inventory_scan_end(&scan);
 	if (r)
 		return;

@@ -1,0 +1,185 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# dockerbed.sh up|down|check PROBE : a real dockerd for the Docker client
+# (src/docker.c), confined to its own network namespace, so that its bridges,
+# iptables rules and veths never touch the root namespace and nothing can
+# leave the machine. No pulls: the only image is busybox-static imported as
+# a rootfs tarball.
+#
+#   up      installs docker.io and busybox-static if missing, starts dockerd
+#           in netns e2e-dockerd, imports e2e-busybox:latest, creates the
+#           bridge network e2enet (198.18.0.0/24, 2001:db8:18::/64) and
+#           writes $DIR/dockerbed.env (DOCKER_SOCK=..., see below).
+#   check   runs the client checks against it with a built docker_probe
+#           (tests/e2e/docker_probe.c): list, then start/stop/rm events.
+#   down    removes containers, network, dockerd, mounts, netns and $DIR.
+#
+# Environment: DOCKERBED_DIR (default $TOPO_DIR/docker, TOPO_DIR defaulting
+# to /tmp/egressd-testbed). Addresses: docker0 on 198.19.255.1/24 (--bip moves
+# it off 172.17/16), e2enet on 198.18.0.0/24; all in benchmark ranges.
+set -uo pipefail
+T=${TOPO_DIR:-/tmp/egressd-testbed}
+DIR=${DOCKERBED_DIR:-$T/docker}
+NS=e2e-dockerd
+SOCK=$DIR/docker.sock
+ENV=$DIR/dockerbed.env
+IMAGE=e2e-busybox:latest
+# /usr/local/bin/docker may be a newer client than the Debian daemon speaks.
+DOCKER=/usr/bin/docker
+dk() { "$DOCKER" -H "unix://$SOCK" "$@"; }
+die() { echo "dockerbed: $*" >&2; exit 1; }
+
+install_missing() {
+	local want=()
+	[ -x /usr/sbin/dockerd ] && [ -x "$DOCKER" ] || want+=(docker.io)
+	dpkg-query -W -f='${Status}' busybox-static 2>/dev/null |
+		grep -q "ok installed" || want+=(busybox-static)
+	[ ${#want[@]} -eq 0 ] && return 0
+	apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want[@]}" \
+			>/dev/null || die "cannot install ${want[*]}"
+}
+
+start_dockerd() {
+	ip netns add $NS && ip -n $NS link set lo up || die "cannot create netns $NS"
+	# nsenter, not "ip netns exec": the latter remounts /sys and hides
+	# /sys/fs/cgroup from dockerd.
+	nsenter --net=/run/netns/$NS /usr/sbin/dockerd -H "unix://$SOCK" \
+		--data-root "$DIR/data" --exec-root "$DIR/exec" \
+		--pidfile "$DIR/dockerd.pid" --bip 198.19.255.1/24 \
+		--ip6tables=false >"$DIR/dockerd.log" 2>&1 &
+	for _ in $(seq 150); do
+		dk info >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	tail -20 "$DIR/dockerd.log" >&2
+	die "dockerd did not answer on $SOCK within 30 s"
+}
+
+# docker import of a rootfs holding busybox-static and its applet links.
+import_image() {
+	local root=$DIR/rootfs
+	rm -rf "$root" && mkdir -p "$root/bin" "$root/tmp" "$root/etc"
+	cp /bin/busybox "$root/bin/busybox"
+	chroot "$root" /bin/busybox --install -s /bin || die "busybox --install failed"
+	tar -C "$root" -c . | dk import - $IMAGE >/dev/null || die "docker import failed"
+	rm -rf "$root"
+}
+
+up() {
+	[ -e /run/netns/$NS ] && die "netns $NS exists: run '$0 down' first"
+	install_missing
+	mkdir -p "$DIR"
+	start_dockerd
+	import_image
+	dk network create --driver bridge --subnet 198.18.0.0/24 \
+		--gateway 198.18.0.1 --ipv6 --subnet 2001:db8:18::/64 e2enet \
+		>/dev/null || die "cannot create network e2enet"
+	cat >"$ENV" <<-EOF
+		DOCKER_SOCK=$SOCK
+		DOCKER_HOST=unix://$SOCK
+		DOCKER_NETNS=$NS
+		DOCKER_CLI=$DOCKER
+		DOCKER_IMAGE=$IMAGE
+		DOCKER_NETWORK=e2enet
+	EOF
+	dk version --format 'dockerd {{.Server.Version}}, API {{.Server.APIVersion}}'
+	echo "env: $ENV"
+}
+
+down() {
+	if [ -S "$SOCK" ]; then
+		local ids
+		ids=$(dk ps -aq 2>/dev/null)
+		[ -n "$ids" ] && dk rm -f $ids >/dev/null 2>&1
+		dk network rm e2enet >/dev/null 2>&1
+	fi
+	if [ -s "$DIR/dockerd.pid" ]; then
+		local p
+		p=$(cat "$DIR/dockerd.pid")
+		kill "$p" 2>/dev/null
+		# dockerd stops the containerd it started before it exits.
+		for _ in $(seq 150); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
+	ip netns del $NS 2>/dev/null
+	grep " $DIR/" /proc/mounts | awk '{print $2}' | sort -r |
+		while read -r m; do umount -l "$m"; done
+	rm -rf "$DIR"
+	rmdir /run/docker/plugins /run/docker /run/containerd/s \
+		/run/containerd 2>/dev/null
+	true
+}
+
+# --- check: the client against the real daemon -------------------------
+fail() { echo "FAIL: $*" >&2; FAILED=1; }
+
+# Milliseconds of CLOCK_REALTIME, as docker_probe prints them.
+now_ms() { date +%s%3N; }
+
+# wait_event FILE ACTION ID SINCE_MS: the probe printed "ACTION ID" within
+# a second of SINCE_MS (the moment the docker command returned).
+wait_event() {
+	local f=$1 action=$2 id=$3 since=$4 line t
+	for _ in $(seq 40); do
+		line=$(grep -m1 "^event $action $id " "$f") && break
+		sleep 0.05
+	done
+	[ -n "$line" ] || { fail "no '$action' event for ${id:0:12}"; return; }
+	t=$(echo "$line" | sed 's/.* recv_ms=\([0-9]*\).*/\1/')
+	echo "  $action ${id:0:12}: received $((t - since)) ms after the command returned" \
+		"($(echo "$line" | sed 's/.*\(lat_ms=[-0-9]*\).*/\1/') after dockerd stamped it)"
+	[ $((t - since)) -le 1000 ] || fail "'$action' came $((t - since)) ms late"
+}
+
+check() {
+	local probe=${1:-} out ev pid web stopped t
+	[ -x "$probe" ] || die "usage: $0 check PATH/TO/docker_probe"
+	[ -S "$SOCK" ] || die "not up: run '$0 up' first"
+	FAILED=0
+	web=$(dk run -d --name e2e-web --network e2enet --ip 198.18.0.10 $IMAGE \
+		httpd -f -p 80 -h /tmp) || die "docker run failed"
+	stopped=$(dk create --name e2e-stopped --network e2enet $IMAGE true) ||
+		die "docker create failed"
+
+	echo "list:"
+	out=$("$probe" list "$SOCK") || fail "docker_probe list: $out"
+	echo "$out" | sed 's/^/  /'
+	pid=$(dk inspect -f '{{.State.Pid}}' e2e-web)
+	echo "$out" | grep -q "^container $web name=e2e-web image=$IMAGE image_id=sha256:[0-9a-f]\{64\} running=1 pid=$pid$" ||
+		fail "e2e-web not listed as running with pid $pid"
+	echo "$out" | grep -q "^container $stopped name=e2e-stopped image=$IMAGE .* running=0 pid=0$" ||
+		fail "e2e-stopped not listed as stopped"
+
+	echo "events:"
+	ev=$DIR/events.out
+	"$probe" events "$SOCK" 30 >"$ev" 2>&1 &
+	local probe_pid=$!
+	sleep 0.5
+	dk start e2e-stopped >/dev/null; t=$(now_ms)
+	wait_event "$ev" start "$stopped" "$t"
+	wait_event "$ev" die "$stopped" "$t" # "true" exits at once
+	dk stop -t 1 e2e-web >/dev/null; t=$(now_ms)
+	wait_event "$ev" die "$web" "$t"
+	wait_event "$ev" stop "$web" "$t"
+	dk start e2e-web >/dev/null; t=$(now_ms)
+	wait_event "$ev" start "$web" "$t"
+	dk rm -f e2e-web e2e-stopped >/dev/null; t=$(now_ms)
+	wait_event "$ev" destroy "$web" "$t"
+	wait_event "$ev" destroy "$stopped" "$t"
+	kill "$probe_pid" 2>/dev/null
+	wait "$probe_pid" 2>/dev/null
+	echo "probe output:"
+	sed 's/^/  /' "$ev"
+	[ $FAILED -eq 0 ] && echo "check: all passed"
+	return $FAILED
+}
+
+case "${1:-}" in
+up) up ;;
+down) down ;;
+check) check "${2:-}" ;;
+*) echo "usage: $0 up|down|check PROBE" >&2; exit 2 ;;
+esac
