@@ -72,14 +72,16 @@ static int parse_queue(struct config *c, const char *v)
 	return 0;
 }
 
+/* An interface name, or a prefix ending in '*' ("br-*"). */
 static bool ifname_ok(const char *v)
 {
 	size_t n = strlen(v);
 
 	if (!n || n > 15)
 		return false;
-	for (; *v; v++)
-		if (!isalnum((unsigned char)*v) && !strchr("_-.@:", *v))
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && !strchr("_-.@:", v[i]) &&
+		    !(v[i] == '*' && i == n - 1 && i > 0))
 			return false;
 	return true;
 }

@@ -62,11 +62,15 @@ size_t inventory_matches(const struct inventory *inv, const char *key)
 	return n;
 }
 
+/* Exact names, or prefixes ending in '*' ("br-*"), as nft matches them. */
 static bool listed(const char *name, const char *const *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(name, v[i]))
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(v[i]);
+		if (l && v[i][l - 1] == '*' ? !strncmp(name, v[i], l - 1)
+					    : !strcmp(name, v[i]))
 			return true;
+	}
 	return false;
 }
 
