@@ -22,6 +22,8 @@ void config_defaults(struct config *c)
 		 access(EGRESSD_RULESET, R_OK) ? EGRESSD_SOURCE_RULESET
 					       : EGRESSD_RULESET);
 	c->ttl_floor = DNS_TTL_FLOOR_DEFAULT;
+	snprintf(c->docker_socket, sizeof(c->docker_socket),
+		 "/var/run/docker.sock");
 	/* Bits 0x00e00000 are free in Docker (none), kube-proxy (0x4000,
 	 * 0x8000) and Calico (0xffff0000 by default: configure the mask away
 	 * from it where Calico runs). */
@@ -135,6 +137,8 @@ int config_set(struct config *c, const char *key, const char *value,
 		r = STR(socket);
 	} else if (!strcmp(key, "ruleset")) {
 		r = STR(ruleset);
+	} else if (!strcmp(key, "docker_socket")) {
+		r = STR(docker_socket);
 	} else if (!strcmp(key, "ttl_floor")) {
 		r = parse_u32(value, &c->ttl_floor);
 	} else if (!strcmp(key, "mark_mask")) {

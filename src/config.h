@@ -19,6 +19,7 @@ struct config {
 	char state_dir[256];
 	char socket[256];
 	char ruleset[256];
+	char docker_socket[108]; /* "" : Docker not followed */
 	uint32_t ttl_floor;
 	struct nft_marks marks;
 	size_t nlists;

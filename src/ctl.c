@@ -19,10 +19,14 @@
 
 #include "egressd/inventory.h"
 #include "egressd/limits.h"
+#include "egressd/inventory_docker.h"
 #include "egressd/oci.h"
 
 struct ctl {
 	const struct config *cfg;
+	struct docker *docker; /* NULL: Docker not followed */
+	bool docker_up; /* the event stream is open and well */
+	time_t docker_retry; /* when to try the event stream again */
 	struct isolation *iso;
 	struct inventory *inv;
 	int lfd, stop[2];
@@ -319,6 +323,10 @@ static void rescan(struct ctl *c)
 		r = inventory_scan_netns(&scan, "/run/netns");
 	if (!r)
 		r = inventory_scan_oci(&scan, OCI_BUNDLE_ROOT);
+	/* No dockerd (its socket absent or refusing) is no error: Docker's
+	 * containers are then neither listed nor taken for deleted. */
+	if (!r && c->docker)
+		(void)inventory_scan_docker(&scan, c->docker);
 	inventory_scan_end(&scan);
 	if (r)
 		return;
@@ -326,18 +334,65 @@ static void rescan(struct ctl *c)
 	inventory_publish(c->inv);
 }
 
+/* Docker's event stream makes a started, stopped or restarted container
+ * known at once (the 1 s rescan is the fallback). Returns the stream's fd
+ * to poll, or -1. */
+static int docker_stream(struct ctl *c)
+{
+	time_t now = time(NULL);
+
+	if (!c->docker)
+		return -1;
+	if (c->docker_up)
+		return docker_events_fd(c->docker);
+	if (now < c->docker_retry)
+		return -1;
+	c->docker_retry = now + 5;
+	/* Replaces a broken stream; events missed meanwhile are covered by
+	 * the rescan that follows any stream change. */
+	c->docker_up = !docker_events_open(c->docker, NULL, 0);
+	return c->docker_up ? docker_events_fd(c->docker) : -1;
+}
+
+/* Returns true if a container event came: time to rescan. */
+static bool docker_events(struct ctl *c)
+{
+	struct docker_event ev[32];
+	size_t n = 0;
+	bool any = false;
+	int r;
+
+	do {
+		r = docker_events_read(c->docker, ev, 32, &n);
+		any |= n > 0;
+	} while (!r && n == 32);
+	if (r) { /* ended or broke: reopen soon, rescan now */
+		c->docker_up = false;
+		c->docker_retry = time(NULL) + 1;
+	}
+	return any || r;
+}
+
 static void *ctl_thread(void *arg)
 {
 	struct ctl *c = arg;
-	struct pollfd pf[2] = { { c->lfd, POLLIN, 0 }, { c->stop[0], POLLIN, 0 } };
+	struct pollfd pf[3] = { { c->lfd, POLLIN, 0 }, { c->stop[0], POLLIN, 0 },
+				{ -1, POLLIN, 0 } };
 
 	rescan(c);
 	for (;;) {
-		int n = poll(pf, 2, INVENTORY_RESCAN_MS);
+		pf[2].fd = docker_stream(c);
+		pf[2].revents = 0;
+		int n = poll(pf, 3, INVENTORY_RESCAN_MS);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (pf[1].revents)
 			break;
+		if (pf[2].revents) {
+			if (docker_events(c))
+				rescan(c);
+			continue;
+		}
 		if (n > 0 && pf[0].revents) {
 			int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd >= 0) {
@@ -391,6 +446,8 @@ struct ctl *ctl_start(const struct config *cfg, struct isolation *iso,
 	}
 	c->cfg = cfg;
 	c->iso = iso;
+	if (cfg->docker_socket[0])
+		c->docker = docker_open(cfg->docker_socket);
 	c->lfd = c->stop[0] = c->stop[1] = -1;
 	if (bind_socket(c, cfg->socket, err, errlen) ||
 	    pipe2(c->stop, O_CLOEXEC) ||
@@ -416,6 +473,7 @@ void ctl_stop(struct ctl *c)
 	close(c->stop[0]);
 	close(c->stop[1]);
 	unlink(c->cfg->socket);
+	docker_close(c->docker);
 	free(c->inv);
 	free(c);
 }

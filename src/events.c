@@ -16,6 +16,8 @@
 #define EVENTS_QUEUE_MAX 4096
 /* Host facts are read again after this many seconds. */
 #define HOST_FACTS_TTL_S 60
+/* How long an event waits for a scan that knows its container. */
+#define INVENTORY_WAIT_MS 1200
 
 struct job {
 	cJSON *o;
@@ -109,7 +111,15 @@ static void write_job(struct events *e, struct job *j)
 	struct container c;
 	char *s;
 
-	if (inventory_lookup(j->port, j->have_ip ? &j->ip : NULL, &c)) {
+	bool found = inventory_lookup(j->port, j->have_ip ? &j->ip : NULL, &c);
+
+	/* A container that started a moment ago (a one-shot `docker run`)
+	 * may not be in the inventory yet: wait for the next scans (up to
+	 * two; they follow Docker's events at once). */
+	for (int i = 0; !found && i < 2 && inventory_wait_newer(INVENTORY_WAIT_MS);
+	     i++)
+		found = inventory_lookup(j->port, j->have_ip ? &j->ip : NULL, &c);
+	if (found) {
 		add_container(j->o, &c);
 		if (j->have_flow)
 			add_process(j->o, &c, &j->flow);

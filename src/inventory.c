@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "egressd/rtnl.h"
@@ -120,6 +121,7 @@ int inventory_scan_begin(struct inventory_scan *s, const char *const *bridges,
 	s->nbridges = nbridges;
 	s->inv = inv;
 	inv->n = 0;
+	inv->sources_ok = 0;
 	s->host = malloc(sizeof(*s->host));
 	s->in = malloc(sizeof(*s->in));
 	if (!s->host || !s->in) {
@@ -167,8 +169,12 @@ int inventory_scan_netns(struct inventory_scan *s, const char *dir)
 	struct dirent *de;
 	DIR *dh = opendir(dir);
 
-	if (!dh) /* no named namespace at all is not an error */
-		return errno == ENOENT ? 0 : -errno;
+	if (!dh) { /* no named namespace at all is not an error */
+		if (errno != ENOENT)
+			return -errno;
+		s->inv->sources_ok |= INV_SRC_NETNS;
+		return 0;
+	}
 	while ((de = readdir(dh))) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -181,6 +187,7 @@ int inventory_scan_netns(struct inventory_scan *s, const char *dir)
 		inventory_add(s, &c);
 	}
 	closedir(dh);
+	s->inv->sources_ok |= INV_SRC_NETNS;
 	return 0;
 }
 
@@ -230,7 +237,9 @@ int host_facts_read(const char *const *bridges, size_t nbridges,
 }
 
 static pthread_mutex_t published_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t published_cond = PTHREAD_COND_INITIALIZER;
 static struct inventory *published;
+static unsigned long published_gen;
 
 void inventory_publish(const struct inventory *inv)
 {
@@ -242,6 +251,8 @@ void inventory_publish(const struct inventory *inv)
 	pthread_mutex_lock(&published_lock);
 	old = published;
 	published = copy;
+	published_gen++;
+	pthread_cond_broadcast(&published_cond);
 	pthread_mutex_unlock(&published_lock);
 	free(old);
 }
@@ -252,6 +263,27 @@ static bool has_addr(const struct container *c, const struct ip_addr *a)
 		if (ip_addr_equal(&c->addrs[i], a))
 			return true;
 	return false;
+}
+
+bool inventory_wait_newer(unsigned ms)
+{
+	struct timespec ts;
+	unsigned long gen;
+	int r = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&published_lock);
+	gen = published_gen;
+	while (gen == published_gen && r == 0)
+		r = pthread_cond_timedwait(&published_cond, &published_lock, &ts);
+	pthread_mutex_unlock(&published_lock);
+	return gen != published_gen;
 }
 
 bool inventory_lookup(uint32_t ifindex, const struct ip_addr *a,
@@ -270,4 +302,15 @@ bool inventory_lookup(uint32_t ifindex, const struct ip_addr *a,
 		*ret = *hit;
 	pthread_mutex_unlock(&published_lock);
 	return hit != NULL;
+}
+
+unsigned inventory_source_of(const char *runtime)
+{
+	if (!strcmp(runtime, "netns"))
+		return INV_SRC_NETNS;
+	if (!strcmp(runtime, "docker"))
+		return INV_SRC_DOCKER;
+	if (!strcmp(runtime, "containerd") || !strcmp(runtime, "cri"))
+		return INV_SRC_OCI;
+	return 0;
 }

@@ -50,6 +50,7 @@ static int entry_from_json(const cJSON *o, struct iso_entry *e)
 	memset(e, 0, sizeof(*e));
 	copy_str(e->id, sizeof(e->id), o, "id");
 	copy_str(e->name, sizeof(e->name), o, "name");
+	copy_str(e->runtime, sizeof(e->runtime), o, "runtime");
 	copy_str(e->note, sizeof(e->note), o, "note");
 	copy_str(e->reason, sizeof(e->reason), o, "reason");
 	copy_str(e->veth, sizeof(e->veth), o, "veth");
@@ -107,6 +108,7 @@ static cJSON *entry_to_json(const struct iso_entry *e)
 
 	cJSON_AddStringToObject(o, "id", e->id);
 	cJSON_AddStringToObject(o, "name", e->name);
+	cJSON_AddStringToObject(o, "runtime", e->runtime);
 	cJSON_AddStringToObject(o, "state", iso_state_name(e->state));
 	cJSON_AddStringToObject(o, "note", e->note);
 	cJSON_AddStringToObject(o, "reason", e->reason);
@@ -178,6 +180,9 @@ static int apply(struct iso_entry *e, const struct container *c, char *err,
 
 	if (e->veth[0] && strcmp(e->veth, c->veth))
 		nft_isolate(e->veth, false, err, errlen);
+	e->veth[0] = 0;
+	if (!c->veth[0]) /* not running: applied when it starts */
+		return 0;
 	r = nft_isolate(c->veth, true, err, errlen);
 	if (r)
 		return r;
@@ -202,6 +207,7 @@ int isolation_isolate(struct isolation *iso, const struct container *c,
 		snprintf(e->id, sizeof(e->id), "%s", c->id);
 	}
 	snprintf(e->name, sizeof(e->name), "%s", c->name);
+	snprintf(e->runtime, sizeof(e->runtime), "%s", c->runtime);
 	snprintf(e->note, sizeof(e->note), "%s", note ? note : "");
 	e->by_uid = uid;
 	set_state(e, ISO_ISOLATING, NULL);
@@ -254,6 +260,14 @@ int isolation_reconcile(struct isolation *iso, const struct inventory *inv)
 	for (size_t i = 0; i < iso->n; i++) {
 		struct iso_entry *e = &iso->e[i];
 		const struct container *c = inventory_find(inv, e->id);
+		/* Only a source that answered can say a container is gone
+		 * (dockerd restarting must not unisolate its containers). */
+		if (!c && !(inv->sources_ok & inventory_source_of(e->runtime)))
+			continue;
+		if (c)
+			e->missing = 0;
+		else if (++e->missing < ISOLATION_MISSING_SCANS)
+			continue;
 		if (!c) { /* deleted: its entry goes, its veth is gone too */
 			if (e->veth[0])
 				nft_isolate(e->veth, false, err, sizeof(err));
@@ -261,7 +275,10 @@ int isolation_reconcile(struct isolation *iso, const struct inventory *inv)
 			changes++;
 			continue;
 		}
-		if (!wants_isolation(e) || !strcmp(e->veth, c->veth))
+		/* A stopped container has no veth: nothing to apply until it
+		 * runs again (its old veth went with it). */
+		if (!wants_isolation(e) || !c->veth[0] ||
+		    !strcmp(e->veth, c->veth))
 			continue;
 		int r = apply(e, c, err, sizeof(err));
 		set_state(e, r ? ISO_ISOLATE_FAILED : ISO_ISOLATED,

@@ -117,8 +117,12 @@ int inventory_scan_oci(struct inventory_scan *s, const char *root)
 	struct dirent *ns, *b;
 	DIR *rd = opendir(root), *nd;
 
-	if (!rd)
-		return errno == ENOENT ? 0 : -errno;
+	if (!rd) {
+		if (errno != ENOENT)
+			return -errno;
+		s->inv->sources_ok |= INV_SRC_OCI;
+		return 0;
+	}
 	while ((ns = readdir(rd))) {
 		if (ns->d_name[0] == '.' || !strcmp(ns->d_name, "moby"))
 			continue;
@@ -134,5 +138,6 @@ int inventory_scan_oci(struct inventory_scan *s, const char *root)
 		closedir(nd);
 	}
 	closedir(rd);
+	s->inv->sources_ok |= INV_SRC_OCI;
 	return 0;
 }

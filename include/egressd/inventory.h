@@ -19,6 +19,7 @@ struct container {
 	char name[64];
 	char runtime[16]; /* "netns" */
 	char image[128]; /* "" when the runtime has none */
+	char image_id[80];
 	bool running;
 	char veth[16]; /* host-side interface: the bridge port */
 	uint32_t veth_ifindex;
@@ -28,7 +29,15 @@ struct container {
 	struct ip_addr addrs[CONTAINER_ADDRS_MAX];
 };
 
+/* Sources of a scan, as bits of inventory.sources_ok. */
+enum {
+	INV_SRC_NETNS = 1 << 0,
+	INV_SRC_OCI = 1 << 1,
+	INV_SRC_DOCKER = 1 << 2,
+};
+
 struct inventory {
+	unsigned sources_ok; /* the sources this scan could ask */
 	size_t n;
 	struct container c[INVENTORY_MAX];
 };
@@ -69,6 +78,14 @@ void inventory_publish(const struct inventory *inv);
  * (port 0, or not found) the one with address a. Returns true if found. */
 bool inventory_lookup(uint32_t ifindex, const struct ip_addr *a,
 		      struct container *ret);
+
+/* Waits (at most ms) for the next published scan. Returns true if one
+ * came. */
+bool inventory_wait_newer(unsigned ms);
+
+/* The source bit of a runtime name ("netns", "docker", "containerd",
+ * "cri"), 0 if unknown. */
+unsigned inventory_source_of(const char *runtime);
 
 /* How many containers the key names (name, id, or id prefix). */
 size_t inventory_matches(const struct inventory *inv, const char *key);

@@ -26,13 +26,19 @@ enum iso_state {
 struct iso_entry {
 	char id[80];
 	char name[64];
+	char runtime[16]; /* where the container comes from */
 	char note[256];
 	enum iso_state state;
 	char reason[200]; /* why it failed */
 	int64_t since; /* wall clock seconds of the last change */
 	char veth[16]; /* the interface in the kernel's sets now, or "" */
 	uint32_t by_uid; /* who asked */
+	unsigned missing; /* scans in a row without the container (memory) */
 };
+
+/* A container is taken for deleted after this many scans in a row without
+ * it: one scan can miss a container that is being restarted. */
+#define ISOLATION_MISSING_SCANS 3
 
 struct isolation {
 	char path[512];

@@ -15,12 +15,17 @@
 #   down    removes containers, network, dockerd, mounts, netns and $DIR.
 #
 # Environment: DOCKERBED_DIR (default $TOPO_DIR/docker, TOPO_DIR defaulting
-# to /tmp/egressd-testbed). Addresses: docker0 on 198.19.255.1/24 (--bip moves
-# it off 172.17/16), e2enet on 198.18.0.0/24; all in benchmark ranges.
+# to /tmp/egressd-testbed), DOCKERBED_NETNS (default e2e-dockerd). `down`
+# removes only what `up` with the same DOCKERBED_DIR made (the netns name is
+# kept in $DIR/netns). Addresses: docker0 on 198.19.255.1/24 (--bip moves it
+# off 172.17/16), e2enet on 198.18.0.0/24; all in benchmark ranges.
+#
+# The env file holds: DOCKER_SOCK (path), DOCKER_HOST (unix://path),
+# DOCKER_NETNS, DOCKER_CLI (/usr/bin/docker), DOCKER_IMAGE, DOCKER_NETWORK.
 set -uo pipefail
 T=${TOPO_DIR:-/tmp/egressd-testbed}
 DIR=${DOCKERBED_DIR:-$T/docker}
-NS=e2e-dockerd
+NS=${DOCKERBED_NETNS:-e2e-dockerd}
 SOCK=$DIR/docker.sock
 ENV=$DIR/dockerbed.env
 IMAGE=e2e-busybox:latest
@@ -35,16 +40,20 @@ install_missing() {
 	dpkg-query -W -f='${Status}' busybox-static 2>/dev/null |
 		grep -q "ok installed" || want+=(busybox-static)
 	[ ${#want[@]} -eq 0 ] && return 0
-	apt-get update -qq &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want[@]}" \
-			>/dev/null || die "cannot install ${want[*]}"
+	if ! { apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			"${want[@]}" >/dev/null; }; then
+		die "cannot install ${want[*]}"
+	fi
 }
 
 start_dockerd() {
-	ip netns add $NS && ip -n $NS link set lo up || die "cannot create netns $NS"
+	ip netns add "$NS" || die "cannot create netns $NS"
+	echo "$NS" >"$DIR/netns"
+	ip -n "$NS" link set lo up || die "cannot set lo up in $NS"
 	# nsenter, not "ip netns exec": the latter remounts /sys and hides
 	# /sys/fs/cgroup from dockerd.
-	nsenter --net=/run/netns/$NS /usr/sbin/dockerd -H "unix://$SOCK" \
+	nsenter --net="/run/netns/$NS" /usr/sbin/dockerd -H "unix://$SOCK" \
 		--data-root "$DIR/data" --exec-root "$DIR/exec" \
 		--pidfile "$DIR/dockerd.pid" --bip 198.19.255.1/24 \
 		--ip6tables=false >"$DIR/dockerd.log" 2>&1 &
@@ -67,7 +76,7 @@ import_image() {
 }
 
 up() {
-	[ -e /run/netns/$NS ] && die "netns $NS exists: run '$0 down' first"
+	[ -e "/run/netns/$NS" ] && die "netns $NS exists: run '$0 down' first"
 	install_missing
 	mkdir -p "$DIR"
 	start_dockerd
@@ -90,8 +99,8 @@ up() {
 down() {
 	if [ -S "$SOCK" ]; then
 		local ids
-		ids=$(dk ps -aq 2>/dev/null)
-		[ -n "$ids" ] && dk rm -f $ids >/dev/null 2>&1
+		mapfile -t ids < <(dk ps -aq 2>/dev/null)
+		[ ${#ids[@]} -gt 0 ] && dk rm -f "${ids[@]}" >/dev/null 2>&1
 		dk network rm e2enet >/dev/null 2>&1
 	fi
 	if [ -s "$DIR/dockerd.pid" ]; then
@@ -104,12 +113,13 @@ down() {
 			sleep 0.1
 		done
 	fi
-	ip netns del $NS 2>/dev/null
+	[ -s "$DIR/netns" ] && ip netns del "$(cat "$DIR/netns")" 2>/dev/null
 	grep " $DIR/" /proc/mounts | awk '{print $2}' | sort -r |
 		while read -r m; do umount -l "$m"; done
 	rm -rf "$DIR"
-	rmdir /run/docker/plugins /run/docker /run/containerd/s \
-		/run/containerd 2>/dev/null
+	# dockerd makes these shared directories; leave them to another one.
+	pgrep -x dockerd >/dev/null || rmdir /run/docker/plugins /run/docker \
+		/run/containerd/s /run/containerd 2>/dev/null
 	true
 }
 
@@ -119,23 +129,38 @@ fail() { echo "FAIL: $*" >&2; FAILED=1; }
 # Milliseconds of CLOCK_REALTIME, as docker_probe prints them.
 now_ms() { date +%s%3N; }
 
-# wait_event FILE ACTION ID SINCE_MS: the probe printed "ACTION ID" within
-# a second of SINCE_MS (the moment the docker command returned).
-wait_event() {
-	local f=$1 action=$2 id=$3 since=$4 line t
+# timed CMD...: runs a docker command; sets T0/T1 (start and end, ms) and
+# MARK (event lines printed before it, so that older events do not count).
+timed() {
+	MARK=$(wc -l <"$EV")
+	T0=$(now_ms)
+	dk "$@" >/dev/null || fail "docker $*"
+	T1=$(now_ms)
+}
+
+# expect ACTION ID: the probe printed "event ACTION ID" after the last
+# timed command began, at most a second after it returned, and at most a
+# second after dockerd stamped the event.
+expect() {
+	local action=$1 id=$2 line t lat
 	for _ in $(seq 40); do
-		line=$(grep -m1 "^event $action $id " "$f") && break
+		line=$(tail -n +$((MARK + 1)) "$EV" | grep -m1 "^event $action $id ")
+		[ -n "$line" ] && break
 		sleep 0.05
 	done
 	[ -n "$line" ] || { fail "no '$action' event for ${id:0:12}"; return; }
-	t=$(echo "$line" | sed 's/.* recv_ms=\([0-9]*\).*/\1/')
-	echo "  $action ${id:0:12}: received $((t - since)) ms after the command returned" \
-		"($(echo "$line" | sed 's/.*\(lat_ms=[-0-9]*\).*/\1/') after dockerd stamped it)"
-	[ $((t - since)) -le 1000 ] || fail "'$action' came $((t - since)) ms late"
+	t=${line##* recv_ms=}
+	t=${t%% *}
+	lat=${line##* lat_ms=}
+	printf '  %-8s %s: +%d ms after the command began (it took %d ms); %d ms after dockerd stamped it\n' \
+		"$action" "${id:0:12}" $((t - T0)) $((T1 - T0)) "$lat"
+	if [ $((t - T1)) -gt 1000 ] || [ "$lat" -gt 1000 ]; then
+		fail "'$action' of ${id:0:12} came late"
+	fi
 }
 
 check() {
-	local probe=${1:-} out ev pid web stopped t
+	local probe=${1:-} out pid web stopped probe_pid l
 	[ -x "$probe" ] || die "usage: $0 check PATH/TO/docker_probe"
 	[ -S "$SOCK" ] || die "not up: run '$0 up' first"
 	FAILED=0
@@ -146,33 +171,43 @@ check() {
 
 	echo "list:"
 	out=$("$probe" list "$SOCK") || fail "docker_probe list: $out"
-	echo "$out" | sed 's/^/  /'
+	while read -r l; do echo "  $l"; done <<<"$out"
 	pid=$(dk inspect -f '{{.State.Pid}}' e2e-web)
 	echo "$out" | grep -q "^container $web name=e2e-web image=$IMAGE image_id=sha256:[0-9a-f]\{64\} running=1 pid=$pid$" ||
 		fail "e2e-web not listed as running with pid $pid"
+	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = httpd ] ||
+		fail "pid $pid is not the container's httpd"
 	echo "$out" | grep -q "^container $stopped name=e2e-stopped image=$IMAGE .* running=0 pid=0$" ||
 		fail "e2e-stopped not listed as stopped"
 
 	echo "events:"
-	ev=$DIR/events.out
-	"$probe" events "$SOCK" 30 >"$ev" 2>&1 &
-	local probe_pid=$!
-	sleep 0.5
-	dk start e2e-stopped >/dev/null; t=$(now_ms)
-	wait_event "$ev" start "$stopped" "$t"
-	wait_event "$ev" die "$stopped" "$t" # "true" exits at once
-	dk stop -t 1 e2e-web >/dev/null; t=$(now_ms)
-	wait_event "$ev" die "$web" "$t"
-	wait_event "$ev" stop "$web" "$t"
-	dk start e2e-web >/dev/null; t=$(now_ms)
-	wait_event "$ev" start "$web" "$t"
-	dk rm -f e2e-web e2e-stopped >/dev/null; t=$(now_ms)
-	wait_event "$ev" destroy "$web" "$t"
-	wait_event "$ev" destroy "$stopped" "$t"
+	EV=$DIR/events.out
+	"$probe" events "$SOCK" 30 >"$EV" 2>&1 &
+	probe_pid=$!
+	for _ in $(seq 40); do grep -q "^stream open" "$EV" && break; sleep 0.05; done
+	timed start e2e-stopped
+	expect start "$stopped"
+	expect die "$stopped" # "true" exits at once
+	timed stop -t 1 e2e-web # httpd as pid 1 ignores SIGTERM: killed at 1 s
+	expect kill "$web"
+	expect die "$web"
+	expect stop "$web"
+	timed start e2e-web
+	expect start "$web"
+	timed restart -t 0 e2e-web
+	expect die "$web"
+	expect start "$web"
+	expect restart "$web"
+	timed rm -f e2e-web e2e-stopped
+	expect die "$web"
+	expect destroy "$web"
+	expect destroy "$stopped"
 	kill "$probe_pid" 2>/dev/null
 	wait "$probe_pid" 2>/dev/null
+	grep -q "^stream ended" "$EV" && fail "the stream ended: $(grep '^stream ended' "$EV")"
 	echo "probe output:"
-	sed 's/^/  /' "$ev"
+	sed 's/^/  /' "$EV"
+	rm -f "$EV"
 	[ $FAILED -eq 0 ] && echo "check: all passed"
 	return $FAILED
 }

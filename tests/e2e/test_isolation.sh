@@ -185,7 +185,7 @@ grep -q "malformed request" "$S/out" && grep -q "unknown command 'launch-missile
 # Deleting an isolated container removes its isolation.
 ctl isolate "$NS_C2" >/dev/null
 ip netns del "$NS_C2"
-sleep 2
+sleep 4 # a container is taken for deleted after 3 scans without it
 grep -q "${P}c2" "$S/state/isolation.json" && bad "deleted container still in isolation.json" ||
 	ok "a deleted container's isolation is removed"
 stop_egressd
