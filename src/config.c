@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "config.h"
 
+#include "egressd/oci.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +26,8 @@ void config_defaults(struct config *c)
 	c->ttl_floor = DNS_TTL_FLOOR_DEFAULT;
 	snprintf(c->docker_socket, sizeof(c->docker_socket),
 		 "/var/run/docker.sock");
+	snprintf(c->oci_bundle_root, sizeof(c->oci_bundle_root), "%s",
+		 OCI_BUNDLE_ROOT);
 	/* Bits 0x00e00000 are free in Docker (none), kube-proxy (0x4000,
 	 * 0x8000) and Calico (0xffff0000 by default: configure the mask away
 	 * from it where Calico runs). */
@@ -139,6 +143,8 @@ int config_set(struct config *c, const char *key, const char *value,
 		r = STR(ruleset);
 	} else if (!strcmp(key, "docker_socket")) {
 		r = STR(docker_socket);
+	} else if (!strcmp(key, "oci_bundle_root")) {
+		r = STR(oci_bundle_root);
 	} else if (!strcmp(key, "ttl_floor")) {
 		r = parse_u32(value, &c->ttl_floor);
 	} else if (!strcmp(key, "mark_mask")) {

@@ -20,6 +20,7 @@ struct config {
 	char socket[256];
 	char ruleset[256];
 	char docker_socket[108]; /* "" : Docker not followed */
+	char oci_bundle_root[256]; /* containerd's task bundles; "": none */
 	uint32_t ttl_floor;
 	struct nft_marks marks;
 	size_t nlists;

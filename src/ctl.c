@@ -321,8 +321,8 @@ static void rescan(struct ctl *c)
 
 	if (!r)
 		r = inventory_scan_netns(&scan, "/run/netns");
-	if (!r)
-		r = inventory_scan_oci(&scan, OCI_BUNDLE_ROOT);
+	if (!r && c->cfg->oci_bundle_root[0])
+		r = inventory_scan_oci(&scan, c->cfg->oci_bundle_root);
 	/* No dockerd (its socket absent or refusing) is no error: Docker's
 	 * containers are then neither listed nor taken for deleted. */
 	if (!r && c->docker)

@@ -491,6 +491,10 @@ int list_parse(const char *buf, size_t len, enum list_format fmt,
 	while (pos < len) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - buf - pos) : len - pos;
+		/* The next line starts after the newline, or at the end: taken
+		 * before the CR is trimmed, so a last line ending in a bare CR
+		 * still moves the position to the end. */
+		size_t next = pos + n + (nl ? 1 : 0);
 		p.line = ++st->lines;
 		if (n && buf[pos + n - 1] == '\r')
 			n--;
@@ -501,7 +505,7 @@ int list_parse(const char *buf, size_t len, enum list_format fmt,
 			return fail(&p, "NUL byte: not a text file");
 		memcpy(line, buf + pos, n);
 		line[n] = 0;
-		pos += (nl ? (size_t)(nl - buf - pos) + 1 : n);
+		pos = next;
 		r = parse_line(&p, line);
 		if (r)
 			return r;

@@ -174,6 +174,17 @@ START_TEST(binary_and_overlong_lines_refused)
 }
 END_TEST
 
+START_TEST(last_line_ending_in_bare_cr)
+{
+	/* Found by fuzz_list: the parser never reached the end of the file. */
+	ck_assert_int_eq(parse("\r", LIST_FMT_AUTO, 0), 0);
+	ck_assert_int_eq(parse("a.test\r\nb.test\r", LIST_FMT_DOMAINS, 0), 0);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_str_eq(g.v[1], "block b.test");
+	ck_assert_int_eq(parse("||x.test^\r", LIST_FMT_AUTO, 0), 0);
+}
+END_TEST
+
 START_TEST(header_category)
 {
 	const char *t = "# egressd-category: mining-pool\n# more\npool.test\n";
@@ -198,6 +209,7 @@ static Suite *suite(void)
 	ADD(tc, bogons_stripped_and_reported);
 	ADD(tc, invalid_line_reported_with_number);
 	ADD(tc, binary_and_overlong_lines_refused);
+	ADD(tc, last_line_ending_in_bare_cr);
 	ADD(tc, header_category);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# End to end with a real containerd (Debian's, as Docker and Kubernetes
+# nodes run it): a task started with `ctr run` in a network namespace wired
+# to the test bed's bridge, as a CNI plugin would. egressd finds it from
+# its OCI bundle, names it in events with its process, and isolates it by
+# id. Needs root.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+EGRESSD=${EGRESSD:-$ROOT/build/egressd}
+EGRESSCTL=${EGRESSCTL:-$ROOT/build/egressctl}
+export P=ctd-
+TD=/tmp/egressd-testbed-ctd
+S=$(mktemp -d)
+SOCK=$S/ctl.sock CSOCK=$S/containerd.sock ID=e2e-task
+fail=0 pid= cpid= holder=
+
+ctr_() { ctr -a "$CSOCK" "$@"; }
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	if [ -n "$cpid" ]; then
+		ctr_ task kill -s KILL "$ID" >/dev/null 2>&1
+		sleep 0.3
+		ctr_ task delete -f "$ID" >/dev/null 2>&1
+		ctr_ container delete "$ID" >/dev/null 2>&1
+		kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
+	fi
+	[ -n "$holder" ] && kill "$holder" 2>/dev/null
+	bash "$HERE/topo.sh" down >/dev/null 2>&1
+	grep " $S/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
+	umount "$S/podns" 2>/dev/null
+	rm -rf "$S"
+}
+trap cleanup EXIT
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+
+for t in containerd ctr runc; do command -v $t >/dev/null || { echo "FAIL $t missing"; exit 1; }; done
+bash "$HERE/topo.sh" up >"$S/topo.log" 2>&1 || { cat "$S/topo.log"; exit 1; }
+. "$TD/run/topo.env"
+
+# The pod's network namespace, outside /run/netns (a CNI netns need not be
+# named), wired to br0 like a CNI bridge plugin does.
+touch "$S/podns"
+unshare --net="$S/podns" true
+nsenter --net="$S/podns" sleep 600 &
+holder=$!
+sleep 0.2
+VETH=veth$(openssl rand -hex 4 | cut -c1-7)
+ip -n "$NS_HOST" link add "$VETH" master "$BRIDGE" type veth peer name eth0 netns "$holder"
+ip -n "$NS_HOST" link set "$VETH" up
+nsenter --net="$S/podns" sh -c "sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0;
+	ip link set lo up; ip addr add 198.18.0.21/24 dev eth0; ip link set eth0 up;
+	ip route add default via 198.18.0.1"
+
+# containerd of its own, and a task on a busybox rootfs (no image pull).
+mkdir -p "$S/rootfs/bin" "$S/rootfs/etc" "$S/rootfs/tmp" "$S/root" "$S/state"
+cp /bin/busybox "$S/rootfs/bin/busybox"
+chroot "$S/rootfs" /bin/busybox --install -s /bin
+echo 'root:x:0:0:root:/:/bin/sh' >"$S/rootfs/etc/passwd"
+echo 'miner:x:1042:1042::/tmp:/bin/sh' >>"$S/rootfs/etc/passwd"
+printf 'version = 2\nroot = "%s"\nstate = "%s"\n[grpc]\n  address = "%s"\n' \
+	"$S/root" "$S/state" "$CSOCK" >"$S/containerd.toml"
+printf 'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n' >>"$S/containerd.toml"
+containerd --config "$S/containerd.toml" >"$S/containerd.log" 2>&1 &
+cpid=$!
+for _ in $(seq 50); do ctr_ version >/dev/null 2>&1 && break; sleep 0.2; done
+ctr_ run -d --rootfs --env PATH=/bin --with-ns "network:$S/podns" "$S/rootfs" "$ID" /bin/sh -c 'sleep 100000' \
+	>"$S/ctr.log" 2>&1 || { echo "FAIL ctr run: $(cat "$S/ctr.log")"; exit 1; }
+BUNDLES=$S/state/io.containerd.runtime.v2.task
+[ -s "$BUNDLES/default/$ID/config.json" ] && ok "containerd wrote the task's OCI bundle" ||
+	bad "no bundle in $BUNDLES"
+
+printf '203.0.113.81\n' >"$S/black.txt"
+printf '%s\n' "mode = block" "container_if = $BRIDGE" "docker_socket =" \
+	"oci_bundle_root = $BUNDLES" "state_dir = $S/st" "socket = $SOCK" \
+	"blacklist = cidr:$S/black.txt" "ruleset = $ROOT/nft/egressd.nft" >"$S/egressd.conf"
+ip netns exec "$NS_HOST" "$EGRESSD" run --config "$S/egressd.conf" >"$S/egressd.log" 2>&1 &
+pid=$!
+for _ in $(seq 50); do grep -q "running in" "$S/egressd.log" && [ -S "$SOCK" ] && break; sleep 0.1; done
+sleep 1.5
+
+"$EGRESSCTL" --socket "$SOCK" containers >"$S/list"
+grep -q "^$ID .*containerd .*running .*$VETH .*198.18.0.21" "$S/list" &&
+	ok "egressctl containers: the containerd task with its veth and address" ||
+	{ bad "containerd task not listed"; cat "$S/list"; }
+
+# A process of the task, as user miner, to the blacklisted address.
+ctr_ task exec --exec-id probe --user 1042 "$ID" /bin/sh -c 'wget -q -O- http://203.0.113.81/; true' \
+	>/dev/null 2>&1
+for _ in $(seq 30); do grep -q "\"name\":\"$ID\"" "$S/st/events.jsonl" 2>/dev/null && break; sleep 0.1; done
+python3 - "$S/st/events.jsonl" "$ID" >"$S/attr.txt" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+e = next(e for e in evs if e.get("container", {}).get("name") == sys.argv[2])
+p = e.get("process", [])
+print(f"container {e['container']['name']} ({e['container']['runtime']}), process " +
+      " <- ".join(f"{x['cmdline'][:20]!r} uid {x['uid']} {x['user']}" for x in p))
+sys.exit(0 if e["container"]["runtime"] == "containerd" and p and
+         p[0]["cmdline"].startswith("wget") and p[0]["user"] == "miner" else 1)
+PY
+[ $? = 0 ] && ok "event: $(cat "$S/attr.txt")" ||
+	{ bad "event: $(cat "$S/attr.txt")"; tail -2 "$S/st/events.jsonl"; }
+
+reach() { ctr_ task exec --exec-id "r$RANDOM" "$ID" /bin/sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | nc 203.0.113.80 80 | grep -q 200'; }
+reach && ok "before isolation: the task reaches the internet" || bad "the task cannot reach the internet"
+"$EGRESSCTL" --socket "$SOCK" isolate "${ID:0:6}" >"$S/out" 2>&1 && ok "egressctl isolate by id prefix: $(cat "$S/out")" ||
+	bad "isolate: $(cat "$S/out")"
+reach && bad "isolated task still reaches the internet" || ok "isolated: the task reaches nothing"
+"$EGRESSCTL" --socket "$SOCK" unisolate "$ID" >/dev/null && reach && ok "unisolated: reachable again" ||
+	bad "unisolate"
+exit $fail
