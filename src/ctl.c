@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "egressd/inventory.h"
+#include "jsonout.h"
 #include "egressd/limits.h"
 #include "egressd/inventory_docker.h"
 #include "egressd/oci.h"
@@ -55,18 +56,6 @@ static cJSON *reply_ok(void)
 	return o;
 }
 
-static void add_addrs(cJSON *o, const char *key, const struct ip_addr *a,
-		      unsigned n)
-{
-	cJSON *arr = cJSON_AddArrayToObject(o, key);
-	char t[IP_ADDR_TEXT];
-
-	for (unsigned i = 0; i < n; i++) {
-		ip_addr_format(&a[i], t, sizeof(t));
-		cJSON_AddItemToArray(arr, cJSON_CreateString(t));
-	}
-}
-
 static void add_isolation(cJSON *o, const struct iso_entry *e)
 {
 	cJSON *i = cJSON_AddObjectToObject(o, "isolation");
@@ -90,7 +79,7 @@ static cJSON *container_json(const struct ctl *c, const struct container *k)
 	cJSON_AddStringToObject(o, "state", k->running ? "running" : "stopped");
 	cJSON_AddStringToObject(o, "veth", k->veth);
 	cJSON_AddStringToObject(o, "bridge", k->bridge);
-	add_addrs(o, "addrs", k->addrs, k->naddrs);
+	json_add_addrs(o, "addrs", k->addrs, k->naddrs);
 	add_isolation(o, isolation_find(c->iso, k->id));
 	return o;
 }
@@ -107,8 +96,8 @@ static void host_json(const struct ctl *c, cJSON *o)
 		return;
 	h = cJSON_AddObjectToObject(o, "host");
 	cJSON_AddStringToObject(h, "name", f.name);
-	add_addrs(h, "inner", f.inner, f.ninner);
-	add_addrs(h, "outer", f.outer, f.nouter);
+	json_add_addrs(h, "inner", f.inner, f.ninner);
+	json_add_addrs(h, "outer", f.outer, f.nouter);
 }
 
 /* ---- commands ---- */

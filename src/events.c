@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "egressd/inventory.h"
+#include "jsonout.h"
 #include "egressd/procinfo.h"
 
 /* Events waiting for the writer; past this, events are counted as dropped
@@ -42,18 +43,6 @@ struct events {
 	time_t host_read;
 };
 
-static void add_addrs(cJSON *o, const char *key, const struct ip_addr *a,
-		      unsigned n)
-{
-	cJSON *arr = cJSON_AddArrayToObject(o, key);
-	char t[IP_ADDR_TEXT];
-
-	for (unsigned i = 0; i < n; i++) {
-		ip_addr_format(&a[i], t, sizeof(t));
-		cJSON_AddItemToArray(arr, cJSON_CreateString(t));
-	}
-}
-
 static void add_host(struct events *e, cJSON *o)
 {
 	time_t now = time(NULL);
@@ -64,8 +53,8 @@ static void add_host(struct events *e, cJSON *o)
 		e->host_read = now;
 	h = cJSON_AddObjectToObject(o, "host");
 	cJSON_AddStringToObject(h, "name", e->host.name);
-	add_addrs(h, "inner", e->host.inner, e->host.ninner);
-	add_addrs(h, "outer", e->host.outer, e->host.nouter);
+	json_add_addrs(h, "inner", e->host.inner, e->host.ninner);
+	json_add_addrs(h, "outer", e->host.outer, e->host.nouter);
 }
 
 static void add_container(cJSON *o, const struct container *c)

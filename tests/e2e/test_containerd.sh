@@ -5,19 +5,13 @@
 # its OCI bundle, names it in events with its process, and isolates it by
 # id. Needs root.
 set -uo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-EGRESSD=${EGRESSD:-$ROOT/build/egressd}
-EGRESSCTL=${EGRESSCTL:-$ROOT/build/egressctl}
 export P=ctd-
-TD=/tmp/egressd-testbed-ctd
-S=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
 SOCK=$S/ctl.sock CSOCK=$S/containerd.sock ID=e2e-task
-fail=0 pid= cpid= holder=
+cpid= holder=
 
 ctr_() { ctr -a "$CSOCK" "$@"; }
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+containerd_cleanup() {
 	if [ -n "$cpid" ]; then
 		ctr_ task kill -s KILL "$ID" >/dev/null 2>&1
 		sleep 0.3
@@ -26,18 +20,13 @@ cleanup() {
 		kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
 	fi
 	[ -n "$holder" ] && kill "$holder" 2>/dev/null
-	bash "$HERE/topo.sh" down >/dev/null 2>&1
 	grep " $S/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
 	umount "$S/podns" 2>/dev/null
-	rm -rf "$S"
 }
-trap cleanup EXIT
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+CLEANUP_EXTRA=containerd_cleanup
 
 for t in containerd ctr runc; do command -v $t >/dev/null || { echo "FAIL $t missing"; exit 1; }; done
-bash "$HERE/topo.sh" up >"$S/topo.log" 2>&1 || { cat "$S/topo.log"; exit 1; }
-. "$TD/run/topo.env"
+topo_up
 
 # The pod's network namespace, outside /run/netns (a CNI netns need not be
 # named), wired to br0 like a CNI bridge plugin does.

@@ -4,55 +4,17 @@
 # and nginx), real dig and curl in the containers. Needs root. Every
 # namespace it makes is removed on exit.
 set -uo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-EGRESSD=${EGRESSD:-$ROOT/build/egressd}
 export P=dpt-
-TD=/tmp/egressd-testbed-dpt
-S=$(mktemp -d)
-fail=0 pid=
-
-stop_egressd() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	pid=
-}
-cleanup() {
-	stop_egressd
-	bash "$HERE/topo.sh" down >/dev/null 2>&1
-	rm -rf "$S"
-}
-trap cleanup EXIT
-
-bash "$HERE/topo.sh" up >"$S/topo.log" 2>&1 || { cat "$S/topo.log"; exit 1; }
-. "$TD/run/topo.env"
+. "$(dirname "$0")/lib.sh"
+topo_up
 C1="ip netns exec $NS_C1" C2="ip netns exec $NS_C2"
 
-start_egressd() { # start_egressd MODE [extra flags]
-	local mode=$1 before
+# start_mode MODE [flags...]
+start_mode() {
+	local mode=$1
 	shift
-	before=$(grep -c "running in" "$S/egressd.log" 2>/dev/null)
-	ip netns exec "$NS_HOST" "$EGRESSD" run --config /dev/null \
-		--state-dir "$S/state" --mode "$mode" --container-if "$BRIDGE" \
-		--ruleset "$ROOT/nft/egressd.nft" "$@" >>"$S/egressd.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 50); do
-		[ "$(grep -c "running in" "$S/egressd.log")" -gt "${before:-0}" ] && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "egressd did not start:"
-	cat "$S/egressd.log"
-	exit 1
+	start_egressd --mode "$mode" "$@"
 }
-
-ok() { echo "ok   $*"; }
-# wait_for PATTERN FILE : the event writer adds container and process
-# before it writes, so give it a moment (bounded).
-wait_for() {
-	for _ in $(seq 30); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
-bad() { echo "FAIL $*"; fail=1; }
 expect() { # expect NAME WANT(pass|block) COMMAND...
 	local name=$1 want=$2 got
 	shift 2
@@ -86,7 +48,7 @@ L
 printf '203.0.113.82/31\n2001:db8:80::82/127\n' >"$S/black-ip.txt"
 printf 'www.shop.test\n' >"$S/white.txt"
 
-start_egressd block --blacklist "$S/black.txt" --blacklist "cidr:$S/black-ip.txt"
+start_mode block --blacklist "$S/black.txt" --blacklist "cidr:$S/black-ip.txt"
 expect "good name resolves" pass resolves "$NS_C1" www.example.com
 expect "good HTTPS passes" pass https "$NS_C1" www.example.com
 expect "blacklisted name answers NXDOMAIN at once" pass nx "$NS_C1" other.example.net
@@ -162,7 +124,7 @@ expect "DNS over TCP: blacklisted answer stopped" block resolves_tcp "$NS_C1" ot
 stop_egressd
 : >"$S/state/events.jsonl"
 printf 'api.example.com\n' >>"$S/black.txt"
-start_egressd alert --blacklist "$S/black.txt"
+start_mode alert --blacklist "$S/black.txt"
 resolves "$NS_C1" www.example.com
 resolves "$NS_C2" api.example.com
 $C1 curl -sf -m 2 -o /dev/null http://203.0.113.80/
@@ -175,7 +137,7 @@ n2=$(grep -c "\"container_ip\":\"$IP_C2\".*\"dst\":\"203.0.113.80:80\".*api.exam
 [ "$n2" -ge 1 ] && ok "shared CDN address: event for the container that resolved api.example.com" ||
 	bad "shared CDN address: no event for c2"
 stop_egressd
-start_egressd block --blacklist "$S/black.txt"
+start_mode block --blacklist "$S/black.txt"
 
 # Decided flows stop queueing: a 32 MiB download queues a handful of packets.
 q0=$(queued)
@@ -236,28 +198,28 @@ kill -9 "$pid"
 wait "$pid" 2>/dev/null
 pid=
 expect "SIGKILL, fail-open: the IP blacklist is bypassed" pass $C2 curl -sf -m 2 http://203.0.113.82/
-start_egressd block --blacklist "$S/black.txt" --blacklist "cidr:$S/black-ip.txt"
+start_mode block --blacklist "$S/black.txt" --blacklist "cidr:$S/black-ip.txt"
 [ "$(queue_rules)" = 1 ] && ok "restart: exactly one queue rule" || bad "restart: $(queue_rules) queue rules"
 expect "restart: blocking again" block $C2 curl -sf -m 2 http://203.0.113.82/
 stop_egressd
-start_egressd block --fail-closed --blacklist "$S/black.txt"
+start_mode block --fail-closed --blacklist "$S/black.txt"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 pid=
 expect "SIGKILL, fail-closed: new connections stop" block $C1 curl -sf -m 2 http://203.0.113.81/
-start_egressd block --blacklist "$S/black.txt"
+start_mode block --blacklist "$S/black.txt"
 expect "restart after fail-closed: good traffic passes" pass $C1 curl -sf -m 2 http://203.0.113.81/
 [ "$(queue_rules)" = 1 ] && ok "restart: still one queue rule" || bad "$(queue_rules) queue rules"
 stop_egressd
 
-start_egressd block --blacklist "$S/black.txt" --whitelist "$S/white.txt"
+start_mode block --blacklist "$S/black.txt" --whitelist "$S/white.txt"
 expect "whitelist beats blacklist (www.shop.test via *.cdn.test)" pass \
 	resolves "$NS_C1" www.shop.test
 expect "...while the rest of the blacklist still blocks" pass nx "$NS_C1" other.example.net
 stop_egressd
 
 : >"$S/state/events.jsonl"
-start_egressd alert --blacklist "$S/black.txt"
+start_mode alert --blacklist "$S/black.txt"
 expect "alert mode passes a blacklisted flow" pass https "$NS_C2" other.example.net 203.0.113.81
 wait_for '"action":"alerted"' "$S/state/events.jsonl" && ok "alert mode records the event" ||
 	{ bad "alert mode recorded nothing"; cat "$S/state/events.jsonl" "$S/egressd.log"; }

@@ -6,51 +6,13 @@
 # restart and a container restart (new veth); unisolate restores all; the
 # control socket refuses strangers and bad requests. Needs root.
 set -uo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-EGRESSD=${EGRESSD:-$ROOT/build/egressd}
-EGRESSCTL=${EGRESSCTL:-$ROOT/build/egressctl}
 export P=ist-
-TD=/tmp/egressd-testbed-ist
-S=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
 SOCK=$S/ctl.sock
-fail=0 pid=
-
-stop_egressd() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	pid=
-}
-cleanup() {
-	stop_egressd
-	bash "$HERE/topo.sh" down >/dev/null 2>&1
-	rm -rf "$S"
-}
-trap cleanup EXIT
-
-bash "$HERE/topo.sh" up >"$S/topo.log" 2>&1 || { cat "$S/topo.log"; exit 1; }
-. "$TD/run/topo.env"
+topo_up
 C1="ip netns exec $NS_C1" C2="ip netns exec $NS_C2" HOST="ip netns exec $NS_HOST"
 ctl() { "$EGRESSCTL" --socket "$SOCK" "$@"; }
 
-start_egressd() {
-	local before
-	before=$(grep -c "running in" "$S/egressd.log" 2>/dev/null)
-	$HOST "$EGRESSD" run --config /dev/null --state-dir "$S/state" \
-		--socket "$SOCK" --container-if "$BRIDGE" \
-		--ruleset "$ROOT/nft/egressd.nft" >>"$S/egressd.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 50); do
-		[ "$(grep -c "running in" "$S/egressd.log")" -gt "${before:-0}" ] &&
-			[ -S "$SOCK" ] && return 0
-		sleep 0.1
-	done
-	echo "egressd did not start:"
-	cat "$S/egressd.log"
-	exit 1
-}
-
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
 expect() { # expect NAME WANT(up|down) COMMAND...
 	local name=$1 want=$2 got
 	shift 2
@@ -75,7 +37,7 @@ check_c1() { # check_c1 up|down LABEL
 	expect "$l: internet -> c1 (inbound)" "$w" ping1 "$NS_INET" "$IP_C1"
 }
 
-start_egressd
+start_egressd --socket "$SOCK"
 ctl containers >"$S/list" 2>&1
 grep -q "$NS_C1 .*$VETH_C1" "$S/list" && grep -q "$NS_C2 .*$VETH_C2" "$S/list" &&
 	! grep -q "$NS_INET" "$S/list" &&
@@ -109,7 +71,7 @@ ctl containers | grep -q "$NS_C1 .*isolated" && ok "containers shows isolated" |
 stop_egressd
 expect "egressd stopped: c1 still isolated (it lives in the kernel)" down \
 	web "$NS_C1" http://203.0.113.80/
-start_egressd
+start_egressd --socket "$SOCK"
 expect "egressd restarted: c1 still isolated" down web "$NS_C1" http://203.0.113.80/
 expect "egressd restarted: c2 still free" up web "$NS_C2" http://203.0.113.80/
 
@@ -147,7 +109,7 @@ ctl isolate >/dev/null 2>&1; rc=$?
 made_group=
 getent group egressd >/dev/null || { groupadd egressd && made_group=1; }
 stop_egressd
-start_egressd # the socket now gets group egressd
+start_egressd --socket "$SOCK" # the socket now gets group egressd
 chmod 755 "$S"
 [ "$(stat -c %a:%G "$SOCK")" = 660:egressd ] && ok "socket is 0660 root:egressd" ||
 	bad "socket mode $(stat -c %a:%G "$SOCK")"

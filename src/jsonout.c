@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "jsonout.h"
+
+void json_add_addrs(cJSON *o, const char *key, const struct ip_addr *a,
+		    unsigned n)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, key);
+	char t[IP_ADDR_TEXT];
+
+	for (unsigned i = 0; i < n; i++) {
+		ip_addr_format(&a[i], t, sizeof(t));
+		cJSON_AddItemToArray(arr, cJSON_CreateString(t));
+	}
+}
