@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "ctl.h"
+#include "ctl_internal.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -23,21 +24,9 @@
 #include "egressd/inventory_docker.h"
 #include "egressd/oci.h"
 
-struct ctl {
-	const struct config *cfg;
-	struct docker *docker; /* NULL: Docker not followed */
-	bool docker_up; /* the event stream is open and well */
-	time_t docker_retry; /* when to try the event stream again */
-	struct isolation *iso;
-	struct inventory *inv;
-	int lfd, stop[2];
-	gid_t group; /* members may talk to us; (gid_t)-1 if none */
-	pthread_t thread;
-};
-
 /* ---- replies ---- */
 
-static cJSON *reply_error(const char *fmt, const char *arg)
+cJSON *reply_error(const char *fmt, const char *arg)
 {
 	cJSON *o = cJSON_CreateObject();
 	char msg[512];
@@ -48,7 +37,7 @@ static cJSON *reply_error(const char *fmt, const char *arg)
 	return o;
 }
 
-static cJSON *reply_ok(void)
+cJSON *reply_ok(void)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -124,24 +113,22 @@ static cJSON *cmd_containers(struct ctl *c)
 	return o;
 }
 
-static const char *str_arg(const cJSON *req, const char *key)
+const char *str_arg(const cJSON *req, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static cJSON *cmd_isolate(struct ctl *c, const cJSON *req, uid_t uid,
-			  bool isolate)
+/* Isolates (or restores) by key; logs and audits the change. */
+static cJSON *isolate_key(struct ctl *c, const char *key, const char *note,
+			  uid_t uid, bool isolate)
 {
-	const char *key = str_arg(req, "container"), *note = str_arg(req, "note");
 	const struct container *k;
 	const struct iso_entry *e;
-	char err[256];
+	char err[256], what[300];
 	cJSON *o;
 
-	if (!key)
-		return reply_error("missing \"container\"", NULL);
 	if (isolate) {
 		k = inventory_find(c->inv, key);
 		if (!k && inventory_matches(c->inv, key) > 1)
@@ -162,11 +149,31 @@ static cJSON *cmd_isolate(struct ctl *c, const cJSON *req, uid_t uid,
 	fprintf(stderr, "egressd: uid %u %s %s (%s)%s%s\n", (unsigned)uid,
 		isolate ? "isolated" : "restored", e->name,
 		iso_state_name(e->state), note ? ": " : "", note ? note : "");
+	snprintf(what, sizeof(what), "%s (%s)%s%s", e->name, e->id,
+		 note ? ": " : "", note ? note : "");
+	if (c->store)
+		store_audit(c->store, uid, isolate ? "isolate" : "unisolate", what);
 	o = reply_ok();
 	cJSON_AddStringToObject(o, "container", e->name);
 	cJSON_AddStringToObject(o, "id", e->id);
 	cJSON_AddStringToObject(o, "state", iso_state_name(e->state));
 	return o;
+}
+
+cJSON *ctl_isolate_key(struct ctl *c, const char *key, const char *note,
+		       uid_t uid)
+{
+	return isolate_key(c, key, note, uid, true);
+}
+
+static cJSON *cmd_isolate(struct ctl *c, const cJSON *req, uid_t uid,
+			  bool isolate)
+{
+	const char *key = str_arg(req, "container");
+
+	if (!key)
+		return reply_error("missing \"container\"", NULL);
+	return isolate_key(c, key, str_arg(req, "note"), uid, isolate);
 }
 
 static cJSON *dispatch(struct ctl *c, const char *text, uid_t uid)
@@ -188,7 +195,7 @@ static cJSON *dispatch(struct ctl *c, const char *text, uid_t uid)
 		o = cmd_isolate(c, req, uid, true);
 	else if (!strcmp(cmd, "unisolate"))
 		o = cmd_isolate(c, req, uid, false);
-	else
+	else if (!(o = ctl_store_dispatch(c, cmd, req, uid)))
 		o = reply_error("unknown command '%s'", cmd);
 	cJSON_Delete(req);
 	return o;
@@ -365,18 +372,32 @@ static bool docker_events(struct ctl *c)
 static void *ctl_thread(void *arg)
 {
 	struct ctl *c = arg;
-	struct pollfd pf[3] = { { c->lfd, POLLIN, 0 }, { c->stop[0], POLLIN, 0 },
-				{ -1, POLLIN, 0 } };
+	struct pollfd pf[4] = { { c->lfd, POLLIN, 0 }, { c->stop[0], POLLIN, 0 },
+				{ -1, POLLIN, 0 }, { c->wake[0], POLLIN, 0 } };
 
 	rescan(c);
+	{ /* the sources' counts for `egressctl lists` */
+		char err[512];
+		if (ctl_policy_rebuild(c, err, sizeof(err)))
+			fprintf(stderr, "egressd: lists: %s\n", err);
+	}
 	for (;;) {
 		pf[2].fd = docker_stream(c);
 		pf[2].revents = 0;
-		int n = poll(pf, 3, INVENTORY_RESCAN_MS);
+		int n = poll(pf, 4, INVENTORY_RESCAN_MS);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (pf[1].revents)
 			break;
+		if (pf[3].revents) { /* SIGHUP: reload the lists */
+			char b[16], err[512];
+			while (read(c->wake[0], b, sizeof(b)) > 0)
+				;
+			if (ctl_policy_rebuild(c, err, sizeof(err)))
+				fprintf(stderr, "egressd: reload refused, old "
+					"lists kept: %s\n", err);
+			continue;
+		}
 		if (pf[2].revents) {
 			if (docker_events(c))
 				rescan(c);
@@ -438,8 +459,16 @@ struct ctl *ctl_start(const struct config *cfg, struct isolation *iso,
 	if (cfg->docker_socket[0])
 		c->docker = docker_open(cfg->docker_socket);
 	c->lfd = c->stop[0] = c->stop[1] = -1;
+	if (store_open(cfg->state_dir, &c->store, err, errlen)) {
+		free(c->inv);
+		free(c);
+		return NULL;
+	}
+	c->lists_loaded = time(NULL);
 	if (bind_socket(c, cfg->socket, err, errlen) ||
 	    pipe2(c->stop, O_CLOEXEC) ||
+	    pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) ||
+	    pipe2(c->policy_out, O_CLOEXEC | O_NONBLOCK) ||
 	    pthread_create(&c->thread, NULL, ctl_thread, c)) {
 		if (!err[0])
 			snprintf(err, errlen, "cannot start the control thread");
@@ -463,6 +492,27 @@ void ctl_stop(struct ctl *c)
 	close(c->stop[1]);
 	unlink(c->cfg->socket);
 	docker_close(c->docker);
+	store_close(c->store);
+	close(c->wake[0]);
+	close(c->wake[1]);
+	/* Policies sent but never taken. */
+	struct policy *p;
+	while (read(c->policy_out[0], &p, sizeof(p)) == sizeof(p)) {
+		policy_free(p);
+		free(p);
+	}
+	close(c->policy_out[0]);
+	close(c->policy_out[1]);
 	free(c->inv);
 	free(c);
+}
+
+int ctl_policy_fd(const struct ctl *c)
+{
+	return c->policy_out[0];
+}
+
+void ctl_request_reload(struct ctl *c)
+{
+	(void)!write(c->wake[1], "r", 1);
 }

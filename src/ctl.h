@@ -15,3 +15,9 @@ struct ctl;
 struct ctl *ctl_start(const struct config *cfg, struct isolation *iso,
 		      char *err, size_t errlen);
 void ctl_stop(struct ctl *c);
+/* The main loop polls this: each readable struct policy * is a new policy
+ * (heap; the reader swaps it in and frees the old one). */
+int ctl_policy_fd(const struct ctl *c);
+/* Asks the control thread to rebuild the policy (SIGHUP): file reading
+ * stays off the packet thread. */
+void ctl_request_reload(struct ctl *c);

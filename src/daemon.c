@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "policyload.h"
 #include "datapath.h"
 #include "egressd/ct.h"
 #include "egressd/isolation.h"
@@ -102,12 +103,20 @@ static int parse_flags(int argc, char **argv, struct config *c)
 	return 0;
 }
 
+/* At start: the list files and the store's own entries. */
 static int load_policy(struct daemon *d, struct policy *ret)
 {
-	char err[512];
+	struct store *st = NULL;
+	char err[512] = "";
+	int r;
 
-	if (policy_build(d->cfg.lists, d->cfg.nlists, ret, NULL, err,
-			 sizeof(err))) {
+	if (store_open(d->cfg.state_dir, &st, err, sizeof(err))) {
+		fprintf(stderr, "egressd: store: %s\n", err);
+		return -EIO;
+	}
+	r = policy_load(&d->cfg, st, ret, err, sizeof(err));
+	store_close(st);
+	if (r) {
 		fprintf(stderr, "egressd: %s (lists not loaded)\n", err);
 		return -EINVAL;
 	}
@@ -229,22 +238,26 @@ static void kill_forbidden(struct daemon *d)
 			"change\n", n);
 }
 
-static void reload(struct daemon *d)
+/* A new policy from the control thread (SIGHUP, or the operator's list
+ * change): swapped between two packets, then connections it forbids are
+ * cut. */
+static void swap_policy(struct daemon *d, int fd)
 {
-	struct policy fresh;
+	struct policy *fresh;
 
-	if (load_policy(d, &fresh)) {
-		fprintf(stderr, "egressd: reload refused, old lists kept\n");
-		return;
+	while (read(fd, &fresh, sizeof(fresh)) == sizeof(fresh)) {
+		policy_free(&d->policy);
+		d->policy = *fresh;
+		free(fresh);
+		d->ins.policy = &d->policy;
+		kill_forbidden(d);
+		fprintf(stderr, "egressd: lists loaded: %zu black, %zu white "
+			"entries\n",
+			match_set_domains(d->policy.black) +
+				match_set_networks(d->policy.black),
+			match_set_domains(d->policy.white) +
+				match_set_networks(d->policy.white));
 	}
-	/* Single-threaded packet path: swap between two packets. */
-	policy_free(&d->policy);
-	d->policy = fresh;
-	d->ins.policy = &d->policy;
-	kill_forbidden(d);
-	fprintf(stderr, "egressd: lists reloaded: %zu black, %zu white entries\n",
-		match_set_domains(fresh.black) + match_set_networks(fresh.black),
-		match_set_domains(fresh.white) + match_set_networks(fresh.white));
 }
 
 static void signals_set(sigset_t *set)
@@ -281,7 +294,7 @@ static bool on_signal(struct daemon *d, int sfd)
 
 	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
-			reload(d);
+			ctl_request_reload(d->ctl);
 		else if (si.ssi_signo == SIGUSR1)
 			stats_log(d, "stats");
 		else
@@ -307,22 +320,25 @@ static void report_losses(struct daemon *d)
 
 static int loop(struct daemon *d)
 {
-	struct pollfd pf[QUEUES_MAX + 1];
+	struct pollfd pf[QUEUES_MAX + 2];
 	uint64_t last_sweep = mono_s();
-	size_t sig = d->nq;
+	size_t sig = d->nq, pol = d->nq + 1;
 
 	for (size_t i = 0; i < d->nq; i++)
 		pf[i] = (struct pollfd){ nfqueue_fd(d->qs[i]), POLLIN, 0 };
 	pf[sig] = (struct pollfd){ signals_fd(), POLLIN, 0 };
+	pf[pol] = (struct pollfd){ ctl_policy_fd(d->ctl), POLLIN, 0 };
 
 	fprintf(stderr, "egressd: running in %s mode\n",
 		d->cfg.block ? "block" : "alert");
 	for (;;) {
-		if (poll(pf, sig + 1, 1000) < 0 && errno != EINTR)
+		if (poll(pf, pol + 1, 1000) < 0 && errno != EINTR)
 			return -errno;
 		d->now = mono_s();
 		if (pf[sig].revents && !on_signal(d, pf[sig].fd))
 			break;
+		if (pf[pol].revents)
+			swap_policy(d, pf[pol].fd);
 		for (size_t i = 0; i < d->nq; i++)
 			if (pf[i].revents &&
 			    nfqueue_receive(d->qs[i], datapath_on_packet, d) < 0)
@@ -384,6 +400,7 @@ int daemon_main(int argc, char **argv)
 		fprintf(stderr, "egressd: %s\n", err);
 		r = 1;
 	}
+	d.ctl = ctl;
 	if (!r)
 		r = loop(&d) ? 1 : 0;
 	else

@@ -38,6 +38,7 @@ struct daemon {
 	uint64_t now; /* seconds, monotonic */
 	unsigned long malformed;
 	unsigned long enobufs_reported;
+	struct ctl *ctl; /* the control thread (lists, containers) */
 	uint8_t rewrite[0xffff];
 };
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "egressd/limits.h"
@@ -31,6 +32,18 @@ static void usage(FILE *f)
 	      "  isolate CONTAINER [--note T]  cut a container off the network\n"
 	      "                                (name or id prefix)\n"
 	      "  unisolate CONTAINER           give it its network back\n"
+	      "  events overview               pending events, containers affected\n"
+	      "  events [--since 7d | --from T --to T] [--status S]\n"
+	      "         [--container C] [--domain D] [--limit N] [--offset N]\n"
+	      "                                events, newest first (last 7 days)\n"
+	      "  events show ID                every field of one event\n"
+	      "  events whitelist ID [--domain D] [--note T] [--all-pending]\n"
+	      "  events handled ID...  | events ignore ID...\n"
+	      "  events delete ID... --yes | events isolate ID\n"
+	      "  blacklist add PATTERN... [--note T] | blacklist list\n"
+	      "  blacklist remove ID...        (whitelist: the same)\n"
+	      "  lists                         list sources, entries, loaded\n"
+	      "  audit [--limit N]             who changed what\n"
 	      "  lists check [--format F] [--strip-bogons] FILE...\n"
 	      "                                validate list files (offline)\n"
 	      "  version\n"
@@ -92,6 +105,11 @@ static int finish(cJSON *reply, void (*table)(const cJSON *))
 		char *s = cJSON_Print(reply);
 		puts(s);
 		cJSON_free(s);
+	} else if (r && cJSON_GetObjectItemCaseSensitive(reply, "results")) {
+		/* Partly done (some entries invalid, some ids unknown): each
+		 * one says how it went. */
+		if (table)
+			table(reply);
 	} else if (r) {
 		fprintf(stderr, "egressctl: %s\n",
 			cJSON_IsString(e) ? e->valuestring : "refused");
@@ -200,6 +218,420 @@ static int cmd_containers(int argc, char **argv)
 	return finish(request(req), containers_table);
 }
 
+/* ---- events ---- */
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void when(double t, char *out, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void events_table(const cJSON *reply)
+{
+	const cJSON *e;
+	char last[32];
+
+	printf("%-6s %-19s %-9s %-6s %-16s %-28s %-8s %-22s %s\n", "ID",
+	       "LAST SEEN", "STATUS", "COUNT", "CONTAINER", "DOMAIN/IP",
+	       "ACTION", "RULE", "PROCESS");
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(reply, "events"))
+	{
+		when(num(e, "last_seen"), last, sizeof(last));
+		printf("%-6.0f %-19s %-9s %-6.0f %-16.16s %-28.28s %-8s %-22.22s %s\n",
+		       num(e, "id"), last, str(e, "status"), num(e, "count"),
+		       str(e, "container_name"), str(e, "subject"),
+		       str(e, "action"), str(e, "rule_pattern"),
+		       str(e, "process_path"));
+	}
+}
+
+static void overview_table(const cJSON *reply)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(reply, "overview");
+
+	printf("pending events: %.0f, containers affected: %.0f\n",
+	       num(o, "pending"), num(o, "containers"));
+}
+
+static void proc_line(const char *label, const cJSON *p)
+{
+	printf("  %-12s pid %.0f, %s, user %s (uid %.0f)\n               %s\n",
+	       label, num(p, "pid"), str(p, "exe"), str(p, "user"), num(p, "uid"),
+	       str(p, "cmdline"));
+}
+
+/* Risk and remedy for the rule's category: what this means and what to do. */
+static void advice(const char *cat)
+{
+	static const struct {
+		const char *cat, *risk, *remedy;
+	} a[] = {
+		{ "mining-pool",
+		  "the container talked to a cryptocurrency mining pool: it is "
+		  "probably running a miner an attacker installed",
+		  "check the container for unknown processes and high CPU, "
+		  "remove the miner and its start-up items and cron jobs, scan "
+		  "the image, then replace the container from a clean image" },
+		{ "c2",
+		  "the container contacted a command-and-control server: it is "
+		  "probably compromised and remotely controlled",
+		  "isolate it, look for unknown processes, listening ports, "
+		  "start-up items and cron jobs, scan the image for trojans and "
+		  "vulnerabilities, harden the image and replace the container" },
+		{ "malware-download",
+		  "the container reached a host that serves malware: something "
+		  "in it tried to fetch a payload",
+		  "find the process that did it, check the files it wrote, scan "
+		  "the image for vulnerabilities and trojans, replace the "
+		  "container" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(a) / sizeof(a[0]); i++)
+		if (!strcmp(cat, a[i].cat))
+			break;
+	printf("risk:        %s\nremedy:      %s\n",
+	       i < 3 ? a[i].risk
+		     : "the container talked to a destination on your blacklist",
+	       i < 3 ? a[i].remedy
+		     : "check why it did; if it is expected, whitelist it, else "
+		       "check the container for unknown processes and replace it");
+}
+
+static void show_table(const cJSON *reply)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(reply, "event");
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(e, "detail");
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "container");
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(d, "host");
+	const cJSON *now = cJSON_GetObjectItemCaseSensitive(e, "container_now");
+	const cJSON *p;
+	char first[32], last[32], in[256], out[256];
+	const char *labels[] = { "process", "parent", "grandparent" };
+	int i = 0;
+
+	when(num(e, "first_seen"), first, sizeof(first));
+	when(num(e, "last_seen"), last, sizeof(last));
+	printf("event %.0f: %s %s (%s), %s x%.0f, status %s\n", num(e, "id"),
+	       !strcmp(str(e, "type"), "ip") ? "malicious IP connection"
+					     : "malicious domain request",
+	       str(e, "subject"), str(e, "action"), str(d, "kind"),
+	       num(e, "count"), str(e, "status"));
+	printf("seen:        %s .. %s\n", first, last);
+	printf("rule:        %s list, %s (source %s, category %s)\n",
+	       str(e, "rule_list"), str(e, "rule_pattern"), str(e, "rule_source"),
+	       str(e, "rule_category"));
+	printf("destination: %s\n", str(d, "dst"));
+	printf("container:   %s (%s), %s, isolation %s\n", str(e, "container_name"),
+	       str(e, "container_id"), str(now, "state"), str(now, "isolation"));
+	printf("image:       %s %s\n", str(c, "image"), str(c, "image_id"));
+	join(cJSON_GetObjectItemCaseSensitive(h, "inner"), in, sizeof(in));
+	join(cJSON_GetObjectItemCaseSensitive(h, "outer"), out, sizeof(out));
+	printf("host:        %s, inner %s, outer %s\n", str(h, "name"), in, out);
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(d, "process"))
+	{
+		if (i < 3)
+			proc_line(labels[i++], p);
+	}
+	if (!i)
+		printf("process:     unknown: %s\n",
+		       str(cJSON_GetObjectItemCaseSensitive(d, "process_unknown"),
+			   "reason"));
+	advice(str(e, "rule_category"));
+}
+
+static void results_table(const cJSON *reply)
+{
+	const cJSON *r;
+
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(reply, "results"))
+	{
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "pattern");
+		if (p)
+			printf("%s: %s%s%s\n", str(r, "pattern"), str(r, "result"),
+			       cJSON_GetObjectItem(r, "error") ? ": " : "",
+			       cJSON_GetObjectItem(r, "error") ? str(r, "error") : "");
+		else
+			printf("%.0f: %s%s%s\n", num(r, "id"), str(r, "result"),
+			       cJSON_GetObjectItem(r, "error") ? ": " : "",
+			       cJSON_GetObjectItem(r, "error") ? str(r, "error") : "");
+	}
+	if (cJSON_GetObjectItem(reply, "pattern"))
+		printf("whitelisted %s (%.0f more pending events)\n",
+		       str(reply, "pattern"), num(reply, "also_whitelisted"));
+}
+
+/* "7d", "12h", "30m", "90s" or seconds. */
+static int parse_span(const char *s, double *ret)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || v < 0)
+		return -1;
+	switch (*end) {
+	case 'd': v *= 86400; end++; break;
+	case 'h': v *= 3600; end++; break;
+	case 'm': v *= 60; end++; break;
+	case 's': end++; break;
+	}
+	if (*end)
+		return -1;
+	*ret = v;
+	return 0;
+}
+
+/* "2026-11-28", "2026-11-28 13:00" (local time) or epoch seconds. */
+static int parse_time(const char *s, double *ret)
+{
+	struct tm tm = { 0 };
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end != s && !*end) {
+		*ret = v;
+		return 0;
+	}
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end && *end == ' ')
+		end = strptime(end + 1, "%H:%M", &tm);
+	if (!end || *end)
+		return -1;
+	tm.tm_isdst = -1;
+	*ret = (double)mktime(&tm);
+	return 0;
+}
+
+static int ids_to(cJSON *req, int argc, char **argv, int from)
+{
+	cJSON *ids = cJSON_AddArrayToObject(req, "ids");
+
+	for (int i = from; i < argc; i++) {
+		char *end;
+		long long v = strtoll(argv[i], &end, 10);
+		if (*end || v <= 0) {
+			fprintf(stderr, "egressctl: '%s' is not an id\n", argv[i]);
+			return -1;
+		}
+		cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)v));
+	}
+	return argc > from ? 0 : -1;
+}
+
+static int cmd_events_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "status", required_argument, NULL, 'S' },
+		{ "container", required_argument, NULL, 'c' },
+		{ "domain", required_argument, NULL, 'd' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "offset", required_argument, NULL, 'o' },
+		{ 0 }
+	};
+	cJSON *req = cJSON_CreateObject();
+	double v;
+	int c;
+
+	cJSON_AddStringToObject(req, "cmd", "events_list");
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		const char *key = c == 's' ? "since" : c == 'f' ? "from"
+						: c == 't' ? "to" : c == 'l' ? "limit"
+						: c == 'o' ? "offset" : NULL;
+		if (c == 'S' || c == 'c' || c == 'd') {
+			cJSON_AddStringToObject(req, c == 'S' ? "status"
+						     : c == 'c' ? "container"
+								: "domain",
+						optarg);
+			continue;
+		}
+		if (!key || (c == 's' ? parse_span(optarg, &v)
+			     : (c == 'f' || c == 't') ? parse_time(optarg, &v)
+						      : parse_span(optarg, &v))) {
+			fprintf(stderr, "egressctl: bad value '%s'\n", optarg ? optarg : "");
+			cJSON_Delete(req);
+			usage(stderr);
+			return 2;
+		}
+		cJSON_AddNumberToObject(req, key, v);
+	}
+	if (optind != argc) {
+		cJSON_Delete(req);
+		usage(stderr);
+		return 2;
+	}
+	return finish(request(req), events_table);
+}
+
+static int cmd_events_whitelist(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "domain", required_argument, NULL, 'd' },
+		{ "note", required_argument, NULL, 'n' },
+		{ "all-pending", no_argument, NULL, 'a' },
+		{ 0 }
+	};
+	cJSON *req = cJSON_CreateObject();
+	char *end;
+	int c;
+
+	cJSON_AddStringToObject(req, "cmd", "events_whitelist");
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'a')
+			cJSON_AddTrueToObject(req, "all_pending");
+		else if (c == 'd' || c == 'n')
+			cJSON_AddStringToObject(req, c == 'd' ? "domain" : "note",
+						optarg);
+		else
+			goto usage;
+	}
+	if (optind + 1 != argc)
+		goto usage;
+	long long id = strtoll(argv[optind], &end, 10);
+	if (*end || id <= 0)
+		goto usage;
+	cJSON_AddNumberToObject(req, "id", (double)id);
+	return finish(request(req), results_table);
+usage:
+	cJSON_Delete(req);
+	usage(stderr);
+	return 2;
+}
+
+static int cmd_events(int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+	cJSON *req;
+	bool yes = false;
+
+	if (argc == 1 || sub[0] == '-')
+		return cmd_events_list(argc, argv);
+	if (!strcmp(sub, "overview") && argc == 2) {
+		req = cJSON_CreateObject();
+		cJSON_AddStringToObject(req, "cmd", "events_overview");
+		return finish(request(req), overview_table);
+	}
+	if (!strcmp(sub, "show") && argc == 3) {
+		req = cJSON_CreateObject();
+		cJSON_AddStringToObject(req, "cmd", "events_show");
+		cJSON_AddNumberToObject(req, "id", atof(argv[2]));
+		return finish(request(req), show_table);
+	}
+	if (!strcmp(sub, "whitelist"))
+		return cmd_events_whitelist(argc - 1, argv + 1);
+	if (strcmp(sub, "handled") && strcmp(sub, "ignore") &&
+	    strcmp(sub, "delete") && strcmp(sub, "isolate")) {
+		usage(stderr);
+		return 2;
+	}
+	if (argc > 3 && !strcmp(argv[argc - 1], "--yes")) {
+		yes = true;
+		argc--;
+	}
+	if (!strcmp(sub, "isolate") && argc != 3) {
+		usage(stderr);
+		return 2;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "events_handle");
+	cJSON_AddStringToObject(req, "action", sub);
+	if (yes)
+		cJSON_AddTrueToObject(req, "yes");
+	if (ids_to(req, argc, argv, 2)) {
+		cJSON_Delete(req);
+		usage(stderr);
+		return 2;
+	}
+	return finish(request(req), results_table);
+}
+
+/* ---- lists ---- */
+
+static void entries_table(const cJSON *reply)
+{
+	const cJSON *e;
+	char t[32];
+
+	printf("%-6s %-40s %-19s %-6s %s\n", "ID", "PATTERN", "CREATED", "BY",
+	       "NOTE");
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(reply, "entries"))
+	{
+		when(num(e, "created"), t, sizeof(t));
+		printf("%-6.0f %-40s %-19s %-6.0f %s\n", num(e, "id"),
+		       str(e, "pattern"), t, num(e, "created_by"), str(e, "note"));
+	}
+}
+
+static int cmd_list(int argc, char **argv, const char *list)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+	cJSON *req = cJSON_CreateObject(), *pats;
+
+	cJSON_AddStringToObject(req, "list", list);
+	if (!strcmp(sub, "list") && argc == 2) {
+		cJSON_AddStringToObject(req, "cmd", "list_get");
+		return finish(request(req), entries_table);
+	}
+	if (!strcmp(sub, "remove") && argc > 2) {
+		cJSON_AddStringToObject(req, "cmd", "list_remove");
+		if (!ids_to(req, argc, argv, 2))
+			return finish(request(req), results_table);
+	} else if (!strcmp(sub, "add") && argc > 2) {
+		cJSON_AddStringToObject(req, "cmd", "list_add");
+		pats = cJSON_AddArrayToObject(req, "patterns");
+		for (int i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--note") && i + 1 < argc) {
+				cJSON_AddStringToObject(req, "note", argv[++i]);
+				continue;
+			}
+			cJSON_AddItemToArray(pats, cJSON_CreateString(argv[i]));
+		}
+		if (cJSON_GetArraySize(pats))
+			return finish(request(req), results_table);
+	}
+	cJSON_Delete(req);
+	usage(stderr);
+	return 2;
+}
+
+static void sources_table(const cJSON *reply)
+{
+	const cJSON *s;
+	char t[32];
+
+	when(num(reply, "loaded"), t, sizeof(t));
+	printf("%-6s %-32s %-18s %s\n", "LIST", "SOURCE", "CATEGORY", "ENTRIES");
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(reply, "sources"))
+		printf("%-6s %-32s %-18s %.0f\n", str(s, "list"), str(s, "source"),
+		       str(s, "category"), num(s, "entries"));
+	printf("loaded %s\n", t);
+}
+
+static void audit_table(const cJSON *reply)
+{
+	const cJSON *a;
+	char t[32];
+
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(reply, "audit"))
+	{
+		when(num(a, "time"), t, sizeof(t));
+		printf("%s uid %-5.0f %-18s %s\n", t, num(a, "uid"),
+		       str(a, "action"), str(a, "what"));
+	}
+}
+
 static int check_one(const char *path, enum list_format fmt, unsigned flags)
 {
 	struct list_spec spec = { .path = path, .format = fmt, .flags = flags };
@@ -290,6 +722,23 @@ int main(int argc, char **argv)
 		return lists_check(argc - 1, argv + 1);
 	if (argc >= 1 && !strcmp(argv[0], "containers"))
 		return cmd_containers(argc, argv);
+	if (argc >= 1 && !strcmp(argv[0], "events"))
+		return cmd_events(argc, argv);
+	if (argc >= 1 && (!strcmp(argv[0], "blacklist") ||
+			  !strcmp(argv[0], "whitelist")))
+		return cmd_list(argc, argv, argv[0][0] == 'b' ? "black" : "white");
+	if (argc == 1 && !strcmp(argv[0], "lists")) {
+		cJSON *req = cJSON_CreateObject();
+		cJSON_AddStringToObject(req, "cmd", "lists");
+		return finish(request(req), sources_table);
+	}
+	if (argc >= 1 && !strcmp(argv[0], "audit")) {
+		cJSON *req = cJSON_CreateObject();
+		cJSON_AddStringToObject(req, "cmd", "audit");
+		if (argc == 3 && !strcmp(argv[1], "--limit"))
+			cJSON_AddNumberToObject(req, "limit", atof(argv[2]));
+		return finish(request(req), audit_table);
+	}
 	if (argc >= 1 && !strcmp(argv[0], "isolate"))
 		return cmd_isolate(argc, argv, true);
 	if (argc >= 1 && !strcmp(argv[0], "unisolate"))

@@ -11,6 +11,7 @@
 #include "egressd/inventory.h"
 #include "jsonout.h"
 #include "egressd/procinfo.h"
+#include "egressd/store.h"
 
 /* Events waiting for the writer; past this, events are counted as dropped
  * rather than let the packet path wait. */
@@ -41,6 +42,8 @@ struct events {
 	size_t nbridges;
 	struct host_facts host;
 	time_t host_read;
+	struct store *store; /* this thread's connection, or NULL */
+	unsigned long store_errors;
 };
 
 static void add_host(struct events *e, cJSON *o)
@@ -65,6 +68,7 @@ static void add_container(cJSON *o, const struct container *c)
 	cJSON_AddStringToObject(k, "name", c->name);
 	cJSON_AddStringToObject(k, "runtime", c->runtime);
 	cJSON_AddStringToObject(k, "image", c->image);
+	cJSON_AddStringToObject(k, "image_id", c->image_id);
 	cJSON_AddStringToObject(k, "veth", c->veth);
 }
 
@@ -95,6 +99,58 @@ static void add_process(cJSON *o, const struct container *c,
 	}
 }
 
+static const char *str_of(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Aggregates the occurrence into the store's events (container, subject,
+ * process path, user, day) and tags the exported line with the event. */
+static void record(struct events *e, cJSON *o)
+{
+	const cJSON *rule = cJSON_GetObjectItemCaseSensitive(o, "rule");
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "container");
+	const cJSON *p0 = cJSON_GetArrayItem(
+		cJSON_GetObjectItemCaseSensitive(o, "process"), 0);
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "time");
+	struct ip_addr a;
+	char user[32];
+	bool fresh;
+	int64_t id;
+
+	if (!e->store)
+		return;
+	const char *subject = str_of(rule, "matched");
+	snprintf(user, sizeof(user), "%s", str_of(p0, "user"));
+	if (!user[0] && cJSON_GetObjectItemCaseSensitive(p0, "uid"))
+		snprintf(user, sizeof(user), "%d",
+			 (int)cJSON_GetObjectItemCaseSensitive(p0, "uid")->valuedouble);
+	struct store_occurrence oc = {
+		.type = ip_addr_parse(subject, &a) ? "domain" : "ip",
+		.subject = subject,
+		.container_id = c ? str_of(c, "id") : str_of(o, "container_ip"),
+		.container_name = c ? str_of(c, "name") : str_of(o, "container_ip"),
+		.process_path = str_of(p0, "exe"),
+		.process_user = user,
+		.action = str_of(o, "action"),
+		.rule_list = str_of(rule, "list"),
+		.rule_source = str_of(rule, "source"),
+		.rule_pattern = str_of(rule, "pattern"),
+		.rule_category = str_of(rule, "category"),
+		.time = cJSON_IsNumber(t) ? (int64_t)t->valuedouble : time(NULL),
+		.detail = o,
+	};
+	id = store_event_record(e->store, &oc, &fresh);
+	if (id > 0) {
+		cJSON_AddNumberToObject(o, "event_id", (double)id);
+		cJSON_AddBoolToObject(o, "new_event", fresh);
+	} else {
+		e->store_errors++;
+	}
+}
+
 static void write_job(struct events *e, struct job *j)
 {
 	struct container c;
@@ -114,6 +170,7 @@ static void write_job(struct events *e, struct job *j)
 			add_process(j->o, &c, &j->flow);
 	}
 	add_host(e, j->o);
+	record(e, j->o);
 	s = cJSON_PrintUnformatted(j->o);
 	if (s) {
 		fputs(s, e->f);
@@ -154,6 +211,10 @@ struct events *events_open(const char *dir, const char *const *bridges,
 
 	if (!e) {
 		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (store_open(dir, &e->store, err, errlen)) {
+		free(e);
 		return NULL;
 	}
 	for (size_t i = 0; i < nbridges && i < 16; i++)
@@ -218,6 +279,7 @@ void events_close(struct events *e)
 	pthread_mutex_unlock(&e->lock);
 	pthread_join(e->thread, NULL);
 	fclose(e->f);
+	store_close(e->store);
 	free(e);
 }
 

@@ -95,7 +95,13 @@ static int load_one(struct policy *p, const struct list_spec *spec,
 	size_t len;
 	int r;
 
-	r = file_read_all(spec->path, &buf, &len);
+	if (spec->text) {
+		buf = strdup(spec->text);
+		len = buf ? strlen(buf) : 0;
+		r = buf ? 0 : -ENOMEM;
+	} else {
+		r = file_read_all(spec->path, &buf, &len);
+	}
 	if (r) {
 		snprintf(err, errlen, "%s: %s", spec->path, strerror(-r));
 		return r;

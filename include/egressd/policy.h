@@ -10,7 +10,8 @@
 #include "egressd/listfile.h"
 
 struct list_spec {
-	const char *path;
+	const char *path; /* the file, or the source's name when text is set */
+	const char *text; /* in-memory list (the store's entries), or NULL */
 	enum list_format format; /* LIST_FMT_AUTO detects */
 	bool white; /* a whitelist file: every entry allows */
 	bool system; /* shipped or imported threat intel */
