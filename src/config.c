@@ -28,6 +28,10 @@ void config_defaults(struct config *c)
 		 "/var/run/docker.sock");
 	snprintf(c->oci_bundle_root, sizeof(c->oci_bundle_root), "%s",
 		 OCI_BUNDLE_ROOT);
+	snprintf(c->system_lists, sizeof(c->system_lists), "%s",
+		 access(EGRESSD_SYSTEM_LISTS, R_OK) ? EGRESSD_SOURCE_LISTS
+						    : EGRESSD_SYSTEM_LISTS);
+	c->retention_days = 90;
 	/* Bits 0x00e00000 are free in Docker (none), kube-proxy (0x4000,
 	 * 0x8000) and Calico (0xffff0000 by default: configure the mask away
 	 * from it where Calico runs). */
@@ -145,6 +149,16 @@ int config_set(struct config *c, const char *key, const char *value,
 		r = STR(docker_socket);
 	} else if (!strcmp(key, "oci_bundle_root")) {
 		r = STR(oci_bundle_root);
+	} else if (!strcmp(key, "system_lists")) {
+		r = STR(system_lists);
+	} else if (!strcmp(key, "retention_days")) {
+		uint32_t v;
+		r = parse_u32(value, &v);
+		if (!r && (v < 1 || v > 36500))
+			r = -EINVAL;
+		c->retention_days = v;
+	} else if (!strcmp(key, "syslog")) {
+		r = parse_bool(value, &c->syslog);
 	} else if (!strcmp(key, "ttl_floor")) {
 		r = parse_u32(value, &c->ttl_floor);
 	} else if (!strcmp(key, "mark_mask")) {

@@ -21,6 +21,9 @@ struct config {
 	char ruleset[256];
 	char docker_socket[108]; /* "" : Docker not followed */
 	char oci_bundle_root[256]; /* containerd's task bundles; "": none */
+	char system_lists[256]; /* shipped threat intel; "": none */
+	unsigned retention_days; /* events kept */
+	bool syslog; /* events also go to syslog */
 	uint32_t ttl_floor;
 	struct nft_marks marks;
 	size_t nlists;

@@ -249,18 +249,36 @@ static void drain(int fd)
 }
 
 /* Reads one request: up to a newline or the client's end of writing. */
-static int read_request(int fd, char *buf, size_t len)
+/* Reads one request: up to a newline or the client's end of writing. A
+ * file descriptor passed along (SCM_RIGHTS: `lists import` hands over the
+ * feed it opened, so egressd reads only what the client could read) goes
+ * to *ret_fd. */
+static int read_request(int fd, char *buf, size_t len, int *ret_fd)
 {
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctrl;
 	size_t n = 0;
 	ssize_t r;
 
 	while (n < len) {
 		struct pollfd pf = { fd, POLLIN, 0 };
+		struct iovec iov = { buf + n, len - n };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = ctrl.b,
+				    .msg_controllen = sizeof(ctrl.b) };
+		struct cmsghdr *cm;
 		if (poll(&pf, 1, CTL_CLIENT_TIMEOUT_MS) <= 0)
 			return -ETIMEDOUT;
-		r = read(fd, buf + n, len - n);
+		r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
 		if (r < 0)
 			return -errno;
+		for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+			if (cm->cmsg_level == SOL_SOCKET &&
+			    cm->cmsg_type == SCM_RIGHTS && *ret_fd < 0 &&
+			    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+				memcpy(ret_fd, CMSG_DATA(cm), sizeof(int));
 		if (r == 0 || memchr(buf + n, '\n', (size_t)r)) {
 			n += (size_t)r;
 			buf[n] = 0;
@@ -284,7 +302,7 @@ static void serve(struct ctl *c, int fd)
 	    !peer_allowed(c, &cr)) {
 		o = reply_error("permission denied: root or group egressd only",
 				NULL);
-	} else if ((r = read_request(fd, buf, CTL_REQUEST_MAX))) {
+	} else if ((r = read_request(fd, buf, CTL_REQUEST_MAX, &c->passed_fd))) {
 		if (r == -E2BIG)
 			drain(fd);
 		o = reply_error(r == -E2BIG ? "request larger than the limit"
@@ -292,6 +310,10 @@ static void serve(struct ctl *c, int fd)
 				NULL);
 	} else {
 		o = dispatch(c, buf, cr.uid);
+	}
+	if (c->passed_fd >= 0) {
+		close(c->passed_fd);
+		c->passed_fd = -1;
 	}
 	out = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
@@ -458,7 +480,7 @@ struct ctl *ctl_start(const struct config *cfg, struct isolation *iso,
 	c->iso = iso;
 	if (cfg->docker_socket[0])
 		c->docker = docker_open(cfg->docker_socket);
-	c->lfd = c->stop[0] = c->stop[1] = -1;
+	c->lfd = c->stop[0] = c->stop[1] = c->passed_fd = -1;
 	if (store_open(cfg->state_dir, &c->store, err, errlen)) {
 		free(c->inv);
 		free(c);

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Control commands on the store: events (overview, list, show, handling),
  * the operator's black and white lists, the audit log. */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl_internal.h"
@@ -15,6 +18,7 @@
 #define EVENTS_LIST_DEFAULT_S (7 * 86400)
 #define EVENTS_LIST_LIMIT_MAX 1000
 #define LIST_ADD_MAX 10000 /* patterns per request */
+#define IMPORT_MAX (512u << 20) /* bytes of one imported feed */
 
 static int64_t num_arg(const cJSON *req, const char *key, int64_t dflt)
 {
@@ -413,6 +417,104 @@ static cJSON *cmd_lists(struct ctl *c)
 						    ? cJSON_Duplicate(last_sources, 1)
 						    : cJSON_CreateArray());
 	cJSON_AddNumberToObject(r, "loaded", (double)c->lists_loaded);
+	cJSON_AddItemToObject(r, "imports", store_imports_get(c->store));
+	return r;
+}
+
+/* Copies the client's feed (the fd it passed) to path. */
+static int copy_fd(int in, const char *path)
+{
+	char buf[65536];
+	ssize_t n;
+	int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640), r = 0;
+	size_t total = 0;
+
+	if (out < 0)
+		return -errno;
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		total += (size_t)n;
+		if (total > IMPORT_MAX || write(out, buf, (size_t)n) != n) {
+			r = total > IMPORT_MAX ? -EFBIG : -errno;
+			break;
+		}
+	}
+	if (n < 0)
+		r = -errno;
+	if (!r && fsync(out))
+		r = -errno;
+	close(out);
+	return r;
+}
+
+static bool name_ok(const char *s)
+{
+	if (!s || !*s || strlen(s) > 64 || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+			return false;
+	return true;
+}
+
+/* lists import: a threat-intel feed becomes a system source. Validated as
+ * a whole (one bad line refuses it, nothing half-loaded), bogons
+ * stripped, kept in STATE_DIR/imported. */
+static cJSON *cmd_import(struct ctl *c, const cJSON *req, uid_t uid)
+{
+	const char *name = str_arg(req, "name"), *cat = str_arg(req, "category");
+	const char *fmt = str_arg(req, "format");
+	char dir[300], tmp[420], path[400], err[512], what[300];
+	struct list_spec spec = { .system = true, .flags = LIST_STRIP_BOGONS };
+	struct list_report rep;
+	struct store_import im;
+	struct policy p;
+	cJSON *r;
+	int e;
+
+	if (c->passed_fd < 0)
+		return reply_error("no feed: pass the file's descriptor", NULL);
+	if (!name_ok(name) || !name_ok(cat) || !fmt ||
+	    list_format_parse(fmt, &spec.format))
+		return reply_error("need a name and a category ([A-Za-z0-9._-]) "
+				   "and a format (auto, domains, hosts, adblock, "
+				   "rpz, cidr)", NULL);
+	snprintf(dir, sizeof(dir), "%s/imported", c->cfg->state_dir);
+	mkdir(dir, 0750);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((e = copy_fd(c->passed_fd, tmp))) {
+		unlink(tmp);
+		return reply_error("cannot copy the feed: %s", strerror(-e));
+	}
+	spec.path = tmp;
+	spec.category = cat;
+	if (policy_build(&spec, 1, &p, &rep, err, sizeof(err))) {
+		unlink(tmp);
+		/* err names the temporary copy: say the feed's own name. */
+		char *colon = strstr(err, ".tmp:"), msg[600];
+		snprintf(msg, sizeof(msg), "%s:%s", name, colon ? colon + 5 : err);
+		return reply_error("%s (feed refused, nothing loaded)", msg);
+	}
+	policy_free(&p);
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		return reply_error("cannot keep the feed: %s", strerror(errno));
+	}
+	im = (struct store_import){ name, path, list_format_name(rep.stats.format),
+				    cat, rep.stats.entries, rep.stats.stripped,
+				    uid };
+	store_import_put(c->store, &im);
+	snprintf(what, sizeof(what), "%s (%s, %s): %u entries, %u stripped",
+		 name, im.format, cat, rep.stats.entries, rep.stats.stripped);
+	store_audit(c->store, uid, "lists import", what);
+	if (ctl_policy_rebuild(c, err, sizeof(err)))
+		fprintf(stderr, "egressd: lists not rebuilt: %s\n", err);
+	r = reply_ok();
+	cJSON_AddStringToObject(r, "name", name);
+	cJSON_AddStringToObject(r, "format", im.format);
+	cJSON_AddNumberToObject(r, "entries", rep.stats.entries);
+	cJSON_AddNumberToObject(r, "skipped", rep.stats.skipped);
+	cJSON_AddNumberToObject(r, "stripped", rep.stats.stripped);
 	return r;
 }
 
@@ -448,6 +550,8 @@ cJSON *ctl_store_dispatch(struct ctl *c, const char *cmd, const cJSON *req,
 		return cmd_list_remove(c, req, uid);
 	if (!strcmp(cmd, "lists"))
 		return cmd_lists(c);
+	if (!strcmp(cmd, "lists_import"))
+		return cmd_import(c, req, uid);
 	if (!strcmp(cmd, "audit"))
 		return cmd_audit(c, req);
 	return NULL;

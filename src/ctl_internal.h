@@ -22,6 +22,7 @@ struct ctl {
 	struct inventory *inv;
 	struct store *store; /* this thread's connection */
 	int lfd, stop[2];
+	int passed_fd; /* a file the client handed over, or -1 */
 	int wake[2]; /* "reload the lists": from the main loop */
 	int policy_out[2]; /* new policies, as pointers, to the main loop */
 	time_t lists_loaded; /* when the policy was last built */

@@ -385,8 +385,9 @@ int daemon_main(int argc, char **argv)
 	const char *bridges[CONFIG_IFS_MAX];
 	for (size_t i = 0; i < d.cfg.nifs; i++)
 		bridges[i] = d.cfg.ifs[i];
-	d.events = events_open(d.cfg.state_dir, bridges, d.cfg.nifs, err,
-			       sizeof(err));
+	struct events_options eo = { bridges, d.cfg.nifs, d.cfg.retention_days,
+				     d.cfg.syslog };
+	d.events = events_open(d.cfg.state_dir, &eo, err, sizeof(err));
 	if (!d.events) {
 		fprintf(stderr, "egressd: events: %s\n", err);
 		return 1;

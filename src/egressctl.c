@@ -4,6 +4,7 @@
  * Exit status: 0 success, 1 refused (by egressd or a bad list), 2 usage. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,10 @@ static void usage(FILE *f)
 	      "  blacklist add PATTERN... [--note T] | blacklist list\n"
 	      "  blacklist remove ID...        (whitelist: the same)\n"
 	      "  lists                         list sources, entries, loaded\n"
+	      "  lists import FILE --format F --category C [--name N]\n"
+	      "                                a threat-intel feed as a system\n"
+	      "                                source (F: domains, hosts, adblock,\n"
+	      "                                rpz, cidr, auto)\n"
 	      "  audit [--limit N]             who changed what\n"
 	      "  lists check [--format F] [--strip-bogons] FILE...\n"
 	      "                                validate list files (offline)\n"
@@ -52,6 +57,32 @@ static void usage(FILE *f)
 }
 
 /* ---- transport ---- */
+
+static int pass_fd = -1; /* handed to egressd with the request */
+
+/* Sends the request text, with pass_fd as SCM_RIGHTS when set. */
+static int send_request(int fd, const char *text)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctrl;
+	struct iovec iov[2] = { { (void *)text, strlen(text) }, { "\n", 1 } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	if (pass_fd >= 0) {
+		struct cmsghdr *cm;
+		memset(&ctrl, 0, sizeof(ctrl));
+		m.msg_control = ctrl.b;
+		m.msg_controllen = sizeof(ctrl.b);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+	}
+	return sendmsg(fd, &m, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
 
 /* Sends one request, returns the parsed reply or NULL (message printed). */
 static cJSON *request(cJSON *req)
@@ -71,7 +102,7 @@ static cJSON *request(cJSON *req)
 			sock_path, strerror(errno));
 		goto fail;
 	}
-	if (write(fd, text, strlen(text)) < 0 || write(fd, "\n", 1) < 0) {
+	if (send_request(fd, text)) {
 		fprintf(stderr, "egressctl: send: %s\n", strerror(errno));
 		goto fail;
 	}
@@ -632,6 +663,57 @@ static void audit_table(const cJSON *reply)
 	}
 }
 
+static void import_table(const cJSON *reply)
+{
+	printf("imported %s (%s): %.0f entries, %.0f skipped, %.0f stripped "
+	       "(private, loopback and reserved networks)\n",
+	       str(reply, "name"), str(reply, "format"), num(reply, "entries"),
+	       num(reply, "skipped"), num(reply, "stripped"));
+}
+
+static int lists_import(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "category", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
+		{ 0 }
+	};
+	const char *fmt = NULL, *cat = NULL, *name = NULL, *base;
+	cJSON *req;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'f')
+			fmt = optarg;
+		else if (c == 'c')
+			cat = optarg;
+		else if (c == 'n')
+			name = optarg;
+		else
+			goto usage;
+	}
+	if (optind + 1 != argc || !fmt || !cat)
+		goto usage;
+	/* egressd reads the feed through this descriptor: only what this
+	 * user can read can be imported. */
+	pass_fd = open(argv[optind], O_RDONLY | O_CLOEXEC);
+	if (pass_fd < 0) {
+		fprintf(stderr, "egressctl: %s: %s\n", argv[optind], strerror(errno));
+		return 1;
+	}
+	base = strrchr(argv[optind], '/');
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "lists_import");
+	cJSON_AddStringToObject(req, "format", fmt);
+	cJSON_AddStringToObject(req, "category", cat);
+	cJSON_AddStringToObject(req, "name", name ? name : base ? base + 1 : argv[optind]);
+	return finish(request(req), import_table);
+usage:
+	usage(stderr);
+	return 2;
+}
+
 static int check_one(const char *path, enum list_format fmt, unsigned flags)
 {
 	struct list_spec spec = { .path = path, .format = fmt, .flags = flags };
@@ -720,6 +802,8 @@ int main(int argc, char **argv)
 	optind = 1;
 	if (argc >= 2 && !strcmp(argv[0], "lists") && !strcmp(argv[1], "check"))
 		return lists_check(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[0], "lists") && !strcmp(argv[1], "import"))
+		return lists_import(argc - 1, argv + 1);
 	if (argc >= 1 && !strcmp(argv[0], "containers"))
 		return cmd_containers(argc, argv);
 	if (argc >= 1 && !strcmp(argv[0], "events"))

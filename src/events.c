@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 
 #include "egressd/inventory.h"
 #include "jsonout.h"
@@ -44,6 +45,9 @@ struct events {
 	time_t host_read;
 	struct store *store; /* this thread's connection, or NULL */
 	unsigned long store_errors;
+	int64_t retention_s;
+	time_t pruned;
+	bool syslog;
 };
 
 static void add_host(struct events *e, cJSON *o)
@@ -151,6 +155,17 @@ static void record(struct events *e, cJSON *o)
 	}
 }
 
+/* Retention: at most once an hour, events last seen too long ago go. */
+static void prune(struct events *e)
+{
+	time_t now = time(NULL);
+
+	if (!e->store || now - e->pruned < 3600)
+		return;
+	e->pruned = now;
+	store_prune(e->store, (int64_t)now - e->retention_s);
+}
+
 static void write_job(struct events *e, struct job *j)
 {
 	struct container c;
@@ -176,7 +191,10 @@ static void write_job(struct events *e, struct job *j)
 		fputs(s, e->f);
 		fputc('\n', e->f);
 		fflush(e->f);
+		if (e->syslog)
+			syslog(LOG_WARNING, "%s", s);
 	}
+	prune(e);
 	cJSON_free(s);
 	cJSON_Delete(j->o);
 }
@@ -203,8 +221,8 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-struct events *events_open(const char *dir, const char *const *bridges,
-			   size_t nbridges, char *err, size_t errlen)
+struct events *events_open(const char *dir, const struct events_options *opt,
+			   char *err, size_t errlen)
 {
 	struct events *e = calloc(1, sizeof(*e));
 	char path[512];
@@ -217,8 +235,12 @@ struct events *events_open(const char *dir, const char *const *bridges,
 		free(e);
 		return NULL;
 	}
-	for (size_t i = 0; i < nbridges && i < 16; i++)
-		e->bridges[e->nbridges++] = bridges[i];
+	for (size_t i = 0; i < opt->nbridges && i < 16; i++)
+		e->bridges[e->nbridges++] = opt->bridges[i];
+	e->retention_s = (int64_t)opt->retention_days * 86400;
+	e->syslog = opt->syslog;
+	if (e->syslog)
+		openlog("egressd", LOG_PID, LOG_DAEMON);
 	mkdir(dir, 0750);
 	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
 	e->f = fopen(path, "ae");

@@ -21,9 +21,17 @@ struct event_flow {
 };
 
 /* Opens STATE_DIR/events.jsonl for appending and starts the writer.
- * bridges: the container bridges, for the host's inner addresses. */
-struct events *events_open(const char *state_dir, const char *const *bridges,
-			   size_t nbridges, char *err, size_t errlen);
+ * The exported line says which stored event it joined (event_id). */
+struct events_options {
+	const char *const *bridges; /* the container bridges, for the host's
+				       inner addresses */
+	size_t nbridges;
+	unsigned retention_days; /* events last seen before are deleted */
+	bool syslog; /* every line also to syslog (LOG_DAEMON) */
+};
+struct events *events_open(const char *state_dir,
+			   const struct events_options *opt, char *err,
+			   size_t errlen);
 /* Queues an event; never blocks. Takes o. port / container_ip find the
  * container; with flow, its process is looked up too. Returns 0, or
  * -ENOBUFS when the queue is full (the event is counted as dropped). */

@@ -56,6 +56,16 @@ static const char *const migrations[] = {
 	" uid INTEGER NOT NULL,"
 	" action TEXT NOT NULL,"
 	" what TEXT NOT NULL);",
+	/* 2: imported threat-intel feeds (the copies live in the state dir) */
+	"CREATE TABLE imports("
+	" name TEXT PRIMARY KEY,"
+	" path TEXT NOT NULL,"
+	" format TEXT NOT NULL,"
+	" category TEXT NOT NULL,"
+	" entries INTEGER NOT NULL,"
+	" stripped INTEGER NOT NULL,"
+	" imported INTEGER NOT NULL,"
+	" imported_by INTEGER NOT NULL);",
 };
 
 static int exec(struct store *s, const char *sql)
@@ -437,4 +447,28 @@ cJSON *store_audit_get(struct store *s, int64_t limit)
 			      "SELECT id, time, uid, action, what FROM audit"
 			      " ORDER BY id DESC LIMIT ?",
 			      "i", limit));
+}
+
+/* ---- imported feeds ---- */
+
+int store_import_put(struct store *s, const struct store_import *im)
+{
+	int r = run(s, prep(s,
+			    "INSERT OR REPLACE INTO imports(name, path, format,"
+			    " category, entries, stripped, imported, imported_by)"
+			    " VALUES (?,?,?,?,?,?,?,?)",
+			    "ttttiiii", im->name, im->path, im->format,
+			    im->category, im->entries, im->stripped,
+			    (int64_t)time(NULL), (int64_t)im->uid));
+
+	return r < 0 ? r : 0;
+}
+
+cJSON *store_imports_get(struct store *s)
+{
+	return rows_json(prep(s,
+			      "SELECT name, path, format, category, entries,"
+			      " stripped, imported, imported_by FROM imports"
+			      " ORDER BY name",
+			      ""));
 }

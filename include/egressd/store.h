@@ -68,5 +68,16 @@ int store_list_text(struct store *s, const char *list, char **ret_domains,
 int store_audit(struct store *s, uint32_t uid, const char *action,
 		const char *what);
 cJSON *store_audit_get(struct store *s, int64_t limit);
+/* An imported feed: its copy in the state dir and how to read it. */
+struct store_import {
+	const char *name, *path, *format, *category;
+	int64_t entries, stripped;
+	uint32_t uid;
+};
+/* Adds or replaces (same name) an import. Returns 0 or -EIO. */
+int store_import_put(struct store *s, const struct store_import *im);
+/* [{"name", "path", "format", "category", "entries", ...}] */
+cJSON *store_imports_get(struct store *s);
+
 /* Deletes events last seen before `before`. Returns how many. */
 int store_prune(struct store *s, int64_t before);

@@ -9,7 +9,7 @@ export P=evt-
 . "$(dirname "$0")/lib.sh"
 SOCK=$S/ctl.sock
 topo_up
-C1="ip netns exec $NS_C1"
+C1="ip netns exec $NS_C1" C2="ip netns exec $NS_C2"
 ctl() { "$EGRESSCTL" --socket "$SOCK" "$@"; }
 jq_() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 https() { # https NS NAME IP
@@ -88,10 +88,31 @@ check "events isolate" ctl events isolate "$ID4"
 expect_eq "...the event is handled" "$(ctl --json events show $ID4 | jq_ 'd["event"]["status"]')" handled
 $C1 curl -sf -m 1 http://203.0.113.80/ >/dev/null && bad "container not isolated" || ok "...the container is isolated"
 
+# Threat-intel feeds: the shipped starter list, and imports.
+ctl lists | grep -q "black  mining-pools.txt .*mining-pool .*60" &&
+	ok "the shipped mining-pool list is loaded (60 entries)" || { bad "system list"; ctl lists; }
+printf '# feed\n0.0.0.0 api.example.com\n0.0.0.0 x..bad\n' >"$S/feed-bad.txt"
+ctl lists import "$S/feed-bad.txt" --format hosts --category malware-download >/dev/null 2>"$S/err"; rc=$?
+[ $rc = 1 ] && grep -q "feed-bad.txt:3: 'x..bad'" "$S/err" && grep -q "nothing loaded" "$S/err" &&
+	ok "a feed with a bad line is refused whole: $(cat "$S/err")" || bad "bad feed: exit $rc $(cat "$S/err")"
+$C2 dig +short +time=1 +tries=1 api.example.com | grep -q 203.0.113.80 && ok "...and nothing of it applies" ||
+	bad "the refused feed applied"
+printf '127.0.0.1 localhost\n0.0.0.0 api.example.com\n' >"$S/feed.txt"
+check "lists import (hosts, malware-download)" ctl lists import "$S/feed.txt" --format hosts \
+	--category malware-download --name test-feed
+$C2 dig +time=1 +tries=1 api.example.com | grep -q NXDOMAIN && ok "the imported feed applies at once" ||
+	bad "imported feed not applied"
+printf '10.0.0.0/8\n203.0.113.200/32\n' >"$S/drop.txt"
+ctl lists import "$S/drop.txt" --format cidr --category c2 >"$S/out" 2>&1
+grep -q "1 entries, 0 skipped, 1 stripped" "$S/out" && ok "bogons stripped from an IP feed: $(cat "$S/out")" ||
+	bad "strip: $(cat "$S/out")"
+
 stop_egressd
 start_egressd --mode block --socket "$SOCK" --blacklist "$S/black.txt"
 sleep 1
-expect_eq "restart keeps the events" "$(ctl --json events --since 1h | jq_ 'len(d["events"])')" 4
+$C2 dig +time=1 +tries=1 api.example.com | grep -q NXDOMAIN && ok "restart keeps the imported feeds" ||
+	bad "imported feed lost on restart"
+expect_eq "restart keeps the events (4 + the imported feed's DNS block)" "$(ctl --json events --since 1h | jq_ 'len(d["events"])')" 5
 https "$NS_C1" other.example.net 203.0.113.81 >/dev/null 2>&1 || true
 ctl --json whitelist list | grep -q '"\*.example.net"' && ok "restart keeps the lists" || bad "lists lost"
 $C1 curl -sf -m 1 http://203.0.113.80/ >/dev/null && bad "isolation lost on restart" || ok "restart keeps the isolation"
