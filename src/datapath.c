@@ -57,10 +57,10 @@ static void event_emit(struct daemon *d, const char *kind, uint32_t port,
 		       const struct ip_addr *client, const struct ip_addr *dst,
 		       uint16_t dport, const char *name,
 		       const struct decision *dec, bool blocked,
-		       const struct event_flow *flow)
+		       const struct event_flow *flow, const struct dns_chain *chain)
 {
 	char t[IP_ADDR_TEXT];
-	cJSON *o = cJSON_CreateObject(), *r;
+	cJSON *o = cJSON_CreateObject(), *r, *addrs;
 
 	cJSON_AddNumberToObject(o, "time", (double)time(NULL));
 	cJSON_AddStringToObject(o, "kind", kind);
@@ -76,6 +76,17 @@ static void event_emit(struct daemon *d, const char *kind, uint32_t port,
 	}
 	if (name)
 		cJSON_AddStringToObject(o, "name", name);
+	/* The addresses the name resolved to: from the answer, or the one the
+	 * connection went to. */
+	addrs = cJSON_AddArrayToObject(o, "addrs");
+	for (unsigned i = 0; chain && i < chain->n_addrs; i++) {
+		ip_addr_format(&chain->addrs[i].addr, t, sizeof(t));
+		cJSON_AddItemToArray(addrs, cJSON_CreateString(t));
+	}
+	if (!chain && dst && strcmp(kind, "dns_query")) {
+		ip_addr_format(dst, t, sizeof(t));
+		cJSON_AddItemToArray(addrs, cJSON_CreateString(t));
+	}
 	cJSON_AddStringToObject(o, "action", blocked ? "blocked" : "alerted");
 	r = cJSON_AddObjectToObject(o, "rule");
 	cJSON_AddStringToObject(r, "list", "black");
@@ -148,13 +159,13 @@ static enum dns_action dns_message(struct daemon *d,
 		struct event_flow f;
 		flow_of(pk, &f);
 		event_emit(d, "dns_query", port, client, &pk->dst, pk->dport,
-			   qname, &ob->d, d->cfg.block, &f);
+			   qname, &ob->d, d->cfg.block, &f, NULL);
 		return DNS_PASS;
 	}
 	/* A name further down the CNAME chain: the query did not show it. */
 	if (strcmp(ob->d.subject, qname))
 		event_emit(d, "dns_answer", port, client, &pk->src, pk->sport,
-			   qname, &ob->d, d->cfg.block, NULL);
+			   qname, &ob->d, d->cfg.block, NULL, &ob->chain);
 	return d->cfg.block ? DNS_NXDOMAIN : DNS_PASS;
 }
 
@@ -288,7 +299,7 @@ static void judged(struct daemon *d, const struct nfqueue_packet *p,
 			      : ob->kind == OBS_HTTP ? "http"
 						     : "flow",
 			   p->physindev, &pk->src, &pk->dst, pk->dport, name,
-			   &ob->d, d->cfg.block, &f);
+			   &ob->d, d->cfg.block, &f, NULL);
 	}
 	if (!held)
 		verdict_decided(d, p, d->cfg.block);
@@ -410,7 +421,7 @@ int datapath_judge_existing(const struct ip_addr *src,
 	if (ob.d.verdict == VERDICT_BLOCK)
 		event_emit(d, "flow", 0, src, dst, dport,
 			   ob.nresolved ? ob.resolved[0] : NULL, &ob.d,
-			   d->cfg.block, NULL);
+			   d->cfg.block, NULL, NULL);
 	return ob.d.verdict == VERDICT_BLOCK && d->cfg.block;
 }
 

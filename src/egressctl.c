@@ -363,6 +363,8 @@ static void show_table(const cJSON *reply)
 	       str(e, "rule_list"), str(e, "rule_pattern"), str(e, "rule_source"),
 	       str(e, "rule_category"));
 	printf("destination: %s\n", str(d, "dst"));
+	join(cJSON_GetObjectItemCaseSensitive(d, "addrs"), in, sizeof(in));
+	printf("addresses:   %s\n", in);
 	printf("container:   %s (%s), %s, isolation %s\n", str(e, "container_name"),
 	       str(e, "container_id"), str(now, "state"), str(now, "isolation"));
 	printf("image:       %s %s\n", str(c, "image"), str(c, "image_id"));
