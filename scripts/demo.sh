@@ -74,7 +74,15 @@ if lines:
     print(json.dumps(json.loads(lines[-1]), indent=2))
 PY
 
-say "5. Isolate the container that talked to the C2, then give it back"
+say "5. The operator's view: overview, the event list, one event in full"
+CTL="$ROOT/build/egressctl --socket $S/ctl.sock"
+run $CTL events overview
+run $CTL events
+ID=$($CTL --json events --domain other.example.net | python3 -c \
+	'import json,sys; e=json.load(sys.stdin)["events"]; print(e[0]["id"] if e else "")')
+[ -n "$ID" ] && run $CTL events show "$ID"
+
+say "6. Isolate the container that talked to the C2, then give it back"
 run "$ROOT/build/egressctl" --socket "$S/ctl.sock" isolate "$NS_C1" --note "c2 contact"
 echo "# demo-c1 can reach nothing now, demo-c2 is untouched:"
 run $C1 curl -sS -m 2 --cacert "$CA" https://www.example.com/
@@ -82,7 +90,8 @@ run ip netns exec "$NS_C2" curl -sS -m 2 --cacert "$CA" https://www.example.com/
 run "$ROOT/build/egressctl" --socket "$S/ctl.sock" containers
 run "$ROOT/build/egressctl" --socket "$S/ctl.sock" unisolate "$NS_C1"
 run $C1 curl -sS -m 2 --cacert "$CA" https://www.example.com/
+run $CTL audit
 
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
-say "6. egressd stopped"
+say "7. egressd stopped"
 sed -n '/stopping/,$p' "$S/egressd.log" | sed 's/^/  /'

@@ -251,7 +251,7 @@ int64_t store_event_record(struct store *s, const struct store_occurrence *o,
 			  " first_seen, last_seen, action, rule_list, rule_source,"
 			  " rule_pattern, rule_category, detail) VALUES"
 			  " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			  "tttttttiittttt", o->type, o->subject, o->container_id,
+			  "tttttttiitttttt", o->type, o->subject, o->container_id,
 			  o->container_name, o->process_path, o->process_user, day,
 			  o->time, o->time, o->action, o->rule_list,
 			  o->rule_source, o->rule_pattern, o->rule_category,

@@ -30,6 +30,7 @@ static void teardown(void)
 static int64_t occur(const char *subject, const char *container, int64_t t)
 {
 	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "dst", "203.0.113.81:443");
 	struct store_occurrence o = {
 		.type = "domain", .subject = subject, .container_id = container,
 		.container_name = "web", .process_path = "/usr/bin/wget",
@@ -61,6 +62,11 @@ START_TEST(occurrences_aggregate_per_key_and_day)
 	ck_assert_int_gt(a, 0);
 	ck_assert_int_eq(occur("c2.bad.test", "abc", t + 60), a);
 	ck_assert_int_eq(count_of(a), 2);
+	cJSON *e = store_event_get(s, a);
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(e, "detail"),
+					     "dst")->valuestring,
+			 "203.0.113.81:443"); /* the occurrence's detail is kept */
+	cJSON_Delete(e);
 	ck_assert_int_ne(occur("c2.bad.test", "other", t), a); /* container */
 	ck_assert_int_ne(occur("x.bad.test", "abc", t), a); /* subject */
 	ck_assert_int_ne(occur("c2.bad.test", "abc", t + 86400 * 2), a); /* day */
