@@ -158,6 +158,12 @@ static sqlite3_stmt *prep(struct store *s, const char *sql, const char *fmt,
 
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return NULL;
+	/* A format that does not bind every parameter is a bug: refuse the
+	 * statement rather than store NULLs. */
+	if (sqlite3_bind_parameter_count(st) != (int)strlen(fmt)) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
 	va_start(ap, fmt);
 	for (const char *f = fmt; *f; f++, i++) {
 		if (*f == 't') {
