@@ -44,7 +44,7 @@ LIMIT=${BENCH_TIME_LIMIT:-60}
 LIST_N=${BENCH_LIST_N:-1000000}
 ALLOW_MARK=0x00200000 # egressd's default "allow" connmark bit
 [ "$(id -u)" = 0 ] || { echo "bench-datapath: needs root" >&2; exit 1; }
-ensure_packages "${BUILD_PKGS[@]}" "${E2E_PKGS[@]}" || exit 1
+ensure_packages "${BUILD_PKGS[@]}" "${TESTBED_PKGS[@]}" || exit 1
 meson_build "$ROOT/build" || exit 1
 EGRESSD=$ROOT/build/egressd NFQ=$ROOT/build/tests/nfq_accept
 CLIENT=$ROOT/scripts/bench-datapath-client.py

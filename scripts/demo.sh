@@ -8,7 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 [ "$(id -u)" = 0 ] || { echo "demo.sh needs root (namespaces, nftables): sudo $0" >&2; exit 1; }
-ensure_packages "${BUILD_PKGS[@]}" "${E2E_PKGS[@]}"
+ensure_packages "${BUILD_PKGS[@]}" "${TESTBED_PKGS[@]}"
 meson_build "$ROOT/build"
 
 export P=demo-

@@ -8,8 +8,10 @@ BUILD_PKGS=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 	libnetfilter-queue-dev libmnl-dev libnftnl-dev libnetfilter-conntrack-dev
 	libnftables-dev libcjson-dev libsqlite3-dev libpcap-dev check python3)
 # What the namespace test bed runs: servers and real clients.
-E2E_PKGS=(iproute2 nftables dnsmasq-base nginx-light bind9-dnsutils curl openssl
-	ethtool conntrack iputils-ping containerd runc busybox-static docker.io)
+TESTBED_PKGS=(iproute2 nftables dnsmasq-base nginx-light bind9-dnsutils curl openssl
+	ethtool conntrack iputils-ping)
+# The end-to-end tests also run real container runtimes.
+E2E_PKGS=("${TESTBED_PKGS[@]}" containerd runc busybox-static docker.io)
 
 # ensure_packages PKG... : installs the missing ones with apt-get.
 ensure_packages() {
