@@ -115,9 +115,7 @@ static cJSON *cmd_containers(struct ctl *c)
 
 const char *str_arg(const cJSON *req, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
+	return json_str(req, key, NULL);
 }
 
 /* Isolates (or restores) by key; logs and audits the change. */
@@ -515,6 +513,7 @@ void ctl_stop(struct ctl *c)
 	unlink(c->cfg->socket);
 	docker_close(c->docker);
 	store_close(c->store);
+	cJSON_Delete(c->sources);
 	close(c->wake[0]);
 	close(c->wake[1]);
 	/* Policies sent but never taken. */

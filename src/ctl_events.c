@@ -52,8 +52,6 @@ static cJSON *sources_json(const struct policy *p)
 	return a;
 }
 
-static cJSON *last_sources; /* of the last policy built (this thread) */
-
 int ctl_policy_rebuild(struct ctl *c, char *err, size_t errlen)
 {
 	struct policy *p = malloc(sizeof(*p));
@@ -66,8 +64,8 @@ int ctl_policy_rebuild(struct ctl *c, char *err, size_t errlen)
 		free(p);
 		return r;
 	}
-	cJSON_Delete(last_sources);
-	last_sources = sources_json(p);
+	cJSON_Delete(c->sources);
+	c->sources = sources_json(p);
 	c->lists_loaded = time(NULL);
 	if (write(c->policy_out[1], &p, sizeof(p)) != sizeof(p)) {
 		policy_free(p);
@@ -413,8 +411,8 @@ static cJSON *cmd_lists(struct ctl *c)
 {
 	cJSON *r = reply_ok();
 
-	cJSON_AddItemToObject(r, "sources", last_sources
-						    ? cJSON_Duplicate(last_sources, 1)
+	cJSON_AddItemToObject(r, "sources", c->sources
+						    ? cJSON_Duplicate(c->sources, 1)
 						    : cJSON_CreateArray());
 	cJSON_AddNumberToObject(r, "loaded", (double)c->lists_loaded);
 	cJSON_AddItemToObject(r, "imports", store_imports_get(c->store));

@@ -26,6 +26,7 @@ struct ctl {
 	int wake[2]; /* "reload the lists": from the main loop */
 	int policy_out[2]; /* new policies, as pointers, to the main loop */
 	time_t lists_loaded; /* when the policy was last built */
+	cJSON *sources; /* its sources and their entry counts */
 	gid_t group; /* members may talk to us; (gid_t)-1 if none */
 	pthread_t thread;
 };

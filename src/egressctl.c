@@ -16,6 +16,7 @@
 
 #include "egressd/limits.h"
 #include "egressd/policy.h"
+#include "jsonout.h"
 
 #ifndef EGRESSD_VERSION
 #define EGRESSD_VERSION "0"
@@ -153,11 +154,12 @@ static int finish(cJSON *reply, void (*table)(const cJSON *))
 
 /* ---- commands ---- */
 
+/* A field for a table: "-" when absent or empty. */
 static const char *str(const cJSON *o, const char *k)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	const char *v = json_str(o, k, "");
 
-	return cJSON_IsString(v) && *v->valuestring ? v->valuestring : "-";
+	return *v ? v : "-";
 }
 
 static void join(const cJSON *arr, char *out, size_t len)

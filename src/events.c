@@ -105,9 +105,7 @@ static void add_process(cJSON *o, const struct container *c,
 
 static const char *str_of(const cJSON *o, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
+	return json_str(o, key, "");
 }
 
 /* Aggregates the occurrence into the store's events (container, subject,

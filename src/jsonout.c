@@ -12,3 +12,10 @@ void json_add_addrs(cJSON *o, const char *key, const struct ip_addr *a,
 		cJSON_AddItemToArray(arr, cJSON_CreateString(t));
 	}
 }
+
+const char *json_str(const cJSON *o, const char *key, const char *dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : dflt;
+}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Small JSON writers shared by the control socket and the event writer. */
+/* Small JSON helpers shared by the control socket, the event writer and
+ * egressctl. */
 #pragma once
 #include <cjson/cJSON.h>
 
@@ -8,3 +9,6 @@
 /* Adds key: ["198.18.0.11", "2001:db8::11", ...]. */
 void json_add_addrs(cJSON *o, const char *key, const struct ip_addr *a,
 		    unsigned n);
+
+/* The string at key, or dflt when it is absent or not a string. */
+const char *json_str(const cJSON *o, const char *key, const char *dflt);

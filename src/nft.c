@@ -292,8 +292,3 @@ int nft_container_ifs_add(const char *const *ifs, size_t n, char *err,
 	strcat(cmd, " }");
 	return nft_run(cmd, err, errlen);
 }
-
-int nft_ruleset_remove(char *err, size_t errlen)
-{
-	return nft_run("delete table inet " TABLE, err, errlen);
-}

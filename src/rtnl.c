@@ -153,12 +153,3 @@ const struct rtnl_link *rtnl_link_by_index(const struct rtnl_dump *d,
 			return &d->links[i];
 	return NULL;
 }
-
-const struct rtnl_link *rtnl_link_by_name(const struct rtnl_dump *d,
-					  const char *name)
-{
-	for (size_t i = 0; i < d->nlinks; i++)
-		if (!strcmp(d->links[i].name, name))
-			return &d->links[i];
-	return NULL;
-}

@@ -62,16 +62,6 @@ static inline int cursor_u16(struct cursor *c, uint16_t *ret)
 	return 0;
 }
 
-static inline int cursor_u24(struct cursor *c, uint32_t *ret)
-{
-	if (cursor_need(c, 3))
-		return -EMSGSIZE;
-	const uint8_t *p = c->base + c->pos;
-	*ret = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-	c->pos += 3;
-	return 0;
-}
-
 static inline int cursor_u32(struct cursor *c, uint32_t *ret)
 {
 	if (cursor_need(c, 4))
@@ -138,13 +128,4 @@ static inline int cursor_sub16(struct cursor *c, struct cursor *ret)
 static inline int cursor_sub24(struct cursor *c, struct cursor *ret)
 {
 	return cursor_sub_prefixed(c, 3, ret);
-}
-
-/* Moves to an absolute offset (for DNS compression pointers). */
-static inline int cursor_seek(struct cursor *c, size_t pos)
-{
-	if (pos > c->len)
-		return -EMSGSIZE;
-	c->pos = pos;
-	return 0;
 }

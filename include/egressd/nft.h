@@ -37,5 +37,3 @@ int nft_queue_rule_add(const struct nft_queue_cfg *q,
 /* Adds interface names to set container_ifs. */
 int nft_container_ifs_add(const char *const *ifs, size_t n, char *err,
 			  size_t errlen);
-/* Removes table inet egressd (and with it every rule egressd added). */
-int nft_ruleset_remove(char *err, size_t errlen);

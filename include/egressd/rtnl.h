@@ -38,5 +38,3 @@ struct rtnl_dump {
 int rtnl_dump_all(struct rtnl_dump *ret);
 const struct rtnl_link *rtnl_link_by_index(const struct rtnl_dump *d,
 					   uint32_t ifindex);
-const struct rtnl_link *rtnl_link_by_name(const struct rtnl_dump *d,
-					  const char *name);
