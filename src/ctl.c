@@ -516,11 +516,12 @@ void ctl_stop(struct ctl *c)
 	cJSON_Delete(c->sources);
 	close(c->wake[0]);
 	close(c->wake[1]);
-	/* Policies sent but never taken. */
-	struct policy *p;
-	while (read(c->policy_out[0], &p, sizeof(p)) == sizeof(p)) {
-		policy_free(p);
-		free(p);
+	/* Updates sent but never taken. */
+	struct policy_update *u;
+	while (read(c->policy_out[0], &u, sizeof(u)) == sizeof(u)) {
+		policy_free(&u->policy);
+		ct_list_free(u->accepted);
+		free(u);
 	}
 	close(c->policy_out[0]);
 	close(c->policy_out[1]);

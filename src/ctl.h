@@ -6,7 +6,9 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "egressd/ct.h"
 #include "egressd/isolation.h"
+#include "egressd/policy.h"
 
 struct ctl;
 
@@ -15,8 +17,16 @@ struct ctl;
 struct ctl *ctl_start(const struct config *cfg, struct isolation *iso,
 		      char *err, size_t errlen);
 void ctl_stop(struct ctl *c);
-/* The main loop polls this: each readable struct policy * is a new policy
- * (heap; the reader swaps it in and frees the old one). */
+/* A new policy, and the connections accepted so far (collected from
+ * conntrack by the control thread, NULL if that failed): the packet
+ * thread swaps the policy in and cuts those the new one forbids. */
+struct policy_update {
+	struct policy policy;
+	struct ct_list *accepted;
+};
+
+/* The main loop polls this: each readable struct policy_update * is an
+ * update (heap; the reader takes it over and frees it). */
 int ctl_policy_fd(const struct ctl *c);
 /* Asks the control thread to rebuild the policy (SIGHUP): file reading
  * stays off the packet thread. */

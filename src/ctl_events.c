@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "ctl_internal.h"
 #include "egressd/domain.h"
 #include "policyload.h"
@@ -54,22 +55,30 @@ static cJSON *sources_json(const struct policy *p)
 
 int ctl_policy_rebuild(struct ctl *c, char *err, size_t errlen)
 {
-	struct policy *p = malloc(sizeof(*p));
+	struct policy_update *u = calloc(1, sizeof(*u));
 	int r;
 
-	if (!p)
+	if (!u)
 		return -ENOMEM;
-	r = policy_load(c->cfg, c->store, p, err, errlen);
+	r = policy_load(c->cfg, c->store, &u->policy, err, errlen);
 	if (r) {
-		free(p);
+		free(u);
 		return r;
 	}
 	cJSON_Delete(c->sources);
-	c->sources = sources_json(p);
+	c->sources = sources_json(&u->policy);
 	c->lists_loaded = time(NULL);
-	if (write(c->policy_out[1], &p, sizeof(p)) != sizeof(p)) {
-		policy_free(p);
-		free(p);
+	/* The conntrack dump is the slow part: here, not in the packet
+	 * thread. A connection accepted between this dump and the swap is
+	 * judged by the old lists only; its next new flow meets the new. */
+	r = ct_collect(c->cfg->marks.mask, c->cfg->marks.allow, &u->accepted);
+	if (r)
+		fprintf(stderr, "egressd: conntrack dump failed (%s): accepted "
+			"connections are not re-judged\n", strerror(-r));
+	if (write(c->policy_out[1], &u, sizeof(u)) != sizeof(u)) {
+		policy_free(&u->policy);
+		ct_list_free(u->accepted);
+		free(u);
 		snprintf(err, errlen, "cannot hand the new lists over");
 		return -EIO;
 	}

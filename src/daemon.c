@@ -225,15 +225,19 @@ static void stats_log(const struct daemon *d, const char *when)
 		d->flows ? flowtab_size(d->flows) : 0);
 }
 
-static void kill_forbidden(struct daemon *d)
+/* Judges the connections the control thread collected against the new
+ * lists (in memory: the DNS cache and the sets) and marks the few they
+ * forbid. */
+static void cut_forbidden(struct daemon *d, const struct ct_list *l)
 {
-	int n = ct_kill_forbidden(d->cfg.marks.mask, d->cfg.marks.allow,
-				  d->cfg.marks.block, datapath_judge_existing, d);
+	int n = 0;
 
-	if (n < 0)
-		fprintf(stderr, "egressd: conntrack walk failed: %s\n",
-			strerror(-n));
-	else if (n)
+	for (size_t i = 0; l && i < l->n; i++)
+		if (datapath_judge_existing(&l->v[i].src, &l->v[i].dst,
+					    l->v[i].dport, d) &&
+		    !ct_mark(&l->v[i], d->cfg.marks.mask, d->cfg.marks.block))
+			n++;
+	if (n)
 		fprintf(stderr, "egressd: %d connections cut after the list "
 			"change\n", n);
 }
@@ -243,14 +247,15 @@ static void kill_forbidden(struct daemon *d)
  * cut. */
 static void swap_policy(struct daemon *d, int fd)
 {
-	struct policy *fresh;
+	struct policy_update *u;
 
-	while (read(fd, &fresh, sizeof(fresh)) == sizeof(fresh)) {
+	while (read(fd, &u, sizeof(u)) == sizeof(u)) {
 		policy_free(&d->policy);
-		d->policy = *fresh;
-		free(fresh);
+		d->policy = u->policy;
 		d->ins.policy = &d->policy;
-		kill_forbidden(d);
+		cut_forbidden(d, u->accepted);
+		ct_list_free(u->accepted);
+		free(u);
 		fprintf(stderr, "egressd: lists loaded: %zu black, %zu white "
 			"entries\n",
 			match_set_domains(d->policy.black) +

@@ -411,9 +411,8 @@ void datapath_on_packet(struct nfqueue *q, const struct nfqueue_packet *p,
  * names its container resolved for it) must not live on. */
 int datapath_judge_existing(const struct ip_addr *src,
 			    const struct ip_addr *dst, uint16_t dport,
-			    void *ctx)
+			    struct daemon *d)
 {
-	struct daemon *d = ctx;
 	struct observation ob;
 
 	(void)dport;

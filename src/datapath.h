@@ -47,8 +47,8 @@ struct daemon {
 void datapath_on_packet(struct nfqueue *q, const struct nfqueue_packet *p,
 			void *ctx);
 
-/* ct_judge_fn for a list change: true if the accepted connection from src
+/* After a list change: true if the accepted connection from src
  * to dst must be cut (block mode); records the event. ctx is the daemon. */
 int datapath_judge_existing(const struct ip_addr *src,
 			    const struct ip_addr *dst, uint16_t dport,
-			    void *ctx);
+			    struct daemon *d);
