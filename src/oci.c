@@ -81,7 +81,7 @@ static int bundle_pid(const char *dir)
 	int pid;
 
 	snprintf(path, sizeof(path), "%.500s/init.pid", dir);
-	if (file_read_all(path, &text, &len))
+	if (file_read_max(path, 32, &text, &len))
 		return 0;
 	pid = atoi(text);
 	free(text);
@@ -97,9 +97,9 @@ static void scan_bundle(struct inventory_scan *s, const char *dir,
 	int pid;
 
 	snprintf(path, sizeof(path), "%.500s/config.json", dir);
-	if (file_read_all(path, &text, &len))
+	if (file_read_max(path, OCI_CONFIG_MAX, &text, &len))
 		return;
-	if (len > OCI_CONFIG_MAX || oci_parse_config(text, id, &c)) {
+	if (oci_parse_config(text, id, &c)) {
 		free(text);
 		return;
 	}

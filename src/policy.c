@@ -13,6 +13,11 @@
 
 int file_read_all(const char *path, char **ret, size_t *ret_len)
 {
+	return file_read_max(path, LIST_FILE_MAX, ret, ret_len);
+}
+
+int file_read_max(const char *path, size_t max, char **ret, size_t *ret_len)
+{
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
@@ -25,7 +30,7 @@ int file_read_all(const char *path, char **ret, size_t *ret_len)
 		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		goto out;
 	}
-	if ((unsigned long long)st.st_size > LIST_FILE_MAX) {
+	if ((unsigned long long)st.st_size > max) {
 		r = -EFBIG;
 		goto out;
 	}

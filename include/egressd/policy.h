@@ -35,3 +35,5 @@ void policy_free(struct policy *p);
 
 /* Reads a whole file (at most 1 GiB) into a NUL-terminated buffer. */
 int file_read_all(const char *path, char **ret, size_t *ret_len);
+/* The same with another bound; a larger file is -EFBIG, nothing read. */
+int file_read_max(const char *path, size_t max, char **ret, size_t *ret_len);
