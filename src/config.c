@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "egressd/oci.h"
+#include "watchdog.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "egressd/fileio.h"
 
 void config_defaults(struct config *c)
 {
@@ -24,6 +27,7 @@ void config_defaults(struct config *c)
 		 access(EGRESSD_RULESET, R_OK) ? EGRESSD_SOURCE_RULESET
 					       : EGRESSD_RULESET);
 	c->ttl_floor = DNS_TTL_FLOOR_DEFAULT;
+	c->watchdog_timeout_s = 3;
 	snprintf(c->docker_socket, sizeof(c->docker_socket),
 		 "/var/run/docker.sock");
 	snprintf(c->oci_bundle_root, sizeof(c->oci_bundle_root), "%s",
@@ -32,6 +36,7 @@ void config_defaults(struct config *c)
 		 access(EGRESSD_SYSTEM_LISTS, R_OK) ? EGRESSD_SOURCE_LISTS
 						    : EGRESSD_SYSTEM_LISTS);
 	c->retention_days = 90;
+	c->max_state_mb = CONFIG_STATE_MB_DEFAULT;
 	/* Bits 0x00e00000 are free in Docker (none), kube-proxy (0x4000,
 	 * 0x8000) and Calico (0xffff0000 by default: configure the mask away
 	 * from it where Calico runs). */
@@ -118,66 +123,144 @@ static int add_list(struct config *c, const char *v, bool white)
 	return 0;
 }
 
-#define STR(field)                                                          \
-	(snprintf(c->field, sizeof(c->field), "%s", value) <                \
-			 (int)sizeof(c->field)                              \
-		 ? 0                                                        \
-		 : -ENAMETOOLONG)
+/* ---- the settings ---- */
+
+static int set_mode(struct config *c, const char *v)
+{
+	if (strcmp(v, "block") && strcmp(v, "alert"))
+		return -EINVAL;
+	c->block = !strcmp(v, "block");
+	return 0;
+}
+
+static int set_str(char *dst, size_t len, const char *v)
+{
+	return snprintf(dst, len, "%s", v) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+static int set_u32_range(uint32_t *dst, const char *v, uint32_t lo,
+			 uint32_t hi)
+{
+	uint32_t x;
+
+	if (parse_u32(v, &x) || x < lo || x > hi)
+		return -EINVAL;
+	*dst = x;
+	return 0;
+}
+
+static int set_ifname(struct config *c, const char *v)
+{
+	if (!ifname_ok(v) || c->nifs == CONFIG_IFS_MAX)
+		return -EINVAL;
+	snprintf(c->ifs[c->nifs++], sizeof(c->ifs[0]), "%s", v);
+	return 0;
+}
+
+enum key_id {
+	K_MODE, K_FAIL_CLOSED, K_QUEUE, K_QUEUE_MAXLEN, K_STATE_DIR, K_SOCKET,
+	K_RULESET, K_DOCKER_SOCKET, K_OCI_BUNDLE_ROOT, K_SYSTEM_LISTS,
+	K_RETENTION_DAYS, K_MAX_STATE_MB, K_SYSLOG, K_TTL_FLOOR, K_MARK_MASK,
+	K_MARK_ALLOW, K_MARK_BLOCK, K_BLACKLIST, K_WHITELIST, K_CONTAINER_IF,
+	K_WATCHDOG_TIMEOUT, K_COUNT
+};
+
+/* Settings that may be given more than once (each adds one). */
+static const struct {
+	const char *name;
+	bool repeat;
+} keys[K_COUNT] = {
+	[K_MODE] = { "mode", false },
+	[K_FAIL_CLOSED] = { "fail_closed", false },
+	[K_QUEUE] = { "queue", false },
+	[K_QUEUE_MAXLEN] = { "queue_maxlen", false },
+	[K_STATE_DIR] = { "state_dir", false },
+	[K_SOCKET] = { "socket", false },
+	[K_RULESET] = { "ruleset", false },
+	[K_DOCKER_SOCKET] = { "docker_socket", false },
+	[K_OCI_BUNDLE_ROOT] = { "oci_bundle_root", false },
+	[K_SYSTEM_LISTS] = { "system_lists", false },
+	[K_RETENTION_DAYS] = { "retention_days", false },
+	[K_MAX_STATE_MB] = { "max_state_mb", false },
+	[K_SYSLOG] = { "syslog", false },
+	[K_TTL_FLOOR] = { "ttl_floor", false },
+	[K_MARK_MASK] = { "mark_mask", false },
+	[K_MARK_ALLOW] = { "mark_allow", false },
+	[K_MARK_BLOCK] = { "mark_block", false },
+	[K_BLACKLIST] = { "blacklist", true },
+	[K_WHITELIST] = { "whitelist", true },
+	[K_CONTAINER_IF] = { "container_if", true },
+	[K_WATCHDOG_TIMEOUT] = { "watchdog_timeout", false },
+};
+
+static int key_find(const char *name)
+{
+	for (int i = 0; i < K_COUNT; i++)
+		if (!strcmp(keys[i].name, name))
+			return i;
+	return -1;
+}
+
+static int key_apply(struct config *c, enum key_id k, const char *v)
+{
+	switch (k) {
+	case K_MODE:
+		return set_mode(c, v);
+	case K_FAIL_CLOSED:
+		return parse_bool(v, &c->fail_closed);
+	case K_QUEUE:
+		return parse_queue(c, v);
+	case K_QUEUE_MAXLEN:
+		return set_u32_range(&c->queue_maxlen, v, 1, 1u << 20);
+	case K_STATE_DIR:
+		return set_str(c->state_dir, sizeof(c->state_dir), v);
+	case K_SOCKET:
+		return set_str(c->socket, sizeof(c->socket), v);
+	case K_RULESET:
+		return set_str(c->ruleset, sizeof(c->ruleset), v);
+	case K_DOCKER_SOCKET:
+		return set_str(c->docker_socket, sizeof(c->docker_socket), v);
+	case K_OCI_BUNDLE_ROOT:
+		return set_str(c->oci_bundle_root, sizeof(c->oci_bundle_root), v);
+	case K_SYSTEM_LISTS:
+		return set_str(c->system_lists, sizeof(c->system_lists), v);
+	case K_RETENTION_DAYS:
+		return set_u32_range(&c->retention_days, v, 1, 36500);
+	case K_MAX_STATE_MB:
+		return set_u32_range(&c->max_state_mb, v, 1, 1u << 24);
+	case K_SYSLOG:
+		return parse_bool(v, &c->syslog);
+	case K_TTL_FLOOR:
+		return set_u32_range(&c->ttl_floor, v, 0, 86400);
+	case K_MARK_MASK:
+		return parse_u32(v, &c->marks.mask);
+	case K_MARK_ALLOW:
+		return parse_u32(v, &c->marks.allow);
+	case K_MARK_BLOCK:
+		return parse_u32(v, &c->marks.block);
+	case K_BLACKLIST:
+	case K_WHITELIST:
+		return add_list(c, v, k == K_WHITELIST);
+	case K_CONTAINER_IF:
+		return set_ifname(c, v);
+	case K_WATCHDOG_TIMEOUT:
+		return set_u32_range(&c->watchdog_timeout_s, v, 0,
+				     WATCHDOG_TIMEOUT_MAX_S);
+	default:
+		return -ENOENT;
+	}
+}
 
 int config_set(struct config *c, const char *key, const char *value,
 	       char *err, size_t errlen)
 {
-	int r = -ENOENT;
+	int k = key_find(key), r;
 
-	if (!strcmp(key, "mode")) {
-		r = !strcmp(value, "block") || !strcmp(value, "alert") ? 0
-								      : -EINVAL;
-		c->block = !strcmp(value, "block");
-	} else if (!strcmp(key, "fail_closed")) {
-		r = parse_bool(value, &c->fail_closed);
-	} else if (!strcmp(key, "queue")) {
-		r = parse_queue(c, value);
-	} else if (!strcmp(key, "queue_maxlen")) {
-		r = parse_u32(value, &c->queue_maxlen);
-	} else if (!strcmp(key, "state_dir")) {
-		r = STR(state_dir);
-	} else if (!strcmp(key, "socket")) {
-		r = STR(socket);
-	} else if (!strcmp(key, "ruleset")) {
-		r = STR(ruleset);
-	} else if (!strcmp(key, "docker_socket")) {
-		r = STR(docker_socket);
-	} else if (!strcmp(key, "oci_bundle_root")) {
-		r = STR(oci_bundle_root);
-	} else if (!strcmp(key, "system_lists")) {
-		r = STR(system_lists);
-	} else if (!strcmp(key, "retention_days")) {
-		uint32_t v;
-		r = parse_u32(value, &v);
-		if (!r && (v < 1 || v > 36500))
-			r = -EINVAL;
-		c->retention_days = v;
-	} else if (!strcmp(key, "syslog")) {
-		r = parse_bool(value, &c->syslog);
-	} else if (!strcmp(key, "ttl_floor")) {
-		r = parse_u32(value, &c->ttl_floor);
-	} else if (!strcmp(key, "mark_mask")) {
-		r = parse_u32(value, &c->marks.mask);
-	} else if (!strcmp(key, "mark_allow")) {
-		r = parse_u32(value, &c->marks.allow);
-	} else if (!strcmp(key, "mark_block")) {
-		r = parse_u32(value, &c->marks.block);
-	} else if (!strcmp(key, "blacklist") || !strcmp(key, "whitelist")) {
-		r = add_list(c, value, key[0] == 'w');
-	} else if (!strcmp(key, "container_if")) {
-		r = ifname_ok(value) && c->nifs < CONFIG_IFS_MAX ? 0 : -EINVAL;
-		if (!r)
-			snprintf(c->ifs[c->nifs++], 16, "%s", value);
-	}
+	r = k < 0 ? -ENOENT : key_apply(c, (enum key_id)k, value);
 	if (r == -ENOENT)
 		snprintf(err, errlen, "unknown setting '%s'", key);
 	else if (r)
-		snprintf(err, errlen, "bad value '%s' for %s", value, key);
+		snprintf(err, errlen, "bad value '%.200s' for %s", value, key);
 	return r;
 }
 
@@ -193,38 +276,68 @@ static char *trim(char *s)
 	return s;
 }
 
+/* One "key = value" line; seen[] catches a key given twice. */
+static int config_line(struct config *c, char *s, bool *seen, char *msg,
+		       size_t msglen)
+{
+	char *eq = strchr(s, '='), *key;
+	int k;
+
+	if (!eq) {
+		snprintf(msg, msglen, "expected 'key = value'");
+		return -EINVAL;
+	}
+	*eq = 0;
+	key = trim(s);
+	k = key_find(key);
+	if (k >= 0 && !keys[k].repeat && seen[k]) {
+		snprintf(msg, msglen, "'%s' is set twice", key);
+		return -EINVAL;
+	}
+	if (k >= 0)
+		seen[k] = true;
+	return config_set(c, key, trim(eq + 1), msg, msglen);
+}
+
 int config_load(struct config *c, const char *path, bool required, char *err,
 		size_t errlen)
 {
-	char line[1024], msg[256];
+	bool seen[K_COUNT] = { 0 };
+	char *text, msg[256], line[CONFIG_LINE_MAX + 1];
+	size_t len, pos = 0;
 	unsigned n = 0;
-	FILE *f = fopen(path, "re");
-	int r = 0;
+	int r = file_read_max(path, CONFIG_FILE_MAX, &text, &len);
 
-	if (!f) {
-		if (!required && errno == ENOENT)
+	if (r) {
+		if (!required && r == -ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
+		snprintf(err, errlen, "%s: %s", path, file_strerror(r));
+		return r;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		char *s = trim(line), *eq;
+	while (!r && pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t l = nl ? (size_t)(nl - text) - pos : len - pos;
+		char *s;
 		n++;
-		if (!*s || *s == '#')
-			continue;
-		eq = strchr(s, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, n);
+		/* A long line is an error, never split: its tail could read
+		 * like a setting of its own. */
+		if (l > CONFIG_LINE_MAX || memchr(text + pos, 0, l)) {
+			snprintf(err, errlen, "%s:%u: %s", path, n,
+				 l > CONFIG_LINE_MAX ? "line longer than 1024 bytes"
+						     : "NUL byte: not a text file");
 			r = -EINVAL;
 			break;
 		}
-		*eq = 0;
-		r = config_set(c, trim(s), trim(eq + 1), msg, sizeof(msg));
-		if (r) {
+		memcpy(line, text + pos, l);
+		line[l] = 0;
+		pos += l + 1;
+		s = trim(line);
+		if (!*s || *s == '#')
+			continue;
+		r = config_line(c, s, seen, msg, sizeof(msg));
+		if (r)
 			snprintf(err, errlen, "%s:%u: %s", path, n, msg);
-			break;
-		}
 	}
-	fclose(f);
+	free(text);
 	return r;
 }

@@ -10,6 +10,11 @@
 
 #define CONFIG_LISTS_MAX 64
 #define CONFIG_IFS_MAX 32
+/* The config file: its largest size and longest line. */
+#define CONFIG_FILE_MAX (1u << 20)
+#define CONFIG_LINE_MAX 1024
+/* The state dir's disk budget (store, exports, feeds), MiB. */
+#define CONFIG_STATE_MB_DEFAULT 1024
 
 struct config {
 	bool block; /* mode: block, else alert */
@@ -22,9 +27,11 @@ struct config {
 	char docker_socket[108]; /* "" : Docker not followed */
 	char oci_bundle_root[256]; /* containerd's task bundles; "": none */
 	char system_lists[256]; /* shipped threat intel; "": none */
-	unsigned retention_days; /* events kept */
+	uint32_t retention_days; /* events kept */
+	uint32_t max_state_mb; /* the state dir's budget */
 	bool syslog; /* events also go to syslog */
 	uint32_t ttl_floor;
+	uint32_t watchdog_timeout_s; /* 0: no watchdog */
 	struct nft_marks marks;
 	size_t nlists;
 	struct list_spec lists[CONFIG_LISTS_MAX];

@@ -16,6 +16,9 @@ static void usage(FILE *f)
 	      "commands:\n"
 	      "  run [--config FILE] [--mode alert|block] [--fail-closed] ...\n"
 	      "                     the daemon (root)\n"
+	      "  check-config [--config FILE] [run's options]\n"
+	      "                     validate the settings and lists; touches\n"
+	      "                     nothing\n"
 	      "  replay --pcap FILE [--blacklist FILE]... [--whitelist FILE]...\n"
 	      "         [--json]    judge a capture offline\n"
 	      "  version            print the version\n"
@@ -31,6 +34,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return daemon_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "check-config"))
+		return daemon_check_config(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "replay"))
 		return replay_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

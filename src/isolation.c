@@ -13,6 +13,7 @@
 #include "egressd/ct.h"
 #include "egressd/nft.h"
 #include "egressd/policy.h"
+#include "egressd/fileio.h"
 
 static const char *const state_names[] = {
 	"isolating", "isolated", "isolate-failed",
@@ -121,9 +122,8 @@ static cJSON *entry_to_json(const struct iso_entry *e)
 int isolation_save(const struct isolation *iso, char *err, size_t errlen)
 {
 	cJSON *root = cJSON_CreateArray();
-	char tmp[600], *text;
-	int fd, r = 0;
-	size_t len;
+	char *text;
+	int r;
 
 	for (size_t i = 0; i < iso->n; i++)
 		cJSON_AddItemToArray(root, entry_to_json(&iso->e[i]));
@@ -131,17 +131,13 @@ int isolation_save(const struct isolation *iso, char *err, size_t errlen)
 	cJSON_Delete(root);
 	if (!text)
 		return -ENOMEM;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", iso->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	len = strlen(text);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) ||
-	    rename(tmp, iso->path))
-		r = -errno;
-	if (fd >= 0)
-		close(fd);
+	/* Whole or not at all: a full disk leaves the old file, never a
+	 * torn one, and no temporary file behind. */
+	r = file_replace(iso->path, text, strlen(text), 0640);
 	cJSON_free(text);
 	if (r)
 		snprintf(err, errlen, "%s: %s", iso->path, strerror(-r));
+	((struct isolation *)iso)->unsaved = r != 0;
 	return r;
 }
 
@@ -210,14 +206,15 @@ int isolation_isolate(struct isolation *iso, const struct container *c,
 	snprintf(e->runtime, sizeof(e->runtime), "%s", c->runtime);
 	snprintf(e->note, sizeof(e->note), "%s", note ? note : "");
 	e->by_uid = uid;
+	/* "isolating" reaches the disk first when it can, so that a crash
+	 * in between is finished at the next start; a disk that cannot take
+	 * it must not stop the isolation: the kernel acts, the file follows
+	 * when there is room (isolation_reconcile retries). */
 	set_state(e, ISO_ISOLATING, NULL);
-	r = isolation_save(iso, err, errlen);
-	if (r)
-		return r;
+	(void)isolation_save(iso, err, errlen);
 	r = apply(e, c, err, errlen);
 	set_state(e, r ? ISO_ISOLATE_FAILED : ISO_ISOLATED, r ? err : NULL);
-	if (isolation_save(iso, err, errlen) && !r)
-		return -EIO;
+	(void)isolation_save(iso, r ? NULL : err, r ? 0 : errlen);
 	return r;
 }
 
@@ -233,16 +230,13 @@ int isolation_restore(struct isolation *iso, const char *key, uint32_t uid,
 	}
 	e->by_uid = uid;
 	set_state(e, ISO_RESTORING, NULL);
-	r = isolation_save(iso, err, errlen);
-	if (r)
-		return r;
+	(void)isolation_save(iso, err, errlen);
 	if (e->veth[0])
 		r = nft_isolate(e->veth, false, err, errlen);
 	if (!r)
 		e->veth[0] = 0;
 	set_state(e, r ? ISO_RESTORE_FAILED : ISO_RESTORED, r ? err : NULL);
-	if (isolation_save(iso, err, errlen) && !r)
-		return -EIO;
+	(void)isolation_save(iso, r ? NULL : err, r ? 0 : errlen);
 	return r;
 }
 
@@ -285,7 +279,7 @@ int isolation_reconcile(struct isolation *iso, const struct inventory *inv)
 			  r ? err : NULL);
 		changes++;
 	}
-	if (changes)
+	if (changes || iso->unsaved)
 		isolation_save(iso, err, sizeof(err));
 	return changes;
 }

@@ -30,6 +30,7 @@ struct parser {
 	unsigned line;
 	/* RPZ state */
 	char origin[DOMAIN_TEXT_MAX + 1];
+	char last_owner[LIST_LINE_MAX + 1];
 	bool in_parens;
 };
 
@@ -108,6 +109,10 @@ static bool is_bogon(const struct ip_addr *net, unsigned plen)
 static int emit(struct parser *p, struct list_entry *e)
 {
 	e->line = p->line;
+	if (e->allow && (p->flags & LIST_NO_ALLOW)) {
+		p->st->allows_ignored++;
+		return 0;
+	}
 	if (e->type == LIST_NETWORK && (p->flags & LIST_STRIP_BOGONS) &&
 	    is_bogon(&e->net, e->plen)) {
 		p->st->stripped++;
@@ -217,6 +222,11 @@ static int line_adblock(struct parser *p, char *s)
 	}
 	if (strncmp(s, "||", 2) || strpbrk(s, "$/*")) {
 		p->st->skipped++;
+		return 0;
+	}
+	/* Counted once per rule, though a rule makes two entries. */
+	if (allow && (p->flags & LIST_NO_ALLOW)) {
+		p->st->allows_ignored++;
 		return 0;
 	}
 	s += 2;
@@ -377,6 +387,10 @@ static bool rpz_type(const char *t)
 static int line_rpz(struct parser *p, char *s)
 {
 	bool paren_open = strchr(s, '(') != NULL, paren_close;
+	/* Zone-file syntax: a record that starts with a blank has no owner
+	 * of its own; it is the previous record's (feeds put " NS localhost."
+	 * under the SOA this way). */
+	bool inherit = *s == ' ' || *s == '\t';
 	struct tokens t;
 	unsigned i;
 	int r;
@@ -402,6 +416,13 @@ static int line_rpz(struct parser *p, char *s)
 		return 0;
 	}
 	p->in_parens = paren_open && !paren_close;
+	if (inherit && t.n < TOKENS_MAX) {
+		memmove(&t.v[1], &t.v[0], t.n * sizeof(t.v[0]));
+		t.v[0] = p->last_owner[0] ? p->last_owner : (char *)"@";
+		t.n++;
+	} else {
+		snprintf(p->last_owner, sizeof(p->last_owner), "%s", t.v[0]);
+	}
 	/* owner [ttl] [class] TYPE rdata */
 	for (i = 1; i < t.n && i <= 3 && !rpz_type(t.v[i]); i++)
 		;
@@ -411,7 +432,10 @@ static int line_rpz(struct parser *p, char *s)
 		return 0;
 	if (i + 1 >= t.n)
 		return fail(p, "record without data");
-	return rpz_rule(p, t.v[0], t.v[i], t.v[i + 1]);
+	/* The owner is edited in place: never the kept previous one. */
+	char owner[LIST_LINE_MAX + 1];
+	snprintf(owner, sizeof(owner), "%s", t.v[0]);
+	return rpz_rule(p, owner, t.v[i], t.v[i + 1]);
 }
 
 static bool is_comment(const char *s)

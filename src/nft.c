@@ -17,12 +17,15 @@
 #include <time.h>
 
 #include "egressd/policy.h"
+#include "egressd/fileio.h"
 
 #define TABLE "egressd"
 #define QUEUE_CHAIN "to_queue"
 
-/* Runs nft commands through libnftables; its error text goes to err. */
-static int nft_run(const char *cmds, char *err, size_t errlen)
+/* Runs nft commands through libnftables; its error text goes to err, its
+ * output (if out) to out. */
+static int nft_query(const char *cmds, char *out, size_t outlen, char *err,
+		     size_t errlen)
 {
 	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	const char *msg;
@@ -38,9 +41,17 @@ static int nft_run(const char *cmds, char *err, size_t errlen)
 	if (r) {
 		msg = nft_ctx_get_error_buffer(ctx);
 		snprintf(err, errlen, "%s", msg && *msg ? msg : "nft failed");
+	} else if (out) {
+		msg = nft_ctx_get_output_buffer(ctx);
+		snprintf(out, outlen, "%s", msg ? msg : "");
 	}
 	nft_ctx_free(ctx);
 	return r ? -EINVAL : 0;
+}
+
+static int nft_run(const char *cmds, char *err, size_t errlen)
+{
+	return nft_query(cmds, NULL, 0, err, errlen);
 }
 
 /* Replaces every occurrence of token in *s with value. */
@@ -291,4 +302,49 @@ int nft_container_ifs_add(const char *const *ifs, size_t n, char *err,
 	}
 	strcat(cmd, " }");
 	return nft_run(cmd, err, errlen);
+}
+
+int nft_guard_set(enum nft_guard g, char *err, size_t errlen)
+{
+	static const char *const add[] = {
+		[NFT_GUARD_OFF] = "",
+		[NFT_GUARD_PASS] =
+			"add element inet " TABLE " watchdog_pass { ipv4, ipv6 }\n",
+		[NFT_GUARD_DROP] =
+			"add element inet " TABLE " watchdog_drop { ipv4, ipv6 }\n",
+	};
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "flush set inet " TABLE " watchdog_pass\n"
+		 "flush set inet " TABLE " watchdog_drop\n%s",
+		 add[g]);
+	return nft_run(cmd, err, errlen);
+}
+
+int nft_guard_packets(uint64_t *ret, char *err, size_t errlen)
+{
+	static const char *const cmds[] = {
+		"list set inet " TABLE " watchdog_pass",
+		"list set inet " TABLE " watchdog_drop",
+	};
+	char out[1024];
+	uint64_t n = 0;
+
+	/* One command a run: nft 1.0.6 fails a second "list set" in the
+	 * same buffer ("No such file or directory"). */
+	for (size_t i = 0; i < 2; i++) {
+		const char *p = out;
+		int r = nft_query(cmds[i], out, sizeof(out), err, errlen);
+
+		if (r)
+			return r;
+		/* "elements = { ipv4 counter packets 12 bytes 960, ... }" */
+		while ((p = strstr(p, "packets "))) {
+			p += strlen("packets ");
+			n += strtoull(p, NULL, 10);
+		}
+	}
+	*ret = n;
+	return 0;
 }

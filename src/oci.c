@@ -3,13 +3,16 @@
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "egressd/policy.h"
+#include "egressd/fileio.h"
 
 #define CRI "io.kubernetes.cri."
 
@@ -74,30 +77,30 @@ int oci_parse_config(const char *json, const char *id, struct container *c)
 }
 
 /* The bundle's init process, if it runs. */
-static int bundle_pid(const char *dir)
+static int bundle_pid(int dir)
 {
-	char path[600], *text;
+	char *text;
 	size_t len;
 	int pid;
 
-	snprintf(path, sizeof(path), "%.500s/init.pid", dir);
-	if (file_read_max(path, 32, &text, &len))
+	if (file_read_at(dir, "init.pid", FILE_NO_LINKS, 32, &text, &len))
 		return 0;
 	pid = atoi(text);
 	free(text);
 	return pid > 0 && !kill(pid, 0) ? pid : 0;
 }
 
-static void scan_bundle(struct inventory_scan *s, const char *dir,
-			const char *id)
+/* The bundle's files are the runtime's: read without following a link
+ * (a container that could plant one must not make us read elsewhere). */
+static void scan_bundle(struct inventory_scan *s, int dir, const char *id)
 {
-	char path[600], *text;
 	struct container c;
 	size_t len;
+	char *text;
 	int pid;
 
-	snprintf(path, sizeof(path), "%.500s/config.json", dir);
-	if (file_read_max(path, OCI_CONFIG_MAX, &text, &len))
+	if (file_read_at(dir, "config.json", FILE_NO_LINKS, OCI_CONFIG_MAX,
+			 &text, &len))
 		return;
 	if (oci_parse_config(text, id, &c)) {
 		free(text);
@@ -113,7 +116,7 @@ static void scan_bundle(struct inventory_scan *s, const char *dir,
 
 int inventory_scan_oci(struct inventory_scan *s, const char *root)
 {
-	char nsdir[400], dir[600];
+	char nsdir[400];
 	struct dirent *ns, *b;
 	DIR *rd = opendir(root), *nd;
 
@@ -132,8 +135,12 @@ int inventory_scan_oci(struct inventory_scan *s, const char *root)
 		while ((b = readdir(nd))) {
 			if (b->d_name[0] == '.')
 				continue;
-			snprintf(dir, sizeof(dir), "%s/%.100s", nsdir, b->d_name);
+			int dir = openat(dirfd(nd), b->d_name, O_RDONLY |
+					 O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (dir < 0)
+				continue;
 			scan_bundle(s, dir, b->d_name);
+			close(dir);
 		}
 		closedir(nd);
 	}

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "egressd/policy.h"
 
+#include "egressd/fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,49 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define LIST_FILE_MAX (1ull << 30)
-
-int file_read_all(const char *path, char **ret, size_t *ret_len)
-{
-	return file_read_max(path, LIST_FILE_MAX, ret, ret_len);
-}
-
-int file_read_max(const char *path, size_t max, char **ret, size_t *ret_len)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		goto out;
-	}
-	if ((unsigned long long)st.st_size > max) {
-		r = -EFBIG;
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (len < (size_t)st.st_size &&
-	       (n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
-		len += (size_t)n;
-	buf[len] = 0;
-	*ret = buf;
-	*ret_len = len;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return r;
-}
 
 struct load_ctx {
 	struct policy *p;
@@ -71,7 +30,7 @@ static int source_for(struct load_ctx *c, struct match_set *s, int *idx)
 static int on_entry(const struct list_entry *e, void *opaque)
 {
 	struct load_ctx *c = opaque;
-	bool white = c->spec->white || e->allow;
+	bool white = c->spec->white; /* a blacklist passes no allows */
 	struct match_set *s = white ? c->p->white : c->p->black;
 	int src = source_for(c, s, white ? &c->src_white : &c->src_black);
 
@@ -108,7 +67,7 @@ static int load_one(struct policy *p, const struct list_spec *spec,
 		r = file_read_all(spec->path, &buf, &len);
 	}
 	if (r) {
-		snprintf(err, errlen, "%s: %s", spec->path, strerror(-r));
+		snprintf(err, errlen, "%s: %s", spec->path, file_strerror(r));
 		return r;
 	}
 	if (spec->category)
@@ -118,7 +77,8 @@ static int load_one(struct policy *p, const struct list_spec *spec,
 				  sizeof(category));
 	c.source = base_name(spec->path);
 	c.category = category;
-	r = list_parse(buf, len, spec->format, spec->flags, on_entry, &c,
+	r = list_parse(buf, len, spec->format,
+		       spec->flags | (spec->white ? 0 : LIST_NO_ALLOW), on_entry, &c,
 		       &rep->stats, &le);
 	free(buf);
 	snprintf(rep->path, sizeof(rep->path), "%s", spec->path);

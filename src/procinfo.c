@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "egressd/procinfo.h"
 
+#include "egressd/fileio.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -201,26 +203,51 @@ static int read_status(int pid, int *ppid, uint32_t *uid)
 	return got == 2 ? 0 : -EINVAL;
 }
 
-/* The user's name in the process's own /etc/passwd (its container's). */
+/* The user's name in the process's own /etc/passwd (its container's).
+ * The container owns that file: it is read inside the container's root
+ * only (no link or ".." out of it, no mount crossed), only if it is a
+ * regular file on a local file system, and at most PASSWD_MAX bytes. A
+ * FIFO, /dev/zero or a link to the host's files give no name. */
+#define PASSWD_MAX (4u << 20)
+
+static bool passwd_lookup(const char *text, uint32_t uid, char *out,
+			  size_t len)
+{
+	const char *line = text;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n'), *c1 = strchr(line, ':');
+		const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		size_t nlen = c1 ? (size_t)(c1 - line) : 0;
+		if (c2 && (!nl || c2 < nl) && nlen && nlen < len &&
+		    strtoul(c2 + 1, NULL, 10) == uid && c2[1] >= '0' &&
+		    c2[1] <= '9') {
+			memcpy(out, line, nlen);
+			out[nlen] = 0;
+			return true;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
 static void user_name(int pid, uint32_t uid, char *out, size_t len)
 {
-	char path[64], line[512];
-	FILE *f;
+	char path[64], *text;
+	size_t n;
+	int root;
 
 	out[0] = 0;
-	snprintf(path, sizeof(path), "/proc/%d/root/etc/passwd", pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *name = strtok(line, ":"), *pw = strtok(NULL, ":");
-		char *id = strtok(NULL, ":");
-		(void)pw;
-		if (name && id && (uint32_t)strtoul(id, NULL, 10) == uid) {
-			snprintf(out, len, "%s", name);
-			break;
-		}
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return;
+	if (!file_read_at(root, "etc/passwd", FILE_IN_ROOT | FILE_LOCAL_ONLY,
+			  PASSWD_MAX, &text, &n)) {
+		passwd_lookup(text, uid, out, len);
+		free(text);
 	}
-	if (f)
-		fclose(f);
+	close(root);
 }
 
 static int read_level(int pid, struct proc_level *lv, int *ppid)

@@ -42,6 +42,7 @@ struct iso_entry {
 
 struct isolation {
 	char path[512];
+	bool unsaved; /* the kernel holds changes the file does not yet */
 	size_t n;
 	struct iso_entry e[ISOLATION_MAX];
 };

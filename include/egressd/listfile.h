@@ -40,6 +40,11 @@ enum {
 	 * multicast and reserved space: feeds such as firehol_level1 list
 	 * 10.0.0.0/8, which would cut containers off their own network. */
 	LIST_STRIP_BOGONS = 1 << 0,
+	/* A blacklist: its allow rules ("@@||x^", "rpz-passthru.") are not
+	 * passed on but counted in allows_ignored. A feed must never be
+	 * able to whitelist what the operator blacklisted unless it was
+	 * taken in as a whitelist. */
+	LIST_NO_ALLOW = 1 << 1,
 };
 
 struct list_stats {
@@ -50,6 +55,7 @@ struct list_stats {
 			     rules with $modifiers or paths, RPZ NS triggers,
 			     hosts-file localhost lines) */
 	unsigned stripped; /* networks refused by LIST_STRIP_BOGONS */
+	unsigned allows_ignored; /* allow rules refused by LIST_NO_ALLOW */
 };
 
 struct list_error {

@@ -32,8 +32,3 @@ struct list_report {
 int policy_build(const struct list_spec *specs, size_t n, struct policy *ret,
 		 struct list_report *reports, char *err, size_t errlen);
 void policy_free(struct policy *p);
-
-/* Reads a whole file (at most 1 GiB) into a NUL-terminated buffer. */
-int file_read_all(const char *path, char **ret, size_t *ret_len);
-/* The same with another bound; a larger file is -EFBIG, nothing read. */
-int file_read_max(const char *path, size_t max, char **ret, size_t *ret_len);

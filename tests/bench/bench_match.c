@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "egressd/fileio.h"
 #include "egressd/policy.h"
 
 static double now_s(void)

@@ -109,6 +109,43 @@ START_TEST(rpz_zone)
 }
 END_TEST
 
+/* As abuse.ch, HaGeZi and malware-filter publish them: records after the
+ * SOA without an owner of their own (zone-file syntax: the previous). */
+START_TEST(rpz_records_without_owner)
+{
+	const char *zone = "$TTL 300\n"
+			   "@ SOA localhost. root.localhost. 1 1h 15m 30d 2h\n"
+			   " NS localhost.\n"
+			   "\tNS localhost.\n"
+			   "evil.test CNAME .\n"
+			   " A 192.0.2.1\n";
+
+	ck_assert_int_eq(parse(zone, LIST_FMT_AUTO, 0), 0);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_str_eq(g.v[0], "block evil.test");
+	ck_assert_str_eq(g.v[1], "block evil.test"); /* the A of evil.test */
+}
+END_TEST
+
+/* A blacklist must not whitelist: its allow rules are counted, once per
+ * rule, and never passed on. */
+START_TEST(no_allow_in_a_blacklist)
+{
+	ck_assert_int_eq(parse("||bad.test^\n@@||ok.test^\n", LIST_FMT_ADBLOCK,
+			       LIST_NO_ALLOW), 0);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_str_eq(g.v[1], "block *.bad.test");
+	ck_assert_uint_eq(st.allows_ignored, 1);
+	ck_assert_int_eq(parse("bad.test CNAME .\nok.test CNAME rpz-passthru.\n",
+			       LIST_FMT_RPZ, LIST_NO_ALLOW), 0);
+	ck_assert_int_eq(g.n, 1);
+	ck_assert_uint_eq(st.allows_ignored, 1);
+	ck_assert_int_eq(parse("@@||ok.test^\n", LIST_FMT_ADBLOCK, 0), 0);
+	ck_assert_int_eq(g.n, 2); /* taken as a whitelist: allows */
+	ck_assert_str_eq(g.v[0], "allow ok.test");
+}
+END_TEST
+
 START_TEST(rpz_origin_stripped)
 {
 	ck_assert_int_eq(parse("$ORIGIN rpz.local.\nbad.test.rpz.local. CNAME .\n",
@@ -204,6 +241,8 @@ static Suite *suite(void)
 	ADD(tc, hosts_file_exact_and_localhost_skipped);
 	ADD(tc, adblock_name_and_subdomains_exceptions_modifiers);
 	ADD(tc, rpz_zone);
+	ADD(tc, rpz_records_without_owner);
+	ADD(tc, no_allow_in_a_blacklist);
 	ADD(tc, rpz_origin_stripped);
 	ADD(tc, cidr_drop_netset_json);
 	ADD(tc, bogons_stripped_and_reported);
