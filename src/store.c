@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "egressd/store.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,78 +13,174 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "egressd/addr.h"
 #include "egressd/domain.h"
 
 /* How long a connection waits for the other's write lock. */
 #define STORE_BUSY_MS 5000
+/* Names tried for a damaged store set aside within the same second
+ * (".1" .. ".N" added) before giving up: more than that in one second is
+ * a loop, not a damaged disk. */
+#define STORE_ASIDE_TRIES 100
+/* Seeks past a damaged region tried per table during a salvage. Each
+ * doubles the distance (rowids are 64-bit: 63 reach past any region);
+ * the cap bounds the work on a store damaged in many places. */
+#define STORE_SALVAGE_PROBES_MAX 1024
 
 struct store {
 	sqlite3 *db;
 };
 
-/* Migrations: migrations[i] takes the schema from version i to i+1. */
-static const char *const migrations[] = {
-	"CREATE TABLE events("
-	" id INTEGER PRIMARY KEY,"
-	" type TEXT NOT NULL,"
-	" subject TEXT NOT NULL,"
-	" container_id TEXT NOT NULL DEFAULT '',"
-	" container_name TEXT NOT NULL DEFAULT '',"
-	" process_path TEXT NOT NULL DEFAULT '',"
-	" process_user TEXT NOT NULL DEFAULT '',"
-	" day TEXT NOT NULL,"
-	" first_seen INTEGER NOT NULL,"
-	" last_seen INTEGER NOT NULL,"
-	" count INTEGER NOT NULL DEFAULT 1,"
-	" status TEXT NOT NULL DEFAULT 'pending',"
-	" action TEXT NOT NULL,"
-	" rule_list TEXT, rule_source TEXT, rule_pattern TEXT,"
-	" rule_category TEXT,"
-	" detail TEXT);"
-	"CREATE INDEX events_key ON events(container_id, subject,"
-	" process_path, process_user, day, status);"
-	"CREATE INDEX events_last ON events(last_seen);"
-	"CREATE TABLE lists("
-	" id INTEGER PRIMARY KEY,"
-	" list TEXT NOT NULL CHECK(list IN ('black', 'white')),"
-	" pattern TEXT NOT NULL,"
-	" note TEXT NOT NULL DEFAULT '',"
-	" created INTEGER NOT NULL,"
-	" created_by INTEGER NOT NULL,"
-	" UNIQUE(list, pattern));"
-	"CREATE TABLE audit("
-	" id INTEGER PRIMARY KEY,"
-	" time INTEGER NOT NULL,"
-	" uid INTEGER NOT NULL,"
-	" action TEXT NOT NULL,"
-	" what TEXT NOT NULL);",
-	/* 2: imported threat-intel feeds (the copies live in the state dir) */
-	"CREATE TABLE imports("
-	" name TEXT PRIMARY KEY,"
-	" path TEXT NOT NULL,"
-	" format TEXT NOT NULL,"
-	" category TEXT NOT NULL,"
-	" entries INTEGER NOT NULL,"
-	" stripped INTEGER NOT NULL,"
-	" imported INTEGER NOT NULL,"
-	" imported_by INTEGER NOT NULL);",
-};
+/* SQLite's result codes as negative errnos, so that the caller can say
+ * "disk full" or "store damaged" rather than "I/O error". */
+static int sql_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EBADMSG;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_CONSTRAINT:
+		return rc == SQLITE_CONSTRAINT_UNIQUE ||
+				       rc == SQLITE_CONSTRAINT_PRIMARYKEY
+			       ? -EEXIST
+			       : -EINVAL;
+	default:
+		return -EIO;
+	}
+}
 
 static int exec(struct store *s, const char *sql)
 {
-	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : sql_errno(rc);
 }
 
-static int migrate(struct store *s, char *err, size_t errlen)
+/* Incremental auto-vacuum for a store made before it: set it, then one
+ * VACUUM rebuilds the file with it (a new store gets it at creation,
+ * before its first table, and skips this). VACUUM cannot run inside the
+ * migration's transaction; done twice it is only slower. */
+static int migrate_auto_vacuum(struct store *s, bool *ret_vacuumed)
 {
 	sqlite3_stmt *st;
-	int version = 0;
+	int mode = -1, r;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA auto_vacuum", -1, &st, NULL))
+		return sql_errno(sqlite3_extended_errcode(s->db));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		mode = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (mode == 2) /* INCREMENTAL */
+		return 0;
+	r = exec(s, "PRAGMA auto_vacuum=INCREMENTAL");
+	if (!r)
+		r = exec(s, "VACUUM");
+	if (!r)
+		*ret_vacuumed = true;
+	return r;
+}
+
+/* Migrations: migrations[i] takes the schema from version i to i+1, by
+ * its SQL in one transaction, or by its function (outside one). */
+static const struct migration {
+	const char *sql;
+	int (*fn)(struct store *s, bool *ret_vacuumed);
+} migrations[] = {
+	{ .sql = "CREATE TABLE events("
+	  " id INTEGER PRIMARY KEY,"
+	  " type TEXT NOT NULL,"
+	  " subject TEXT NOT NULL,"
+	  " container_id TEXT NOT NULL DEFAULT '',"
+	  " container_name TEXT NOT NULL DEFAULT '',"
+	  " process_path TEXT NOT NULL DEFAULT '',"
+	  " process_user TEXT NOT NULL DEFAULT '',"
+	  " day TEXT NOT NULL,"
+	  " first_seen INTEGER NOT NULL,"
+	  " last_seen INTEGER NOT NULL,"
+	  " count INTEGER NOT NULL DEFAULT 1,"
+	  " status TEXT NOT NULL DEFAULT 'pending',"
+	  " action TEXT NOT NULL,"
+	  " rule_list TEXT, rule_source TEXT, rule_pattern TEXT,"
+	  " rule_category TEXT,"
+	  " detail TEXT);"
+	  "CREATE INDEX events_key ON events(container_id, subject,"
+	  " process_path, process_user, day, status);"
+	  "CREATE INDEX events_last ON events(last_seen);"
+	  "CREATE TABLE lists("
+	  " id INTEGER PRIMARY KEY,"
+	  " list TEXT NOT NULL CHECK(list IN ('black', 'white')),"
+	  " pattern TEXT NOT NULL,"
+	  " note TEXT NOT NULL DEFAULT '',"
+	  " created INTEGER NOT NULL,"
+	  " created_by INTEGER NOT NULL,"
+	  " UNIQUE(list, pattern));"
+	  "CREATE TABLE audit("
+	  " id INTEGER PRIMARY KEY,"
+	  " time INTEGER NOT NULL,"
+	  " uid INTEGER NOT NULL,"
+	  " action TEXT NOT NULL,"
+	  " what TEXT NOT NULL);" },
+	/* 2: imported threat-intel feeds (the copies live in the state dir) */
+	{ .sql = "CREATE TABLE imports("
+	  " name TEXT PRIMARY KEY,"
+	  " path TEXT NOT NULL,"
+	  " format TEXT NOT NULL,"
+	  " category TEXT NOT NULL,"
+	  " entries INTEGER NOT NULL,"
+	  " stripped INTEGER NOT NULL,"
+	  " imported INTEGER NOT NULL,"
+	  " imported_by INTEGER NOT NULL);" },
+	/* 3: freed pages can go back to the file system (the disk budget) */
+	{ .fn = migrate_auto_vacuum },
+	/* 4: a feed imported as a whitelist may allow; any other may not */
+	{ .sql = "ALTER TABLE imports ADD COLUMN list TEXT NOT NULL DEFAULT"
+	  " 'black' CHECK(list IN ('black', 'white'));" },
+};
+
+static int migrate_step(struct store *s, const struct migration *m,
+			size_t to, bool *ret_vacuumed)
+{
+	char sql[64];
+	int r;
+
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%zu", to);
+	if (m->fn) {
+		r = m->fn(s, ret_vacuumed);
+		return r ? r : exec(s, sql);
+	}
+	/* All of it, or none. */
+	r = exec(s, "BEGIN IMMEDIATE");
+	if (!r)
+		r = exec(s, m->sql);
+	if (!r)
+		r = exec(s, sql);
+	if (!r)
+		r = exec(s, "COMMIT");
+	if (r)
+		exec(s, "ROLLBACK");
+	return r;
+}
+
+static int migrate(struct store *s, bool *ret_vacuumed, char *err,
+		   size_t errlen)
+{
+	sqlite3_stmt *st;
+	int version = 0, r;
 	size_t want = sizeof(migrations) / sizeof(migrations[0]);
 
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL))
-		return -EIO;
+		return sql_errno(sqlite3_extended_errcode(s->db));
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
@@ -90,59 +190,535 @@ static int migrate(struct store *s, char *err, size_t errlen)
 		return -EPROTO;
 	}
 	for (size_t v = (size_t)version; v < want; v++) {
-		char sql[64];
-		snprintf(sql, sizeof(sql), "PRAGMA user_version=%zu", v + 1);
-		/* Each step in one transaction: all of it, or none. */
-		if (exec(s, "BEGIN IMMEDIATE") || exec(s, migrations[v]) ||
-		    exec(s, sql) || exec(s, "COMMIT")) {
-			snprintf(err, errlen, "migrating the store to %zu: %s",
-				 v + 1, sqlite3_errmsg(s->db));
-			exec(s, "ROLLBACK");
-			return -EIO;
+		r = migrate_step(s, &migrations[v], v + 1, ret_vacuumed);
+		if (r) {
+			snprintf(err, errlen, "migrating the store to %zu: %s%s",
+				 v + 1, sqlite3_errmsg(s->db),
+				 r == -ENOSPC ? " (disk full)" : "");
+			return r;
 		}
 	}
 	return 0;
 }
 
-int store_open(const char *dir, struct store **ret, char *err, size_t errlen)
+/* ---- opening ---- */
+
+static const char *const store_suffixes[] = { "", "-wal", "-shm" };
+
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m)   ? "a directory"
+	       : S_ISLNK(m) ? "a symbolic link"
+	       : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISSOCK(m) ? "a socket"
+			     : "a device";
+}
+
+/* Refuses a store file that is not a regular file: egressd follows no
+ * symlink there (it would write where the link points), opens no FIFO
+ * (that blocks the start) and removes nothing it did not make. lstat()
+ * opens nothing. *ret_size is -1 when the file does not exist. */
+static int store_file_check(const char *path, off_t *ret_size, char *err,
+			    size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT) {
+			*ret_size = -1;
+			return 0;
+		}
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is %s, not a regular file: egressd "
+			 "neither follows nor removes it; move it away",
+			 path, file_kind(st.st_mode));
+		return -EINVAL;
+	}
+	*ret_size = st.st_size;
+	return 0;
+}
+
+/* Checks the store's three files; returns egressd.db's size in *ret_size
+ * (-1: none). */
+static int store_files_check(const char *db, off_t *ret_size, char *err,
+			     size_t errlen)
+{
+	char path[PATH_MAX];
+	off_t size;
+	int r;
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s%s", db, store_suffixes[i]);
+		r = store_file_check(path, &size, err, errlen);
+		if (r)
+			return r;
+		if (!i)
+			*ret_size = size;
+	}
+	return 0;
+}
+
+static int store_connect(struct store *s, const char *path, int flags,
+			 char *err, size_t errlen)
+{
+	int rc = sqlite3_open_v2(path, &s->db,
+				 flags | SQLITE_OPEN_FULLMUTEX |
+					 SQLITE_OPEN_NOFOLLOW,
+				 NULL);
+
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+			 s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		return sql_errno(rc);
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	return 0;
+}
+
+/* auto_vacuum first: it only takes effect before the first table. WAL:
+ * readers never block the writer. synchronous=NORMAL: a commit survives
+ * a crash of egressd (SIGKILL), the host's power loss may cost the last
+ * ones. */
+static int store_configure(struct store *s, const char *path, bool *vacuumed,
+			   char *err, size_t errlen)
+{
+	int r = exec(s, "PRAGMA auto_vacuum=INCREMENTAL");
+
+	if (!r)
+		r = exec(s, "PRAGMA journal_mode=WAL");
+	if (!r)
+		r = exec(s, "PRAGMA synchronous=NORMAL");
+	if (r) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		return r;
+	}
+	return migrate(s, vacuumed, err, errlen);
+}
+
+/* Returns 0 (ok), 1 (damaged: why says how) or a negative errno. Only
+ * the first problem: quick_check lists up to 100, the first one after a
+ * "*** in database main ***" line. */
+static int store_quick_check(struct store *s, char *why, size_t whylen)
+{
+	static const char head[] = "*** in database ";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL);
+	int r = 0;
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		if (!t || strcmp(t, "ok")) {
+			if (t && !strncmp(t, head, sizeof(head) - 1) &&
+			    strchr(t, '\n'))
+				t = strchr(t, '\n') + 1;
+			snprintf(why, whylen, "%s", t ? t : "quick_check failed");
+			why[strcspn(why, "\n")] = 0;
+			r = 1;
+		}
+	} else if (sql_errno(rc) == -EBADMSG) {
+		snprintf(why, whylen, "%s", sqlite3_errmsg(s->db));
+		r = 1;
+	} else {
+		snprintf(why, whylen, "%s", sqlite3_errmsg(s->db));
+		r = sql_errno(rc);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static void store_free(struct store *s)
+{
+	if (s)
+		sqlite3_close(s->db);
+	free(s);
+}
+
+/* Closing the last connection checkpoints the -wal into the file and
+ * deletes it. A damaged store's -wal with commits goes aside as found
+ * instead; an empty one (SQLite made it at the open) goes as usual. */
+static void store_keep_wal(struct store *s, const char *path)
+{
+	char wal[PATH_MAX + 8];
+	off_t size;
+
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (!store_file_check(wal, &size, NULL, 0) && size > 0)
+		sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+				  NULL);
+}
+
+/* Opens and migrates; with rep, checks first. Returns 0, 1 (damaged:
+ * rep->why says how) or a negative errno with err filled. */
+static int store_try(const char *path, struct store **ret,
+		     struct store_open_report *rep, char *err, size_t errlen)
 {
 	struct store *s = calloc(1, sizeof(*s));
-	char path[512];
+	bool vacuumed = false;
+	int r;
 
 	if (!s)
 		return -ENOMEM;
-	mkdir(dir, 0750);
-	snprintf(path, sizeof(path), "%s/egressd.db", dir);
-	if (sqlite3_open_v2(path, &s->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				    SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path,
-			 s->db ? sqlite3_errmsg(s->db) : "cannot open");
-		store_close(s);
-		return -EIO;
+	r = store_connect(s, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			  err, errlen);
+	if (!r && rep) {
+		r = store_quick_check(s, rep->why, sizeof(rep->why));
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", path, rep->why);
+			rep->why[0] = 0; /* not damaged: could not check */
+		}
 	}
-	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
-	/* WAL: readers never block the writer. synchronous=NORMAL: a commit
-	 * survives a crash of egressd (SIGKILL), the host's power loss may
-	 * cost the last ones. */
-	if (exec(s, "PRAGMA journal_mode=WAL") ||
-	    exec(s, "PRAGMA synchronous=NORMAL") || migrate(s, err, errlen)) {
-		if (!err[0])
-			snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
-		store_close(s);
-		return -EIO;
+	if (!r)
+		r = store_configure(s, path, &vacuumed, err, errlen);
+	if (r == -EBADMSG && rep) {
+		snprintf(rep->why, sizeof(rep->why), "%s", sqlite3_errmsg(s->db));
+		r = 1;
 	}
+	if (r == 1)
+		store_keep_wal(s, path);
+	if (r) {
+		store_free(s);
+		return r;
+	}
+	if (rep)
+		rep->vacuumed = vacuumed;
 	*ret = s;
 	return 0;
 }
 
+int store_open(const char *dir, struct store **ret, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	off_t size;
+	int r;
+
+	mkdir(dir, 0750);
+	if (snprintf(path, sizeof(path), "%s/egressd.db", dir) >=
+	    (int)sizeof(path) - 4) {
+		snprintf(err, errlen, "%s: state dir path too long", dir);
+		return -ENAMETOOLONG;
+	}
+	r = store_files_check(path, &size, err, errlen);
+	if (r)
+		return r;
+	if (size == 0) {
+		snprintf(err, errlen, "%s is empty (0 bytes): damaged; egressd "
+			 "sets it aside at its start", path);
+		return -EBADMSG;
+	}
+	return store_try(path, ret, NULL, err, errlen);
+}
+
+/* ---- a damaged store: set aside, salvaged ---- */
+
+/* rename() that never replaces: renameat2(RENAME_NOREPLACE), or where the
+ * file system lacks it, link() (which fails on an existing name) and
+ * unlink(). */
+static int rename_noreplace(const char *from, const char *to)
+{
+	if (!renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE))
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	if (link(from, to))
+		return -errno;
+	return unlink(from) ? -errno : 0;
+}
+
+/* A name for the set-aside store none of whose three files exists. */
+static int aside_name(const char *db, char *out, size_t len)
+{
+	struct tm tm;
+	time_t now = time(NULL);
+	char stamp[32], path[PATH_MAX + 8];
+	off_t size;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (int i = 0; i < STORE_ASIDE_TRIES; i++) {
+		int n = i ? snprintf(out, len, "%s.damaged-%s.%d", db, stamp, i)
+			  : snprintf(out, len, "%s.damaged-%s", db, stamp);
+		bool free_name = true;
+		if (n < 0 || (size_t)n + 5 > len)
+			return -ENAMETOOLONG;
+		for (size_t j = 0; j < 3 && free_name; j++) {
+			snprintf(path, sizeof(path), "%s%s", out, store_suffixes[j]);
+			free_name = !store_file_check(path, &size, NULL, 0) &&
+				    size < 0;
+		}
+		if (free_name)
+			return 0;
+	}
+	return -EEXIST;
+}
+
+/* Moves egressd.db and its -wal and -shm aside, together: a stale -wal
+ * left behind would be replayed into the fresh store. */
+static int store_set_aside(const char *db, char *aside, size_t len,
+			   char *err, size_t errlen)
+{
+	char from[PATH_MAX], to[PATH_MAX + 8];
+	int r = aside_name(db, aside, len);
+
+	if (r) {
+		snprintf(err, errlen, "setting the damaged store %s aside: %s",
+			 db, r == -EEXIST ? "no free name" : "path too long");
+		return r;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(from, sizeof(from), "%s%s", db, store_suffixes[i]);
+		snprintf(to, sizeof(to), "%s%s", aside, store_suffixes[i]);
+		r = rename_noreplace(from, to);
+		if (r && !(r == -ENOENT && i)) {
+			snprintf(err, errlen, "setting the damaged store aside: "
+				 "%s -> %s: %s", from, to, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* The tables salvaged, in this order, each by rowid. */
+static const struct salvage_table {
+	const char *name, *cols;
+	int ncols;
+} salvage_tables[] = {
+	{ "lists", "list, pattern, note, created, created_by", 5 },
+	{ "imports", "name, path, format, category, entries, stripped,"
+		     " imported, imported_by", 8 },
+	{ "audit", "time, uid, action, what", 4 },
+	{ "events", "type, subject, container_id, container_name,"
+		    " process_path, process_user, day, first_seen, last_seen,"
+		    " count, status, action, rule_list, rule_source,"
+		    " rule_pattern, rule_category, detail", 17 },
+};
+
+struct salvage {
+	sqlite3_stmt *up, *down, *ins;
+	int64_t rows, errors;
+	int probes;
+};
+
+/* Copies the current row of sel into the fresh store. A row the fresh
+ * store refuses (a constraint: a damaged row) is counted, not fatal. */
+static void salvage_row(struct salvage *sv, sqlite3_stmt *sel)
+{
+	for (int c = 0; c < sqlite3_column_count(sel); c++)
+		sqlite3_bind_value(sv->ins, c + 1, sqlite3_column_value(sel, c));
+	if (sqlite3_step(sv->ins) == SQLITE_DONE &&
+	    sqlite3_changes(sqlite3_db_handle(sv->ins)) > 0)
+		sv->rows++;
+	else
+		sv->errors++;
+	sqlite3_reset(sv->ins);
+}
+
+/* Reads rows upward from rowid > *last (or, down, from rowid < from down
+ * to > *last) and copies them. Returns SQLITE_DONE or the read error. */
+static int salvage_scan(struct salvage *sv, bool down, int64_t from,
+			int64_t *last)
+{
+	sqlite3_stmt *sel = down ? sv->down : sv->up;
+	int rc;
+
+	sqlite3_reset(sel);
+	sqlite3_bind_int64(sel, 1, down ? from : *last);
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(sel, 0);
+		if (down && id <= *last)
+			return SQLITE_DONE;
+		salvage_row(sv, sel);
+		if (!down)
+			*last = id;
+	}
+	return rc;
+}
+
+/* The first readable rowid past a damaged region after `last`, sought at
+ * doubling distances; 0 when there is none (or none is found). */
+static int64_t salvage_probe(struct salvage *sv, int64_t last)
+{
+	for (int i = 0; i < 63 && sv->probes < STORE_SALVAGE_PROBES_MAX;
+	     i++, sv->probes++) {
+		int64_t gap = (int64_t)1 << i;
+		int rc;
+		if (gap > INT64_MAX - last)
+			break;
+		sqlite3_reset(sv->up);
+		sqlite3_bind_int64(sv->up, 1, last + gap);
+		rc = sqlite3_step(sv->up);
+		if (rc == SQLITE_ROW)
+			return sqlite3_column_int64(sv->up, 0);
+		if (rc == SQLITE_DONE)
+			return 0;
+	}
+	return 0;
+}
+
+/* Reads a table by rowid as far as it can: upward until an error, then
+ * past the damaged region, back down to it, and on upward. */
+static void salvage_walk(struct salvage *sv)
+{
+	int64_t last = 0, next; /* egressd's rowids start at 1 */
+
+	while (salvage_scan(sv, false, 0, &last) != SQLITE_DONE) {
+		sv->errors++;
+		next = salvage_probe(sv, last);
+		if (!next)
+			break;
+		salvage_scan(sv, true, next, &last);
+		last = next - 1;
+	}
+}
+
+static int64_t salvage_table(sqlite3 *src, sqlite3 *dst,
+			     const struct salvage_table *t, int64_t *errors)
+{
+	struct salvage sv = { 0 };
+	char sql[1024], marks[128] = "?";
+	int n;
+
+	for (int i = 0; i < t->ncols; i++)
+		strcat(marks, ",?");
+	snprintf(sql, sizeof(sql), "SELECT rowid, %s FROM %s WHERE rowid > ?"
+		 " ORDER BY rowid", t->cols, t->name);
+	n = sqlite3_prepare_v2(src, sql, -1, &sv.up, NULL);
+	snprintf(sql, sizeof(sql), "SELECT rowid, %s FROM %s WHERE rowid < ?"
+		 " ORDER BY rowid DESC", t->cols, t->name);
+	if (n == SQLITE_OK)
+		n = sqlite3_prepare_v2(src, sql, -1, &sv.down, NULL);
+	snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO %s(rowid, %s)"
+		 " VALUES (%s)", t->name, t->cols, marks);
+	if (n == SQLITE_OK && sqlite3_prepare_v2(dst, sql, -1, &sv.ins, NULL))
+		n = SQLITE_INTERNAL;
+	if (n == SQLITE_OK)
+		salvage_walk(&sv);
+	else if (n != SQLITE_ERROR) /* ERROR: an old schema without it */
+		sv.errors++;
+	sqlite3_finalize(sv.up);
+	sqlite3_finalize(sv.down);
+	sqlite3_finalize(sv.ins);
+	*errors += sv.errors;
+	return sv.rows;
+}
+
+/* Opens the set-aside store read-only and changes nothing next to it:
+ * immutable (SQLite makes no -shm or -wal), unless it came with a
+ * non-empty -wal, whose commits are part of it; then it is read through
+ * the -wal and never checkpointed. */
+static int salvage_open(struct store *src, const char *aside)
+{
+	char uri[3 * PATH_MAX + 32] = "file:", wal[PATH_MAX + 8];
+	size_t n = strlen(uri);
+	off_t size;
+
+	snprintf(wal, sizeof(wal), "%s-wal", aside);
+	if (!store_file_check(wal, &size, NULL, 0) && size > 0)
+		return store_connect(src, aside, SQLITE_OPEN_READONLY, NULL, 0);
+	/* A URI: every byte of the path but the unreserved ones escaped. */
+	for (const unsigned char *p = (const unsigned char *)aside;
+	     *p && n + 4 < sizeof(uri); p++)
+		n += (size_t)snprintf(uri + n, sizeof(uri) - n,
+				      isalnum(*p) || strchr("/-._~", *p) ? "%c"
+									  : "%%%02X",
+				      *p);
+	snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
+	return store_connect(src, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+			     NULL, 0);
+}
+
+/* Copies what can be read of the set-aside store into the fresh one, in
+ * one transaction. */
+static int store_salvage(struct store *s, const char *aside,
+			 struct store_open_report *rep)
+{
+	struct store src = { 0 };
+	int64_t *counts[] = { &rep->salvaged.lists, &rep->salvaged.imports,
+			      &rep->salvaged.audit, &rep->salvaged.events };
+	int r = salvage_open(&src, aside);
+
+	if (!r) {
+		sqlite3_db_config(src.db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+				  NULL);
+		/* Damaged cells are refused, not read past their page. */
+		exec(&src, "PRAGMA cell_size_check=ON");
+		r = exec(s, "BEGIN IMMEDIATE");
+	}
+	for (size_t i = 0; !r && i < 4; i++)
+		*counts[i] = salvage_table(src.db, s->db, &salvage_tables[i],
+					   &rep->salvaged.errors);
+	if (!r)
+		r = exec(s, "COMMIT");
+	if (r) {
+		exec(s, "ROLLBACK");
+		for (size_t i = 0; i < 4; i++)
+			*counts[i] = 0;
+	}
+	sqlite3_close(src.db);
+	return r;
+}
+
+/* The damaged store goes aside and a fresh one takes its place with what
+ * could be salvaged. */
+static int store_replace(const char *db, struct store **ret,
+			 struct store_open_report *rep, char *err,
+			 size_t errlen)
+{
+	struct store_open_report fresh = { 0 };
+	int r = store_set_aside(db, rep->set_aside, sizeof(rep->set_aside),
+				err, errlen);
+
+	if (r)
+		return r;
+	rep->damaged = true;
+	r = store_try(db, ret, &fresh, err, errlen);
+	if (r == 1) { /* the fresh store already damaged: a failing disk */
+		snprintf(err, errlen, "%s: new store damaged at once: %s", db,
+			 fresh.why);
+		return -EIO;
+	}
+	if (!r)
+		rep->salvage_error = store_salvage(*ret, rep->set_aside, rep);
+	return r;
+}
+
+int store_open_checked(const char *dir, struct store **ret,
+		       struct store_open_report *rep, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	off_t size;
+	int r;
+
+	if (!rep)
+		return store_open(dir, ret, err, errlen);
+	memset(rep, 0, sizeof(*rep));
+	mkdir(dir, 0750);
+	if (snprintf(path, sizeof(path), "%s/egressd.db", dir) >=
+	    (int)sizeof(path) - 40) {
+		snprintf(err, errlen, "%s: state dir path too long", dir);
+		return -ENAMETOOLONG;
+	}
+	r = store_files_check(path, &size, err, errlen);
+	if (r)
+		return r;
+	/* egressd never leaves an empty one: the migration writes at once. */
+	if (size == 0) {
+		snprintf(rep->why, sizeof(rep->why), "egressd.db is empty (0 bytes)");
+		r = 1;
+	} else {
+		r = store_try(path, ret, rep, err, errlen);
+	}
+	return r == 1 ? store_replace(path, ret, rep, err, errlen) : r;
+}
+
 void store_close(struct store *s)
 {
-	if (!s)
-		return;
-	sqlite3_close(s->db);
-	free(s);
+	store_free(s);
 }
 
 /* ---- statements ---- */
@@ -177,11 +753,13 @@ static sqlite3_stmt *prep(struct store *s, const char *sql, const char *fmt,
 	return st;
 }
 
-/* Runs a statement that returns no rows; returns the changes or -EIO. */
+/* Runs a statement that returns no rows; returns the changes or a
+ * negative errno (a statement prep() refused: -EIO). */
 static int run(struct store *s, sqlite3_stmt *st)
 {
-	int r = st && sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db)
-						      : -EIO;
+	int rc = st ? sqlite3_step(st) : sqlite3_extended_errcode(s->db);
+	int r = rc == SQLITE_DONE ? sqlite3_changes(s->db) : sql_errno(rc);
+
 	sqlite3_finalize(st);
 	return r;
 }
@@ -229,43 +807,72 @@ static void local_day(int64_t t, char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+/* A coalesced flood joins the event: its count added, the earliest first
+ * and the latest last seen kept (a batch may arrive after a later one). */
+static int64_t event_join(struct store *s, const struct store_occurrence *o,
+			  int64_t count, int64_t first, const char *day,
+			  const char *detail)
+{
+	sqlite3_stmt *st = prep(
+		s,
+		"UPDATE events SET last_seen=max(last_seen, ?),"
+		" first_seen=min(first_seen, ?), count=count+?, action=?,"
+		" detail=? WHERE id=(SELECT id FROM events WHERE"
+		" container_id=? AND subject=? AND process_path=? AND"
+		" process_user=? AND day=? AND status='pending' LIMIT 1)"
+		" RETURNING id",
+		"iiittttttt", o->time, first, count, o->action, detail,
+		o->container_id, o->subject, o->process_path, o->process_user,
+		day);
+	int rc = st ? sqlite3_step(st) : sqlite3_extended_errcode(s->db);
+	int64_t id = rc == SQLITE_ROW	 ? sqlite3_column_int64(st, 0)
+		     : rc == SQLITE_DONE ? 0
+					 : sql_errno(rc);
+
+	sqlite3_finalize(st);
+	return id;
+}
+
+static int64_t event_insert(struct store *s, const struct store_occurrence *o,
+			    int64_t count, int64_t first, const char *day,
+			    const char *detail)
+{
+	int r = run(s, prep(s,
+			    "INSERT INTO events(type, subject, container_id,"
+			    " container_name, process_path, process_user, day,"
+			    " first_seen, last_seen, count, action, rule_list,"
+			    " rule_source, rule_pattern, rule_category, detail)"
+			    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			    "tttttttiiitttttt", o->type, o->subject,
+			    o->container_id, o->container_name,
+			    o->process_path, o->process_user, day, first,
+			    o->time, count, o->action, o->rule_list,
+			    o->rule_source, o->rule_pattern, o->rule_category,
+			    detail));
+
+	return r > 0 ? sqlite3_last_insert_rowid(s->db) : r < 0 ? r : -EIO;
+}
+
 int64_t store_event_record(struct store *s, const struct store_occurrence *o,
 			   bool *ret_new)
 {
-	char day[11], *detail = cJSON_PrintUnformatted(o->detail);
-	sqlite3_stmt *st;
-	int64_t id = 0;
-	int r;
+	int64_t count = o->count ? o->count : 1;
+	int64_t first = o->first_time ? o->first_time : o->time;
+	char day[11], *detail;
+	bool fresh;
+	int64_t id;
 
+	if (count < 0 || first > o->time)
+		return -EINVAL;
+	detail = cJSON_PrintUnformatted(o->detail);
 	local_day(o->time, day);
-	st = prep(s,
-		  "UPDATE events SET last_seen=?, count=count+1, action=?,"
-		  " detail=? WHERE id=(SELECT id FROM events WHERE"
-		  " container_id=? AND subject=? AND process_path=? AND"
-		  " process_user=? AND day=? AND status='pending' LIMIT 1)"
-		  " RETURNING id",
-		  "ittttttt", o->time, o->action, detail, o->container_id,
-		  o->subject, o->process_path, o->process_user, day);
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	*ret_new = !id;
-	if (!id) {
-		st = prep(s,
-			  "INSERT INTO events(type, subject, container_id,"
-			  " container_name, process_path, process_user, day,"
-			  " first_seen, last_seen, action, rule_list, rule_source,"
-			  " rule_pattern, rule_category, detail) VALUES"
-			  " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			  "tttttttiitttttt", o->type, o->subject, o->container_id,
-			  o->container_name, o->process_path, o->process_user, day,
-			  o->time, o->time, o->action, o->rule_list,
-			  o->rule_source, o->rule_pattern, o->rule_category,
-			  detail);
-		r = run(s, st);
-		id = r > 0 ? sqlite3_last_insert_rowid(s->db) : -EIO;
-	}
+	id = event_join(s, o, count, first, day, detail);
+	fresh = !id;
+	if (fresh)
+		id = event_insert(s, o, count, first, day, detail);
 	cJSON_free(detail);
+	if (id > 0)
+		*ret_new = fresh;
 	return id;
 }
 
@@ -370,17 +977,19 @@ int64_t store_list_add(struct store *s, const char *list, const char *pattern,
 	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
 
 	sqlite3_finalize(st);
-	if (rc == SQLITE_CONSTRAINT)
-		return -EEXIST;
-	return rc == SQLITE_DONE ? sqlite3_last_insert_rowid(s->db) : -EIO;
+	/* A duplicate is -EEXIST (UNIQUE(list, pattern)). */
+	return rc == SQLITE_DONE ? sqlite3_last_insert_rowid(s->db)
+				 : sql_errno(rc);
 }
 
-cJSON *store_list_get(struct store *s, const char *list)
+cJSON *store_list_get(struct store *s, const char *list, int64_t after,
+		      int64_t limit)
 {
 	return rows_json(prep(s,
 			      "SELECT id, pattern, note, created, created_by"
-			      " FROM lists WHERE list = ? ORDER BY id",
-			      "t", list));
+			      " FROM lists WHERE list = ? AND id > ? ORDER BY id"
+			      " LIMIT ?",
+			      "tii", list, after, limit));
 }
 
 int store_list_remove(struct store *s, const char *list, int64_t id)
@@ -447,12 +1056,12 @@ int store_audit(struct store *s, uint32_t uid, const char *action,
 	return r < 0 ? r : 0;
 }
 
-cJSON *store_audit_get(struct store *s, int64_t limit)
+cJSON *store_audit_get(struct store *s, int64_t before, int64_t limit)
 {
 	return rows_json(prep(s,
 			      "SELECT id, time, uid, action, what FROM audit"
-			      " ORDER BY id DESC LIMIT ?",
-			      "i", limit));
+			      " WHERE id < ? ORDER BY id DESC LIMIT ?",
+			      "ii", before, limit));
 }
 
 /* ---- imported feeds ---- */
@@ -461,11 +1070,12 @@ int store_import_put(struct store *s, const struct store_import *im)
 {
 	int r = run(s, prep(s,
 			    "INSERT OR REPLACE INTO imports(name, path, format,"
-			    " category, entries, stripped, imported, imported_by)"
-			    " VALUES (?,?,?,?,?,?,?,?)",
-			    "ttttiiii", im->name, im->path, im->format,
+			    " category, entries, stripped, imported, imported_by,"
+			    " list) VALUES (?,?,?,?,?,?,?,?,?)",
+			    "ttttiiiit", im->name, im->path, im->format,
 			    im->category, im->entries, im->stripped,
-			    (int64_t)time(NULL), (int64_t)im->uid));
+			    (int64_t)time(NULL), (int64_t)im->uid,
+			    im->white ? "white" : "black"));
 
 	return r < 0 ? r : 0;
 }
@@ -474,7 +1084,146 @@ cJSON *store_imports_get(struct store *s)
 {
 	return rows_json(prep(s,
 			      "SELECT name, path, format, category, entries,"
-			      " stripped, imported, imported_by FROM imports"
+			      " stripped, imported, imported_by, list FROM imports"
 			      " ORDER BY name",
 			      ""));
+}
+
+/* ---- space ---- */
+
+/* Events deleted per batch when the state dir is over its budget: at
+ * ~1.9 KB per event across store, WAL and JSONL, 500 is ~1 MB, so the
+ * usage is measured again often enough not to delete far past the
+ * target, and a batch's WAL stays small on a nearly full disk. */
+#define STORE_BUDGET_BATCH 500
+
+/* Adds the blocks of the regular files in the directory dfd. */
+static int dir_usage(int dfd, uint64_t *sum)
+{
+	int fd = dup(dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	struct stat st;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	rewinddir(d); /* the dup shares dfd's offset */
+	while ((de = readdir(d)))
+		if (!fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+		    S_ISREG(st.st_mode))
+			*sum += (uint64_t)st.st_blocks * 512;
+	closedir(d);
+	return 0;
+}
+
+int store_state_usage(const char *dir, uint64_t *ret_bytes)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), sub;
+	uint64_t sum = 0;
+	int r;
+
+	if (dfd < 0)
+		return -errno;
+	r = dir_usage(dfd, &sum);
+	/* imported/ is egressd's; a symlink there is not followed. */
+	sub = openat(dfd, "imported",
+		     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (!r && sub >= 0)
+		r = dir_usage(sub, &sum);
+	else if (!r && errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+		r = -errno;
+	if (sub >= 0)
+		close(sub);
+	close(dfd);
+	if (!r)
+		*ret_bytes = sum;
+	return r;
+}
+
+static void budget_count(struct store_budget_report *rep, const char *status)
+{
+	if (!strcmp(status, "pending"))
+		rep->deleted_pending++;
+	else if (!strcmp(status, "handled"))
+		rep->deleted_handled++;
+	else if (!strcmp(status, "ignored"))
+		rep->deleted_ignored++;
+	else if (!strcmp(status, "whitelisted"))
+		rep->deleted_whitelisted++;
+	else
+		rep->deleted_other++;
+}
+
+/* Deletes the oldest batch of settled events, or when there is none, of
+ * pending ones. Returns how many, or a negative errno. */
+static int budget_delete_batch(struct store *s, struct store_budget_report *rep)
+{
+	static const char *const classes[] = { "status <> 'pending'",
+					       "status = 'pending'" };
+	char sql[256];
+	int n = 0, rc = SQLITE_DONE;
+
+	for (size_t c = 0; c < 2 && !n; c++) {
+		snprintf(sql, sizeof(sql),
+			 "DELETE FROM events WHERE id IN (SELECT id FROM events"
+			 " WHERE %s ORDER BY last_seen, id LIMIT ?)"
+			 " RETURNING status", classes[c]);
+		sqlite3_stmt *st = prep(s, sql, "i", (int64_t)STORE_BUDGET_BATCH);
+		if (!st)
+			return sql_errno(sqlite3_extended_errcode(s->db));
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			budget_count(rep, (const char *)sqlite3_column_text(st, 0));
+			n++;
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return sql_errno(rc);
+	}
+	return n;
+}
+
+/* Gives the freed pages back to the file system: incremental_vacuum
+ * moves them to the end and truncates (in the WAL), the TRUNCATE
+ * checkpoint writes that to the file and empties the WAL. A reader in
+ * another connection longer than the busy timeout makes it -EBUSY: the
+ * WAL would still count, and deleting on would delete for nothing. */
+static int budget_release(struct store *s)
+{
+	int r = exec(s, "PRAGMA incremental_vacuum");
+
+	if (r)
+		return r;
+	r = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+				      NULL, NULL);
+	return r == SQLITE_OK ? 0 : sql_errno(r);
+}
+
+int store_budget_enforce(struct store *s, const char *dir, uint64_t max_bytes,
+			 struct store_budget_report *rep)
+{
+	uint64_t target = max_bytes / 10 * 9 + max_bytes % 10 * 9 / 10;
+	int r, n;
+
+	memset(rep, 0, sizeof(*rep));
+	r = store_state_usage(dir, &rep->bytes_before);
+	rep->bytes_after = rep->bytes_before;
+	if (r || rep->bytes_before <= max_bytes)
+		return r;
+	while (rep->bytes_after > target) {
+		n = budget_delete_batch(s, rep);
+		if (n < 0)
+			return n;
+		if (!n) {
+			rep->exhausted = true;
+			break;
+		}
+		r = budget_release(s);
+		store_state_usage(dir, &rep->bytes_after);
+		if (r)
+			return r;
+	}
+	return 0;
 }

@@ -6,22 +6,65 @@
  * used on the packet path. The one file that talks to SQLite. */
 #pragma once
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct store;
 
-/* Opens (creating and migrating) STATE_DIR/egressd.db. Returns 0 or a
- * negative errno with err filled. */
+/* Errors of every function below that returns a negative errno:
+ * -ENOSPC the disk (or the state dir's file system) is full,
+ * -EBADMSG the store is damaged (SQLite said corrupt or not a database),
+ * -EBUSY another connection held the lock longer than the busy timeout,
+ * -EROFS the store is read-only, -ENOMEM, -EIO anything else; opening
+ * also -EPROTO: the schema is newer than this egressd. */
+
+/* What store_open_checked found and did. */
+struct store_open_report {
+	bool damaged; /* the store was set aside and a fresh one made */
+	char why[256]; /* quick_check's first line, or SQLite's error */
+	/* the damaged store's new path (its -wal and -shm, if any, are this
+	 * path + "-wal"/"-shm") */
+	char set_aside[PATH_MAX];
+	struct {
+		int64_t lists, imports, audit, events;
+		/* rows that could not be read (a damaged region counts 1) or
+		 * that the fresh store refused */
+		int64_t errors;
+	} salvaged;
+	int salvage_error; /* 0, or why the salvage could not be kept */
+	bool vacuumed; /* an old store got incremental auto-vacuum (one
+			* VACUUM, which needs free space of its size) */
+};
+
+/* Opens STATE_DIR/egressd.db, creating and migrating it, after checking
+ * it: the daemon's first opening at start-up. egressd.db, -wal or -shm
+ * that is not a regular file (a directory, FIFO, symlink...) is refused
+ * (-EINVAL), never followed, opened or removed. A damaged store (PRAGMA
+ * quick_check not "ok", SQLite saying corrupt or not a database, or an
+ * egressd.db of 0 bytes) is renamed egressd.db.damaged-YYYYMMDDTHHMMSSZ
+ * (UTC; ".N" added rather than overwrite one), a fresh store is made and
+ * what can still be read of the lists, imports, audit and events tables
+ * is copied into it; rep says so. Nothing is logged: the caller logs rep.
+ * Must run before any other connection to the store is open. Returns 0
+ * or a negative errno with err filled. */
+int store_open_checked(const char *state_dir, struct store **ret,
+		       struct store_open_report *rep, char *err, size_t errlen);
+/* The same without quick_check or setting aside: for the connections
+ * opened after store_open_checked. A non-regular file is refused
+ * (-EINVAL), an empty or damaged egressd.db is -EBADMSG. */
 int store_open(const char *state_dir, struct store **ret, char *err,
 	       size_t errlen);
 void store_close(struct store *s);
 
-/* One occurrence. It joins the pending event of the same container,
- * subject, process path, process user and day, or starts a new pending
- * event (also when the event of that key was handled, ignored or
- * whitelisted). detail is the occurrence's full JSON (kept, latest). */
+/* One occurrence, or `count` of them coalesced by the caller between
+ * first_time and time. It joins the pending event of the same container,
+ * subject, process path, process user and day (of `time`), or starts a
+ * new pending event (also when the event of that key was handled, ignored
+ * or whitelisted): count is added, the earliest first_seen and the latest
+ * last_seen are kept. detail is the occurrence's full JSON (kept,
+ * latest). */
 struct store_occurrence {
 	const char *type; /* "domain" or "ip" */
 	const char *subject; /* the domain or the address */
@@ -29,10 +72,13 @@ struct store_occurrence {
 	const char *process_path, *process_user;
 	const char *action; /* "alerted" or "blocked" */
 	const char *rule_list, *rule_source, *rule_pattern, *rule_category;
-	int64_t time; /* seconds since the epoch */
+	int64_t time; /* seconds since the epoch (the latest occurrence) */
+	int64_t count; /* occurrences; 0 means 1 */
+	int64_t first_time; /* the earliest; 0 means time */
 	const cJSON *detail;
 };
-/* Returns the event id (> 0) and whether it is new, or a negative errno. */
+/* Returns the event id (> 0) and whether it is new, or a negative errno
+ * (-EINVAL for a negative count or a first_time after time). */
 int64_t store_event_record(struct store *s, const struct store_occurrence *o,
 			   bool *ret_new);
 
@@ -58,7 +104,9 @@ int store_events_whitelist_pending(struct store *s, const char *pattern);
  * duplicate, or -EIO. */
 int64_t store_list_add(struct store *s, const char *list, const char *pattern,
 		       const char *note, uint32_t uid);
-cJSON *store_list_get(struct store *s, const char *list);
+/* The entries with id > after, by id, at most limit. */
+cJSON *store_list_get(struct store *s, const char *list, int64_t after,
+		      int64_t limit);
 int store_list_remove(struct store *s, const char *list, int64_t id);
 /* The list's patterns as list-file text: domains ("x", "*.x") and
  * networks, each one per line. Caller frees. */
@@ -67,12 +115,14 @@ int store_list_text(struct store *s, const char *list, char **ret_domains,
 
 int store_audit(struct store *s, uint32_t uid, const char *action,
 		const char *what);
-cJSON *store_audit_get(struct store *s, int64_t limit);
+/* The lines with id < before, newest first, at most limit. */
+cJSON *store_audit_get(struct store *s, int64_t before, int64_t limit);
 /* An imported feed: its copy in the state dir and how to read it. */
 struct store_import {
 	const char *name, *path, *format, *category;
 	int64_t entries, stripped;
 	uint32_t uid;
+	bool white; /* imported as a whitelist: its entries allow */
 };
 /* Adds or replaces (same name) an import. Returns 0 or -EIO. */
 int store_import_put(struct store *s, const struct store_import *im);
@@ -81,3 +131,36 @@ cJSON *store_imports_get(struct store *s);
 
 /* Deletes events last seen before `before`. Returns how many. */
 int store_prune(struct store *s, int64_t before);
+
+/* ---- space ---- */
+
+/* Bytes allocated (st_blocks, as du counts) to the regular files directly
+ * in STATE_DIR and in STATE_DIR/imported: the store and its -wal/-shm,
+ * events.jsonl and its rotations, isolation.json, the imported feeds.
+ * Symlinks are not followed. Returns 0 or a negative errno. */
+int store_state_usage(const char *state_dir, uint64_t *ret_bytes);
+
+struct store_budget_report {
+	uint64_t bytes_before, bytes_after; /* store_state_usage() */
+	/* events deleted, by status; "other" is a status egressd never
+	 * writes (deleted with the handled ones) */
+	int64_t deleted_handled, deleted_ignored, deleted_whitelisted;
+	int64_t deleted_other, deleted_pending;
+	bool exhausted; /* no event was left to delete above the target */
+};
+/* When STATE_DIR uses more than max_bytes, deletes events in batches:
+ * the oldest last_seen first among those handled, ignored or
+ * whitelisted, and only when none of those is left the oldest pending.
+ * After each batch the freed pages go back to the file system
+ * (incremental_vacuum, then a TRUNCATE checkpoint of the WAL) and the
+ * usage is measured again; stops at 90% of max_bytes or when no event is
+ * left (what the store cannot shrink, events.jsonl, the feeds, stays).
+ * List entries, imports and the audit log are never touched. Runs on
+ * the caller's connection (the event writer's): another connection's
+ * reader can hold the checkpoint up to the busy timeout (5 s), and if
+ * longer, it stops with -EBUSY rather than delete on while the WAL still
+ * counts; call again later. On a disk already full the deletes may fail
+ * with -ENOSPC (they need WAL space): enforce before it fills. rep is
+ * filled also on error. Returns 0 or a negative errno. */
+int store_budget_enforce(struct store *s, const char *state_dir,
+			 uint64_t max_bytes, struct store_budget_report *rep);

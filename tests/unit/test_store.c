@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <fcntl.h>
+#include <sched.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "egressd/store.h"
@@ -136,7 +143,7 @@ START_TEST(list_entries_and_duplicates)
 	ck_assert_str_eq(net, "203.0.113.0/24\n");
 	free(dom);
 	free(net);
-	l = store_list_get(s, "black");
+	l = store_list_get(s, "black", 0, 100);
 	ck_assert_int_eq(cJSON_GetArraySize(l), 2);
 	ck_assert_int_eq(store_list_remove(s, "black",
 				(int64_t)cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0),
@@ -144,7 +151,7 @@ START_TEST(list_entries_and_duplicates)
 	cJSON_Delete(l);
 	ck_assert_int_eq(store_list_remove(s, "black", 12345), -ENOENT);
 	ck_assert_int_eq(store_audit(s, 0, "blacklist add", "*.bad.test"), 0);
-	l = store_audit_get(s, 10);
+	l = store_audit_get(s, INT64_MAX, 10);
 	ck_assert_int_eq(cJSON_GetArraySize(l), 1);
 	cJSON_Delete(l);
 }
@@ -162,6 +169,765 @@ START_TEST(reopen_keeps_everything)
 }
 END_TEST
 
+
+/* ---- integrity at open ---- */
+
+static char *path_in(const char *name)
+{
+	static char p[4][600];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+/* An occurrence with its own key, status and time, and a detail of about
+ * `pad` bytes (a real one is ~1 KB: container, process, rule, flow). */
+static int64_t event_at(const char *subject, int64_t t, const char *status,
+			size_t pad)
+{
+	char *filler = malloc(pad + 1);
+	cJSON *d = cJSON_CreateObject();
+	bool fresh;
+
+	memset(filler, 'x', pad);
+	filler[pad] = 0;
+	cJSON_AddStringToObject(d, "pad", filler);
+	struct store_occurrence o = {
+		.type = "domain", .subject = subject, .container_id = "abc",
+		.container_name = "web", .process_path = "/usr/bin/curl",
+		.process_user = "root", .action = "alerted", .time = t,
+		.detail = d,
+	};
+	int64_t id = store_event_record(s, &o, &fresh);
+
+	ck_assert_int_gt(id, 0);
+	if (strcmp(status, "pending"))
+		ck_assert_int_eq(store_event_set_status(s, id, status), 0);
+	cJSON_Delete(d);
+	free(filler);
+	return id;
+}
+
+static int pending_count(void)
+{
+	cJSON *o = store_events_overview(s);
+	int n = (int)cJSON_GetObjectItem(o, "pending")->valuedouble;
+
+	cJSON_Delete(o);
+	return n;
+}
+
+/* The first row of a statement run on the store file directly. */
+static void sql_text(const char *path, const char *sql, char *out, size_t len)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static off_t size_of(const char *path)
+{
+	struct stat st;
+
+	ck_assert_msg(lstat(path, &st) == 0, "%s: %m", path);
+	return st.st_size;
+}
+
+static void write_file(const char *path, const char *text, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+START_TEST(new_store_has_incremental_auto_vacuum)
+{
+	char v[32];
+
+	store_close(s);
+	s = NULL;
+	sql_text(path_in("egressd.db"), "PRAGMA auto_vacuum", v, sizeof(v));
+	ck_assert_str_eq(v, "2"); /* INCREMENTAL */
+}
+END_TEST
+
+START_TEST(old_store_migrates_to_auto_vacuum_once)
+{
+	struct store_open_report rep;
+	char err[512] = "", v[32];
+	int64_t a = occur("c2.bad.test", "abc", 1795800000);
+	sqlite3 *db;
+
+	/* A store as the schema-2 egressd left it: no auto-vacuum. */
+	store_close(s);
+	s = NULL;
+	ck_assert_int_eq(sqlite3_open(path_in("egressd.db"), &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE imports DROP COLUMN list;"
+				      " PRAGMA auto_vacuum=NONE; VACUUM;"
+				      " PRAGMA user_version=2", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	sql_text(path_in("egressd.db"), "PRAGMA auto_vacuum", v, sizeof(v));
+	ck_assert_str_eq(v, "0");
+
+	ck_assert_int_eq(store_open_checked(dir, &s, &rep, err, sizeof(err)), 0);
+	ck_assert(rep.vacuumed);
+	ck_assert(!rep.damaged);
+	ck_assert_int_eq(count_of(a), 1);
+	store_close(s);
+	sql_text(path_in("egressd.db"), "PRAGMA auto_vacuum", v, sizeof(v));
+	ck_assert_str_eq(v, "2");
+	sql_text(path_in("egressd.db"), "PRAGMA user_version", v, sizeof(v));
+	ck_assert_str_eq(v, "4");
+	ck_assert_int_eq(store_open_checked(dir, &s, &rep, err, sizeof(err)), 0);
+	ck_assert(!rep.vacuumed); /* once */
+}
+END_TEST
+
+/* Overwrites 4 KiB page number `page` (1-based) with bytes that are no
+ * b-tree page (a fixed pseudo-random sequence). */
+static void damage_page(const char *path, int64_t page)
+{
+	int fd = open(path, O_WRONLY);
+	unsigned char junk[4096];
+	uint32_t x = 2463534242u ^ (uint32_t)page;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(size_of(path), page * 4096);
+	for (size_t i = 0; i < sizeof(junk); i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		junk[i] = (unsigned char)x;
+	}
+	ck_assert_int_eq(pwrite(fd, junk, sizeof(junk), (page - 1) * 4096),
+			 (ssize_t)sizeof(junk));
+	close(fd);
+}
+
+/* Overwrites the last `pages` pages of the file. */
+static void damage_tail(const char *path, int pages)
+{
+	int64_t last = size_of(path) / 4096;
+
+	ck_assert_int_gt(last, pages);
+	for (int p = 0; p < pages; p++)
+		damage_page(path, last - p);
+}
+
+START_TEST(damaged_tail_pages_set_aside_and_salvaged)
+{
+	struct store_open_report rep;
+	struct store_import im = { "feed", "/x/imported/feed", "domains", "c2",
+				   10, 0, 0, false };
+	char err[512] = "", sub[64], v[64];
+	int64_t t = 1795800000;
+	off_t damaged_size;
+	int events = 3000;
+
+	/* The operator's entries first, then a flood of events after them
+	 * (the tail of the file). */
+	ck_assert_int_gt(store_list_add(s, "black", "*.bad.test", "", 0), 0);
+	ck_assert_int_gt(store_list_add(s, "black", "203.0.113.0/24", "", 0), 0);
+	ck_assert_int_gt(store_list_add(s, "white", "ok.test", "", 0), 0);
+	ck_assert_int_eq(store_import_put(s, &im), 0);
+	ck_assert_int_eq(store_audit(s, 0, "blacklist add", "*.bad.test"), 0);
+	ck_assert_int_eq(store_audit(s, 0, "lists import", "feed"), 0);
+	for (int i = 0; i < events; i++) {
+		snprintf(sub, sizeof(sub), "h%d.bad.test", i);
+		event_at(sub, t + i, "pending", 300);
+	}
+	store_close(s); /* checkpoints: everything is in egressd.db */
+	s = NULL;
+	damage_tail(path_in("egressd.db"), 8);
+	damaged_size = size_of(path_in("egressd.db"));
+
+	ck_assert_int_eq(store_open_checked(dir, &s, &rep, err, sizeof(err)), 0);
+	ck_assert(rep.damaged);
+	ck_assert(rep.why[0] && strcmp(rep.why, "ok"));
+	ck_assert_ptr_nonnull(strstr(rep.set_aside, "/egressd.db.damaged-20"));
+	ck_assert_int_eq(size_of(rep.set_aside), damaged_size); /* as found */
+	snprintf(v, sizeof(v), "%s", rep.set_aside + strlen(dir) + 1);
+	ck_assert_int_eq(access(path_in(strcat(v, "-shm")), F_OK), -1);
+	ck_assert_int_eq(rep.salvage_error, 0);
+	ck_assert_int_eq(rep.salvaged.lists, 3);
+	ck_assert_int_eq(rep.salvaged.imports, 1);
+	ck_assert_int_eq(rep.salvaged.audit, 2);
+	/* Most events sat before the damage; the damaged pages cost some. */
+	ck_assert_int_gt(rep.salvaged.events, events / 2);
+	ck_assert_int_lt(rep.salvaged.events, events);
+	ck_assert_int_gt(rep.salvaged.errors, 0);
+	fprintf(stderr, "damaged tail: why '%s'; salvaged %lld of %d events, "
+		"%lld errors\n", rep.why, (long long)rep.salvaged.events, events,
+		(long long)rep.salvaged.errors);
+
+	/* The fresh store shows what was salvaged and stores new events. */
+	ck_assert_int_eq(pending_count(), rep.salvaged.events);
+	event_at("new.bad.test", t + events, "pending", 10);
+	ck_assert_int_eq(pending_count(), rep.salvaged.events + 1);
+	cJSON *l = store_list_get(s, "black", 0, 1000);
+	ck_assert_int_eq(cJSON_GetArraySize(l), 2);
+	cJSON_Delete(l);
+	sql_text(path_in("egressd.db"), "PRAGMA quick_check", v, sizeof(v));
+	ck_assert_str_eq(v, "ok");
+	store_close(s);
+	ck_assert_int_eq(store_open_checked(dir, &s, &rep, err, sizeof(err)), 0);
+	ck_assert(!rep.damaged);
+}
+END_TEST
+
+/* A damaged leaf in the middle of the events: the salvage reads past it
+ * and loses only that page's rows. The page is picked with the dbstat
+ * table: the events' leaf in the middle, and how many rows it holds. */
+START_TEST(salvage_reads_past_a_damaged_region)
+{
+	struct store_open_report rep;
+	char err[512] = "", sub[64];
+	int events = 3000, nleaf = 0;
+	int64_t pages[1024], cells[1024], last = 0;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+
+	for (int i = 0; i < events; i++) {
+		snprintf(sub, sizeof(sub), "h%d.bad.test", i);
+		last = event_at(sub, 1795800000 + i, "pending", 300);
+	}
+	store_close(s);
+	s = NULL;
+	ck_assert_int_eq(sqlite3_open(path_in("egressd.db"), &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT pageno, ncell FROM dbstat"
+					    " WHERE name = 'events' AND pagetype"
+					    " = 'leaf' ORDER BY path",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW && nleaf < 1024) {
+		pages[nleaf] = sqlite3_column_int64(st, 0);
+		cells[nleaf++] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	ck_assert_int_gt(nleaf, 10);
+	damage_page(path_in("egressd.db"), pages[nleaf / 2]);
+
+	ck_assert_int_eq(store_open_checked(dir, &s, &rep, err, sizeof(err)), 0);
+	ck_assert(rep.damaged);
+	ck_assert_int_eq(rep.salvaged.events, events - cells[nleaf / 2]);
+	ck_assert_int_eq(rep.salvaged.errors, 1); /* one damaged region */
+	ck_assert_int_eq(count_of(last), 1); /* the newest, past the damage */
+}
+END_TEST
+
+START_TEST(empty_store_set_aside_never_overwriting)
+{
+	struct store_open_report rep;
+	char err[512] = "", name[128], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	store_close(s);
+	s = NULL;
+	ck_assert_int_eq(truncate(path_in("egressd.db"), 0), 0);
+	ck_assert_int_eq(store_open(dir, &s, err, sizeof(err)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "0 bytes"));
+	/* An earlier set-aside store of this second (and the next) stays. */
+	for (int i = 0; i < 2; i++) {
+		time_t t = now + i;
+		gmtime_r(&t, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(name, sizeof(name), "egressd.db.damaged-%s", stamp);
+		write_file(path_in(name), "keep", 4);
+	}
+	ck_assert_int_eq(store_open_checked(dir, &s, &rep, err, sizeof(err)), 0);
+	ck_assert(rep.damaged);
+	ck_assert_str_eq(rep.why, "egressd.db is empty (0 bytes)");
+	ck_assert_int_eq(strcmp(rep.set_aside + strlen(rep.set_aside) - 2, ".1"), 0);
+	ck_assert_int_eq(size_of(rep.set_aside), 0);
+	ck_assert_int_eq(size_of(path_in(name)), 4);
+	ck_assert_int_eq(rep.salvaged.lists + rep.salvaged.events, 0);
+	ck_assert_int_gt(size_of(path_in("egressd.db")), 0);
+	ck_assert_int_gt(store_list_add(s, "black", "*.bad.test", "", 0), 0);
+}
+END_TEST
+
+START_TEST(garbage_store_is_damaged)
+{
+	struct store_open_report rep;
+	char err[512] = "", junk[8192];
+
+	store_close(s);
+	s = NULL;
+	memset(junk, 0x5a, sizeof(junk));
+	write_file(path_in("egressd.db"), junk, sizeof(junk));
+	unlink(path_in("egressd.db-wal"));
+	ck_assert_int_eq(store_open(dir, &s, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(store_open_checked(dir, &s, &rep, err, sizeof(err)), 0);
+	ck_assert(rep.damaged);
+	ck_assert_str_eq(rep.why, "file is not a database");
+	ck_assert_int_eq(size_of(rep.set_aside), sizeof(junk));
+	ck_assert_int_gt(store_list_add(s, "black", "*.bad.test", "", 0), 0);
+}
+END_TEST
+
+/* A crash leaves the last commits in the -wal: the salvage reads them
+ * there, in the set-aside -wal. */
+START_TEST(salvage_reads_the_set_aside_wal)
+{
+	struct store_open_report rep;
+	char err[512] = "", copy[] = "/tmp/egressd-test-store-XXXXXX";
+	char cmd[PATH_MAX + 600];
+	sqlite3 *db;
+	int events = 3000;
+
+	ck_assert_int_gt(store_list_add(s, "black", "*.bad.test", "", 0), 0);
+	for (int i = 0; i < events; i++) {
+		snprintf(cmd, sizeof(cmd), "h%d.bad.test", i);
+		event_at(cmd, 1795800000 + i, "pending", 300);
+	}
+	/* Everything so far into the file, the next commits in the -wal. */
+	ck_assert_int_eq(sqlite3_open(path_in("egressd.db"), &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_wal_checkpoint_v2(db, NULL,
+						   SQLITE_CHECKPOINT_TRUNCATE,
+						   NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_gt(store_list_add(s, "black", "wal1.test", "", 0), 0);
+	ck_assert_int_gt(store_list_add(s, "black", "wal2.test", "", 0), 0);
+	ck_assert_int_gt(size_of(path_in("egressd.db-wal")), 0);
+	/* The state dir as a crash leaves it: a copy taken while open. */
+	ck_assert_ptr_nonnull(mkdtemp(copy));
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' '%s'", path_in("egressd.db"),
+		 path_in("egressd.db-wal"), copy);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s/egressd.db", copy);
+	damage_tail(cmd, 8);
+	store_close(s);
+
+	ck_assert_int_eq(store_open_checked(copy, &s, &rep, err, sizeof(err)), 0);
+	ck_assert(rep.damaged);
+	ck_assert_int_eq(rep.salvaged.lists, 3);
+	ck_assert_int_gt(rep.salvaged.events, events / 2);
+	snprintf(cmd, sizeof(cmd), "%s-wal", rep.set_aside);
+	ck_assert_int_gt(size_of(cmd), 0); /* moved aside with it */
+	snprintf(cmd, sizeof(cmd), "%s/egressd.db-wal", copy);
+	store_close(s);
+	s = NULL;
+	ck_assert_int_eq(access(cmd, F_OK), -1); /* not replayed: closed clean */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", copy);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* Clears the state dir so that egressd.db can be something else. */
+static void empty_dir(void)
+{
+	store_close(s);
+	s = NULL;
+	unlink(path_in("egressd.db"));
+	unlink(path_in("egressd.db-wal"));
+	unlink(path_in("egressd.db-shm"));
+}
+
+START_TEST(directory_store_refused)
+{
+	struct store_open_report rep;
+	char err[512] = "";
+	struct stat st;
+
+	empty_dir();
+	ck_assert_int_eq(mkdir(path_in("egressd.db"), 0700), 0);
+	ck_assert_int_eq(store_open_checked(dir, &s, &rep, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "egressd.db is a directory, not a "
+					  "regular file"));
+	ck_assert_int_eq(store_open(dir, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(lstat(path_in("egressd.db"), &st), 0);
+	ck_assert(S_ISDIR(st.st_mode)); /* left as it was */
+	ck_assert_ptr_null(s);
+}
+END_TEST
+
+START_TEST(symlink_store_refused_not_followed)
+{
+	struct store_open_report rep;
+	char err[512] = "", target[600];
+
+	empty_dir();
+	snprintf(target, sizeof(target), "%s/elsewhere", dir);
+	write_file(target, "mine", 4);
+	ck_assert_int_eq(symlink(target, path_in("egressd.db")), 0);
+	ck_assert_int_eq(store_open_checked(dir, &s, &rep, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "is a symbolic link"));
+	ck_assert_int_eq(size_of(target), 4);
+	ck_assert_int_eq(unlink(path_in("egressd.db")), 0); /* still the link */
+}
+END_TEST
+
+/* SIGALRM's default action ends the test run: a blocked open fails it. */
+START_TEST(fifo_store_refused_without_blocking)
+{
+	struct store_open_report rep;
+	char err[512] = "";
+
+	empty_dir();
+	ck_assert_int_eq(mkfifo(path_in("egressd.db"), 0600), 0);
+	alarm(10);
+	ck_assert_int_eq(store_open_checked(dir, &s, &rep, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "egressd.db is a FIFO"));
+	ck_assert_int_eq(store_open(dir, &s, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(unlink(path_in("egressd.db")), 0);
+
+	/* A FIFO in the WAL's place, next to a good store. */
+	ck_assert_int_eq(store_open(dir, &s, err, sizeof(err)), 0);
+	store_close(s);
+	s = NULL;
+	ck_assert_int_eq(mkfifo(path_in("egressd.db-wal"), 0600), 0);
+	ck_assert_int_eq(store_open_checked(dir, &s, &rep, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "egressd.db-wal is a FIFO"));
+	alarm(0);
+}
+END_TEST
+
+/* ---- occurrences coalesced by the writer ---- */
+
+START_TEST(coalesced_occurrences_add_count_and_keep_bounds)
+{
+	int64_t t = 1795800000;
+	struct store_occurrence o = {
+		.type = "domain", .subject = "c2.bad.test", .container_id = "abc",
+		.process_path = "/usr/bin/wget", .process_user = "root",
+		.action = "blocked", .time = t, .count = 5, .first_time = t - 100,
+	};
+	bool fresh;
+	int64_t id = store_event_record(s, &o, &fresh);
+	cJSON *e;
+
+	ck_assert_int_gt(id, 0);
+	ck_assert(fresh);
+	ck_assert_int_eq(count_of(id), 5);
+	o.count = 0, o.first_time = 0, o.time = t + 10; /* one, now */
+	ck_assert_int_eq(store_event_record(s, &o, &fresh), id);
+	ck_assert(!fresh);
+	/* A batch flushed late: earlier than what is stored. */
+	o.count = 3, o.first_time = t - 200, o.time = t - 150;
+	ck_assert_int_eq(store_event_record(s, &o, &fresh), id);
+	ck_assert_int_eq(count_of(id), 9);
+	e = store_event_get(s, id);
+	ck_assert_int_eq((int64_t)cJSON_GetObjectItem(e, "first_seen")->valuedouble,
+			 t - 200);
+	ck_assert_int_eq((int64_t)cJSON_GetObjectItem(e, "last_seen")->valuedouble,
+			 t + 10);
+	cJSON_Delete(e);
+	o.count = -1;
+	ck_assert_int_eq(store_event_record(s, &o, &fresh), -EINVAL);
+	o.count = 2, o.first_time = t + 1, o.time = t;
+	ck_assert_int_eq(store_event_record(s, &o, &fresh), -EINVAL);
+	ck_assert_int_eq(count_of(id), 9);
+}
+END_TEST
+
+/* ---- space ---- */
+
+START_TEST(state_usage_counts_regular_files_only)
+{
+	static char big[65536];
+	char target[600];
+	uint64_t u0, u1, u2;
+
+	ck_assert_int_eq(store_state_usage(dir, &u0), 0);
+	ck_assert_int_gt(u0, 0); /* the store */
+	write_file(path_in("events.jsonl"), big, sizeof(big));
+	ck_assert_int_eq(store_state_usage(dir, &u1), 0);
+	ck_assert_int_ge(u1 - u0, sizeof(big));
+	ck_assert_int_lt(u1 - u0, 2 * sizeof(big));
+	ck_assert_int_eq(mkdir(path_in("imported"), 0750), 0);
+	write_file(path_in("imported/feed"), big, sizeof(big));
+	/* Not counted: what a symlink points to, subdirs other than
+	 * imported/. */
+	snprintf(target, sizeof(target), "%s/x/outside", dir);
+	ck_assert_int_eq(mkdir(path_in("x"), 0750), 0);
+	write_file(target, big, sizeof(big));
+	ck_assert_int_eq(symlink(target, path_in("link")), 0);
+	ck_assert_int_eq(store_state_usage(dir, &u2), 0);
+	ck_assert_int_ge(u2 - u1, sizeof(big));
+	ck_assert_int_lt(u2 - u1, 2 * sizeof(big));
+}
+END_TEST
+
+/* The oldest of the handled events go first (the status order), then,
+ * with none of those left, the oldest pending ones; the file shrinks. */
+START_TEST(budget_deletes_settled_oldest_first_and_shrinks)
+{
+	struct store_budget_report rep;
+	struct event_filter f = { .from = 0, .to = INT64_MAX, .limit = 100000 };
+	int64_t t = 1795800000;
+	int pending = 1200, handled = 1200;
+	char err[512] = "", sub[64];
+	off_t db0, db1, db2;
+	uint64_t u0, u1;
+	cJSON *l;
+
+	ck_assert_int_gt(store_list_add(s, "black", "*.bad.test", "", 0), 0);
+	ck_assert_int_eq(store_audit(s, 0, "blacklist add", "*.bad.test"), 0);
+	/* Pending ones are older than handled ones: status beats age. */
+	for (int i = 0; i < pending; i++) {
+		snprintf(sub, sizeof(sub), "p%d.bad.test", i);
+		event_at(sub, t + i, "pending", 600);
+	}
+	for (int i = 0; i < handled; i++) {
+		snprintf(sub, sizeof(sub), "h%d.bad.test", i);
+		event_at(sub, t + pending + i, "handled", 600);
+	}
+	store_close(s); /* the WAL into the file: measure the file alone */
+	ck_assert_int_eq(store_open(dir, &s, err, sizeof(err)), 0);
+	db0 = size_of(path_in("egressd.db"));
+	ck_assert_int_eq(store_state_usage(dir, &u0), 0);
+
+	/* Under budget: nothing happens. */
+	ck_assert_int_eq(store_budget_enforce(s, dir, u0 + 1, &rep), 0);
+	ck_assert_int_eq(rep.deleted_handled + rep.deleted_pending, 0);
+
+	/* Over: a target of 67.5% takes most handled events, no pending. */
+	ck_assert_int_eq(store_budget_enforce(s, dir, u0 / 4 * 3, &rep), 0);
+	ck_assert_int_eq(rep.bytes_before, u0);
+	ck_assert_int_le(rep.bytes_after, u0 / 4 * 3 / 10 * 9);
+	ck_assert_int_gt(rep.deleted_handled, 0);
+	ck_assert_int_lt(rep.deleted_handled, handled);
+	ck_assert_int_eq(rep.deleted_pending, 0);
+	ck_assert(!rep.exhausted);
+	db1 = size_of(path_in("egressd.db"));
+	ck_assert_int_lt(db1, db0 * 3 / 4);
+	ck_assert_int_eq(store_state_usage(dir, &u1), 0);
+	ck_assert_int_eq(u1, rep.bytes_after);
+	ck_assert_int_eq(pending_count(), pending);
+	f.status = "handled";
+	l = store_events_list(s, &f);
+	ck_assert_int_eq(cJSON_GetArraySize(l), handled - rep.deleted_handled);
+	/* newest first: the last one is the oldest kept */
+	ck_assert_int_eq((int64_t)cJSON_GetObjectItem(
+				 cJSON_GetArrayItem(l, cJSON_GetArraySize(l) - 1),
+				 "last_seen")->valuedouble,
+			 t + pending + rep.deleted_handled);
+	cJSON_Delete(l);
+
+	/* Half of that: every handled event, then the oldest pending. */
+	ck_assert_int_eq(store_budget_enforce(s, dir, u1 / 2, &rep), 0);
+	l = store_events_list(s, &f);
+	ck_assert_int_eq(cJSON_GetArraySize(l), 0); /* no handled one left */
+	cJSON_Delete(l);
+	ck_assert_int_gt(rep.deleted_pending, 0);
+	ck_assert_int_lt(rep.deleted_pending, pending);
+	ck_assert_int_le(rep.bytes_after, u1 / 2 / 10 * 9);
+	f.status = "pending";
+	l = store_events_list(s, &f);
+	ck_assert_int_eq(cJSON_GetArraySize(l), pending - rep.deleted_pending);
+	ck_assert_int_eq((int64_t)cJSON_GetObjectItem(
+				 cJSON_GetArrayItem(l, cJSON_GetArraySize(l) - 1),
+				 "last_seen")->valuedouble,
+			 t + rep.deleted_pending);
+	cJSON_Delete(l);
+	db2 = size_of(path_in("egressd.db"));
+	ck_assert_int_lt(db2, db1);
+	fprintf(stderr, "budget: egressd.db %lld -> %lld -> %lld bytes\n",
+		(long long)db0, (long long)db1, (long long)db2);
+
+	/* Nothing left to delete: stops, says so, keeps lists and audit. */
+	ck_assert_int_eq(store_budget_enforce(s, dir, 1, &rep), 0);
+	ck_assert(rep.exhausted);
+	ck_assert_int_eq(pending_count(), 0);
+	l = store_list_get(s, "black", 0, 1000);
+	ck_assert_int_eq(cJSON_GetArraySize(l), 1);
+	cJSON_Delete(l);
+	l = store_audit_get(s, INT64_MAX, 10);
+	ck_assert_int_eq(cJSON_GetArraySize(l), 1);
+	cJSON_Delete(l);
+}
+END_TEST
+
+
+/* A reader on another connection holds the checkpoint up: the WAL still
+ * counts, so the budget stops after one batch instead of deleting on.
+ * (Waits the store's busy timeout, 5 s.) */
+START_TEST(budget_stops_when_a_reader_holds_the_wal)
+{
+	struct store_budget_report rep;
+	char sub[64];
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	uint64_t u0;
+	int events = 1200;
+
+	for (int i = 0; i < events; i++) {
+		snprintf(sub, sizeof(sub), "h%d.bad.test", i);
+		event_at(sub, 1795800000 + i, "handled", 600);
+	}
+	ck_assert_int_eq(sqlite3_open(path_in("egressd.db"), &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT id FROM events", -1, &st,
+					    NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW); /* a read open */
+	ck_assert_int_eq(store_state_usage(dir, &u0), 0);
+	ck_assert_int_eq(store_budget_enforce(s, dir, u0 / 4, &rep), -EBUSY);
+	ck_assert_int_gt(rep.deleted_handled, 0);
+	ck_assert_int_lt(rep.deleted_handled, events / 2);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	ck_assert_int_eq(store_budget_enforce(s, dir, u0 / 4, &rep), 0);
+	ck_assert_int_le(rep.bytes_after, u0 / 4 / 10 * 9);
+}
+END_TEST
+
+/* ---- a full disk ---- */
+
+/* A namespace of its own for the tmpfs: no other process sees it and it
+ * is gone with the child, whatever happens. Root unshares the mount
+ * namespace; others a user namespace with it. */
+static int own_mount_ns(void)
+{
+	char map[64];
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	FILE *f;
+
+	if (!unshare(CLONE_NEWNS))
+		return 0;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS))
+		return -errno;
+	f = fopen("/proc/self/setgroups", "w");
+	if (f)
+		fputs("deny", f), fclose(f);
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+	f = fopen("/proc/self/uid_map", "w");
+	if (!f || fputs(map, f) < 0 || fclose(f))
+		return -EPERM;
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+	f = fopen("/proc/self/gid_map", "w");
+	if (!f || fputs(map, f) < 0 || fclose(f))
+		return -EPERM;
+	return 0;
+}
+
+#define CHILD_FAIL(code, ...)                                                \
+	do {                                                                 \
+		fprintf(stderr, "full disk: " __VA_ARGS__);                  \
+		fputc('\n', stderr);                                         \
+		return code;                                                 \
+	} while (0)
+
+/* Fills the file system of dir with one file; returns its path. */
+static int fill(const char *d, char *path, size_t len)
+{
+	static char block[4096];
+	int fd;
+
+	snprintf(path, len, "%s/filler", d);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (write(fd, block, sizeof(block)) > 0)
+		;
+	/* the last partial page too */
+	while (write(fd, block, 1) > 0)
+		;
+	close(fd);
+	return errno == ENOSPC ? 0 : -errno;
+}
+
+static int full_disk_checks(const char *d)
+{
+	char err[512] = "", filler[600], sub[64];
+	struct store_open_report rep;
+	struct store *full = NULL;
+	int64_t r = 0;
+	int i;
+
+	if (store_open(d, &s, err, sizeof(err)))
+		CHILD_FAIL(20, "open: %s", err);
+	if (fill(d, filler, sizeof(filler)))
+		CHILD_FAIL(21, "cannot fill the tmpfs");
+	/* The first write that needs a new page in the WAL fails. */
+	for (i = 0; i < 1000 && r >= 0; i++) {
+		struct store_occurrence o = {
+			.type = "domain", .subject = sub, .container_id = "abc",
+			.action = "alerted", .time = 1795800000,
+		};
+		bool fresh;
+		snprintf(sub, sizeof(sub), "h%d.bad.test", i);
+		r = store_event_record(s, &o, &fresh);
+	}
+	if (r != -ENOSPC)
+		CHILD_FAIL(22, "event %d: %lld, not -ENOSPC", i, (long long)r);
+	if ((r = store_audit(s, 0, "blacklist add", "*.bad.test")) != -ENOSPC)
+		CHILD_FAIL(23, "audit: %lld, not -ENOSPC", (long long)r);
+	/* A new store in a full state dir says so too. */
+	snprintf(filler + strlen(filler), 8, "2");
+	snprintf(sub, sizeof(sub), "%s", "state2");
+	snprintf(err, sizeof(err), "%s/state2", d);
+	mkdir(err, 0700);
+	r = store_open_checked(err, &full, &rep, filler, sizeof(filler));
+	store_close(full);
+	if (r != -ENOSPC)
+		CHILD_FAIL(24, "new store: %lld (%s), not -ENOSPC", (long long)r,
+			   filler);
+	/* Space back: the store works again. */
+	snprintf(filler, sizeof(filler), "%s/filler", d);
+	unlink(filler);
+	if (store_audit(s, 0, "blacklist add", "*.bad.test"))
+		CHILD_FAIL(25, "audit after the space came back failed");
+	store_close(s);
+	return 0;
+}
+
+static int full_disk_child(void)
+{
+	char d[] = "/tmp/egressd-test-full-XXXXXX";
+	int r;
+
+	if ((r = own_mount_ns()))
+		CHILD_FAIL(10, "no mount namespace: %s", strerror(-r));
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		CHILD_FAIL(11, "mount private: %s", strerror(errno));
+	if (!mkdtemp(d))
+		CHILD_FAIL(12, "mkdtemp: %s", strerror(errno));
+	if (mount("tmpfs", d, "tmpfs", 0, "size=256k,mode=0700")) {
+		rmdir(d);
+		CHILD_FAIL(13, "mount tmpfs: %s", strerror(errno));
+	}
+	r = full_disk_checks(d);
+	umount2(d, MNT_DETACH);
+	rmdir(d);
+	return r;
+}
+
+START_TEST(full_disk_is_enospc)
+{
+	int status;
+	pid_t pid;
+
+	store_close(s);
+	s = NULL;
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid)
+		_exit(full_disk_child());
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("store");
@@ -172,6 +938,22 @@ static Suite *suite(void)
 	ADD(tc, overview_and_filters);
 	ADD(tc, list_entries_and_duplicates);
 	ADD(tc, reopen_keeps_everything);
+	ADD(tc, new_store_has_incremental_auto_vacuum);
+	ADD(tc, old_store_migrates_to_auto_vacuum_once);
+	ADD(tc, damaged_tail_pages_set_aside_and_salvaged);
+	ADD(tc, empty_store_set_aside_never_overwriting);
+	ADD(tc, garbage_store_is_damaged);
+	ADD(tc, salvage_reads_the_set_aside_wal);
+	ADD(tc, salvage_reads_past_a_damaged_region);
+	ADD(tc, directory_store_refused);
+	ADD(tc, symlink_store_refused_not_followed);
+	ADD(tc, fifo_store_refused_without_blocking);
+	ADD(tc, coalesced_occurrences_add_count_and_keep_bounds);
+	ADD(tc, state_usage_counts_regular_files_only);
+	ADD(tc, budget_deletes_settled_oldest_first_and_shrinks);
+	ADD(tc, budget_stops_when_a_reader_holds_the_wal);
+	ADD(tc, full_disk_is_enospc);
+	tcase_set_timeout(tc, 120);
 	suite_add_tcase(su, tc);
 	return su;
 }
