@@ -16,30 +16,49 @@
 #include "egressd/rtnl.h"
 
 struct ns_job {
-	int fd;
+	int fd; /* the container's namespace */
 	struct rtnl_dump *dump;
+	int32_t ours; /* the nsid it has for our namespace */
+	int32_t its; /* the nsid ours has for it */
 	int r;
 };
 
 /* setns() moves only the calling thread: a short-lived thread enters the
- * container's namespace, dumps it and ends, leaving ours untouched. */
+ * container's namespace, dumps it and ends, leaving ours untouched. It
+ * also asks both namespaces which nsid each has for the other: a veth's
+ * peer is named by ifindex and nsid, and ifindexes repeat across
+ * namespaces. */
 static void *ns_dump_thread(void *arg)
 {
 	struct ns_job *j = arg;
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 
-	j->r = setns(j->fd, CLONE_NEWNET) ? -errno : rtnl_dump_all(j->dump);
+	if (self < 0) {
+		j->r = -errno;
+		return NULL;
+	}
+	j->r = rtnl_nsid_get(j->fd, &j->its);
+	if (!j->r && setns(j->fd, CLONE_NEWNET))
+		j->r = -errno;
+	if (!j->r)
+		j->r = rtnl_dump_all(j->dump);
+	if (!j->r)
+		j->r = rtnl_nsid_get(self, &j->ours);
+	close(self);
 	return NULL;
 }
 
-static int dump_in_ns(int fd, struct rtnl_dump *d)
+static int dump_in_ns(int fd, struct ns_job *j)
 {
-	struct ns_job j = { fd, d, 0 };
 	pthread_t t;
 
-	if (pthread_create(&t, NULL, ns_dump_thread, &j))
+	j->fd = fd;
+	j->ours = j->its = RTNL_NSID_NONE;
+	j->r = 0;
+	if (pthread_create(&t, NULL, ns_dump_thread, j))
 		return -EAGAIN;
 	pthread_join(t, NULL);
-	return j.r;
+	return j->r;
 }
 
 static void add_addrs(struct container *c, const struct rtnl_dump *d,
@@ -75,31 +94,52 @@ static bool listed(const char *name, const char *const *v, size_t n)
 	return false;
 }
 
-/* A veth inside the namespace whose peer is a veth in ours, pointing
- * back at it, on a container bridge: that peer is the container's port.
- * (An uplink to a router namespace is a veth too, but on no such
- * bridge.) Fills the network half of c. */
-static bool find_port(const struct inventory_scan *s, struct container *c)
+/* l (in the container's namespace) and h (in ours) are the two ends of
+ * one veth pair: each one's peer is the other, by ifindex and by
+ * namespace. ours: the nsid the container's namespace has for ours; its:
+ * the nsid ours has for the container's. An unassigned nsid pairs with
+ * nothing: the peer is then in neither namespace. */
+static bool veth_paired(const struct rtnl_link *l, const struct rtnl_link *h,
+			int32_t ours, int32_t its)
 {
-	const struct rtnl_dump *in = s->in, *host = s->host;
+	return ours != RTNL_NSID_NONE && its != RTNL_NSID_NONE &&
+	       !strcmp(l->kind, "veth") && !strcmp(h->kind, "veth") &&
+	       l->link == h->ifindex && l->link_netnsid == ours &&
+	       h->link == l->ifindex && h->link_netnsid == its;
+}
 
-	for (size_t i = 0; i < in->nlinks; i++) {
-		const struct rtnl_link *l = &in->links[i], *peer, *br;
-		if (strcmp(l->kind, "veth") || !l->link)
+/* The port of l, a link in the container's namespace (dumped in j): its
+ * veth peer in ours, on a container bridge (br, or NULL) or itself listed
+ * as one (routed setups). (An uplink to a router namespace is a veth
+ * too, but on no such bridge.) NULL if l has none. */
+static const struct rtnl_link *port_of(const struct inventory_scan *s,
+				       const struct ns_job *j,
+				       const struct rtnl_link *l,
+				       const struct rtnl_link **br)
+{
+	const struct rtnl_link *h = rtnl_link_by_index(s->host, l->link);
+
+	if (!h || !veth_paired(l, h, j->ours, j->its))
+		return NULL;
+	*br = h->master ? rtnl_link_by_index(s->host, h->master) : NULL;
+	if (*br && listed((*br)->name, s->bridges, s->nbridges))
+		return h;
+	return listed(h->name, s->bridges, s->nbridges) ? h : NULL;
+}
+
+/* The container's first port; fills the network half of c. */
+static bool find_port(const struct inventory_scan *s, const struct ns_job *j,
+		      struct container *c)
+{
+	for (size_t i = 0; i < j->dump->nlinks; i++) {
+		const struct rtnl_link *l = &j->dump->links[i], *h, *br;
+		if (!(h = port_of(s, j, l, &br)))
 			continue;
-		peer = rtnl_link_by_index(host, l->link);
-		if (!peer || strcmp(peer->kind, "veth") ||
-		    peer->link != l->ifindex)
-			continue;
-		br = peer->master ? rtnl_link_by_index(host, peer->master) : NULL;
-		if (!(br && listed(br->name, s->bridges, s->nbridges)) &&
-		    !listed(peer->name, s->bridges, s->nbridges))
-			continue;
-		snprintf(c->veth, sizeof(c->veth), "%s", peer->name);
-		c->veth_ifindex = peer->ifindex;
+		snprintf(c->veth, sizeof(c->veth), "%s", h->name);
+		c->veth_ifindex = h->ifindex;
 		if (br)
 			snprintf(c->bridge, sizeof(c->bridge), "%s", br->name);
-		add_addrs(c, in, l->ifindex);
+		add_addrs(c, j->dump, l->ifindex);
 		return true;
 	}
 	return false;
@@ -140,6 +180,7 @@ void inventory_scan_end(struct inventory_scan *s)
 
 int inventory_add(struct inventory_scan *s, const struct container *id)
 {
+	struct ns_job j = { .dump = s->in };
 	struct container *c;
 	int fd, r = -ENOENT;
 
@@ -152,7 +193,7 @@ int inventory_add(struct inventory_scan *s, const struct container *id)
 	c->veth_ifindex = 0;
 	fd = c->running ? open(c->netns, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd >= 0) {
-		if (!same_ns(fd) && !dump_in_ns(fd, s->in) && find_port(s, c))
+		if (!same_ns(fd) && !dump_in_ns(fd, &j) && find_port(s, &j, c))
 			r = 0;
 		close(fd);
 	}
@@ -160,6 +201,52 @@ int inventory_add(struct inventory_scan *s, const struct container *id)
 	 * only if it is on a container bridge. */
 	if (!r || !c->running)
 		s->inv->n++;
+	return r;
+}
+
+/* 0 if one of the namespace's ports (dumped in j) is c's veth, same name
+ * and ifindex; -ESTALE if it has another one, -ENOENT if none. */
+static int port_is(const struct inventory_scan *s, const struct ns_job *j,
+		   const struct container *c)
+{
+	int r = -ENOENT;
+
+	for (size_t i = 0; i < j->dump->nlinks; i++) {
+		const struct rtnl_link *br,
+			*h = port_of(s, j, &j->dump->links[i], &br);
+		if (h && h->ifindex == c->veth_ifindex &&
+		    !strcmp(h->name, c->veth))
+			return 0;
+		if (h)
+			r = -ESTALE;
+	}
+	return r;
+}
+
+/* Fresh dumps of both namespaces: the scan that listed c may be a second
+ * old, and a veth's name and ifindex may be another's since. */
+int inventory_verify_port(const struct container *c,
+			  const char *const *bridges, size_t nbridges)
+{
+	struct inventory_scan s = { .bridges = bridges, .nbridges = nbridges };
+	struct ns_job j;
+	int fd, r;
+
+	if (!c->running || !c->veth[0])
+		return -ENOENT;
+	fd = open(c->netns, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	s.host = malloc(sizeof(*s.host));
+	s.in = j.dump = malloc(sizeof(*s.in));
+	if (!s.host || !s.in)
+		r = -ENOMEM;
+	else if (same_ns(fd)) /* our own ports are no container's */
+		r = -ENOENT;
+	else if (!(r = rtnl_dump_all(s.host)) && !(r = dump_in_ns(fd, &j)))
+		r = port_is(&s, &j, c);
+	close(fd);
+	inventory_scan_end(&s);
 	return r;
 }
 
@@ -237,7 +324,6 @@ int host_facts_read(const char *const *bridges, size_t nbridges,
 }
 
 static pthread_mutex_t published_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t published_cond = PTHREAD_COND_INITIALIZER;
 static struct inventory *published;
 static unsigned long published_gen;
 
@@ -252,7 +338,6 @@ void inventory_publish(const struct inventory *inv)
 	old = published;
 	published = copy;
 	published_gen++;
-	pthread_cond_broadcast(&published_cond);
 	pthread_mutex_unlock(&published_lock);
 	free(old);
 }
@@ -265,25 +350,14 @@ static bool has_addr(const struct container *c, const struct ip_addr *a)
 	return false;
 }
 
-bool inventory_wait_newer(unsigned ms)
+unsigned long inventory_generation(void)
 {
-	struct timespec ts;
 	unsigned long gen;
-	int r = 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
 	pthread_mutex_lock(&published_lock);
 	gen = published_gen;
-	while (gen == published_gen && r == 0)
-		r = pthread_cond_timedwait(&published_cond, &published_lock, &ts);
 	pthread_mutex_unlock(&published_lock);
-	return gen != published_gen;
+	return gen;
 }
 
 bool inventory_lookup(uint32_t ifindex, const struct ip_addr *a,

@@ -45,7 +45,10 @@ struct inventory {
 /* A scan: each source adds the containers it knows (identity and the
  * path of their network namespace); the scan finds each one's port: a
  * veth inside its namespace whose peer is in ours and is a port of one of
- * the container bridges (or is itself listed there, routed setups). */
+ * the container bridges (or is itself listed there, routed setups). The
+ * two ends are paired by ifindex and by namespace (IFLA_LINK and
+ * IFLA_LINK_NETNSID, checked both ways): ifindexes repeat across
+ * namespaces, so a namespace on none of our ports is never listed on one. */
 struct rtnl_dump;
 struct inventory_scan {
 	struct rtnl_dump *host, *in;
@@ -62,6 +65,15 @@ void inventory_scan_end(struct inventory_scan *s);
  * stopped one always. Returns 0, -ENOENT (not on a container bridge), or
  * -E2BIG. */
 int inventory_add(struct inventory_scan *s, const struct container *c);
+/* Checks now, on fresh rtnetlink dumps, that the running container c
+ * sits on c->veth: a veth in its namespace is paired (ifindex and
+ * namespace, both ways) with c->veth, same name and ifindex, a port of one
+ * of the bridges (or itself listed, routed setups). For the isolate path,
+ * before a port is cut. Returns 0; -ENOENT if c has no such port (no
+ * veth, not running, its namespace gone or on no container bridge);
+ * -ESTALE if it is on another port now; or another negative errno. */
+int inventory_verify_port(const struct container *c,
+			  const char *const *bridges, size_t nbridges);
 /* Source: the named network namespaces in dir (normally /run/netns), the
  * namespace name being the container name. */
 int inventory_scan_netns(struct inventory_scan *s, const char *dir);
@@ -79,9 +91,9 @@ void inventory_publish(const struct inventory *inv);
 bool inventory_lookup(uint32_t ifindex, const struct ip_addr *a,
 		      struct container *ret);
 
-/* Waits (at most ms) for the next published scan. Returns true if one
- * came. */
-bool inventory_wait_newer(unsigned ms);
+/* How many scans were published so far: a scan newer than a moment can
+ * be told by it. */
+unsigned long inventory_generation(void);
 
 /* The source bit of a runtime name ("netns", "docker", "containerd",
  * "cri"), 0 if unknown. */

@@ -13,6 +13,9 @@ struct rtnl_link {
 	char name[16];
 	char kind[16]; /* "veth", "bridge"... or "" */
 	uint32_t link; /* IFLA_LINK: a veth's peer ifindex (in its netns) */
+	/* IFLA_LINK_NETNSID: the nsid this namespace has for the peer's, or
+	 * RTNL_NSID_NONE when the peer is in this namespace. */
+	int32_t link_netnsid;
 	uint32_t master; /* bridge the interface is a port of, or 0 */
 	bool up;
 };
@@ -38,3 +41,11 @@ struct rtnl_dump {
 int rtnl_dump_all(struct rtnl_dump *ret);
 const struct rtnl_link *rtnl_link_by_index(const struct rtnl_dump *d,
 					   uint32_t ifindex);
+
+/* The kernel's "no nsid" (NETNSA_NSID_NOT_ASSIGNED). */
+#define RTNL_NSID_NONE (-1)
+
+/* The nsid that the calling thread's network namespace has assigned to
+ * the namespace nsfd refers to (RTM_GETNSID), RTNL_NSID_NONE in *ret if
+ * none. Asking assigns none. Returns 0 or a negative errno. */
+int rtnl_nsid_get(int nsfd, int32_t *ret);
