@@ -37,3 +37,13 @@ int nft_queue_rule_add(const struct nft_queue_cfg *q,
 /* Adds interface names to set container_ifs. */
 int nft_container_ifs_add(const char *const *ifs, size_t n, char *err,
 			  size_t errlen);
+
+/* The watchdog's guard in front of the queue rule: off, every packet that
+ * would queue passes, or every such packet is dropped. */
+enum nft_guard { NFT_GUARD_OFF, NFT_GUARD_PASS, NFT_GUARD_DROP };
+
+/* Puts the guard in place in one transaction (sets watchdog_pass and
+ * watchdog_drop: the other one is emptied). */
+int nft_guard_set(enum nft_guard g, char *err, size_t errlen);
+/* *ret: packets the guard's current elements passed or dropped. */
+int nft_guard_packets(uint64_t *ret, char *err, size_t errlen);
