@@ -3,7 +3,6 @@
  * verdicts and events. Never waits on disk, /proc or the network. */
 #include "datapath.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <netinet/in.h> /* before the linux/ headers: libc-compat */
 #include <linux/netfilter.h>
@@ -13,6 +12,7 @@
 
 #include "egressd/dnsrewrite.h"
 #include "egressd/pkt.h"
+#include "watchdog.h"
 
 /* Which container a packet belongs to. A container has several addresses
  * (IPv4 and IPv6; its DNS may go over one and its connection over the
@@ -50,51 +50,51 @@ static uint32_t owner_of(struct daemon *d, const struct ip_addr *a,
 
 /* ---- events ---- */
 
-/* One event per match. What the packet thread must not wait for (the
- * container's name and image, the host, the process behind a connection)
- * the event writer adds. */
-static void event_emit(struct daemon *d, const char *kind, uint32_t port,
+/* One event per match, typed, copied into the writer's queue. What the
+ * packet thread must not wait for (the container's name and image, the
+ * host, the process behind a connection) the event writer adds. */
+static void copy_text(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%.*s", (int)len - 1, src ? src : "");
+}
+
+static void event_emit(struct daemon *d, enum event_kind kind, uint32_t port,
 		       const struct ip_addr *client, const struct ip_addr *dst,
 		       uint16_t dport, const char *name,
 		       const struct decision *dec, bool blocked,
 		       const struct event_flow *flow, const struct dns_chain *chain)
 {
-	char t[IP_ADDR_TEXT];
-	cJSON *o = cJSON_CreateObject(), *r, *addrs;
+	struct event ev = { .kind = kind, .blocked = blocked,
+			    .time = (int64_t)time(NULL), .client = *client };
 
-	cJSON_AddNumberToObject(o, "time", (double)time(NULL));
-	cJSON_AddStringToObject(o, "kind", kind);
-	ip_addr_format(client, t, sizeof(t));
-	cJSON_AddStringToObject(o, "container_ip", t);
 	if (!port) {
 		uint32_t owner = owner_lookup(d, client);
 		port = owner & OWNER_PORT ? owner & ~OWNER_PORT : 0;
 	}
+	ev.port = port;
 	if (dst) {
-		ip_port_format(dst, dport, t, sizeof(t));
-		cJSON_AddStringToObject(o, "dst", t);
+		ev.have_dst = true;
+		ev.dst = *dst;
+		ev.dport = dport;
 	}
-	if (name)
-		cJSON_AddStringToObject(o, "name", name);
+	copy_text(ev.name, sizeof(ev.name), name);
 	/* The addresses the name resolved to: from the answer, or the one the
 	 * connection went to. */
-	addrs = cJSON_AddArrayToObject(o, "addrs");
-	for (unsigned i = 0; chain && i < chain->n_addrs; i++) {
-		ip_addr_format(&chain->addrs[i].addr, t, sizeof(t));
-		cJSON_AddItemToArray(addrs, cJSON_CreateString(t));
+	for (unsigned i = 0; chain && i < chain->n_addrs &&
+			     ev.naddrs < EVENT_ADDRS_MAX; i++)
+		ev.addrs[ev.naddrs++] = chain->addrs[i].addr;
+	if (!chain && dst && kind != EV_DNS_QUERY)
+		ev.addrs[ev.naddrs++] = *dst;
+	copy_text(ev.rule.source, sizeof(ev.rule.source), dec->hit.source->name);
+	copy_text(ev.rule.category, sizeof(ev.rule.category),
+		  dec->hit.source->category);
+	copy_text(ev.rule.pattern, sizeof(ev.rule.pattern), dec->hit.pattern);
+	copy_text(ev.rule.matched, sizeof(ev.rule.matched), dec->subject);
+	if (flow) {
+		ev.have_flow = true;
+		ev.flow = *flow;
 	}
-	if (!chain && dst && strcmp(kind, "dns_query")) {
-		ip_addr_format(dst, t, sizeof(t));
-		cJSON_AddItemToArray(addrs, cJSON_CreateString(t));
-	}
-	cJSON_AddStringToObject(o, "action", blocked ? "blocked" : "alerted");
-	r = cJSON_AddObjectToObject(o, "rule");
-	cJSON_AddStringToObject(r, "list", "black");
-	cJSON_AddStringToObject(r, "source", dec->hit.source->name);
-	cJSON_AddStringToObject(r, "pattern", dec->hit.pattern);
-	cJSON_AddStringToObject(r, "category", dec->hit.source->category);
-	cJSON_AddStringToObject(r, "matched", dec->subject);
-	events_push(d->events, o, port, client, flow);
+	events_push(d->events, &ev);
 }
 
 static void flow_of(const struct pkt_info *pk, struct event_flow *f)
@@ -158,13 +158,13 @@ static enum dns_action dns_message(struct daemon *d,
 	if (ob->kind == OBS_DNS_QUERY) { /* the answer is where block acts */
 		struct event_flow f;
 		flow_of(pk, &f);
-		event_emit(d, "dns_query", port, client, &pk->dst, pk->dport,
+		event_emit(d, EV_DNS_QUERY, port, client, &pk->dst, pk->dport,
 			   qname, &ob->d, d->cfg.block, &f, NULL);
 		return DNS_PASS;
 	}
 	/* A name further down the CNAME chain: the query did not show it. */
 	if (strcmp(ob->d.subject, qname))
-		event_emit(d, "dns_answer", port, client, &pk->src, pk->sport,
+		event_emit(d, EV_DNS_ANSWER, port, client, &pk->src, pk->sport,
 			   qname, &ob->d, d->cfg.block, NULL, &ob->chain);
 	return d->cfg.block ? DNS_NXDOMAIN : DNS_PASS;
 }
@@ -295,9 +295,9 @@ static void judged(struct daemon *d, const struct nfqueue_packet *p,
 	held = d->cfg.block && hold_for_attribution(d, p, pk);
 	if (held || !d->cfg.block) {
 		flow_of(pk, &f);
-		event_emit(d, ob->kind == OBS_TLS    ? "tls"
-			      : ob->kind == OBS_HTTP ? "http"
-						     : "flow",
+		event_emit(d, ob->kind == OBS_TLS    ? EV_TLS
+			      : ob->kind == OBS_HTTP ? EV_HTTP
+						     : EV_FLOW,
 			   p->physindev, &pk->src, &pk->dst, pk->dport, name,
 			   &ob->d, d->cfg.block, &f, NULL);
 	}
@@ -388,6 +388,9 @@ void datapath_on_packet(struct nfqueue *q, const struct nfqueue_packet *p,
 	struct daemon *d = ctx;
 	struct pkt_info pk;
 
+	/* Also here, not only once per loop turn: under a flood the queue
+	 * never runs dry and the loop never turns, yet the thread is well. */
+	watchdog_beat(d->wd);
 	d->q = q;
 	if (pkt_parse(p->data, p->len, &pk)) {
 		d->malformed++;
@@ -418,7 +421,7 @@ int datapath_judge_existing(const struct ip_addr *src,
 	(void)dport;
 	inspect_flow(&d->ins, owner_lookup(d, src), dst, d->now, &ob);
 	if (ob.d.verdict == VERDICT_BLOCK)
-		event_emit(d, "flow", 0, src, dst, dport,
+		event_emit(d, EV_FLOW, 0, src, dst, dport,
 			   ob.nresolved ? ob.resolved[0] : NULL, &ob.d,
 			   d->cfg.block, NULL, NULL);
 	return ob.d.verdict == VERDICT_BLOCK && d->cfg.block;

@@ -38,7 +38,9 @@ struct daemon {
 	uint64_t now; /* seconds, monotonic */
 	unsigned long malformed;
 	unsigned long enobufs_reported;
+	unsigned long qdrops_reported;
 	struct ctl *ctl; /* the control thread (lists, containers) */
+	struct watchdog *wd; /* the packet thread beats it */
 	uint8_t rewrite[0xffff];
 };
 

@@ -2,53 +2,176 @@
 #include "events.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "attrib.h"
+#include "egressd/evqueue.h"
+#include "egressd/fileio.h"
 #include "egressd/inventory.h"
-#include "jsonout.h"
-#include "egressd/procinfo.h"
 #include "egressd/store.h"
+#include "jsonout.h"
 
-/* Events waiting for the writer; past this, events are counted as dropped
- * rather than let the packet path wait. */
-#define EVENTS_QUEUE_MAX 4096
 /* Host facts are read again after this many seconds. */
 #define HOST_FACTS_TTL_S 60
-/* How long an event waits for a scan that knows its container. */
-#define INVENTORY_WAIT_MS 1200
+/* The process behind a connection is looked for at most this long. */
+#define ATTRIB_WAIT_MS 1000
+/* An event from a source the inventory does not know waits (beside the
+ * queue, never in the writer's way) for a rescan, at most this long; the
+ * source is then remembered as unknown for UNKNOWN_TTL_MS, during which
+ * its events are written at once without a container. */
+#define DEFER_MS 2500
+#define DEFER_MAX 256
+#define UNKNOWN_MAX 256
+#define UNKNOWN_TTL_MS 30000
+/* The state dir's budget is checked this often, or after this many
+ * events, whichever comes first. */
+#define BUDGET_CHECK_MS 10000
+#define BUDGET_CHECK_EVENTS 256
+/* events.jsonl is rotated (to events.jsonl.1) past this share of the
+ * budget: the export must not eat the store's room. */
+#define EXPORT_SHARE 4
+/* Problems are logged at once, then at most once per this many ms, with
+ * what happened meanwhile. */
+#define LOG_EVERY_MS 10000
 
-struct job {
-	cJSON *o;
-	uint32_t port;
-	bool have_ip, have_flow;
-	struct ip_addr ip;
-	struct event_flow flow;
+struct deferred {
+	struct evq_item it;
+	int64_t until; /* ms */
+	unsigned long gen; /* the inventory's generation when deferred */
+};
+
+struct unknown {
+	uint64_t owner;
+	int64_t until; /* ms */
+};
+
+/* A log line that repeats at most every LOG_EVERY_MS. */
+struct ratelog {
+	int64_t last;
+	unsigned long seen, told;
 };
 
 struct events {
-	FILE *f;
+	int fd; /* events.jsonl, O_APPEND */
+	char dir[512], path[600];
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct job q[EVENTS_QUEUE_MAX];
-	size_t head, n;
+	struct evq *q;
 	bool stop;
-	unsigned long dropped;
+	struct events_stats st; /* queued, coalesced, dropped: under lock */
 	const char *bridges[16];
 	size_t nbridges;
 	struct host_facts host;
 	time_t host_read;
-	struct store *store; /* this thread's connection, or NULL */
-	unsigned long store_errors;
+	struct store *store;
 	int64_t retention_s;
 	time_t pruned;
+	uint64_t max_bytes;
+	int64_t budget_checked;
+	unsigned since_budget;
 	bool syslog;
+	void (*rescan)(void *ctx);
+	void *rescan_ctx;
+	struct deferred *def;
+	size_t ndef;
+	struct unknown unk[UNKNOWN_MAX];
+	size_t nunk;
+	struct ratelog rl_drop, rl_store, rl_export;
+	unsigned long drops_reported;
 };
+
+/* The writer's own counters, read by events_get_stats from elsewhere. */
+#define COUNT(e, field) __atomic_fetch_add(&(e)->st.field, 1, __ATOMIC_RELAXED)
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Logs at once, then at most every LOG_EVERY_MS with the count since. */
+static void ratelog(struct ratelog *rl, const char *fmt, ...)
+{
+	int64_t now = now_ms();
+	char msg[512];
+	va_list ap;
+
+	rl->seen++;
+	if (rl->last && now - rl->last < LOG_EVERY_MS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (rl->seen - rl->told > 1)
+		fprintf(stderr, "egressd: %s (%lu times since the last report)\n",
+			msg, rl->seen - rl->told);
+	else
+		fprintf(stderr, "egressd: %s\n", msg);
+	rl->told = rl->seen;
+	rl->last = now;
+}
+
+/* ---- the event as JSON ---- */
+
+static const char *const kind_names[] = {
+	[EV_DNS_QUERY] = "dns_query", [EV_DNS_ANSWER] = "dns_answer",
+	[EV_TLS] = "tls", [EV_HTTP] = "http", [EV_FLOW] = "flow",
+};
+
+static void add_addr(cJSON *o, const char *key, const struct ip_addr *a,
+		     uint16_t port)
+{
+	char t[IP_ADDR_TEXT];
+
+	if (port)
+		ip_port_format(a, port, t, sizeof(t));
+	else
+		ip_addr_format(a, t, sizeof(t));
+	cJSON_AddStringToObject(o, key, t);
+}
+
+static cJSON *event_json(const struct evq_item *it)
+{
+	const struct event *ev = &it->ev;
+	cJSON *o = cJSON_CreateObject(), *r;
+
+	cJSON_AddNumberToObject(o, "time", (double)it->last);
+	cJSON_AddStringToObject(o, "kind", kind_names[ev->kind]);
+	add_addr(o, "container_ip", &ev->client, 0);
+	if (ev->have_dst)
+		add_addr(o, "dst", &ev->dst, ev->dport);
+	if (ev->name[0])
+		cJSON_AddStringToObject(o, "name", ev->name);
+	json_add_addrs(o, "addrs", ev->addrs, ev->naddrs);
+	cJSON_AddStringToObject(o, "action", ev->blocked ? "blocked" : "alerted");
+	if (it->count > 1) { /* a burst, counted in memory before the store */
+		cJSON_AddNumberToObject(o, "count", it->count);
+		cJSON_AddNumberToObject(o, "first_time", (double)ev->time);
+	}
+	if (it->summary) /* a flood of distinct names: summed up by rule */
+		cJSON_AddStringToObject(o, "summary", "names under this rule, "
+					"while the container sent more new events "
+					"than egressd records one by one");
+	r = cJSON_AddObjectToObject(o, "rule");
+	cJSON_AddStringToObject(r, "list", "black");
+	cJSON_AddStringToObject(r, "source", ev->rule.source);
+	cJSON_AddStringToObject(r, "pattern", ev->rule.pattern);
+	cJSON_AddStringToObject(r, "category", ev->rule.category);
+	cJSON_AddStringToObject(r, "matched", ev->rule.matched);
+	return o;
+}
 
 static void add_host(struct events *e, cJSON *o)
 {
@@ -76,23 +199,25 @@ static void add_container(cJSON *o, const struct container *c)
 	cJSON_AddStringToObject(k, "veth", c->veth);
 }
 
-static void add_process(cJSON *o, const struct container *c,
-			const struct event_flow *f)
+/* The process behind the connection; pa->nlevels says whether found. */
+static void add_process(struct events *e, cJSON *o, const struct container *c,
+			const struct event_flow *f, struct proc_attr *pa)
 {
-	struct proc_attr pa;
 	cJSON *arr;
 
-	if (procinfo_attribute(c->netns, f->proto, &f->src, f->sport, &f->dst,
-			       f->dport, &pa)) {
+	if (attrib_lookup(c->netns, f, ATTRIB_WAIT_MS, pa)) {
 		cJSON *u = cJSON_AddObjectToObject(o, "process_unknown");
-		cJSON_AddStringToObject(u, "reason", pa.reason);
-		if (pa.have_socket_uid)
-			cJSON_AddNumberToObject(u, "socket_uid", pa.socket_uid);
+		cJSON_AddStringToObject(u, "reason", pa->reason);
+		if (pa->have_socket_uid)
+			cJSON_AddNumberToObject(u, "socket_uid", pa->socket_uid);
+		if (!strncmp(pa->reason, "the lookup", 10))
+			COUNT(e, unattributed_timeouts);
+		pa->nlevels = 0;
 		return;
 	}
 	arr = cJSON_AddArrayToObject(o, "process");
-	for (unsigned i = 0; i < pa.nlevels; i++) {
-		const struct proc_level *l = &pa.lv[i];
+	for (unsigned i = 0; i < pa->nlevels; i++) {
+		const struct proc_level *l = &pa->lv[i];
 		cJSON *x = cJSON_CreateObject();
 		cJSON_AddNumberToObject(x, "pid", l->pid);
 		cJSON_AddStringToObject(x, "exe", l->exe);
@@ -103,55 +228,183 @@ static void add_process(cJSON *o, const struct container *c,
 	}
 }
 
-static const char *str_of(const cJSON *o, const char *key)
-{
-	return json_str(o, key, "");
-}
+/* ---- the store and the export ---- */
 
-/* Aggregates the occurrence into the store's events (container, subject,
+/* Aggregates the occurrences into the store's events (container, subject,
  * process path, user, day) and tags the exported line with the event. */
-static void record(struct events *e, cJSON *o)
+static void record(struct events *e, const struct evq_item *it, cJSON *o,
+		   const struct container *c, const struct proc_attr *pa)
 {
-	const cJSON *rule = cJSON_GetObjectItemCaseSensitive(o, "rule");
-	const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "container");
-	const cJSON *p0 = cJSON_GetArrayItem(
-		cJSON_GetObjectItemCaseSensitive(o, "process"), 0);
-	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "time");
+	const struct event *ev = &it->ev;
+	char ip[IP_ADDR_TEXT], user[64] = "";
 	struct ip_addr a;
-	char user[32];
+	unsigned plen;
 	bool fresh;
 	int64_t id;
 
 	if (!e->store)
 		return;
-	const char *subject = str_of(rule, "matched");
-	snprintf(user, sizeof(user), "%s", str_of(p0, "user"));
-	if (!user[0] && cJSON_GetObjectItemCaseSensitive(p0, "uid"))
-		snprintf(user, sizeof(user), "%d",
-			 (int)cJSON_GetObjectItemCaseSensitive(p0, "uid")->valuedouble);
+	ip_addr_format(&ev->client, ip, sizeof(ip));
+	if (pa->nlevels && pa->lv[0].user[0])
+		snprintf(user, sizeof(user), "%s", pa->lv[0].user);
+	else if (pa->nlevels)
+		snprintf(user, sizeof(user), "%u", pa->lv[0].uid);
 	struct store_occurrence oc = {
-		.type = ip_addr_parse(subject, &a) ? "domain" : "ip",
-		.subject = subject,
-		.container_id = c ? str_of(c, "id") : str_of(o, "container_ip"),
-		.container_name = c ? str_of(c, "name") : str_of(o, "container_ip"),
-		.process_path = str_of(p0, "exe"),
+		.type = ip_cidr_parse(ev->rule.matched, &a, &plen) ? "domain"
+								  : "ip",
+		.subject = ev->rule.matched,
+		.container_id = c ? c->id : ip,
+		.container_name = c ? c->name : ip,
+		.process_path = pa->nlevels ? pa->lv[0].exe : "",
 		.process_user = user,
-		.action = str_of(o, "action"),
-		.rule_list = str_of(rule, "list"),
-		.rule_source = str_of(rule, "source"),
-		.rule_pattern = str_of(rule, "pattern"),
-		.rule_category = str_of(rule, "category"),
-		.time = cJSON_IsNumber(t) ? (int64_t)t->valuedouble : time(NULL),
+		.action = ev->blocked ? "blocked" : "alerted",
+		.rule_list = "black",
+		.rule_source = ev->rule.source,
+		.rule_pattern = ev->rule.pattern,
+		.rule_category = ev->rule.category,
+		.time = it->last,
+		.count = it->count,
+		.first_time = ev->time,
 		.detail = o,
 	};
 	id = store_event_record(e->store, &oc, &fresh);
 	if (id > 0) {
 		cJSON_AddNumberToObject(o, "event_id", (double)id);
 		cJSON_AddBoolToObject(o, "new_event", fresh);
-	} else {
-		e->store_errors++;
+		return;
+	}
+	COUNT(e, store_errors);
+	ratelog(&e->rl_store, "events: %s event for %s not stored: %s",
+		oc.subject, oc.container_name,
+		id == -ENOSPC    ? "the disk is full"
+		: id == -EBADMSG ? "the store is damaged (restart egressd to "
+				   "set it aside)"
+				 : strerror((int)-id));
+}
+
+/* One whole line or nothing: a full disk never leaves a torn line. */
+static void export(struct events *e, const char *line)
+{
+	size_t len = strlen(line);
+	char *buf = malloc(len + 1);
+	int r;
+
+	if (!buf)
+		return;
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	r = e->fd >= 0 ? file_append_whole(e->fd, buf, len + 1) : -EBADF;
+	free(buf);
+	if (r) {
+		COUNT(e, export_errors);
+		ratelog(&e->rl_export, "events: %s not written: %s", e->path,
+			r == -ENOSPC ? "the disk is full" : strerror(-r));
+	}
+	if (e->syslog)
+		syslog(LOG_WARNING, "%s", line);
+}
+
+static void write_item(struct events *e, const struct evq_item *it,
+		       const struct container *c)
+{
+	struct proc_attr pa = { 0 };
+	cJSON *o = event_json(it);
+	char *s;
+
+	if (c) {
+		add_container(o, c);
+		if (it->ev.have_flow)
+			add_process(e, o, c, &it->ev.flow, &pa);
+	}
+	add_host(e, o);
+	record(e, it, o, c, &pa);
+	s = cJSON_PrintUnformatted(o);
+	if (s)
+		export(e, s);
+	cJSON_free(s);
+	cJSON_Delete(o);
+	COUNT(e, written);
+	e->since_budget++;
+}
+
+/* ---- sources the inventory does not know ---- */
+
+static bool known_unknown(struct events *e, uint64_t owner, int64_t now)
+{
+	for (size_t i = 0; i < e->nunk; i++)
+		if (e->unk[i].owner == owner && e->unk[i].until > now)
+			return true;
+	return false;
+}
+
+static void remember_unknown(struct events *e, uint64_t owner, int64_t now)
+{
+	size_t i, oldest = 0;
+
+	for (i = 0; i < e->nunk; i++) {
+		if (e->unk[i].owner == owner || e->unk[i].until <= now)
+			break;
+		if (e->unk[i].until < e->unk[oldest].until)
+			oldest = i;
+	}
+	if (i == e->nunk && e->nunk < UNKNOWN_MAX)
+		e->nunk++;
+	else if (i == e->nunk)
+		i = oldest;
+	e->unk[i] = (struct unknown){ owner, now + UNKNOWN_TTL_MS };
+}
+
+static bool lookup(const struct event *ev, struct container *c)
+{
+	return inventory_lookup(ev->port, &ev->client, c);
+}
+
+/* A container that started a moment ago (a one-shot `docker run`) may
+ * not be in the inventory yet: its event waits beside the queue for a
+ * rescan, and the writer goes on with the others. */
+static void handle(struct events *e, const struct evq_item *it)
+{
+	uint64_t owner = evq_owner_of(&it->ev);
+	int64_t now = now_ms();
+	struct container c;
+
+	if (lookup(&it->ev, &c)) {
+		write_item(e, it, &c);
+		return;
+	}
+	if (known_unknown(e, owner, now) || e->ndef == DEFER_MAX) {
+		write_item(e, it, NULL);
+		return;
+	}
+	e->def[e->ndef++] = (struct deferred){ *it, now + DEFER_MS,
+					       inventory_generation() };
+	if (e->rescan)
+		e->rescan(e->rescan_ctx);
+}
+
+/* Deferred events whose container is now known, or that waited long
+ * enough (two scans since, or DEFER_MS), are written. */
+static void handle_deferred(struct events *e, bool all)
+{
+	unsigned long gen = inventory_generation();
+	int64_t now = now_ms();
+
+	for (size_t i = 0; i < e->ndef;) {
+		struct deferred *d = &e->def[i];
+		struct container c;
+		bool found = lookup(&d->it.ev, &c);
+		if (!found && !all && gen < d->gen + 2 && now < d->until) {
+			i++;
+			continue;
+		}
+		if (!found)
+			remember_unknown(e, evq_owner_of(&d->it.ev), now);
+		write_item(e, &d->it, found ? &c : NULL);
+		e->def[i] = e->def[--e->ndef];
 	}
 }
+
+/* ---- upkeep ---- */
 
 /* Retention: at most once an hour, events last seen too long ago go. */
 static void prune(struct events *e)
@@ -164,58 +417,132 @@ static void prune(struct events *e)
 	store_prune(e->store, (int64_t)now - e->retention_s);
 }
 
-static void write_job(struct events *e, struct job *j)
+static int open_export(struct events *e)
 {
-	struct container c;
-	char *s;
-
-	bool found = inventory_lookup(j->port, j->have_ip ? &j->ip : NULL, &c);
-
-	/* A container that started a moment ago (a one-shot `docker run`)
-	 * may not be in the inventory yet: wait for the next scans (up to
-	 * two; they follow Docker's events at once). */
-	for (int i = 0; !found && i < 2 && inventory_wait_newer(INVENTORY_WAIT_MS);
-	     i++)
-		found = inventory_lookup(j->port, j->have_ip ? &j->ip : NULL, &c);
-	if (found) {
-		add_container(j->o, &c);
-		if (j->have_flow)
-			add_process(j->o, &c, &j->flow);
-	}
-	add_host(e, j->o);
-	record(e, j->o);
-	s = cJSON_PrintUnformatted(j->o);
-	if (s) {
-		fputs(s, e->f);
-		fputc('\n', e->f);
-		fflush(e->f);
-		if (e->syslog)
-			syslog(LOG_WARNING, "%s", s);
-	}
-	prune(e);
-	cJSON_free(s);
-	cJSON_Delete(j->o);
+	e->fd = open(e->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				      O_NOFOLLOW, 0640);
+	return e->fd < 0 ? -errno : 0;
 }
+
+/* events.jsonl past its share: it becomes events.jsonl.1 (the older .1
+ * goes), a log shipper that follows the name sees a new file. */
+static void rotate_export(struct events *e)
+{
+	char old[640];
+	struct stat st;
+
+	if (e->fd < 0 || fstat(e->fd, &st) ||
+	    (uint64_t)st.st_size <= e->max_bytes / EXPORT_SHARE)
+		return;
+	snprintf(old, sizeof(old), "%s.1", e->path);
+	close(e->fd);
+	e->fd = -1;
+	if (rename(e->path, old))
+		fprintf(stderr, "egressd: %s: cannot rotate: %s\n", e->path,
+			strerror(errno));
+	if (open_export(e))
+		fprintf(stderr, "egressd: %s: %s\n", e->path, strerror(errno));
+	else
+		fprintf(stderr, "egressd: %s rotated to %s (over a quarter of "
+			"max_state_mb)\n", e->path, old);
+}
+
+/* Over the budget, the export's rotation goes before any event: log
+ * shippers have had it, the store is the record. */
+static void shed_export(struct events *e)
+{
+	char old[640];
+	uint64_t used;
+	struct stat st;
+
+	snprintf(old, sizeof(old), "%s.1", e->path);
+	if (store_state_usage(e->dir, &used) || used <= e->max_bytes ||
+	    stat(old, &st))
+		return;
+	if (!unlink(old))
+		fprintf(stderr, "egressd: state dir over its budget: removed %s "
+			"(%lld bytes)\n", old, (long long)st.st_size);
+}
+
+static void budget(struct events *e)
+{
+	struct store_budget_report rep;
+	int64_t now = now_ms();
+	int r;
+
+	if (!e->store || (now - e->budget_checked < BUDGET_CHECK_MS &&
+			  e->since_budget < BUDGET_CHECK_EVENTS))
+		return;
+	e->budget_checked = now;
+	e->since_budget = 0;
+	rotate_export(e);
+	shed_export(e);
+	r = store_budget_enforce(e->store, e->dir, e->max_bytes, &rep);
+	if (rep.deleted_handled + rep.deleted_ignored + rep.deleted_whitelisted +
+	    rep.deleted_other + rep.deleted_pending)
+		fprintf(stderr, "egressd: state dir over its budget (%llu of %llu "
+			"bytes): deleted the oldest events, %lld handled, ignored "
+			"or whitelisted, %lld pending; now %llu bytes\n",
+			(unsigned long long)rep.bytes_before,
+			(unsigned long long)e->max_bytes,
+			(long long)(rep.deleted_handled + rep.deleted_ignored +
+				    rep.deleted_whitelisted + rep.deleted_other),
+			(long long)rep.deleted_pending,
+			(unsigned long long)rep.bytes_after);
+	if (r || (rep.exhausted && rep.bytes_after > e->max_bytes))
+		ratelog(&e->rl_store, "state dir %s over its budget (%llu of %llu "
+			"bytes) with no event left to delete%s%s", e->dir,
+			(unsigned long long)rep.bytes_after,
+			(unsigned long long)e->max_bytes, r ? ": " : "",
+			r ? strerror(-r) : "");
+}
+
+/* Drops are told at once, then every LOG_EVERY_MS. */
+static void report_drops(struct events *e, unsigned long dropped)
+{
+	if (dropped > e->drops_reported) {
+		ratelog(&e->rl_drop, "events: %lu dropped so far: a container "
+			"floods with distinct events (its lane is full) or too "
+			"many send at once", dropped);
+		if (e->rl_drop.told == e->rl_drop.seen)
+			e->drops_reported = dropped;
+	}
+}
+
+/* ---- the writer ---- */
 
 static void *writer(void *arg)
 {
 	struct events *e = arg;
-	struct job j;
+	struct evq_item it;
 
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
-		while (!e->n && !e->stop)
-			pthread_cond_wait(&e->cond, &e->lock);
-		if (!e->n && e->stop)
+		bool got;
+		unsigned long dropped;
+		if (!evq_len(e->q) && !e->stop) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += (e->ndef ? 100 : 1000) * 1000000L;
+			ts.tv_sec += ts.tv_nsec / 1000000000;
+			ts.tv_nsec %= 1000000000;
+			pthread_cond_timedwait(&e->cond, &e->lock, &ts);
+		}
+		got = evq_pop(e->q, &it);
+		dropped = e->st.dropped;
+		if (!got && e->stop)
 			break;
-		j = e->q[e->head];
-		e->head = (e->head + 1) % EVENTS_QUEUE_MAX;
-		e->n--;
 		pthread_mutex_unlock(&e->lock);
-		write_job(e, &j);
+		if (got)
+			handle(e, &it);
+		handle_deferred(e, false);
+		report_drops(e, dropped);
+		budget(e);
+		prune(e);
 		pthread_mutex_lock(&e->lock);
 	}
 	pthread_mutex_unlock(&e->lock);
+	handle_deferred(e, true);
 	return NULL;
 }
 
@@ -223,67 +550,65 @@ struct events *events_open(const char *dir, const struct events_options *opt,
 			   char *err, size_t errlen)
 {
 	struct events *e = calloc(1, sizeof(*e));
-	char path[512];
 
-	if (!e) {
+	if (!e || !(e->q = evq_new()) ||
+	    !(e->def = calloc(DEFER_MAX, sizeof(*e->def)))) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		goto fail;
 	}
-	if (store_open(dir, &e->store, err, errlen)) {
-		free(e);
-		return NULL;
-	}
+	e->fd = -1;
+	snprintf(e->dir, sizeof(e->dir), "%s", dir);
+	snprintf(e->path, sizeof(e->path), "%s/events.jsonl", dir);
+	if (store_open(dir, &e->store, err, errlen))
+		goto fail;
 	for (size_t i = 0; i < opt->nbridges && i < 16; i++)
 		e->bridges[e->nbridges++] = opt->bridges[i];
 	e->retention_s = (int64_t)opt->retention_days * 86400;
+	e->max_bytes = opt->max_state_bytes;
 	e->syslog = opt->syslog;
+	e->rescan = opt->rescan;
+	e->rescan_ctx = opt->rescan_ctx;
 	if (e->syslog)
 		openlog("egressd", LOG_PID, LOG_DAEMON);
-	mkdir(dir, 0750);
-	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
-	e->f = fopen(path, "ae");
-	if (!e->f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		free(e);
-		return NULL;
+	if (open_export(e)) {
+		snprintf(err, errlen, "%s: %s", e->path, strerror(errno));
+		goto fail;
 	}
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->cond, NULL);
 	if (pthread_create(&e->thread, NULL, writer, e)) {
 		snprintf(err, errlen, "cannot start the event writer");
-		fclose(e->f);
-		free(e);
-		return NULL;
+		goto fail;
 	}
 	return e;
+fail:
+	if (e) {
+		if (e->fd >= 0)
+			close(e->fd);
+		store_close(e->store);
+		evq_free(e->q);
+		free(e->def);
+		free(e);
+	}
+	return NULL;
 }
 
-int events_push(struct events *e, cJSON *o, uint32_t port,
-		const struct ip_addr *container_ip, const struct event_flow *flow)
+int events_push(struct events *e, const struct event *ev)
 {
-	struct job *j;
-	int r = 0;
+	int r;
+
+	int64_t now = now_ms();
 
 	pthread_mutex_lock(&e->lock);
-	if (!o || e->n == EVENTS_QUEUE_MAX) {
-		e->dropped++;
-		r = -ENOBUFS;
-		cJSON_Delete(o);
-	} else {
-		j = &e->q[(e->head + e->n) % EVENTS_QUEUE_MAX];
-		memset(j, 0, sizeof(*j));
-		j->o = o;
-		j->port = port;
-		if (container_ip) {
-			j->have_ip = true;
-			j->ip = *container_ip;
-		}
-		if (flow) {
-			j->have_flow = true;
-			j->flow = *flow;
-		}
-		e->n++;
+	r = evq_push(e->q, evq_owner_of(ev), ev, now);
+	if (r == 0) {
+		e->st.queued++;
 		pthread_cond_signal(&e->cond);
+	} else if (r == 1) {
+		e->st.coalesced++;
+	} else {
+		e->st.dropped++;
+		r = -ENOBUFS;
 	}
 	pthread_mutex_unlock(&e->lock);
 	return r;
@@ -298,12 +623,17 @@ void events_close(struct events *e)
 	pthread_cond_signal(&e->cond);
 	pthread_mutex_unlock(&e->lock);
 	pthread_join(e->thread, NULL);
-	fclose(e->f);
+	if (e->fd >= 0)
+		close(e->fd);
 	store_close(e->store);
+	evq_free(e->q);
+	free(e->def);
 	free(e);
 }
 
-unsigned long events_dropped(const struct events *e)
+void events_get_stats(struct events *e, struct events_stats *ret)
 {
-	return e->dropped;
+	pthread_mutex_lock(&e->lock);
+	*ret = e->st;
+	pthread_mutex_unlock(&e->lock);
 }

@@ -1,42 +1,48 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Events leave the packet path here: a writer thread of their own adds
- * what the packet thread must not wait for (the container from the
- * inventory, the host's facts, the process behind the connection) and
- * appends one JSON line each to STATE_DIR/events.jsonl. */
+/* Events leave the packet path here, as typed structs in a fair queue: each
+ * container (bridge port, or address) has its own lane, repeats of an event
+ * still waiting are counted into it instead of queued again, and the
+ * writer thread takes the lanes in turn, so that one container's flood
+ * neither crowds out another's events nor becomes thousands of rows. The
+ * writer adds what the packet thread must not wait for (the container from
+ * the inventory, the host's facts, the process behind the connection, each
+ * bounded in time), records the event in the store, appends it to
+ * STATE_DIR/events.jsonl and keeps the state dir within its budget. */
 #pragma once
-#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "egressd/addr.h"
+#include "egressd/event.h"
 
 struct events;
 
-/* The connection to attribute to a process (the container's side first). */
-struct event_flow {
-	uint8_t proto;
-	struct ip_addr src, dst;
-	uint16_t sport, dport;
-};
-
-/* Opens STATE_DIR/events.jsonl for appending and starts the writer.
- * The exported line says which stored event it joined (event_id). */
 struct events_options {
 	const char *const *bridges; /* the container bridges, for the host's
 				       inner addresses */
 	size_t nbridges;
 	unsigned retention_days; /* events last seen before are deleted */
+	uint64_t max_state_bytes; /* the state dir's budget */
 	bool syslog; /* every line also to syslog (LOG_DAEMON) */
+	/* Asked to rescan the containers when an event comes from a source
+	 * the inventory does not know (never waited for). */
+	void (*rescan)(void *ctx);
+	void *rescan_ctx;
 };
+/* Opens STATE_DIR/events.jsonl for appending and starts the writer.
+ * The exported line says which stored event it joined (event_id). */
 struct events *events_open(const char *state_dir,
 			   const struct events_options *opt, char *err,
 			   size_t errlen);
-/* Queues an event; never blocks. Takes o. port / container_ip find the
- * container; with flow, its process is looked up too. Returns 0, or
- * -ENOBUFS when the queue is full (the event is counted as dropped). */
-int events_push(struct events *e, cJSON *o, uint32_t port,
-		const struct ip_addr *container_ip, const struct event_flow *flow);
+/* Queues (a copy of) the event; never blocks, never allocates. Returns 0,
+ * 1 when it was counted into the same event still waiting, or -ENOBUFS
+ * when its container's lane (or the queue) is full: dropped, counted. */
+int events_push(struct events *e, const struct event *ev);
 /* Writes what is queued, stops the writer, closes the file. */
 void events_close(struct events *e);
-unsigned long events_dropped(const struct events *e);
+
+struct events_stats {
+	unsigned long queued, coalesced, dropped, written;
+	unsigned long store_errors, export_errors, unattributed_timeouts;
+};
+void events_get_stats(struct events *e, struct events_stats *ret);

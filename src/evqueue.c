@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "egressd/evqueue.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct lane {
+	uint64_t owner;
+	int64_t refilled; /* ms */
+	uint32_t tokens; /* thousandths of a new event */
+	uint16_t ring[EVQ_LANE_MAX]; /* slot numbers, oldest first */
+	uint16_t head, n;
+	bool active; /* in the turn order */
+};
+
+struct evq {
+	struct evq_item slot[EVQ_SLOTS];
+	uint16_t free_slots[EVQ_SLOTS];
+	size_t nfree;
+	struct lane lanes[EVQ_LANES];
+	uint16_t turn[EVQ_LANES]; /* lanes with events, in turn order */
+	size_t turn_head, turn_n;
+	size_t len;
+};
+
+struct evq *evq_new(void)
+{
+	struct evq *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return NULL;
+	for (size_t i = 0; i < EVQ_SLOTS; i++)
+		q->free_slots[i] = (uint16_t)(EVQ_SLOTS - 1 - i);
+	q->nfree = EVQ_SLOTS;
+	return q;
+}
+
+void evq_free(struct evq *q)
+{
+	free(q);
+}
+
+size_t evq_len(const struct evq *q)
+{
+	return q->len;
+}
+
+uint64_t evq_owner_of(const struct event *ev)
+{
+	if (ev->port)
+		return (1ull << 32) | ev->port;
+	return ip_addr_hash32(&ev->client);
+}
+
+/* The same event for the operator: what the store aggregates on, less
+ * the process (not known yet) and the day (the same, within a queue). */
+static bool same_event(const struct event *a, const struct event *b)
+{
+	return a->kind == b->kind && a->blocked == b->blocked &&
+	       !strcmp(a->rule.matched, b->rule.matched) &&
+	       !strcmp(a->rule.pattern, b->rule.pattern) &&
+	       !strcmp(a->name, b->name);
+}
+
+static struct lane *lane_of(struct evq *q, uint64_t owner, int64_t now)
+{
+	struct lane *idle = NULL;
+
+	for (size_t i = 0; i < EVQ_LANES; i++) {
+		struct lane *l = &q->lanes[i];
+		if (l->n && l->owner == owner)
+			return l;
+		if (!l->n && !idle)
+			idle = l;
+	}
+	if (idle && idle->owner != owner) {
+		idle->owner = owner;
+		idle->tokens = EVQ_BURST * 1000;
+		idle->refilled = now;
+	}
+	return idle;
+}
+
+/* The rule's summary: what a flood of distinct names becomes. */
+static bool same_rule(const struct evq_item *it, const struct event *ev)
+{
+	return it->summary && it->ev.kind == ev->kind &&
+	       it->ev.blocked == ev->blocked &&
+	       !strcmp(it->ev.rule.pattern, ev->rule.pattern);
+}
+
+static bool coalesce(struct evq *q, const struct lane *l,
+		     const struct event *ev, bool summary)
+{
+	for (unsigned i = 0; i < l->n; i++) {
+		struct evq_item *it = &q->slot[l->ring[(l->head + i) % EVQ_LANE_MAX]];
+		if (summary ? !same_rule(it, ev)
+			    : it->summary || !same_event(&it->ev, ev))
+			continue;
+		if (it->count < UINT32_MAX)
+			it->count++;
+		it->last = ev->time;
+		/* The latest occurrence's socket is the likeliest still open
+		 * when the writer looks for its process. */
+		if (ev->have_flow) {
+			it->ev.have_flow = true;
+			it->ev.flow = ev->flow;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* A token per new distinct event; EVQ_RATE come back a second. */
+static bool take_token(struct lane *l, int64_t now)
+{
+	if (now > l->refilled) {
+		uint64_t t = l->tokens + (uint64_t)(now - l->refilled) * EVQ_RATE;
+		l->tokens = t > EVQ_BURST * 1000 ? EVQ_BURST * 1000 : (uint32_t)t;
+		l->refilled = now;
+	}
+	if (l->tokens < 1000)
+		return false;
+	l->tokens -= 1000;
+	return true;
+}
+
+int evq_push(struct evq *q, uint64_t owner, const struct event *ev,
+	     int64_t now)
+{
+	struct lane *l = lane_of(q, owner, now);
+	bool summary;
+	uint16_t s;
+
+	if (!l)
+		return -ENOSPC;
+	if (coalesce(q, l, ev, false))
+		return 1;
+	summary = l->n >= EVQ_LANE_MAX - EVQ_LANE_SUMMARIES ||
+		  !take_token(l, now);
+	if (summary && coalesce(q, l, ev, true))
+		return 1;
+	if (l->n == EVQ_LANE_MAX)
+		return -ENOBUFS;
+	if (!q->nfree)
+		return -ENOSPC;
+	s = q->free_slots[--q->nfree];
+	q->slot[s] = (struct evq_item){ .ev = *ev, .count = 1, .last = ev->time,
+					.summary = summary };
+	if (summary) {
+		struct event *e = &q->slot[s].ev;
+		memcpy(e->rule.matched, e->rule.pattern, sizeof(e->rule.matched));
+		e->name[0] = 0;
+		e->naddrs = 0;
+	}
+	l->ring[(l->head + l->n) % EVQ_LANE_MAX] = s;
+	l->n++;
+	q->len++;
+	if (!l->active) {
+		l->active = true;
+		q->turn[(q->turn_head + q->turn_n++) % EVQ_LANES] =
+			(uint16_t)(l - q->lanes);
+	}
+	return 0;
+}
+
+bool evq_pop(struct evq *q, struct evq_item *ret)
+{
+	struct lane *l;
+	uint16_t s;
+
+	if (!q->turn_n)
+		return false;
+	l = &q->lanes[q->turn[q->turn_head]];
+	q->turn_head = (q->turn_head + 1) % EVQ_LANES;
+	q->turn_n--;
+	s = l->ring[l->head];
+	*ret = q->slot[s];
+	q->free_slots[q->nfree++] = s;
+	l->head = (uint16_t)((l->head + 1) % EVQ_LANE_MAX);
+	l->n--;
+	q->len--;
+	if (l->n)
+		q->turn[(q->turn_head + q->turn_n++) % EVQ_LANES] =
+			(uint16_t)(l - q->lanes);
+	else
+		l->active = false;
+	return true;
+}
