@@ -1,28 +1,79 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/* The control socket's server: the io thread accepts clients, reads their
+ * requests and writes the replies, never blocking on one (non-blocking
+ * sockets, a deadline for each request and each reply); workers run the
+ * commands; the verb table says which function serves which command. */
 #include "ctl.h"
 #include "ctl_internal.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "egressd/inventory.h"
 #include "jsonout.h"
-#include "egressd/limits.h"
-#include "egressd/inventory_docker.h"
-#include "egressd/oci.h"
+
+/* Descriptors a client may pass with its request; the first is kept (a
+ * feed to import), the others are closed at once. */
+#define CTL_FDS_MAX 4
+/* Groups of a peer read at most (SO_PEERGROUPS). */
+#define CTL_PEER_GROUPS_MAX 65536
+
+/* A client refused before its request was read (a stranger, a request too
+ * large or too slow) still has its reply written, then what it sends is
+ * read and dropped for a moment, so that it can finish sending and read
+ * the reply instead of failing on a closed socket. Bounded in time and
+ * bytes. */
+#define CTL_DRAIN_MS 1000
+#define CTL_DRAIN_MAX (16 * CTL_REQUEST_MAX)
+
+enum client_state { CL_FREE, CL_READING, CL_WORKING, CL_WRITING, CL_DRAINING };
+
+struct ctl_client {
+	enum client_state state;
+	int fd, passed_fd;
+	uid_t uid;
+	bool drain; /* refused unread: drain after the reply */
+	size_t drained;
+	int64_t deadline; /* ms, monotonic: to finish reading or writing */
+	char *in;
+	size_t inlen;
+	char *out;
+	size_t outlen, outpos;
+};
+
+struct ctl_job {
+	struct ctl_job *next;
+	size_t slot;
+	char *text; /* the request, NUL-terminated */
+	uid_t uid;
+	int fd;
+	char *reply;
+	size_t replylen;
+};
+
+/* epoll tags beside the client slots */
+#define TAG_LISTEN CTL_CLIENTS_MAX
+#define TAG_WAKE (CTL_CLIENTS_MAX + 1)
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- replies ---- */
 
@@ -45,138 +96,77 @@ cJSON *reply_ok(void)
 	return o;
 }
 
-static void add_isolation(cJSON *o, const struct iso_entry *e)
-{
-	cJSON *i = cJSON_AddObjectToObject(o, "isolation");
-
-	cJSON_AddStringToObject(i, "state", e ? iso_state_name(e->state) : "none");
-	if (!e)
-		return;
-	cJSON_AddStringToObject(i, "note", e->note);
-	cJSON_AddStringToObject(i, "reason", e->reason);
-	cJSON_AddNumberToObject(i, "since", (double)e->since);
-}
-
-static cJSON *container_json(const struct ctl *c, const struct container *k)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "id", k->id);
-	cJSON_AddStringToObject(o, "name", k->name);
-	cJSON_AddStringToObject(o, "runtime", k->runtime);
-	cJSON_AddStringToObject(o, "image", k->image);
-	cJSON_AddStringToObject(o, "state", k->running ? "running" : "stopped");
-	cJSON_AddStringToObject(o, "veth", k->veth);
-	cJSON_AddStringToObject(o, "bridge", k->bridge);
-	json_add_addrs(o, "addrs", k->addrs, k->naddrs);
-	add_isolation(o, isolation_find(c->iso, k->id));
-	return o;
-}
-
-static void host_json(const struct ctl *c, cJSON *o)
-{
-	const char *br[CONFIG_IFS_MAX];
-	struct host_facts f;
-	cJSON *h;
-
-	for (size_t i = 0; i < c->cfg->nifs; i++)
-		br[i] = c->cfg->ifs[i];
-	if (host_facts_read(br, c->cfg->nifs, &f))
-		return;
-	h = cJSON_AddObjectToObject(o, "host");
-	cJSON_AddStringToObject(h, "name", f.name);
-	json_add_addrs(h, "inner", f.inner, f.ninner);
-	json_add_addrs(h, "outer", f.outer, f.nouter);
-}
-
-/* ---- commands ---- */
-
-static cJSON *cmd_containers(struct ctl *c)
-{
-	cJSON *o = reply_ok(), *arr = cJSON_AddArrayToObject(o, "containers");
-
-	for (size_t i = 0; i < c->inv->n; i++)
-		cJSON_AddItemToArray(arr, container_json(c, &c->inv->c[i]));
-	/* Isolated containers that are not running are shown too. */
-	for (size_t i = 0; i < c->iso->n; i++) {
-		const struct iso_entry *e = &c->iso->e[i];
-		if (inventory_find(c->inv, e->id))
-			continue;
-		cJSON *x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "id", e->id);
-		cJSON_AddStringToObject(x, "name", e->name);
-		cJSON_AddStringToObject(x, "state", "absent");
-		add_isolation(x, e);
-		cJSON_AddItemToArray(arr, x);
-	}
-	host_json(c, o);
-	return o;
-}
-
 const char *str_arg(const cJSON *req, const char *key)
 {
 	return json_str(req, key, NULL);
 }
 
-/* Isolates (or restores) by key; logs and audits the change. */
-static cJSON *isolate_key(struct ctl *c, const char *key, const char *note,
-			  uid_t uid, bool isolate)
+int64_t num_arg(const cJSON *req, const char *key, int64_t dflt, int64_t lo,
+		int64_t hi, bool *bad)
 {
-	const struct container *k;
-	const struct iso_entry *e;
-	char err[256], what[300];
-	cJSON *o;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
 
-	if (isolate) {
-		k = inventory_find(c->inv, key);
-		if (!k && inventory_matches(c->inv, key) > 1)
-			return reply_error("'%s' matches several containers: "
-					   "give more of the id",
-					   key);
-		if (!k)
-			return reply_error("no container '%s' (name or id "
-					   "prefix; see egressctl containers)",
-					   key);
-		if (isolation_isolate(c->iso, k, note, uid, err, sizeof(err)))
-			return reply_error("isolation failed: %s", err);
-		key = k->id;
-	} else if (isolation_restore(c->iso, key, uid, err, sizeof(err))) {
-		return reply_error("%s", err);
+	if (!v)
+		return dflt;
+	/* Compared as doubles before any conversion: 1e300 or NaN must not
+	 * reach an integer (undefined behaviour). */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)lo) ||
+	    !(v->valuedouble <= (double)hi)) {
+		*bad = true;
+		return dflt;
 	}
-	e = isolation_find(c->iso, key);
-	fprintf(stderr, "egressd: uid %u %s %s (%s)%s%s\n", (unsigned)uid,
-		isolate ? "isolated" : "restored", e->name,
-		iso_state_name(e->state), note ? ": " : "", note ? note : "");
-	snprintf(what, sizeof(what), "%s (%s)%s%s", e->name, e->id,
-		 note ? ": " : "", note ? note : "");
-	if (c->store)
-		store_audit(c->store, uid, isolate ? "isolate" : "unisolate", what);
-	o = reply_ok();
-	cJSON_AddStringToObject(o, "container", e->name);
-	cJSON_AddStringToObject(o, "id", e->id);
-	cJSON_AddStringToObject(o, "state", iso_state_name(e->state));
-	return o;
+	return (int64_t)v->valuedouble;
 }
 
-cJSON *ctl_isolate_key(struct ctl *c, const char *key, const char *note,
-		       uid_t uid)
+bool bool_arg(const cJSON *req, const char *key)
 {
-	return isolate_key(c, key, note, uid, true);
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, key));
 }
 
-static cJSON *cmd_isolate(struct ctl *c, const cJSON *req, uid_t uid,
-			  bool isolate)
+/* The reply as one line (cJSON leaves room for the NUL, where the newline
+ * goes). Takes o. */
+static char *reply_text(cJSON *o, size_t *len)
 {
-	const char *key = str_arg(req, "container");
+	char *s = o ? cJSON_PrintUnformatted(o) : NULL;
 
-	if (!key)
-		return reply_error("missing \"container\"", NULL);
-	return isolate_key(c, key, str_arg(req, "note"), uid, isolate);
+	cJSON_Delete(o);
+	if (!s)
+		s = strdup("{\"ok\":false,\"error\":\"out of memory\"}");
+	if (!s) {
+		*len = 0;
+		return NULL;
+	}
+	*len = strlen(s);
+	s[(*len)++] = '\n';
+	return s;
 }
 
-static cJSON *dispatch(struct ctl *c, const char *text, uid_t uid)
+/* ---- the verb table ---- */
+
+static const struct verb {
+	const char *name;
+	cJSON *(*fn)(struct ctl_req *r);
+	bool store; /* needs the store */
+} verbs[] = {
+	{ "containers", cmd_containers, false },
+	{ "isolate", cmd_isolate, false },
+	{ "unisolate", cmd_unisolate, false },
+	{ "events_overview", cmd_events_overview, true },
+	{ "events_list", cmd_events_list, true },
+	{ "events_show", cmd_events_show, true },
+	{ "events_handle", cmd_events_handle, true },
+	{ "events_whitelist", cmd_events_whitelist, true },
+	{ "list_add", cmd_list_add, true },
+	{ "list_get", cmd_list_get, true },
+	{ "list_remove", cmd_list_remove, true },
+	{ "lists", cmd_lists, true },
+	{ "lists_import", cmd_lists_import, true },
+	{ "audit", cmd_audit, true },
+};
+
+static cJSON *dispatch(struct ctl_req *r, const char *text)
 {
-	cJSON *req = cJSON_Parse(text), *o;
+	cJSON *req = cJSON_Parse(text), *o = NULL;
 	const char *cmd;
 
 	if (!cJSON_IsObject(req)) {
@@ -184,30 +174,261 @@ static cJSON *dispatch(struct ctl *c, const char *text, uid_t uid)
 		return reply_error("malformed request: expected one JSON object",
 				   NULL);
 	}
+	r->req = req;
 	cmd = str_arg(req, "cmd");
-	if (!cmd)
-		o = reply_error("missing \"cmd\"", NULL);
-	else if (!strcmp(cmd, "containers"))
-		o = cmd_containers(c);
-	else if (!strcmp(cmd, "isolate"))
-		o = cmd_isolate(c, req, uid, true);
-	else if (!strcmp(cmd, "unisolate"))
-		o = cmd_isolate(c, req, uid, false);
-	else if (!(o = ctl_store_dispatch(c, cmd, req, uid)))
-		o = reply_error("unknown command '%s'", cmd);
+	for (size_t i = 0; cmd && i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(cmd, verbs[i].name))
+			continue;
+		o = verbs[i].store && !r->store
+			    ? reply_error("the store is not available", NULL)
+			    : verbs[i].fn(r);
+		break;
+	}
+	if (!o)
+		o = cmd ? reply_error("unknown command '%s'", cmd)
+			: reply_error("missing \"cmd\"", NULL);
 	cJSON_Delete(req);
 	return o;
 }
 
-/* ---- connections ---- */
+/* ---- workers ---- */
 
-/* Root, or a member of group egressd (primary or supplementary, read from
- * /proc for the peer's pid: SO_PEERCRED gives only the primary). */
-static bool peer_allowed(const struct ctl *c, const struct ucred *cr)
+static void job_push(struct ctl_job **head, struct ctl_job ***tail,
+		     struct ctl_job *j)
 {
-	char path[64], line[1024];
+	j->next = NULL;
+	**tail = j;
+	*tail = &j->next;
+	(void)head;
+}
+
+static void wake(int fd)
+{
+	uint64_t one = 1;
+
+	(void)!write(fd, &one, sizeof(one));
+}
+
+static void *worker(void *arg)
+{
+	struct ctl *c = arg;
+	struct store *st = NULL;
+	char err[512] = "";
+
+	/* A store that cannot be opened leaves the commands that need it
+	 * saying so; the others still work. */
+	if (store_open(c->cfg->state_dir, &st, err, sizeof(err)))
+		fprintf(stderr, "egressd: control: %s\n", err);
+	pthread_mutex_lock(&c->jobs_lock);
+	for (;;) {
+		struct ctl_job *j;
+		while (!c->todo && !c->stopping)
+			pthread_cond_wait(&c->jobs_cond, &c->jobs_lock);
+		if (c->stopping)
+			break;
+		j = c->todo;
+		c->todo = j->next;
+		if (!c->todo)
+			c->todo_tail = &c->todo;
+		pthread_mutex_unlock(&c->jobs_lock);
+
+		struct ctl_req r = { c, NULL, j->uid, j->fd, st };
+		j->reply = reply_text(dispatch(&r, j->text), &j->replylen);
+		if (j->fd >= 0)
+			close(j->fd);
+		j->fd = -1;
+
+		pthread_mutex_lock(&c->jobs_lock);
+		j->next = c->done;
+		c->done = j;
+		wake(c->io_wake);
+	}
+	pthread_mutex_unlock(&c->jobs_lock);
+	store_close(st);
+	return NULL;
+}
+
+/* ---- clients ---- */
+
+static void client_close(struct ctl_client *cl)
+{
+	if (cl->fd >= 0)
+		close(cl->fd); /* also leaves the epoll set */
+	if (cl->passed_fd >= 0)
+		close(cl->passed_fd);
+	free(cl->in);
+	free(cl->out);
+	memset(cl, 0, sizeof(*cl));
+	cl->fd = cl->passed_fd = -1;
+}
+
+/* After the reply: stop writing, take what still comes, then close. */
+static void client_drain(struct ctl_client *cl)
+{
+	char junk[4096];
+	ssize_t n;
+
+	while ((n = recv(cl->fd, junk, sizeof(junk), MSG_DONTWAIT)) > 0 &&
+	       (cl->drained += (size_t)n) < CTL_DRAIN_MAX)
+		;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR) &&
+	    cl->drained < CTL_DRAIN_MAX)
+		return;
+	client_close(cl);
+}
+
+static void client_write(struct ctl *c, struct ctl_client *cl)
+{
+	while (cl->outpos < cl->outlen) {
+		ssize_t n = send(cl->fd, cl->out + cl->outpos,
+				 cl->outlen - cl->outpos,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return; /* EPOLLOUT brings us back */
+		if (n <= 0)
+			break; /* the client is gone: nothing to tell it */
+		cl->outpos += (size_t)n;
+	}
+	if (cl->outpos == cl->outlen && cl->drain) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
+					  .data.u64 = (uint64_t)(cl - c->clients) };
+		shutdown(cl->fd, SHUT_WR);
+		cl->state = CL_DRAINING;
+		cl->deadline = now_ms() + CTL_DRAIN_MS;
+		if (!epoll_ctl(c->io_epoll, EPOLL_CTL_MOD, cl->fd, &ev)) {
+			client_drain(cl);
+			return;
+		}
+	}
+	client_close(cl);
+}
+
+/* From now on only the reply matters: written as the client takes it,
+ * until CTL_REPLY_MS. Takes text. */
+static void client_reply(struct ctl *c, size_t slot, char *text, size_t len)
+{
+	struct ctl_client *cl = &c->clients[slot];
+	struct epoll_event ev = { .events = EPOLLOUT, .data.u64 = slot };
+
+	free(cl->out);
+	cl->out = text;
+	cl->outlen = text ? len : 0;
+	cl->outpos = 0;
+	cl->state = CL_WRITING;
+	cl->deadline = now_ms() + CTL_REPLY_MS;
+	if (epoll_ctl(c->io_epoll, EPOLL_CTL_MOD, cl->fd, &ev) &&
+	    epoll_ctl(c->io_epoll, EPOLL_CTL_ADD, cl->fd, &ev)) {
+		client_close(cl);
+		return;
+	}
+	client_write(c, cl);
+}
+
+/* An error before the request was taken: the reply, then a drain. */
+static void client_fail(struct ctl *c, size_t slot, const char *msg)
+{
+	size_t len;
+	char *t = reply_text(reply_error("%s", msg), &len);
+
+	c->clients[slot].drain = true;
+	client_reply(c, slot, t, len);
+}
+
+/* The request is whole: a worker takes it. The socket leaves the epoll
+ * set meanwhile (a client that hung up must not wake us in a loop). */
+static void client_submit(struct ctl *c, size_t slot)
+{
+	struct ctl_client *cl = &c->clients[slot];
+	struct ctl_job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		client_fail(c, slot, "out of memory");
+		return;
+	}
+	cl->in[cl->inlen] = 0;
+	j->slot = slot;
+	j->text = cl->in;
+	j->uid = cl->uid;
+	j->fd = cl->passed_fd;
+	cl->in = NULL;
+	cl->passed_fd = -1;
+	cl->state = CL_WORKING;
+	epoll_ctl(c->io_epoll, EPOLL_CTL_DEL, cl->fd, NULL);
+	pthread_mutex_lock(&c->jobs_lock);
+	job_push(&c->todo, &c->todo_tail, j);
+	pthread_cond_signal(&c->jobs_cond);
+	pthread_mutex_unlock(&c->jobs_lock);
+}
+
+/* Keeps the first descriptor passed; closes any other at once. */
+static void take_fds(struct ctl_client *cl, struct msghdr *m)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+		size_t n;
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (cl->passed_fd < 0)
+				cl->passed_fd = fd;
+			else
+				close(fd);
+		}
+	}
+}
+
+/* Reads what has come: a request ends at a newline or when the client
+ * stops writing. */
+static void client_read(struct ctl *c, size_t slot)
+{
+	struct ctl_client *cl = &c->clients[slot];
+
+	for (;;) {
+		union {
+			char b[CMSG_SPACE(CTL_FDS_MAX * sizeof(int))];
+			struct cmsghdr align;
+		} ctrl;
+		struct iovec iov = { cl->in + cl->inlen, CTL_REQUEST_MAX - cl->inlen };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = ctrl.b,
+				    .msg_controllen = sizeof(ctrl.b) };
+		ssize_t n;
+
+		if (cl->inlen == CTL_REQUEST_MAX) {
+			client_fail(c, slot, "request larger than the limit");
+			return;
+		}
+		n = recvmsg(cl->fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n < 0) {
+			client_close(cl);
+			return;
+		}
+		take_fds(cl, &m);
+		if (n == 0 || memchr(cl->in + cl->inlen, '\n', (size_t)n)) {
+			cl->inlen += (size_t)n;
+			client_submit(c, slot);
+			return;
+		}
+		cl->inlen += (size_t)n;
+	}
+}
+
+/* Root, or a member of group egressd (primary or supplementary, asked of
+ * the kernel with SO_PEERGROUPS: no /proc read, no race with the peer). */
+static bool peer_allowed(const struct ctl *c, int fd, const struct ucred *cr)
+{
+	gid_t small[256], *g = small;
+	socklen_t len = sizeof(small);
 	bool ok = false;
-	FILE *f;
 
 	if (cr->uid == 0)
 		return true;
@@ -215,248 +436,196 @@ static bool peer_allowed(const struct ctl *c, const struct ucred *cr)
 		return false;
 	if (cr->gid == c->group)
 		return true;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)cr->pid);
-	f = fopen(path, "re");
-	while (f && !ok && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "Groups:", 7))
-			continue;
-		for (char *t = strtok(line + 7, " \t\n"); t && !ok;
-		     t = strtok(NULL, " \t\n"))
-			ok = (gid_t)strtoul(t, NULL, 10) == c->group;
-	}
-	if (f)
-		fclose(f);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) &&
+	    errno == ERANGE && len <= CTL_PEER_GROUPS_MAX * sizeof(gid_t) &&
+	    (g = malloc(len)))
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len))
+			len = 0;
+	for (size_t i = 0; g && i < len / sizeof(gid_t) && !ok; i++)
+		ok = g[i] == c->group;
+	if (g != small)
+		free(g);
 	return ok;
 }
 
-/* Reads and drops what an oversized request still sends (bounded in
- * bytes and time), so the client gets its error instead of a reset. */
-static void drain(int fd)
+/* A free slot for a client of uid, or CTL_CLIENTS_MAX. */
+static size_t slot_for(const struct ctl *c, uid_t uid)
 {
-	char junk[4096];
-	size_t total = 0;
+	size_t free_slot = CTL_CLIENTS_MAX, same = 0;
 
-	while (total < 16 * CTL_REQUEST_MAX) {
-		struct pollfd pf = { fd, POLLIN, 0 };
-		ssize_t r;
-		if (poll(&pf, 1, 200) <= 0 ||
-		    (r = read(fd, junk, sizeof(junk))) <= 0)
-			return;
-		total += (size_t)r;
-	}
-}
-
-/* Reads one request: up to a newline or the client's end of writing. */
-/* Reads one request: up to a newline or the client's end of writing. A
- * file descriptor passed along (SCM_RIGHTS: `lists import` hands over the
- * feed it opened, so egressd reads only what the client could read) goes
- * to *ret_fd. */
-static int read_request(int fd, char *buf, size_t len, int *ret_fd)
-{
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctrl;
-	size_t n = 0;
-	ssize_t r;
-
-	while (n < len) {
-		struct pollfd pf = { fd, POLLIN, 0 };
-		struct iovec iov = { buf + n, len - n };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = ctrl.b,
-				    .msg_controllen = sizeof(ctrl.b) };
-		struct cmsghdr *cm;
-		if (poll(&pf, 1, CTL_CLIENT_TIMEOUT_MS) <= 0)
-			return -ETIMEDOUT;
-		r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
-		if (r < 0)
-			return -errno;
-		for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
-			if (cm->cmsg_level == SOL_SOCKET &&
-			    cm->cmsg_type == SCM_RIGHTS && *ret_fd < 0 &&
-			    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-				memcpy(ret_fd, CMSG_DATA(cm), sizeof(int));
-		if (r == 0 || memchr(buf + n, '\n', (size_t)r)) {
-			n += (size_t)r;
-			buf[n] = 0;
-			return 0;
+	for (size_t i = 0; i < CTL_CLIENTS_MAX; i++) {
+		if (c->clients[i].state == CL_FREE) {
+			if (free_slot == CTL_CLIENTS_MAX)
+				free_slot = i;
+		} else if (c->clients[i].uid == uid) {
+			same++;
 		}
-		n += (size_t)r;
 	}
-	return -E2BIG;
+	return uid && same >= CTL_CLIENTS_PER_UID ? CTL_CLIENTS_MAX : free_slot;
 }
 
-static void serve(struct ctl *c, int fd)
+static void refuse_busy(int fd)
 {
-	static char buf[CTL_REQUEST_MAX + 1];
-	struct ucred cr;
-	socklen_t cl = sizeof(cr);
-	cJSON *o;
-	char *out;
-	int r;
+	static const char busy[] = "{\"ok\":false,\"error\":\"busy: too "
+				   "many clients at once\"}\n";
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) ||
-	    !peer_allowed(c, &cr)) {
-		o = reply_error("permission denied: root or group egressd only",
-				NULL);
-	} else if ((r = read_request(fd, buf, CTL_REQUEST_MAX, &c->passed_fd))) {
-		if (r == -E2BIG)
-			drain(fd);
-		o = reply_error(r == -E2BIG ? "request larger than the limit"
-					    : "request not received in time",
-				NULL);
-	} else {
-		o = dispatch(c, buf, cr.uid);
-	}
-	if (c->passed_fd >= 0) {
-		close(c->passed_fd);
-		c->passed_fd = -1;
-	}
-	out = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (out) {
-		size_t len = strlen(out);
-		out[len] = '\n'; /* cJSON leaves room for the NUL */
-		(void)!write(fd, out, len + 1);
-		cJSON_free(out);
-	}
+	(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
 }
 
-/* Containers come and go: rescanned every second and before each
- * request. A failed scan changes nothing (it must not look like every
- * container was deleted). */
-static void rescan(struct ctl *c)
+static void on_accept(struct ctl *c)
 {
-	const char *br[CONFIG_IFS_MAX];
+	for (;;) {
+		int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct ucred cr = { 0 };
+		socklen_t cl_len = sizeof(cr);
+		size_t slot;
 
-	for (size_t i = 0; i < c->cfg->nifs; i++)
-		br[i] = c->cfg->ifs[i];
-	struct inventory_scan scan;
-	int r = inventory_scan_begin(&scan, br, c->cfg->nifs, c->inv);
-
-	if (!r)
-		r = inventory_scan_netns(&scan, "/run/netns");
-	if (!r && c->cfg->oci_bundle_root[0])
-		r = inventory_scan_oci(&scan, c->cfg->oci_bundle_root);
-	/* No dockerd (its socket absent or refusing) is no error: Docker's
-	 * containers are then neither listed nor taken for deleted. */
-	if (!r && c->docker)
-		(void)inventory_scan_docker(&scan, c->docker);
-	inventory_scan_end(&scan);
-	if (r)
-		return;
-	isolation_reconcile(c->iso, c->inv);
-	inventory_publish(c->inv);
-}
-
-/* Docker's event stream makes a started, stopped or restarted container
- * known at once (the 1 s rescan is the fallback). Returns the stream's fd
- * to poll, or -1. */
-static int docker_stream(struct ctl *c)
-{
-	time_t now = time(NULL);
-
-	if (!c->docker)
-		return -1;
-	if (c->docker_up)
-		return docker_events_fd(c->docker);
-	if (now < c->docker_retry)
-		return -1;
-	c->docker_retry = now + 5;
-	/* Replaces a broken stream; events missed meanwhile are covered by
-	 * the rescan that follows any stream change. */
-	c->docker_up = !docker_events_open(c->docker, NULL, 0);
-	return c->docker_up ? docker_events_fd(c->docker) : -1;
-}
-
-/* Returns true if a container event came: time to rescan. */
-static bool docker_events(struct ctl *c)
-{
-	struct docker_event ev[32];
-	size_t n = 0;
-	bool any = false;
-	int r;
-
-	do {
-		r = docker_events_read(c->docker, ev, 32, &n);
-		any |= n > 0;
-	} while (!r && n == 32);
-	if (r) { /* ended or broke: reopen soon, rescan now */
-		c->docker_up = false;
-		c->docker_retry = time(NULL) + 1;
+		if (fd < 0)
+			return; /* EAGAIN; EMFILE and the like: next time */
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl_len)) {
+			close(fd);
+			continue;
+		}
+		slot = slot_for(c, cr.uid);
+		if (slot == CTL_CLIENTS_MAX) {
+			refuse_busy(fd);
+			continue;
+		}
+		struct ctl_client *cl = &c->clients[slot];
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
+					  .data.u64 = slot };
+		cl->fd = fd;
+		cl->passed_fd = -1;
+		cl->state = CL_READING;
+		cl->deadline = now_ms() + CTL_REQUEST_MS;
+		cl->uid = cr.uid;
+		if (!(cl->in = malloc(CTL_REQUEST_MAX + 1)) ||
+		    epoll_ctl(c->io_epoll, EPOLL_CTL_ADD, fd, &ev)) {
+			client_close(cl);
+			continue;
+		}
+		if (!peer_allowed(c, fd, &cr))
+			client_fail(c, slot, "permission denied: root or group "
+					     "egressd only");
 	}
-	return any || r;
 }
 
-static void *ctl_thread(void *arg)
+/* Replies the workers finished go out. */
+static void on_done(struct ctl *c)
+{
+	struct ctl_job *j, *next;
+	uint64_t n;
+
+	(void)!read(c->io_wake, &n, sizeof(n));
+	pthread_mutex_lock(&c->jobs_lock);
+	j = c->done;
+	c->done = NULL;
+	pthread_mutex_unlock(&c->jobs_lock);
+	for (; j; j = next) {
+		next = j->next;
+		client_reply(c, j->slot, j->reply, j->replylen);
+		free(j->text);
+		free(j);
+	}
+}
+
+/* Clients past their deadline: a request not whole in time gets an error;
+ * a reply not taken in time is dropped. Returns the next deadline's wait
+ * in ms, or -1 for none. */
+static int expire(struct ctl *c)
+{
+	int64_t now = now_ms(), next = -1;
+
+	for (size_t i = 0; i < CTL_CLIENTS_MAX; i++) {
+		struct ctl_client *cl = &c->clients[i];
+		if (cl->state == CL_FREE || cl->state == CL_WORKING)
+			continue;
+		if (cl->deadline <= now && cl->state == CL_READING)
+			client_fail(c, i, "request not received in time");
+		else if (cl->deadline <= now)
+			client_close(cl);
+		if (cl->state != CL_FREE && cl->state != CL_WORKING &&
+		    (next < 0 || cl->deadline < next))
+			next = cl->deadline;
+	}
+	return next < 0 ? -1 : next <= now ? 0 : (int)(next - now);
+}
+
+static void *io_thread(void *arg)
 {
 	struct ctl *c = arg;
-	struct pollfd pf[4] = { { c->lfd, POLLIN, 0 }, { c->stop[0], POLLIN, 0 },
-				{ -1, POLLIN, 0 }, { c->wake[0], POLLIN, 0 } };
+	struct epoll_event evs[32];
 
-	rescan(c);
-	{ /* the sources' counts for `egressctl lists` */
-		char err[512];
-		if (ctl_policy_rebuild(c, err, sizeof(err)))
-			fprintf(stderr, "egressd: lists: %s\n", err);
-	}
-	for (;;) {
-		pf[2].fd = docker_stream(c);
-		pf[2].revents = 0;
-		int n = poll(pf, 4, INVENTORY_RESCAN_MS);
-		if (n < 0 && errno != EINTR)
-			break;
-		if (pf[1].revents)
-			break;
-		if (pf[3].revents) { /* SIGHUP: reload the lists */
-			char b[16], err[512];
-			while (read(c->wake[0], b, sizeof(b)) > 0)
-				;
-			if (ctl_policy_rebuild(c, err, sizeof(err)))
-				fprintf(stderr, "egressd: reload refused, old "
-					"lists kept: %s\n", err);
-			continue;
+	while (!c->stopping) {
+		int n = epoll_wait(c->io_epoll, evs, 32, expire(c));
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = evs[i].data.u64;
+			if (tag == TAG_LISTEN)
+				on_accept(c);
+			else if (tag == TAG_WAKE)
+				on_done(c);
+			else if (c->clients[tag].state == CL_READING)
+				client_read(c, tag);
+			else if (c->clients[tag].state == CL_WRITING)
+				client_write(c, &c->clients[tag]);
+			else if (c->clients[tag].state == CL_DRAINING)
+				client_drain(&c->clients[tag]);
 		}
-		if (pf[2].revents) {
-			if (docker_events(c))
-				rescan(c);
-			continue;
-		}
-		if (n > 0 && pf[0].revents) {
-			int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
-			if (fd >= 0) {
-				rescan(c);
-				serve(c, fd);
-				close(fd);
-			}
-			continue;
-		}
-		rescan(c);
 	}
 	return NULL;
+}
+
+/* ---- the socket ---- */
+
+int ctl_socket_check(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "control socket %s: exists and is not a "
+			 "socket; not removing it", path);
+		return -EEXIST;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	r = fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -EBUSY
+		: fd >= 0 && errno == EAGAIN ? -EBUSY : 0;
+	if (fd >= 0)
+		close(fd);
+	if (r)
+		snprintf(err, errlen, "control socket %s: another egressd is "
+			 "serving there", path);
+	return r;
 }
 
 static int bind_socket(struct ctl *c, const char *path, char *err,
 		       size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[sizeof(sa.sun_path)];
+	char dir[256];
 	struct group *g = getgrnam("egressd");
+	int r = ctl_socket_check(path, err, errlen);
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "socket path too long: %s", path);
-		return -ENAMETOOLONG;
-	}
+	if (r)
+		return r;
 	strcpy(sa.sun_path, path);
 	snprintf(dir, sizeof(dir), "%s", path);
 	mkdir(dirname(dir), 0755);
 	c->group = g ? g->gr_gid : (gid_t)-1;
-	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	unlink(path); /* a stale socket of an earlier run */
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	unlink(path); /* checked above: a stale socket of an earlier run */
 	if (c->lfd < 0 || bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
 	    chmod(path, 0660) || (g && chown(path, 0, g->gr_gid)) ||
-	    listen(c->lfd, 16)) {
+	    listen(c->lfd, 128)) {
 		snprintf(err, errlen, "control socket %s: %s", path,
 			 strerror(errno));
 		return -errno;
@@ -464,77 +633,120 @@ static int bind_socket(struct ctl *c, const char *path, char *err,
 	return 0;
 }
 
-struct ctl *ctl_start(const struct config *cfg, struct isolation *iso,
-		      char *err, size_t errlen)
+struct ctl *ctl_bind(const struct config *cfg, char *err, size_t errlen)
 {
 	struct ctl *c = calloc(1, sizeof(*c));
 
-	if (!c || !(c->inv = malloc(sizeof(*c->inv)))) {
+	if (!c || !(c->inv = calloc(1, sizeof(*c->inv))) ||
+	    !(c->clients = calloc(CTL_CLIENTS_MAX, sizeof(*c->clients)))) {
 		snprintf(err, errlen, "out of memory");
+		if (c)
+			free(c->inv);
 		free(c);
 		return NULL;
 	}
 	c->cfg = cfg;
-	c->iso = iso;
-	if (cfg->docker_socket[0])
-		c->docker = docker_open(cfg->docker_socket);
-	c->lfd = c->stop[0] = c->stop[1] = c->passed_fd = -1;
-	if (store_open(cfg->state_dir, &c->store, err, errlen)) {
-		free(c->inv);
-		free(c);
-		return NULL;
-	}
-	c->lists_loaded = time(NULL);
+	c->lfd = c->io_wake = c->io_epoll = -1;
+	c->policy_out[0] = c->policy_out[1] = -1;
+	for (size_t i = 0; i < CTL_CLIENTS_MAX; i++)
+		c->clients[i].fd = c->clients[i].passed_fd = -1;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->jobs_lock, NULL);
+	pthread_cond_init(&c->jobs_cond, NULL);
+	c->todo_tail = &c->todo;
 	if (bind_socket(c, cfg->socket, err, errlen) ||
-	    pipe2(c->stop, O_CLOEXEC) ||
-	    pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) ||
-	    pipe2(c->policy_out, O_CLOEXEC | O_NONBLOCK) ||
-	    pthread_create(&c->thread, NULL, ctl_thread, c)) {
+	    pipe2(c->policy_out, O_CLOEXEC | O_NONBLOCK)) {
 		if (!err[0])
-			snprintf(err, errlen, "cannot start the control thread");
-		if (c->lfd >= 0)
-			close(c->lfd);
-		free(c->inv);
-		free(c);
+			snprintf(err, errlen, "cannot create a pipe: %s",
+				 strerror(errno));
+		ctl_stop(c);
 		return NULL;
 	}
 	return c;
+}
+
+static int io_start(struct ctl *c)
+{
+	struct epoll_event l = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
+	struct epoll_event w = { .events = EPOLLIN, .data.u64 = TAG_WAKE };
+
+	c->io_epoll = epoll_create1(EPOLL_CLOEXEC);
+	c->io_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->io_epoll < 0 || c->io_wake < 0 ||
+	    epoll_ctl(c->io_epoll, EPOLL_CTL_ADD, c->lfd, &l) ||
+	    epoll_ctl(c->io_epoll, EPOLL_CTL_ADD, c->io_wake, &w))
+		return -errno;
+	return pthread_create(&c->io, NULL, io_thread, c) ? -EAGAIN : 0;
+}
+
+int ctl_start(struct ctl *c, struct isolation *iso,
+	      const struct policy *initial, char *err, size_t errlen)
+{
+	c->iso = iso;
+	if (c->cfg->docker_socket[0])
+		c->docker = docker_open(c->cfg->docker_socket);
+	if (ctl_policy_start(c, initial) || ctl_inventory_start(c) ||
+	    io_start(c)) {
+		snprintf(err, errlen, "cannot start the control threads");
+		return -EAGAIN;
+	}
+	c->io_started = true;
+	/* The first events come at once: their containers should be known
+	 * by then. */
+	ctl_inventory_fresh(c, 2000);
+	for (; c->nworkers < CTL_WORKERS; c->nworkers++)
+		if (pthread_create(&c->workers[c->nworkers], NULL, worker, c)) {
+			snprintf(err, errlen, "cannot start the control workers");
+			return -EAGAIN;
+		}
+	return 0;
+}
+
+static void jobs_free(struct ctl_job *j)
+{
+	while (j) {
+		struct ctl_job *next = j->next;
+		if (j->fd >= 0)
+			close(j->fd);
+		free(j->text);
+		free(j->reply);
+		free(j);
+		j = next;
+	}
 }
 
 void ctl_stop(struct ctl *c)
 {
 	if (!c)
 		return;
-	(void)!write(c->stop[1], "x", 1);
-	pthread_join(c->thread, NULL);
-	close(c->lfd);
-	close(c->stop[0]);
-	close(c->stop[1]);
-	unlink(c->cfg->socket);
-	docker_close(c->docker);
-	store_close(c->store);
-	cJSON_Delete(c->sources);
-	close(c->wake[0]);
-	close(c->wake[1]);
-	/* Updates sent but never taken. */
-	struct policy_update *u;
-	while (read(c->policy_out[0], &u, sizeof(u)) == sizeof(u)) {
-		policy_free(&u->policy);
-		ct_list_free(u->accepted);
-		free(u);
+	pthread_mutex_lock(&c->jobs_lock);
+	c->stopping = true;
+	pthread_cond_broadcast(&c->jobs_cond);
+	pthread_mutex_unlock(&c->jobs_lock);
+	if (c->io_started) {
+		wake(c->io_wake);
+		pthread_join(c->io, NULL);
 	}
-	close(c->policy_out[0]);
-	close(c->policy_out[1]);
+	for (size_t i = 0; i < c->nworkers; i++)
+		pthread_join(c->workers[i], NULL);
+	ctl_inventory_stop(c);
+	ctl_policy_stop(c);
+	for (size_t i = 0; i < CTL_CLIENTS_MAX; i++)
+		if (c->clients[i].state != CL_FREE)
+			client_close(&c->clients[i]);
+	jobs_free(c->todo);
+	jobs_free(c->done);
+	if (c->lfd >= 0) {
+		close(c->lfd);
+		unlink(c->cfg->socket);
+	}
+	if (c->io_wake >= 0)
+		close(c->io_wake);
+	if (c->io_epoll >= 0)
+		close(c->io_epoll);
+	docker_close(c->docker);
+	cJSON_Delete(c->sources);
+	free(c->clients);
 	free(c->inv);
 	free(c);
-}
-
-int ctl_policy_fd(const struct ctl *c)
-{
-	return c->policy_out[0];
-}
-
-void ctl_request_reload(struct ctl *c)
-{
-	(void)!write(c->wake[1], "r", 1);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The control socket: JSON requests from egressctl, one per connection,
- * served by a thread of their own (never the packet thread). That thread
- * also owns the container inventory and isolation. */
+ * served concurrently off the packet thread, each within deadlines (see
+ * ctl_internal.h for its threads). It also owns the container inventory,
+ * isolation and the rebuilding of the lists. */
 #pragma once
 #include <stddef.h>
 
@@ -12,13 +13,21 @@
 
 struct ctl;
 
-/* Binds cfg->socket (owner root, group "egressd" if it exists, mode 0660)
- * and starts serving. iso is loaded already; ctl owns it from now on. */
-struct ctl *ctl_start(const struct config *cfg, struct isolation *iso,
-		      char *err, size_t errlen);
+/* Checks the socket path before anything is touched: a live egressd
+ * answering there, or something that is not a socket, is an error (never
+ * removed); a stale socket of an earlier run is fine. Returns 0 or a
+ * negative errno with err filled. */
+int ctl_socket_check(const char *path, char *err, size_t errlen);
+/* Binds cfg->socket (owner root, group "egressd" if it exists, mode 0660).
+ * No thread starts yet: this runs while egressd is still fully privileged. */
+struct ctl *ctl_bind(const struct config *cfg, char *err, size_t errlen);
+/* Starts serving. iso is loaded already; ctl owns it from now on. initial
+ * is the policy the daemon started with (for `egressctl lists`). */
+int ctl_start(struct ctl *c, struct isolation *iso,
+	      const struct policy *initial, char *err, size_t errlen);
 void ctl_stop(struct ctl *c);
 /* A new policy, and the connections accepted so far (collected from
- * conntrack by the control thread, NULL if that failed): the packet
+ * conntrack by the control plane, NULL if that failed): the packet
  * thread swaps the policy in and cuts those the new one forbids. */
 struct policy_update {
 	struct policy policy;
@@ -28,6 +37,8 @@ struct policy_update {
 /* The main loop polls this: each readable struct policy_update * is an
  * update (heap; the reader takes it over and frees it). */
 int ctl_policy_fd(const struct ctl *c);
-/* Asks the control thread to rebuild the policy (SIGHUP): file reading
- * stays off the packet thread. */
+/* Asks for the lists to be rebuilt (SIGHUP); never waits. */
 void ctl_request_reload(struct ctl *c);
+/* Asks for a container rescan now (an event from an unknown source);
+ * never waits. */
+void ctl_request_rescan(struct ctl *c);

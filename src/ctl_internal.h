@@ -1,9 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The control thread's state, shared by its command files. Internal. */
+/* The control plane's state, shared by its files. Internal.
+ *
+ * Threads:
+ *   io         accepts clients, reads requests and writes replies, all
+ *              non-blocking with deadlines (ctl.c);
+ *   workers    run commands, CTL_WORKERS at once, each with its own store
+ *              connection (ctl.c dispatches, ctl_*.c implement);
+ *   inventory  rescans the containers every second, at once on a Docker
+ *              event or when asked, and keeps isolation in line
+ *              (ctl_inventory.c);
+ *   policy     rebuilds the lists when asked (SIGHUP, a list change) and
+ *              hands them to the packet thread (ctl_policy.c).
+ * c->lock guards inv, iso and sources; nothing slow runs under it but the
+ * nft calls of isolation. */
 #pragma once
 #include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -11,38 +25,109 @@
 #include "egressd/docker.h"
 #include "egressd/inventory.h"
 #include "egressd/isolation.h"
+#include "egressd/limits.h"
 #include "egressd/store.h"
+
+struct ctl_client;
+struct ctl_job;
 
 struct ctl {
 	const struct config *cfg;
+	pthread_mutex_t lock;
+	struct inventory *inv; /* the latest scan */
+	struct isolation *iso;
+	cJSON *sources; /* the lists' sources and their entry counts */
+	time_t lists_loaded; /* when the policy was last built */
+	gid_t group; /* members may talk to us; (gid_t)-1 if none */
+	int lfd; /* the listening socket */
+	_Atomic bool stopping;
+
+	/* io thread */
+	pthread_t io;
+	bool io_started;
+	int io_epoll;
+	int io_wake; /* eventfd: a reply is ready, or stop */
+	struct ctl_client *clients; /* CTL_CLIENTS_MAX slots */
+	struct ctl_job *done; /* replies for the io thread (under jobs_lock) */
+
+	/* workers */
+	pthread_t workers[CTL_WORKERS];
+	size_t nworkers;
+	pthread_mutex_t jobs_lock;
+	pthread_cond_t jobs_cond;
+	struct ctl_job *todo, **todo_tail;
+
+	/* inventory thread */
+	pthread_t inv_thread;
+	int inv_wake; /* eventfd: rescan now, or stop */
+	pthread_mutex_t inv_gen_lock;
+	pthread_cond_t inv_gen_cond;
+	uint64_t inv_gen; /* scans completed */
+	bool inv_scanning; /* a scan runs now */
 	struct docker *docker; /* NULL: Docker not followed */
 	bool docker_up; /* the event stream is open and well */
 	time_t docker_retry; /* when to try the event stream again */
-	struct isolation *iso;
-	struct inventory *inv;
-	struct store *store; /* this thread's connection */
-	int lfd, stop[2];
-	int passed_fd; /* a file the client handed over, or -1 */
-	int wake[2]; /* "reload the lists": from the main loop */
+
+	/* policy thread */
+	pthread_t pol_thread;
+	bool pol_started;
+	pthread_mutex_t pol_lock;
+	pthread_cond_t pol_cond;
+	uint64_t pol_want, pol_done; /* builds asked for, and finished */
+	int pol_result; /* of the last build: 0 or a negative errno */
+	char pol_err[512];
 	int policy_out[2]; /* new policies, as pointers, to the main loop */
-	time_t lists_loaded; /* when the policy was last built */
-	cJSON *sources; /* its sources and their entry counts */
-	gid_t group; /* members may talk to us; (gid_t)-1 if none */
-	pthread_t thread;
+};
+
+/* One request being served: what a command sees. */
+struct ctl_req {
+	struct ctl *c;
+	const cJSON *req;
+	uid_t uid;
+	int fd; /* a descriptor the client passed (lists import), or -1 */
+	struct store *store; /* the worker's own connection, or NULL */
 };
 
 cJSON *reply_error(const char *fmt, const char *arg);
 cJSON *reply_ok(void);
 const char *str_arg(const cJSON *req, const char *key);
+/* A number argument clamped to [lo, hi]; dflt when absent. *bad is set
+ * when present but not a number within the range. */
+int64_t num_arg(const cJSON *req, const char *key, int64_t dflt, int64_t lo,
+		int64_t hi, bool *bad);
+bool bool_arg(const cJSON *req, const char *key);
 
-/* Events, handling, lists and audit commands. Returns NULL for a command
- * it does not know. */
-cJSON *ctl_store_dispatch(struct ctl *c, const char *cmd, const cJSON *req,
-			  uid_t uid);
-/* Builds the policy (files + the store's entries) and hands it to the
- * main loop. Returns 0 or a negative errno with err filled. */
-int ctl_policy_rebuild(struct ctl *c, char *err, size_t errlen);
-/* Isolates a container by key (name or id prefix); used by
- * `events isolate`. */
-cJSON *ctl_isolate_key(struct ctl *c, const char *key, const char *note,
-		       uid_t uid);
+/* The commands (ctl.c's verb table). Each returns its reply. */
+cJSON *cmd_containers(struct ctl_req *r);
+cJSON *cmd_isolate(struct ctl_req *r);
+cJSON *cmd_unisolate(struct ctl_req *r);
+cJSON *cmd_events_overview(struct ctl_req *r);
+cJSON *cmd_events_list(struct ctl_req *r);
+cJSON *cmd_events_show(struct ctl_req *r);
+cJSON *cmd_events_handle(struct ctl_req *r);
+cJSON *cmd_events_whitelist(struct ctl_req *r);
+cJSON *cmd_list_add(struct ctl_req *r);
+cJSON *cmd_list_get(struct ctl_req *r);
+cJSON *cmd_list_remove(struct ctl_req *r);
+cJSON *cmd_lists(struct ctl_req *r);
+cJSON *cmd_lists_import(struct ctl_req *r);
+cJSON *cmd_audit(struct ctl_req *r);
+
+/* ctl_inventory.c */
+int ctl_inventory_start(struct ctl *c);
+void ctl_inventory_stop(struct ctl *c);
+/* Asks for a rescan now and waits (at most ms) until one that started
+ * after the call has finished. Returns true if it did. */
+bool ctl_inventory_fresh(struct ctl *c, unsigned ms);
+/* Isolates (or restores) a container by key (name or id prefix); logs
+ * and audits. */
+cJSON *ctl_isolate_key(struct ctl_req *r, const char *key, const char *note,
+		       bool isolate);
+
+/* ctl_policy.c */
+int ctl_policy_start(struct ctl *c, const struct policy *initial);
+void ctl_policy_stop(struct ctl *c);
+/* Asks for a rebuild and waits (at most ms) until one that covers the
+ * caller's change is in force. Returns 0, -ETIMEDOUT (still building), or
+ * the build's error with err filled. */
+int ctl_policy_apply(struct ctl *c, unsigned ms, char *err, size_t errlen);

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,10 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "instance.h"
 #include "policyload.h"
 #include "datapath.h"
+#include "watchdog.h"
 #include "egressd/ct.h"
 #include "egressd/isolation.h"
 
@@ -104,16 +107,41 @@ static int parse_flags(int argc, char **argv, struct config *c)
 }
 
 /* At start: the list files and the store's own entries. */
+/* A damaged store was set aside at start: said loudly, with what was
+ * saved of it, never run on silently with invisible history. */
+static void report_store(const struct store_open_report *rep)
+{
+	if (rep->vacuumed)
+		fprintf(stderr, "egressd: store: compacted once for the disk "
+			"budget (incremental auto-vacuum)\n");
+	if (!rep->damaged)
+		return;
+	fprintf(stderr, "egressd: STORE DAMAGED (%s): set aside as %s, a fresh "
+		"store started; salvaged %lld list entries, %lld imports, %lld "
+		"audit lines, %lld events (%lld unreadable rows)\n",
+		rep->why, rep->set_aside, (long long)rep->salvaged.lists,
+		(long long)rep->salvaged.imports, (long long)rep->salvaged.audit,
+		(long long)rep->salvaged.events, (long long)rep->salvaged.errors);
+	if (rep->salvage_error)
+		fprintf(stderr, "egressd: store: the salvage could not be kept: "
+			"%s; the damaged store stays at %s\n",
+			strerror(-rep->salvage_error), rep->set_aside);
+}
+
+/* At start: the store is checked (the first connection to it), then the
+ * list files and the store's own entries are loaded. */
 static int load_policy(struct daemon *d, struct policy *ret)
 {
+	struct store_open_report rep;
 	struct store *st = NULL;
 	char err[512] = "";
 	int r;
 
-	if (store_open(d->cfg.state_dir, &st, err, sizeof(err))) {
+	if (store_open_checked(d->cfg.state_dir, &st, &rep, err, sizeof(err))) {
 		fprintf(stderr, "egressd: store: %s\n", err);
 		return -EIO;
 	}
+	report_store(&rep);
 	r = policy_load(&d->cfg, st, ret, err, sizeof(err));
 	store_close(st);
 	if (r) {
@@ -136,7 +164,31 @@ static void report_ct_probe(struct nfqueue *q)
 		r ? "not available" : "available");
 }
 
-static int setup_kernel(struct daemon *d, const struct isolation *iso)
+/* The queues first: binding is checked, and a queue another program
+ * holds stops egressd before its ruleset is touched. */
+static int setup_queues(struct daemon *d)
+{
+	char err[512];
+
+	if (d->cfg.queue_count > QUEUES_MAX) {
+		fprintf(stderr, "egressd: at most %d queues\n", QUEUES_MAX);
+		return -1;
+	}
+	for (d->nq = 0; d->nq < d->cfg.queue_count; d->nq++) {
+		d->qs[d->nq] = nfqueue_open(
+			(uint16_t)(d->cfg.queue_first + d->nq),
+			d->cfg.queue_maxlen, !d->cfg.fail_closed, err,
+			sizeof(err));
+		if (!d->qs[d->nq]) {
+			fprintf(stderr, "egressd: %s\n", err);
+			return -1;
+		}
+	}
+	report_ct_probe(d->qs[0]);
+	return 0;
+}
+
+static int setup_ruleset(struct daemon *d, const struct isolation *iso)
 {
 	struct nft_queue_cfg qc = { d->cfg.queue_first, d->cfg.queue_count,
 				    !d->cfg.fail_closed };
@@ -162,22 +214,7 @@ static int setup_kernel(struct daemon *d, const struct isolation *iso)
 	fprintf(stderr, "egressd: ruleset loaded, queue %u (%u queues) via %s, %s\n",
 		d->cfg.queue_first, d->cfg.queue_count,
 		kind == NFT_QUEUE_NATIVE ? "nft queue" : "xt NFQUEUE (nft_compat)",
-		d->cfg.fail_closed ? "fail-closed" : "fail-open (bypass)");
-	if (d->cfg.queue_count > QUEUES_MAX) {
-		fprintf(stderr, "egressd: at most %d queues\n", QUEUES_MAX);
-		return -1;
-	}
-	for (d->nq = 0; d->nq < d->cfg.queue_count; d->nq++) {
-		d->qs[d->nq] = nfqueue_open(
-			(uint16_t)(d->cfg.queue_first + d->nq),
-			d->cfg.queue_maxlen, !d->cfg.fail_closed, err,
-			sizeof(err));
-		if (!d->qs[d->nq]) {
-			fprintf(stderr, "egressd: %s\n", err);
-			return -1;
-		}
-	}
-	report_ct_probe(d->qs[0]);
+		d->cfg.fail_closed ? "fail-closed (drop)" : "fail-open (bypass)");
 	return 0;
 }
 
@@ -208,6 +245,7 @@ static void kernel_queue_drops(const struct daemon *d, unsigned long *qd,
 static void stats_log(const struct daemon *d, const char *when)
 {
 	unsigned long pk = 0, nb = 0, ve = 0, qd, ud;
+	struct events_stats es = { 0 };
 
 	for (size_t i = 0; i < d->nq; i++) {
 		const struct nfqueue_stats *st = nfqueue_get_stats(d->qs[i]);
@@ -216,13 +254,17 @@ static void stats_log(const struct daemon *d, const char *when)
 		ve += st->verdict_errors;
 	}
 	kernel_queue_drops(d, &qd, &ud);
+	if (d->events)
+		events_get_stats(d->events, &es);
 	fprintf(stderr,
 		"egressd: %s: %lu packets, %lu ENOBUFS, %lu verdict errors, "
 		"%lu malformed, queue drops %lu (full) %lu (user), "
-		"%lu events dropped, %zu undecided flows\n",
-		when, pk, nb, ve, d->malformed, qd, ud,
-		d->events ? events_dropped(d->events) : 0,
-		d->flows ? flowtab_size(d->flows) : 0);
+		"events %lu queued, %lu counted into others, %lu dropped, "
+		"%lu written, %lu store errors, %lu export errors, "
+		"%lu attribution time-outs, %zu undecided flows\n",
+		when, pk, nb, ve, d->malformed, qd, ud, es.queued, es.coalesced,
+		es.dropped, es.written, es.store_errors, es.export_errors,
+		es.unattributed_timeouts, d->flows ? flowtab_size(d->flows) : 0);
 }
 
 /* Judges the connections the control thread collected against the new
@@ -311,7 +353,7 @@ static bool on_signal(struct daemon *d, int sfd)
 /* Lost queue messages are never silent: said within seconds. */
 static void report_losses(struct daemon *d)
 {
-	unsigned long nb = 0;
+	unsigned long nb = 0, qd, ud;
 
 	for (size_t i = 0; i < d->nq; i++)
 		nb += nfqueue_get_stats(d->qs[i])->enobufs;
@@ -320,6 +362,14 @@ static void report_losses(struct daemon *d)
 			"the kernel outran the reader\n",
 			nb - d->enobufs_reported);
 		d->enobufs_reported = nb;
+	}
+	kernel_queue_drops(d, &qd, &ud);
+	if (qd + ud > d->qdrops_reported) {
+		fprintf(stderr, "egressd: %lu packets dropped by the kernel since "
+			"the last report: the queue was full (a flood faster "
+			"than egressd; they are dropped, never passed unseen)\n",
+			qd + ud - d->qdrops_reported);
+		d->qdrops_reported = qd + ud;
 	}
 }
 
@@ -337,8 +387,9 @@ static int loop(struct daemon *d)
 	fprintf(stderr, "egressd: running in %s mode\n",
 		d->cfg.block ? "block" : "alert");
 	for (;;) {
-		if (poll(pf, pol + 1, 1000) < 0 && errno != EINTR)
+		if (poll(pf, pol + 1, WATCHDOG_TICK_MS) < 0 && errno != EINTR)
 			return -errno;
+		watchdog_beat(d->wd);
 		d->now = mono_s();
 		if (pf[sig].revents && !on_signal(d, pf[sig].fd))
 			break;
@@ -352,10 +403,141 @@ static int loop(struct daemon *d)
 		if (d->now - last_sweep >= 5) {
 			flowtab_expire(d->flows, d->now - FLOW_IDLE_S);
 			report_losses(d);
+			watchdog_check(d->wd);
 			last_sweep = d->now;
 		}
 	}
 	close(pf[sig].fd);
+	return 0;
+}
+
+/* What is touched only after every check passed: the kernel (queues
+ * bound first, checked, then the ruleset), the control socket. */
+static int setup_privileged(struct daemon *d, const struct isolation *iso,
+			    struct ctl **ret_ctl)
+{
+	char err[512] = "";
+
+	if (setup_queues(d) || setup_ruleset(d, iso))
+		return -1;
+	*ret_ctl = ctl_bind(&d->cfg, err, sizeof(err));
+	if (!*ret_ctl) {
+		fprintf(stderr, "egressd: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int setup_memory(struct daemon *d)
+{
+	if (inspector_init(&d->ins, &d->policy, DNSCACHE_ENTRIES_DEFAULT,
+			   d->cfg.ttl_floor) ||
+	    !(d->flows = flowtab_new(FLOWS_MAX))) {
+		fprintf(stderr, "egressd: out of memory\n");
+		return -1;
+	}
+	d->ins.remember_blocked = !d->cfg.block;
+	return 0;
+}
+
+/* After the checks and the kernel set-up (a second instance never starts
+ * one), before any thread (it forks) and before privileges go. */
+static int start_watchdog(struct daemon *d)
+{
+	int r = watchdog_start(d->cfg.watchdog_timeout_s * 1000,
+			       d->cfg.fail_closed, &d->wd);
+
+	if (r)
+		fprintf(stderr, "egressd: watchdog: %s\n", strerror(-r));
+	return r;
+}
+
+static void rescan_cb(void *ctl)
+{
+	ctl_request_rescan(ctl);
+}
+
+static int start_threads(struct daemon *d, struct ctl *ctl,
+			 struct isolation *iso)
+{
+	const char *bridges[CONFIG_IFS_MAX];
+	char err[512] = "";
+
+	for (size_t i = 0; i < d->cfg.nifs; i++)
+		bridges[i] = d->cfg.ifs[i];
+	struct events_options eo = {
+		.bridges = bridges,
+		.nbridges = d->cfg.nifs,
+		.retention_days = d->cfg.retention_days,
+		.max_state_bytes = (uint64_t)d->cfg.max_state_mb << 20,
+		.syslog = d->cfg.syslog,
+		.rescan = rescan_cb,
+		.rescan_ctx = ctl,
+	};
+	d->events = events_open(d->cfg.state_dir, &eo, err, sizeof(err));
+	if (!d->events) {
+		fprintf(stderr, "egressd: events: %s\n", err);
+		return -1;
+	}
+	if (ctl_start(ctl, iso, &d->policy, err, sizeof(err))) {
+		fprintf(stderr, "egressd: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Everything that can be checked before the kernel or the socket are
+ * touched: another instance, the socket path, the store, the lists. */
+static int preflight(struct daemon *d, struct instance *in,
+		     struct isolation *iso)
+{
+	char err[512] = "";
+
+	if (instance_claim(in, d->cfg.state_dir, err, sizeof(err)) ||
+	    ctl_socket_check(d->cfg.socket, err, sizeof(err))) {
+		fprintf(stderr, "egressd: %s\n", err);
+		return -1;
+	}
+	if (load_policy(d, &d->policy) || setup_memory(d))
+		return -1;
+	if (isolation_load(iso, d->cfg.state_dir, err, sizeof(err))) {
+		fprintf(stderr, "egressd: isolation state: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* egressd check-config: the settings and every list, as `run` would
+ * take them; touches nothing (no store, no kernel, no socket). */
+int daemon_check_config(int argc, char **argv)
+{
+	static struct config cfg;
+	struct policy p;
+	char err[512] = "";
+	size_t white, black;
+	int r;
+
+	config_defaults(&cfg);
+	r = parse_flags(argc, argv, &cfg);
+	if (r)
+		return r;
+	if (access(cfg.ruleset, R_OK)) {
+		fprintf(stderr, "egressd: ruleset %s: %s\n", cfg.ruleset,
+			strerror(errno));
+		return 1;
+	}
+	if (policy_load(&cfg, NULL, &p, err, sizeof(err))) {
+		fprintf(stderr, "egressd: %s (lists refused)\n", err);
+		return 1;
+	}
+	black = match_set_domains(p.black) + match_set_networks(p.black);
+	white = match_set_domains(p.white) + match_set_networks(p.white);
+	policy_free(&p);
+	printf("egressd: configuration valid: %s mode, %s, %zu container "
+	       "interfaces, lists %zu black and %zu white entries (the store's "
+	       "own entries not counted)\n", cfg.block ? "block" : "alert",
+	       cfg.fail_closed ? "fail-closed" : "fail-open", cfg.nifs, black,
+	       white);
 	return 0;
 }
 
@@ -364,10 +546,14 @@ int daemon_main(int argc, char **argv)
 	static struct daemon d;
 	static struct isolation isolation;
 	struct isolation *iso = &isolation;
+	struct instance inst = { -1, -1 };
 	struct ctl *ctl = NULL;
-	char err[512];
 	int r;
 
+	/* A client that goes away must never take the daemon with it:
+	 * every send also says MSG_NOSIGNAL, this is the net below. */
+	signal(SIGPIPE, SIG_IGN);
+	umask(027);
 	config_defaults(&d.cfg);
 	r = parse_flags(argc, argv, &d.cfg);
 	if (r)
@@ -378,34 +564,8 @@ int daemon_main(int argc, char **argv)
 		return 1;
 	}
 	signals_block();
-	if (load_policy(&d, &d.policy))
-		return 1;
-	if (inspector_init(&d.ins, &d.policy, DNSCACHE_ENTRIES_DEFAULT,
-			   d.cfg.ttl_floor) ||
-	    !(d.flows = flowtab_new(FLOWS_MAX))) {
-		fprintf(stderr, "egressd: out of memory\n");
-		return 1;
-	}
-	d.ins.remember_blocked = !d.cfg.block;
-	const char *bridges[CONFIG_IFS_MAX];
-	for (size_t i = 0; i < d.cfg.nifs; i++)
-		bridges[i] = d.cfg.ifs[i];
-	struct events_options eo = { bridges, d.cfg.nifs, d.cfg.retention_days,
-				     d.cfg.syslog };
-	d.events = events_open(d.cfg.state_dir, &eo, err, sizeof(err));
-	if (!d.events) {
-		fprintf(stderr, "egressd: events: %s\n", err);
-		return 1;
-	}
-	if (isolation_load(iso, d.cfg.state_dir, err, sizeof(err))) {
-		fprintf(stderr, "egressd: isolation state: %s\n", err);
-		return 1;
-	}
-	r = setup_kernel(&d, iso);
-	if (!r && !(ctl = ctl_start(&d.cfg, iso, err, sizeof(err)))) {
-		fprintf(stderr, "egressd: %s\n", err);
-		r = 1;
-	}
+	r = preflight(&d, &inst, iso) || setup_privileged(&d, iso, &ctl) ||
+	    start_watchdog(&d) || start_threads(&d, ctl, iso);
 	d.ctl = ctl;
 	if (!r)
 		r = loop(&d) ? 1 : 0;
@@ -419,9 +579,11 @@ int daemon_main(int argc, char **argv)
 					  : "bypass: traffic passes");
 	for (size_t i = 0; i < d.nq; i++)
 		nfqueue_close(d.qs[i]);
+	watchdog_stop(d.wd);
 	events_close(d.events);
 	flowtab_free(d.flows);
 	inspector_fini(&d.ins);
 	policy_free(&d.policy);
+	instance_release(&inst);
 	return r;
 }

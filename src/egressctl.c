@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "egressd/fileio.h"
 #include "egressd/limits.h"
 #include "egressd/policy.h"
 #include "jsonout.h"
@@ -24,10 +26,11 @@
 
 static const char *sock_path = "/run/egressd/egressd.sock";
 static bool json_out;
+static long timeout_s = EGRESSCTL_TIMEOUT_S;
 
 static void usage(FILE *f)
 {
-	fputs("usage: egressctl [--socket PATH] [--json] COMMAND\n"
+	fputs("usage: egressctl [--socket PATH] [--timeout SECONDS] [--json] COMMAND\n"
 	      "commands:\n"
 	      "  containers                    the containers egressd knows, with\n"
 	      "                                their isolation state\n"
@@ -42,13 +45,15 @@ static void usage(FILE *f)
 	      "  events whitelist ID [--domain D] [--note T] [--all-pending]\n"
 	      "  events handled ID...  | events ignore ID...\n"
 	      "  events delete ID... --yes | events isolate ID\n"
-	      "  blacklist add PATTERN... [--note T] | blacklist list\n"
+	      "  blacklist add PATTERN... [--note T] [--force] | blacklist list\n"
 	      "  blacklist remove ID...        (whitelist: the same)\n"
 	      "  lists                         list sources, entries, loaded\n"
-	      "  lists import FILE --format F --category C [--name N]\n"
+	      "  lists import FILE --format F --category C [--name N] [--whitelist]\n"
 	      "                                a threat-intel feed as a system\n"
 	      "                                source (F: domains, hosts, adblock,\n"
-	      "                                rpz, cidr, auto)\n"
+	      "                                rpz, cidr, auto); a blacklist feed's\n"
+	      "                                allow rules are ignored unless it is\n"
+	      "                                imported --whitelist\n"
 	      "  audit [--limit N]             who changed what\n"
 	      "  lists check [--format F] [--strip-bogons] FILE...\n"
 	      "                                validate list files (offline)\n"
@@ -61,67 +66,176 @@ static void usage(FILE *f)
 
 static int pass_fd = -1; /* handed to egressd with the request */
 
-/* Sends the request text, with pass_fd as SCM_RIGHTS when set. */
-static int send_request(int fd, const char *text)
+static int wait_fd(int fd, short events, int64_t deadline);
+
+/* Sends the request line, with pass_fd as SCM_RIGHTS on its first bytes
+ * when set; a large request goes out in as many sends as the socket
+ * takes, until the deadline. */
+static int send_request(int fd, const char *text, int64_t deadline)
 {
 	union {
 		char b[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} ctrl;
-	struct iovec iov[2] = { { (void *)text, strlen(text) }, { "\n", 1 } };
-	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+	size_t len = strlen(text), off = 0;
+	char *line = malloc(len + 1);
+	int r = 0;
 
-	if (pass_fd >= 0) {
-		struct cmsghdr *cm;
-		memset(&ctrl, 0, sizeof(ctrl));
-		m.msg_control = ctrl.b;
-		m.msg_controllen = sizeof(ctrl.b);
-		cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+	if (!line)
+		return -ENOMEM;
+	memcpy(line, text, len);
+	line[len++] = '\n';
+	while (!r && off < len) {
+		struct iovec iov = { line + off, len - off };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n;
+		if (pass_fd >= 0 && !off) {
+			struct cmsghdr *cm;
+			memset(&ctrl, 0, sizeof(ctrl));
+			m.msg_control = ctrl.b;
+			m.msg_controllen = sizeof(ctrl.b);
+			cm = CMSG_FIRSTHDR(&m);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+		}
+		r = wait_fd(fd, POLLOUT, deadline);
+		if (r)
+			break;
+		n = sendmsg(fd, &m, MSG_NOSIGNAL);
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			r = -errno;
 	}
-	return sendmsg(fd, &m, MSG_NOSIGNAL) < 0 ? -1 : 0;
+	free(line);
+	return r;
 }
 
-/* Sends one request, returns the parsed reply or NULL (message printed). */
-static cJSON *request(cJSON *req)
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for fd to be ready for events until the deadline. Returns 0 or
+ * -ETIMEDOUT. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd pf = { fd, events, 0 };
+		int64_t left = deadline - now_ms();
+		int n;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pf, 1, (int)(left > 60000 ? 60000 : left));
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+static int connect_by(int fd, int64_t deadline)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	static char buf[CTL_REQUEST_MAX * 16];
-	char *text = cJSON_PrintUnformatted(req);
-	size_t n = 0;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	/* A full listen queue makes a non-blocking unix connect EAGAIN:
+	 * retried until the deadline. */
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* Reads the reply until egressd closes, into a buffer that grows up to
+ * EGRESSCTL_REPLY_MAX. */
+static char *read_reply(int fd, int64_t deadline, int *ret)
+{
+	size_t n = 0, cap = 65536;
+	char *buf = malloc(cap), *p;
 	ssize_t r;
-	int fd;
+
+	while (buf) {
+		if (n + 1 == cap) {
+			if (cap >= EGRESSCTL_REPLY_MAX) {
+				*ret = -EFBIG;
+				break;
+			}
+			p = realloc(buf, cap * 2);
+			if (!p)
+				break;
+			buf = p;
+			cap *= 2;
+		}
+		if ((*ret = wait_fd(fd, POLLIN, deadline)))
+			break;
+		r = read(fd, buf + n, cap - 1 - n);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0) {
+			*ret = r < 0 ? -errno : 0;
+			buf[n] = 0;
+			return buf;
+		}
+		n += (size_t)r;
+	}
+	free(buf);
+	if (!*ret)
+		*ret = -ENOMEM;
+	return NULL;
+}
+
+static void transport_error(const char *what, int e)
+{
+	fprintf(stderr, "egressctl: %s %s: %s\n", what, sock_path,
+		e == -ETIMEDOUT ? "no answer in time (see --timeout)"
+				: strerror(-e));
+}
+
+/* Sends one request, returns the parsed reply or NULL (message printed).
+ * The whole exchange is bound by --timeout. */
+static cJSON *request(cJSON *req)
+{
+	int64_t deadline = now_ms() + timeout_s * 1000;
+	char *text = cJSON_PrintUnformatted(req), *buf = NULL;
+	cJSON *reply = NULL;
+	int fd, e;
 
 	cJSON_Delete(req);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		fprintf(stderr, "egressctl: cannot reach egressd at %s: %s\n",
-			sock_path, strerror(errno));
-		goto fail;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	e = fd < 0 ? -errno : !text ? -ENOMEM : connect_by(fd, deadline);
+	if (e) {
+		transport_error("cannot reach egressd at", e);
+		goto out;
 	}
-	if (send_request(fd, text)) {
-		fprintf(stderr, "egressctl: send: %s\n", strerror(errno));
-		goto fail;
-	}
+	/* egressd may refuse before reading (a stranger): a failed send
+	 * still leaves its answer to read. */
+	(void)send_request(fd, text, deadline);
 	shutdown(fd, SHUT_WR);
-	while (n < sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
-		n += (size_t)r;
-	buf[n] = 0;
-	close(fd);
-	cJSON_free(text);
-	cJSON *reply = cJSON_Parse(buf);
+	buf = read_reply(fd, deadline, &e);
+	if (!buf) {
+		transport_error("reading the reply of", e);
+		goto out;
+	}
+	reply = cJSON_Parse(buf);
 	if (!reply)
-		fprintf(stderr, "egressctl: egressd sent no valid reply\n");
-	return reply;
-fail:
+		fprintf(stderr, "egressctl: egressd sent no valid reply%s\n",
+			e == -ETIMEDOUT ? " in time (see --timeout)" : "");
+out:
+	free(buf);
 	if (fd >= 0)
 		close(fd);
 	cJSON_free(text);
-	return NULL;
+	return reply;
 }
 
 /* Prints the reply (JSON or via `table`) and returns the exit status. */
@@ -609,16 +723,62 @@ static void entries_table(const cJSON *reply)
 	}
 }
 
+/* Moves the items of reply's array key to the end of all; returns the
+ * number moved. */
+static int take_items(cJSON *reply, const char *key, cJSON *all)
+{
+	cJSON *arr = cJSON_DetachItemFromObject(reply, key), *it;
+	int n = 0;
+
+	while (arr && (it = cJSON_DetachItemFromArray(arr, 0))) {
+		cJSON_AddItemToArray(all, it);
+		n++;
+	}
+	cJSON_Delete(arr);
+	return n;
+}
+
+/* Every entry of a list, page after page: the daemon answers in pages,
+ * so that a list of any size is shown whole. */
+static int list_entries(const char *list)
+{
+	cJSON *all = cJSON_CreateArray(), *out;
+	double after = 0;
+	bool more = true;
+
+	while (more) {
+		cJSON *req = cJSON_CreateObject(), *reply, *last;
+		cJSON_AddStringToObject(req, "cmd", "list_get");
+		cJSON_AddStringToObject(req, "list", list);
+		cJSON_AddNumberToObject(req, "after", after);
+		cJSON_AddNumberToObject(req, "limit", CTL_PAGE_MAX);
+		reply = request(req);
+		if (!reply || !cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok"))) {
+			cJSON_Delete(all);
+			return finish(reply, NULL);
+		}
+		more = cJSON_IsTrue(cJSON_GetObjectItem(reply, "more"));
+		if (!take_items(reply, "entries", all))
+			more = false;
+		last = cJSON_GetArrayItem(all, cJSON_GetArraySize(all) - 1);
+		after = num(last, "id");
+		cJSON_Delete(reply);
+	}
+	out = cJSON_CreateObject();
+	cJSON_AddBoolToObject(out, "ok", true);
+	cJSON_AddItemToObject(out, "entries", all);
+	return finish(out, entries_table);
+}
+
 static int cmd_list(int argc, char **argv, const char *list)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
-	cJSON *req = cJSON_CreateObject(), *pats;
+	cJSON *req, *pats;
 
+	if (!strcmp(sub, "list") && argc == 2)
+		return list_entries(list);
+	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "list", list);
-	if (!strcmp(sub, "list") && argc == 2) {
-		cJSON_AddStringToObject(req, "cmd", "list_get");
-		return finish(request(req), entries_table);
-	}
 	if (!strcmp(sub, "remove") && argc > 2) {
 		cJSON_AddStringToObject(req, "cmd", "list_remove");
 		if (!ids_to(req, argc, argv, 2))
@@ -629,6 +789,10 @@ static int cmd_list(int argc, char **argv, const char *list)
 		for (int i = 2; i < argc; i++) {
 			if (!strcmp(argv[i], "--note") && i + 1 < argc) {
 				cJSON_AddStringToObject(req, "note", argv[++i]);
+				continue;
+			}
+			if (!strcmp(argv[i], "--force")) {
+				cJSON_AddTrueToObject(req, "force");
 				continue;
 			}
 			cJSON_AddItemToArray(pats, cJSON_CreateString(argv[i]));
@@ -667,12 +831,62 @@ static void audit_table(const cJSON *reply)
 	}
 }
 
+/* The newest N lines, page after page. */
+static int cmd_audit(int argc, char **argv)
+{
+	cJSON *all = cJSON_CreateArray(), *out;
+	double before = 1e15;
+	long want = 50, got = 0;
+	char *end;
+
+	if (argc == 3 && !strcmp(argv[1], "--limit")) {
+		want = strtol(argv[2], &end, 10);
+		if (*end || want < 1 || want > 10000000)
+			goto usage;
+	} else if (argc != 1) {
+		goto usage;
+	}
+	while (got < want) {
+		cJSON *req = cJSON_CreateObject(), *reply;
+		long page = want - got < CTL_PAGE_MAX ? want - got : CTL_PAGE_MAX;
+		int n;
+		cJSON_AddStringToObject(req, "cmd", "audit");
+		cJSON_AddNumberToObject(req, "limit", (double)page);
+		cJSON_AddNumberToObject(req, "before", before);
+		reply = request(req);
+		if (!reply || !cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok"))) {
+			cJSON_Delete(all);
+			return finish(reply, NULL);
+		}
+		n = take_items(reply, "audit", all);
+		cJSON_Delete(reply);
+		got += n;
+		before = num(cJSON_GetArrayItem(all, cJSON_GetArraySize(all) - 1), "id");
+		if (n < page)
+			break;
+	}
+	out = cJSON_CreateObject();
+	cJSON_AddBoolToObject(out, "ok", true);
+	cJSON_AddItemToObject(out, "audit", all);
+	return finish(out, audit_table);
+usage:
+	cJSON_Delete(all);
+	usage(stderr);
+	return 2;
+}
+
 static void import_table(const cJSON *reply)
 {
-	printf("imported %s (%s): %.0f entries, %.0f skipped, %.0f stripped "
-	       "(private, loopback and reserved networks)\n",
-	       str(reply, "name"), str(reply, "format"), num(reply, "entries"),
-	       num(reply, "skipped"), num(reply, "stripped"));
+	printf("imported %s (%s, %slist): %.0f entries, %.0f skipped, %.0f "
+	       "stripped (private, loopback and reserved networks)",
+	       str(reply, "name"), str(reply, "format"), str(reply, "list"),
+	       num(reply, "entries"), num(reply, "skipped"),
+	       num(reply, "stripped"));
+	if (num(reply, "allows_ignored"))
+		printf(", %.0f allow rules ignored (a blacklist cannot whitelist: "
+		       "import it with --whitelist for that)",
+		       num(reply, "allows_ignored"));
+	putchar('\n');
 }
 
 static int lists_import(int argc, char **argv)
@@ -681,9 +895,11 @@ static int lists_import(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "category", required_argument, NULL, 'c' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "whitelist", no_argument, NULL, 'w' },
 		{ 0 }
 	};
 	const char *fmt = NULL, *cat = NULL, *name = NULL, *base;
+	bool white = false;
 	cJSON *req;
 	int c;
 
@@ -694,6 +910,8 @@ static int lists_import(int argc, char **argv)
 			cat = optarg;
 		else if (c == 'n')
 			name = optarg;
+		else if (c == 'w')
+			white = true;
 		else
 			goto usage;
 	}
@@ -701,9 +919,17 @@ static int lists_import(int argc, char **argv)
 		goto usage;
 	/* egressd reads the feed through this descriptor: only what this
 	 * user can read can be imported. */
-	pass_fd = open(argv[optind], O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hang us in open() waiting for a
+	 * writer; egressd reads regular files only, and says so too. */
+	pass_fd = open(argv[optind], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (pass_fd < 0) {
 		fprintf(stderr, "egressctl: %s: %s\n", argv[optind], strerror(errno));
+		return 1;
+	}
+	int e = file_check_fd(pass_fd, CTL_IMPORT_MAX);
+	if (e) {
+		fprintf(stderr, "egressctl: %s: %s\n", argv[optind],
+			file_strerror(e));
 		return 1;
 	}
 	base = strrchr(argv[optind], '/');
@@ -711,6 +937,7 @@ static int lists_import(int argc, char **argv)
 	cJSON_AddStringToObject(req, "cmd", "lists_import");
 	cJSON_AddStringToObject(req, "format", fmt);
 	cJSON_AddStringToObject(req, "category", cat);
+	cJSON_AddStringToObject(req, "list", white ? "white" : "black");
 	cJSON_AddStringToObject(req, "name", name ? name : base ? base + 1 : argv[optind]);
 	return finish(request(req), import_table);
 usage:
@@ -731,12 +958,13 @@ static int check_one(const char *path, enum list_format fmt, unsigned flags)
 	}
 	printf("%s: format %s, category %s, %u lines, %u entries "
 	       "(%zu block domains, %zu block networks, %zu allow domains, "
-	       "%zu allow networks), %u skipped, %u stripped\n",
+	       "%zu allow networks), %u skipped, %u stripped, %u allow rules "
+	       "ignored (a blacklist cannot whitelist)\n",
 	       path, list_format_name(rep.stats.format), rep.category,
 	       rep.stats.lines, rep.stats.entries, match_set_domains(p.black),
 	       match_set_networks(p.black), match_set_domains(p.white),
 	       match_set_networks(p.white), rep.stats.skipped,
-	       rep.stats.stripped);
+	       rep.stats.stripped, rep.stats.allows_ignored);
 	policy_free(&p);
 	return 0;
 }
@@ -779,6 +1007,15 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--socket") && i + 1 < argc)
 			sock_path = argv[++i];
+		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+			char *end;
+			timeout_s = strtol(argv[++i], &end, 10);
+			if (*end || timeout_s < 1 || timeout_s > 86400) {
+				fprintf(stderr, "egressctl: --timeout takes "
+					"seconds, 1 to 86400\n");
+				return 2;
+			}
+		}
 		else if (!strcmp(argv[i], "--json"))
 			json_out = true;
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -820,13 +1057,8 @@ int main(int argc, char **argv)
 		cJSON_AddStringToObject(req, "cmd", "lists");
 		return finish(request(req), sources_table);
 	}
-	if (argc >= 1 && !strcmp(argv[0], "audit")) {
-		cJSON *req = cJSON_CreateObject();
-		cJSON_AddStringToObject(req, "cmd", "audit");
-		if (argc == 3 && !strcmp(argv[1], "--limit"))
-			cJSON_AddNumberToObject(req, "limit", atof(argv[2]));
-		return finish(request(req), audit_table);
-	}
+	if (argc >= 1 && !strcmp(argv[0], "audit"))
+		return cmd_audit(argc, argv);
 	if (argc >= 1 && !strcmp(argv[0], "isolate"))
 		return cmd_isolate(argc, argv, true);
 	if (argc >= 1 && !strcmp(argv[0], "unisolate"))

@@ -7,6 +7,7 @@
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,18 +23,78 @@
 struct nfqueue {
 	struct mnl_socket *nl;
 	uint16_t num;
+	bool fail_open;
+	uint32_t seq;
 	uint32_t portid;
 	struct nfqueue_stats stats;
-	char buf[NFQ_BUF];
+	/* Netlink messages are read in place: aligned for nlmsghdr. */
+	char buf[NFQ_BUF] __attribute__((aligned(8)));
 };
 
-static int send_cfg(struct nfqueue *q, struct nlmsghdr *nlh)
+/* A packet queued while we wait for an ack is not ours to judge yet:
+ * it gets the verdict of an egressd that is not there (fail-open passes
+ * it, fail-closed drops it), never none (it would be held forever). */
+static void verdict_stray(struct nfqueue *q, const struct nlmsghdr *nlh)
 {
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	return 0;
+	struct nlattr *a[NFQA_MAX + 1] = { 0 };
+	const struct nfqnl_msg_packet_hdr *ph;
+
+	if (nfq_nlmsg_parse(nlh, a) < 0 || !a[NFQA_PACKET_HDR] ||
+	    mnl_attr_get_payload_len(a[NFQA_PACKET_HDR]) < sizeof(*ph))
+		return;
+	ph = mnl_attr_get_payload(a[NFQA_PACKET_HDR]);
+	nfqueue_verdict(q, ntohl(ph->packet_id),
+			q->fail_open ? NF_ACCEPT : NF_DROP, false, 0, NULL, 0);
 }
 
+/* The kernel's answer to message seq in what was read: 1 (not there),
+ * 0 or a negative errno. */
+static int find_ack(struct nfqueue *q, size_t len, uint32_t seq)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)q->buf;
+	int n = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+		if (nlh->nlmsg_type == ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET)) {
+			verdict_stray(q, nlh);
+			continue;
+		}
+		if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq != seq ||
+		    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nlmsgerr))
+			continue;
+		const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+		return e->error;
+	}
+	return 1;
+}
+
+/* Sends a config message with NLM_F_ACK and returns the kernel's answer:
+ * 0 or a negative errno. */
+static int send_cfg_ack(struct nfqueue *q, struct nlmsghdr *nlh)
+{
+	struct pollfd pf = { mnl_socket_get_fd(q->nl), POLLIN, 0 };
+	uint32_t seq = ++q->seq;
+	int r = 1;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	while (r == 1) {
+		ssize_t n;
+		if (poll(&pf, 1, 1000) <= 0)
+			return -ETIMEDOUT;
+		n = mnl_socket_recvfrom(q->nl, q->buf, sizeof(q->buf));
+		if (n < 0 && errno != ENOBUFS && errno != EAGAIN)
+			return -errno;
+		if (n > 0)
+			r = find_ack(q, (size_t)n, seq);
+	}
+	return r;
+}
+
+/* BIND is checked: a queue another process holds is EPERM, and egressd
+ * must not run as if it owned it. */
 static int configure(struct nfqueue *q, uint32_t maxlen, bool fail_open)
 {
 	struct nlmsghdr *nlh;
@@ -42,35 +103,14 @@ static int configure(struct nfqueue *q, uint32_t maxlen, bool fail_open)
 
 	nlh = nfq_nlmsg_put(q->buf, NFQNL_MSG_CONFIG, q->num);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
-	if ((r = send_cfg(q, nlh)))
+	if ((r = send_cfg_ack(q, nlh)))
 		return r;
 	nlh = nfq_nlmsg_put(q->buf, NFQNL_MSG_CONFIG, q->num);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
-	return send_cfg(q, nlh);
-}
-
-/* Sends a config message with NLM_F_ACK and returns the kernel's answer:
- * 0 or a negative errno. */
-static int send_cfg_ack(struct nfqueue *q, struct nlmsghdr *nlh)
-{
-	struct pollfd pf = { mnl_socket_get_fd(q->nl), POLLIN, 0 };
-	ssize_t n;
-
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = 1;
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	if (poll(&pf, 1, 1000) <= 0)
-		return -ETIMEDOUT;
-	n = mnl_socket_recvfrom(q->nl, q->buf, sizeof(q->buf));
-	if (n < 0)
-		return -errno;
-	return mnl_cb_run(q->buf, (size_t)n, 1, q->portid, NULL, NULL) < 0
-		       ? -errno
-		       : 0;
+	return send_cfg_ack(q, nlh);
 }
 
 int nfqueue_probe_conntrack(struct nfqueue *q)
@@ -103,6 +143,7 @@ struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, bool fail_open,
 		return NULL;
 	}
 	q->num = num;
+	q->fail_open = fail_open;
 	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK);
 	if (!q->nl || mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		snprintf(err, errlen, "netlink socket: %s", strerror(errno));
@@ -114,6 +155,12 @@ struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, bool fail_open,
 		   sizeof(rcv));
 	mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &one, 0);
 	r = configure(q, maxlen, fail_open);
+	if (r == -EPERM || r == -EBUSY) {
+		snprintf(err, errlen, "NFQUEUE %u is bound by another program "
+			 "(another egressd, or a queue user such as OpenSnitch "
+			 "or Suricata): stop it, or choose another queue", num);
+		goto fail;
+	}
 	if (r) {
 		snprintf(err, errlen, "cannot bind NFQUEUE %u: %s", num,
 			 strerror(-r));
@@ -178,12 +225,17 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* Reads at most this many messages per call: under a flood the queue
+ * never runs dry, and the main loop must still turn (signals, new lists,
+ * the watchdog's beat). */
+#define NFQ_RECV_PER_CALL 256
+
 int nfqueue_receive(struct nfqueue *q, nfqueue_packet_fn fn, void *ctx)
 {
 	struct cb_ctx c = { q, fn, ctx, 0 };
 	ssize_t n;
 
-	for (;;) {
+	for (int i = 0; i < NFQ_RECV_PER_CALL; i++) {
 		n = mnl_socket_recvfrom(q->nl, q->buf, sizeof(q->buf));
 		if (n < 0) {
 			if (errno == ENOBUFS) {
@@ -196,12 +248,13 @@ int nfqueue_receive(struct nfqueue *q, nfqueue_packet_fn fn, void *ctx)
 		}
 		mnl_cb_run(q->buf, (size_t)n, 0, q->portid, on_msg, &c);
 	}
+	return c.n;
 }
 
 int nfqueue_verdict(struct nfqueue *q, uint32_t id, int verdict, bool set_mark,
 		uint32_t mark, const uint8_t *payload, size_t len)
 {
-	static _Thread_local char buf[NFQ_BUF];
+	static _Thread_local char buf[NFQ_BUF] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
 
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);

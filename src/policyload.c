@@ -7,64 +7,101 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* List files in the system lists directory, and imported feeds, taken at
- * most: a bound on one build's work. */
+#include "jsonout.h"
+
+/* List files taken from the system lists directory: a bound on one
+ * build's work when the directory is not what it should be. */
 #define SYSTEM_LISTS_MAX 256
 
+/* The specs of one build, and the strings they point to. Both grow as
+ * needed: nothing here has a fixed count to overflow. */
 struct specs {
-	struct list_spec v[CONFIG_LISTS_MAX + 4 + 2 * SYSTEM_LISTS_MAX];
-	size_t n;
-	char *owned[2 * SYSTEM_LISTS_MAX + 4]; /* strings to free */
-	size_t nowned;
+	struct list_spec *v;
+	size_t n, cap;
+	char **owned;
+	size_t nowned, capowned;
 };
 
+static int grow(void **p, size_t *cap, size_t want, size_t size)
+{
+	size_t n = *cap ? *cap : 16;
+	void *q;
+
+	if (want <= *cap)
+		return 0;
+	while (n < want)
+		n *= 2;
+	q = realloc(*p, n * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+static int add(struct specs *s, const struct list_spec *sp)
+{
+	if (grow((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)))
+		return -ENOMEM;
+	s->v[s->n++] = *sp;
+	return 0;
+}
+
+/* Keeps p to free it with the specs; NULL stays NULL (out of memory). */
 static char *keep(struct specs *s, char *p)
 {
-	if (p)
-		s->owned[s->nowned++] = p;
+	if (!p || grow((void **)&s->owned, &s->capowned, s->nowned + 1,
+		       sizeof(*s->owned))) {
+		free(p);
+		return NULL;
+	}
+	s->owned[s->nowned++] = p;
 	return p;
 }
 
 /* The shipped threat intel: every regular file in dir, its category from
  * its "# egressd-category:" line. */
-static void add_system(struct specs *s, const char *dir)
+static int add_system(struct specs *s, const char *dir)
 {
 	struct dirent *de;
 	DIR *d = opendir(dir);
 	char path[600];
 	unsigned k = 0;
+	int r = 0;
 
-	while (d && (de = readdir(d)) && k++ < SYSTEM_LISTS_MAX) {
+	while (!r && d && (de = readdir(d)) && k++ < SYSTEM_LISTS_MAX) {
+		struct list_spec sp = { .system = true,
+					.flags = LIST_STRIP_BOGONS };
 		if (de->d_name[0] == '.' || de->d_type == DT_DIR)
 			continue;
 		snprintf(path, sizeof(path), "%.300s/%.250s", dir, de->d_name);
-		s->v[s->n++] = (struct list_spec){
-			.path = keep(s, strdup(path)),
-			.system = true,
-			.flags = LIST_STRIP_BOGONS,
-		};
+		sp.path = keep(s, strdup(path));
+		r = sp.path ? add(s, &sp) : -ENOMEM;
 	}
 	if (d)
 		closedir(d);
+	return r;
 }
 
-static void add_imports(struct specs *s, struct store *st)
+static int add_imports(struct specs *s, struct store *st)
 {
 	cJSON *im = store_imports_get(st), *it;
-	unsigned k = 0;
+	int r = 0;
 
 	cJSON_ArrayForEach(it, im)
 	{
 		struct list_spec sp = { .system = true, .flags = LIST_STRIP_BOGONS };
-		if (k++ == SYSTEM_LISTS_MAX)
+		sp.path = keep(s, strdup(json_str(it, "path", "")));
+		sp.category = keep(s, strdup(json_str(it, "category", "")));
+		sp.white = !strcmp(json_str(it, "list", "black"), "white");
+		if (list_format_parse(json_str(it, "format", "auto"), &sp.format))
+			sp.format = LIST_FMT_AUTO;
+		r = sp.path && sp.category ? add(s, &sp) : -ENOMEM;
+		if (r)
 			break;
-		sp.path = keep(s, strdup(cJSON_GetObjectItem(it, "path")->valuestring));
-		sp.category = keep(s, strdup(cJSON_GetObjectItem(it, "category")->valuestring));
-		list_format_parse(cJSON_GetObjectItem(it, "format")->valuestring,
-				  &sp.format);
-		s->v[s->n++] = sp;
 	}
 	cJSON_Delete(im);
+	return r;
 }
 
 /* The store's own entries as four in-memory lists: custom black and
@@ -72,45 +109,56 @@ static void add_imports(struct specs *s, struct store *st)
 static int add_custom(struct specs *s, struct store *st)
 {
 	char *text[4] = { 0 };
+	int r = 0;
 
 	if (store_list_text(st, "black", &text[0], &text[1]) ||
 	    store_list_text(st, "white", &text[2], &text[3]))
-		return -EIO;
-	for (int i = 0; i < 4; i++)
-		s->v[s->n++] = (struct list_spec){
+		r = -EIO;
+	for (int i = 0; i < 4; i++) {
+		struct list_spec sp = {
 			.path = "custom",
 			.text = keep(s, text[i]),
 			.format = i % 2 ? LIST_FMT_CIDR : LIST_FMT_DOMAINS,
 			.white = i >= 2,
 			.category = "custom",
 		};
-	return 0;
+		if (!r && (!sp.text || add(s, &sp)))
+			r = -ENOMEM;
+	}
+	return r;
+}
+
+static int collect(const struct config *cfg, struct store *st,
+		   struct specs *s, char *err, size_t errlen)
+{
+	int r = 0;
+
+	if (cfg->system_lists[0])
+		r = add_system(s, cfg->system_lists);
+	for (size_t i = 0; !r && i < cfg->nlists; i++)
+		r = add(s, &cfg->lists[i]);
+	if (!r && st)
+		r = add_imports(s, st);
+	if (!r && st && (r = add_custom(s, st)) == -EIO) {
+		snprintf(err, errlen, "cannot read the list entries from the store");
+		return r;
+	}
+	if (r)
+		snprintf(err, errlen, "out of memory collecting the lists");
+	return r;
 }
 
 int policy_load(const struct config *cfg, struct store *st, struct policy *ret,
 		char *err, size_t errlen)
 {
-	struct specs *s = calloc(1, sizeof(*s));
-	int r = 0;
+	struct specs s = { 0 };
+	int r = collect(cfg, st, &s, err, errlen);
 
-	if (!s)
-		return -ENOMEM;
-	if (cfg->system_lists[0])
-		add_system(s, cfg->system_lists);
-	memcpy(s->v + s->n, cfg->lists, cfg->nlists * sizeof(s->v[0]));
-	s->n += cfg->nlists;
-	if (st) {
-		add_imports(s, st);
-		if (add_custom(s, st)) {
-			snprintf(err, errlen,
-				 "cannot read the list entries from the store");
-			r = -EIO;
-		}
-	}
 	if (!r)
-		r = policy_build(s->v, s->n, ret, NULL, err, errlen);
-	for (size_t i = 0; i < s->nowned; i++)
-		free(s->owned[i]);
-	free(s);
+		r = policy_build(s.v, s.n, ret, NULL, err, errlen);
+	for (size_t i = 0; i < s.nowned; i++)
+		free(s.owned[i]);
+	free(s.owned);
+	free(s.v);
 	return r;
 }

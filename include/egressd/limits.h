@@ -61,10 +61,32 @@
 /* Offline replay: TCP flows followed at once. */
 #define REPLAY_FLOWS_MAX 65536
 
-/* Control socket: largest request read, and how long a client may take to
- * send it before it is dropped (the control thread serves one at a time). */
+/* Control socket. A request is one JSON line of at most CTL_REQUEST_MAX
+ * bytes that must arrive whole within CTL_REQUEST_MS of the connection;
+ * the reply must be taken by the client within CTL_REPLY_MS of being
+ * ready. Clients are served at once up to CTL_CLIENTS_MAX (more are told
+ * "busy"; a slot costs nothing until used), their commands run on CTL_WORKERS threads, so that one slow
+ * command or client never holds up another, nor a reload. */
 #define CTL_REQUEST_MAX 65536
-#define CTL_CLIENT_TIMEOUT_MS 2000
+#define CTL_REQUEST_MS 2000
+#define CTL_REPLY_MS 5000
+#define CTL_CLIENTS_MAX 256
+/* Clients of one user other than root at once: a group member's runaway
+ * script must not take every slot. */
+#define CTL_CLIENTS_PER_UID 32
+#define CTL_WORKERS 4
+/* A list change waits this long for the rebuilt lists to be in force
+ * before its reply says "still applying". */
+#define CTL_APPLY_WAIT_MS 10000
+/* Pages: list entries, audit lines and events per reply at most. */
+#define CTL_PAGE_MAX 5000
+/* A feed imported through `lists import`, at most. The largest published
+ * domain feeds are ~50 MB; more is a mistake or an attack. */
+#define CTL_IMPORT_MAX (256u << 20)
+/* egressctl: its whole-request deadline unless --timeout says otherwise,
+ * and the largest reply it takes. */
+#define EGRESSCTL_TIMEOUT_S 30
+#define EGRESSCTL_REPLY_MAX (256u << 20)
 /* How often the container inventory is rescanned (and isolation follows
  * restarted containers). */
 #define INVENTORY_RESCAN_MS 1000

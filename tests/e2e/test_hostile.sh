@@ -20,7 +20,7 @@ for f in "${sections[@]}"; do
 	SEC=$S/$name
 	mkdir -p "$SEC"
 	t0=$(date +%s%N)
-	( SEC=$SEC; pid=; . "$f"; stop_egressd; exit $fail )
+	( SEC=$SEC; pid=; fail=0; . "$f"; stop_egressd; exit $fail )
 	rc=$?
 	[ $rc = 0 ] || fail=1
 	# Nothing a section started may outlive it.

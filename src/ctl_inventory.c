@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The containers: the inventory thread (rescans every second, at once on
+ * a Docker event or when asked; isolation follows), and the commands
+ * `containers`, `isolate` and `unisolate`. */
+#include "ctl.h"
+#include "ctl_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "egressd/inventory_docker.h"
+#include "egressd/oci.h"
+#include "jsonout.h"
+
+/* ---- the inventory thread ---- */
+
+static size_t bridges_of(const struct config *cfg, const char **br)
+{
+	for (size_t i = 0; i < cfg->nifs; i++)
+		br[i] = cfg->ifs[i];
+	return cfg->nifs;
+}
+
+/* Scans into *scratch, outside the lock; then the scan becomes c->inv.
+ * A failed scan changes nothing (it must not look like every container
+ * was deleted). */
+static void rescan(struct ctl *c, struct inventory **scratch)
+{
+	const char *br[CONFIG_IFS_MAX];
+	size_t nbr = bridges_of(c->cfg, br);
+	struct inventory_scan scan;
+	struct inventory *t;
+	int r;
+
+	pthread_mutex_lock(&c->inv_gen_lock);
+	c->inv_scanning = true;
+	pthread_mutex_unlock(&c->inv_gen_lock);
+	r = inventory_scan_begin(&scan, br, nbr, *scratch);
+
+	if (!r)
+		r = inventory_scan_netns(&scan, "/run/netns");
+	if (!r && c->cfg->oci_bundle_root[0])
+		r = inventory_scan_oci(&scan, c->cfg->oci_bundle_root);
+	/* No dockerd (its socket absent or refusing) is no error: Docker's
+	 * containers are then neither listed nor taken for deleted. */
+	if (!r && c->docker)
+		(void)inventory_scan_docker(&scan, c->docker);
+	inventory_scan_end(&scan);
+	if (!r) {
+		pthread_mutex_lock(&c->lock);
+		t = c->inv;
+		c->inv = *scratch;
+		*scratch = t;
+		isolation_reconcile(c->iso, c->inv);
+		inventory_publish(c->inv);
+		pthread_mutex_unlock(&c->lock);
+	}
+	pthread_mutex_lock(&c->inv_gen_lock);
+	c->inv_gen++;
+	c->inv_scanning = false;
+	pthread_cond_broadcast(&c->inv_gen_cond);
+	pthread_mutex_unlock(&c->inv_gen_lock);
+}
+
+/* Docker's event stream makes a started, stopped or restarted container
+ * known at once (the 1 s rescan is the fallback). Returns the stream's fd
+ * to poll, or -1. */
+static int docker_stream(struct ctl *c)
+{
+	time_t now = time(NULL);
+
+	if (!c->docker)
+		return -1;
+	if (c->docker_up)
+		return docker_events_fd(c->docker);
+	if (now < c->docker_retry)
+		return -1;
+	c->docker_retry = now + 5;
+	/* Replaces a broken stream; events missed meanwhile are covered by
+	 * the rescan that follows any stream change. */
+	c->docker_up = !docker_events_open(c->docker, NULL, 0);
+	return c->docker_up ? docker_events_fd(c->docker) : -1;
+}
+
+/* Returns true if a container event came: time to rescan. */
+static bool docker_events(struct ctl *c)
+{
+	struct docker_event ev[32];
+	size_t n = 0;
+	bool any = false;
+	int r;
+
+	do {
+		r = docker_events_read(c->docker, ev, 32, &n);
+		any |= n > 0;
+	} while (!r && n == 32);
+	if (r) { /* ended or broke: reopen soon, rescan now */
+		c->docker_up = false;
+		c->docker_retry = time(NULL) + 1;
+	}
+	return any || r;
+}
+
+static bool stopping(struct ctl *c)
+{
+	bool s;
+
+	pthread_mutex_lock(&c->jobs_lock);
+	s = c->stopping;
+	pthread_mutex_unlock(&c->jobs_lock);
+	return s;
+}
+
+static void *inventory_thread(void *arg)
+{
+	struct ctl *c = arg;
+	struct inventory *scratch = malloc(sizeof(*scratch));
+	struct pollfd pf[2] = { { c->inv_wake, POLLIN, 0 }, { -1, POLLIN, 0 } };
+
+	if (!scratch)
+		return NULL;
+	rescan(c, &scratch);
+	while (!stopping(c)) {
+		uint64_t n;
+		pf[1].fd = docker_stream(c);
+		pf[1].revents = 0;
+		if (poll(pf, 2, INVENTORY_RESCAN_MS) < 0 && errno != EINTR)
+			break;
+		if (pf[0].revents)
+			(void)!read(c->inv_wake, &n, sizeof(n));
+		if (pf[1].revents && !docker_events(c) && !pf[0].revents)
+			continue;
+		if (!stopping(c))
+			rescan(c, &scratch);
+	}
+	free(scratch);
+	return NULL;
+}
+
+int ctl_inventory_start(struct ctl *c)
+{
+	pthread_mutex_init(&c->inv_gen_lock, NULL);
+	pthread_cond_init(&c->inv_gen_cond, NULL);
+	c->inv_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->inv_wake < 0 ||
+	    pthread_create(&c->inv_thread, NULL, inventory_thread, c)) {
+		if (c->inv_wake >= 0)
+			close(c->inv_wake);
+		c->inv_wake = -1;
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+void ctl_inventory_stop(struct ctl *c)
+{
+	uint64_t one = 1;
+
+	if (c->inv_wake < 0)
+		return;
+	(void)!write(c->inv_wake, &one, sizeof(one));
+	pthread_join(c->inv_thread, NULL);
+	close(c->inv_wake);
+	c->inv_wake = -1;
+}
+
+void ctl_request_rescan(struct ctl *c)
+{
+	uint64_t one = 1;
+
+	if (c && c->inv_wake >= 0)
+		(void)!write(c->inv_wake, &one, sizeof(one));
+}
+
+bool ctl_inventory_fresh(struct ctl *c, unsigned ms)
+{
+	struct timespec ts;
+	uint64_t want;
+	int r = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&c->inv_gen_lock);
+	/* A scan running now may have started before the call: then wait for
+	 * the one after it. */
+	want = c->inv_gen + (c->inv_scanning ? 2 : 1);
+	ctl_request_rescan(c);
+	while (c->inv_gen < want && r == 0)
+		r = pthread_cond_timedwait(&c->inv_gen_cond, &c->inv_gen_lock, &ts);
+	pthread_mutex_unlock(&c->inv_gen_lock);
+	return r == 0;
+}
+
+/* ---- replies ---- */
+
+static void add_isolation(cJSON *o, const struct iso_entry *e)
+{
+	cJSON *i = cJSON_AddObjectToObject(o, "isolation");
+
+	cJSON_AddStringToObject(i, "state", e ? iso_state_name(e->state) : "none");
+	if (!e)
+		return;
+	cJSON_AddStringToObject(i, "note", e->note);
+	cJSON_AddStringToObject(i, "reason", e->reason);
+	cJSON_AddNumberToObject(i, "since", (double)e->since);
+}
+
+static cJSON *container_json(const struct ctl *c, const struct container *k)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "id", k->id);
+	cJSON_AddStringToObject(o, "name", k->name);
+	cJSON_AddStringToObject(o, "runtime", k->runtime);
+	cJSON_AddStringToObject(o, "image", k->image);
+	cJSON_AddStringToObject(o, "state", k->running ? "running" : "stopped");
+	cJSON_AddStringToObject(o, "veth", k->veth);
+	cJSON_AddStringToObject(o, "bridge", k->bridge);
+	json_add_addrs(o, "addrs", k->addrs, k->naddrs);
+	add_isolation(o, isolation_find(c->iso, k->id));
+	return o;
+}
+
+static void host_json(const struct ctl *c, cJSON *o)
+{
+	const char *br[CONFIG_IFS_MAX];
+	size_t nbr = bridges_of(c->cfg, br);
+	struct host_facts f;
+	cJSON *h;
+
+	if (host_facts_read(br, nbr, &f))
+		return;
+	h = cJSON_AddObjectToObject(o, "host");
+	cJSON_AddStringToObject(h, "name", f.name);
+	json_add_addrs(h, "inner", f.inner, f.ninner);
+	json_add_addrs(h, "outer", f.outer, f.nouter);
+}
+
+/* ---- commands ---- */
+
+cJSON *cmd_containers(struct ctl_req *r)
+{
+	struct ctl *c = r->c;
+	cJSON *o = reply_ok(), *arr = cJSON_AddArrayToObject(o, "containers");
+
+	ctl_inventory_fresh(c, 1500);
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->inv->n; i++)
+		cJSON_AddItemToArray(arr, container_json(c, &c->inv->c[i]));
+	/* Isolated containers that are not running are shown too. */
+	for (size_t i = 0; i < c->iso->n; i++) {
+		const struct iso_entry *e = &c->iso->e[i];
+		if (inventory_find(c->inv, e->id))
+			continue;
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "id", e->id);
+		cJSON_AddStringToObject(x, "name", e->name);
+		cJSON_AddStringToObject(x, "state", "absent");
+		add_isolation(x, e);
+		cJSON_AddItemToArray(arr, x);
+	}
+	pthread_mutex_unlock(&c->lock);
+	host_json(c, o);
+	return o;
+}
+
+/* A port is cut only while it is this container's: a fresh look at both
+ * namespaces, not the last scan. A stopped container has no port. */
+static bool port_still_ours(const struct ctl *c, const struct container *k)
+{
+	const char *br[CONFIG_IFS_MAX];
+	size_t nbr = bridges_of(c->cfg, br);
+
+	return !k->veth[0] || !inventory_verify_port(k, br, nbr);
+}
+
+static cJSON *isolate_locked(struct ctl_req *r, const char *key,
+			     const char *note, bool isolate, char *what,
+			     size_t wlen)
+{
+	struct ctl *c = r->c;
+	const struct container *k;
+	const struct iso_entry *e;
+	char err[256];
+	cJSON *o;
+
+	if (isolate) {
+		k = inventory_find(c->inv, key);
+		if (!k && inventory_matches(c->inv, key) > 1)
+			return reply_error("'%s' matches several containers: "
+					   "give more of the id", key);
+		if (!k)
+			return reply_error("no container '%s' (name or id "
+					   "prefix; see egressctl containers)",
+					   key);
+		if (!port_still_ours(c, k))
+			return reply_error("'%s' is not on its listed port "
+					   "now: not isolated (try again)",
+					   k->name);
+		if (isolation_isolate(c->iso, k, note, r->uid, err, sizeof(err)))
+			return reply_error("isolation failed: %s", err);
+		key = k->id;
+	} else if (isolation_restore(c->iso, key, r->uid, err, sizeof(err))) {
+		return reply_error("%s", err);
+	}
+	e = isolation_find(c->iso, key);
+	fprintf(stderr, "egressd: uid %u %s %s (%s)%s%s\n", (unsigned)r->uid,
+		isolate ? "isolated" : "restored", e->name,
+		iso_state_name(e->state), note ? ": " : "", note ? note : "");
+	snprintf(what, wlen, "%s (%s)%s%s", e->name, e->id, note ? ": " : "",
+		 note ? note : "");
+	if (c->iso->unsaved)
+		fprintf(stderr, "egressd: isolation state not saved to %s (full "
+			"disk?): the kernel holds it, egressd saves it when it "
+			"can\n", c->iso->path);
+	o = reply_ok();
+	cJSON_AddStringToObject(o, "container", e->name);
+	cJSON_AddStringToObject(o, "id", e->id);
+	cJSON_AddStringToObject(o, "state", iso_state_name(e->state));
+	cJSON_AddBoolToObject(o, "saved", !c->iso->unsaved);
+	return o;
+}
+
+cJSON *ctl_isolate_key(struct ctl_req *r, const char *key, const char *note,
+		       bool isolate)
+{
+	char what[300] = "";
+	cJSON *o;
+
+	/* The port cut must be the container's now, not a second ago. */
+	if (isolate)
+		ctl_inventory_fresh(r->c, 1500);
+	pthread_mutex_lock(&r->c->lock);
+	o = isolate_locked(r, key, note, isolate, what, sizeof(what));
+	pthread_mutex_unlock(&r->c->lock);
+	if (what[0] && r->store)
+		store_audit(r->store, r->uid, isolate ? "isolate" : "unisolate",
+			    what);
+	return o;
+}
+
+static cJSON *isolate_cmd(struct ctl_req *r, bool isolate)
+{
+	const char *key = str_arg(r->req, "container");
+
+	if (!key)
+		return reply_error("missing \"container\"", NULL);
+	return ctl_isolate_key(r, key, str_arg(r->req, "note"), isolate);
+}
+
+cJSON *cmd_isolate(struct ctl_req *r)
+{
+	return isolate_cmd(r, true);
+}
+
+cJSON *cmd_unisolate(struct ctl_req *r)
+{
+	return isolate_cmd(r, false);
+}

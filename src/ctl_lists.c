@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Control commands on the lists: the operator's black and white entries
+ * (add, list by pages, remove), the sources, feed imports, the audit log. */
+#include "ctl_lists.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "ctl_internal.h"
+#include "egressd/domain.h"
+#include "egressd/fileio.h"
+#include "policyload.h"
+
+#define LIST_ADD_MAX 10000 /* patterns per request */
+#define LIST_PAGE_DEFAULT 1000
+/* An import's copy must be done within this (a regular file is read at
+ * disk speed; the bound is for a disk that stalls). */
+#define IMPORT_COPY_MS 60000
+
+void ctl_lists_applied(struct ctl *c, cJSON *rep)
+{
+	char err[512];
+	int e = ctl_policy_apply(c, CTL_APPLY_WAIT_MS, err, sizeof(err));
+
+	cJSON_AddBoolToObject(rep, "applied", !e);
+	if (e)
+		cJSON_AddStringToObject(rep, "apply_error", err);
+}
+
+/* Wider than this is never a typo-free intent: a whole continent of
+ * addresses, or every name under a top-level domain. */
+static bool too_wide_net(const struct ip_addr *a, unsigned plen)
+{
+	return plen < (a->family == AF_INET ? 8u : 16u);
+}
+
+int ctl_pattern_check(const char *p, bool force, char *norm, size_t len,
+		      char *why, size_t wl)
+{
+	struct ip_addr a;
+	unsigned plen;
+	bool wild = !strncmp(p, "*.", 2);
+	char tmp[DOMAIN_TEXT_MAX + 1];
+
+	why[0] = 0;
+	if (!wild && !ip_cidr_parse(p, &a, &plen)) {
+		if (too_wide_net(&a, plen) && !force) {
+			snprintf(why, wl, "covers too many addresses (wider "
+				 "than /8 or, IPv6, /16): add it with --force");
+			return -EPERM;
+		}
+		snprintf(norm, len, "%s", p);
+		return 0;
+	}
+	if (domain_normalize(p + (wild ? 2 : 0), strlen(p + (wild ? 2 : 0)),
+			     tmp) < 0) {
+		snprintf(why, wl, "is not a domain, *.domain, address or network");
+		return -EINVAL;
+	}
+	if (wild && !strchr(tmp, '.') && !force) {
+		snprintf(why, wl, "covers a whole top-level domain: add it "
+			 "with --force");
+		return -EPERM;
+	}
+	snprintf(norm, len, "%s%s", wild ? "*." : "", tmp);
+	return 0;
+}
+
+static bool list_name_ok(const char *l)
+{
+	return l && (!strcmp(l, "black") || !strcmp(l, "white"));
+}
+
+static void add_one(struct ctl_req *r, const char *list, const char *p,
+		    const char *note, cJSON *one, int *added)
+{
+	char norm[300], why[200], what[400];
+	int64_t id;
+
+	cJSON_AddStringToObject(one, "pattern", p);
+	if (ctl_pattern_check(p, bool_arg(r->req, "force"), norm, sizeof(norm),
+			      why, sizeof(why))) {
+		cJSON_AddStringToObject(one, "result", "invalid");
+		cJSON_AddStringToObject(one, "error", why);
+		return;
+	}
+	id = store_list_add(r->store, list, norm, note, r->uid);
+	if (id == -EEXIST) {
+		cJSON_AddStringToObject(one, "result", "duplicate");
+		return;
+	}
+	if (id < 0) {
+		cJSON_AddStringToObject(one, "result", "failed");
+		cJSON_AddStringToObject(one, "error", id == -ENOSPC
+							     ? "disk full"
+							     : "store error");
+		return;
+	}
+	snprintf(what, sizeof(what), "%s%s%s", norm, note ? ": " : "",
+		 note ? note : "");
+	store_audit(r->store, r->uid,
+		    !strcmp(list, "black") ? "blacklist add" : "whitelist add",
+		    what);
+	cJSON_AddStringToObject(one, "result", "added");
+	cJSON_AddNumberToObject(one, "id", (double)id);
+	(*added)++;
+}
+
+cJSON *cmd_list_add(struct ctl_req *r)
+{
+	const char *list = str_arg(r->req, "list"), *note = str_arg(r->req, "note");
+	const cJSON *pats = cJSON_GetObjectItemCaseSensitive(r->req, "patterns"), *it;
+	cJSON *rep, *res;
+	int added = 0, n = 0;
+
+	if (!list_name_ok(list) || !cJSON_IsArray(pats))
+		return reply_error("need \"list\" (black or white) and \"patterns\"",
+				   NULL);
+	if (cJSON_GetArraySize(pats) > LIST_ADD_MAX)
+		return reply_error("too many patterns in one request", NULL);
+	rep = reply_ok();
+	res = cJSON_AddArrayToObject(rep, "results");
+	cJSON_ArrayForEach(it, pats)
+	{
+		cJSON *one = cJSON_CreateObject();
+		n++;
+		add_one(r, list, cJSON_IsString(it) ? it->valuestring : "", note,
+			one, &added);
+		cJSON_AddItemToArray(res, one);
+	}
+	if (added)
+		ctl_lists_applied(r->c, rep);
+	if (added != n)
+		cJSON_ReplaceItemInObject(rep, "ok", cJSON_CreateFalse());
+	return rep;
+}
+
+/* One page: entries with id > "after", at most "limit"; "more" says
+ * whether another page follows (egressctl asks for it). */
+cJSON *cmd_list_get(struct ctl_req *r)
+{
+	const char *list = str_arg(r->req, "list");
+	bool bad = false;
+	int64_t after = num_arg(r->req, "after", 0, 0, INT64_MAX / 2, &bad);
+	int64_t limit = num_arg(r->req, "limit", LIST_PAGE_DEFAULT, 1,
+				CTL_PAGE_MAX, &bad);
+	cJSON *rep, *page;
+
+	if (!list_name_ok(list))
+		return reply_error("need \"list\" (black or white)", NULL);
+	if (bad)
+		return reply_error("bad number: after >= 0, limit 1..5000", NULL);
+	/* One more than asked tells whether there is a next page. */
+	page = store_list_get(r->store, list, after, limit + 1);
+	rep = reply_ok();
+	cJSON_AddBoolToObject(rep, "more", cJSON_GetArraySize(page) > limit);
+	if (cJSON_GetArraySize(page) > limit)
+		cJSON_DeleteItemFromArray(page, (int)limit);
+	cJSON_AddItemToObject(rep, "entries", page);
+	return rep;
+}
+
+cJSON *cmd_list_remove(struct ctl_req *r)
+{
+	const char *list = str_arg(r->req, "list");
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(r->req, "ids"), *it;
+	char what[64];
+	int removed = 0, n = 0;
+	cJSON *rep, *res;
+
+	if (!list_name_ok(list) || !cJSON_IsArray(ids))
+		return reply_error("need \"list\" (black or white) and \"ids\"",
+				   NULL);
+	if (cJSON_GetArraySize(ids) > LIST_ADD_MAX)
+		return reply_error("too many ids in one request", NULL);
+	rep = reply_ok();
+	res = cJSON_AddArrayToObject(rep, "results");
+	cJSON_ArrayForEach(it, ids)
+	{
+		double v = cJSON_IsNumber(it) ? it->valuedouble : 0;
+		int64_t id = v >= 1 && v <= 1e15 ? (int64_t)v : 0;
+		int e = id ? store_list_remove(r->store, list, id) : -ENOENT;
+		cJSON *one = cJSON_CreateObject();
+		n++;
+		cJSON_AddNumberToObject(one, "id", (double)id);
+		cJSON_AddStringToObject(one, "result", e ? "no such entry" : "removed");
+		cJSON_AddItemToArray(res, one);
+		if (e)
+			continue;
+		snprintf(what, sizeof(what), "entry %lld", (long long)id);
+		store_audit(r->store, r->uid,
+			    !strcmp(list, "black") ? "blacklist remove"
+						   : "whitelist remove",
+			    what);
+		removed++;
+	}
+	if (removed)
+		ctl_lists_applied(r->c, rep);
+	if (removed != n)
+		cJSON_ReplaceItemInObject(rep, "ok", cJSON_CreateFalse());
+	return rep;
+}
+
+cJSON *cmd_lists(struct ctl_req *r)
+{
+	struct ctl *c = r->c;
+	cJSON *rep = reply_ok();
+
+	pthread_mutex_lock(&c->lock);
+	cJSON_AddItemToObject(rep, "sources", c->sources
+						      ? cJSON_Duplicate(c->sources, 1)
+						      : cJSON_CreateArray());
+	cJSON_AddNumberToObject(rep, "loaded", (double)c->lists_loaded);
+	pthread_mutex_unlock(&c->lock);
+	cJSON_AddItemToObject(rep, "imports", store_imports_get(r->store));
+	return rep;
+}
+
+static int64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Copies the client's feed (the fd it passed, checked to be a regular
+ * file within the bound) to path, within IMPORT_COPY_MS. */
+static int copy_fd(int in, const char *path)
+{
+	static _Thread_local char buf[1 << 16];
+	int64_t deadline = ms_now() + IMPORT_COPY_MS;
+	size_t total = 0;
+	ssize_t n;
+	int out, r = file_check_fd(in, CTL_IMPORT_MAX);
+
+	if (r)
+		return r;
+	out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		   0640);
+	if (out < 0)
+		return -errno;
+	while (!r && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0)
+			r = errno == EINTR ? 0 : -errno;
+		else if ((total += (size_t)n) > CTL_IMPORT_MAX)
+			r = -EFBIG;
+		else if (write(out, buf, (size_t)n) != n)
+			r = errno ? -errno : -ENOSPC;
+		else if (ms_now() > deadline)
+			r = -ETIMEDOUT;
+	}
+	if (!r && fsync(out))
+		r = -errno;
+	close(out);
+	return r;
+}
+
+static bool name_ok(const char *s)
+{
+	if (!s || !*s || strlen(s) > 64 || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+			return false;
+	return true;
+}
+
+/* Validates the copy as a whole: one bad line refuses it, nothing is
+ * half-loaded; an empty feed is refused too (a truncated download). */
+static cJSON *import_check(const struct list_spec *spec, const char *name,
+			   struct list_report *rep)
+{
+	char err[512], msg[700];
+	struct policy p;
+
+	if (policy_build(spec, 1, &p, rep, err, sizeof(err))) {
+		/* err names the temporary copy: say the feed's own name. */
+		char *colon = strstr(err, ".tmp:");
+		snprintf(msg, sizeof(msg), "%s:%s", name, colon ? colon + 5 : err);
+		return reply_error("%s (feed refused, nothing loaded)", msg);
+	}
+	policy_free(&p);
+	if (!rep->stats.entries) {
+		snprintf(msg, sizeof(msg), "%s: no entries in %u lines (%u "
+			 "skipped, %u stripped, %u allow rules ignored)", name,
+			 rep->stats.lines, rep->stats.skipped, rep->stats.stripped,
+			 rep->stats.allows_ignored);
+		return reply_error("%s: feed refused, nothing loaded", msg);
+	}
+	return NULL;
+}
+
+static cJSON *import_reply(const char *name, const struct store_import *im,
+			   const struct list_report *rep)
+{
+	cJSON *o = reply_ok();
+
+	cJSON_AddStringToObject(o, "name", name);
+	cJSON_AddStringToObject(o, "format", im->format);
+	cJSON_AddStringToObject(o, "list", im->white ? "white" : "black");
+	cJSON_AddNumberToObject(o, "entries", rep->stats.entries);
+	cJSON_AddNumberToObject(o, "skipped", rep->stats.skipped);
+	cJSON_AddNumberToObject(o, "stripped", rep->stats.stripped);
+	cJSON_AddNumberToObject(o, "allows_ignored", rep->stats.allows_ignored);
+	return o;
+}
+
+/* lists import: a threat-intel feed becomes a system source, kept in
+ * STATE_DIR/imported. Bogons are stripped; a blacklist's allow rules are
+ * ignored (counted); only a feed imported as a whitelist allows. */
+cJSON *cmd_lists_import(struct ctl_req *r)
+{
+	const char *name = str_arg(r->req, "name"), *cat = str_arg(r->req, "category");
+	const char *fmt = str_arg(r->req, "format"), *list = str_arg(r->req, "list");
+	char dir[300], tmp[420], path[400], what[400];
+	struct list_spec spec = { .system = true, .flags = LIST_STRIP_BOGONS };
+	struct list_report rep;
+	struct store_import im;
+	cJSON *o;
+	int e;
+
+	if (r->fd < 0)
+		return reply_error("no feed: pass the file's descriptor", NULL);
+	if (!name_ok(name) || !name_ok(cat) || !fmt ||
+	    list_format_parse(fmt, &spec.format) ||
+	    (list && strcmp(list, "black") && strcmp(list, "white")))
+		return reply_error("need a name and a category ([A-Za-z0-9._-]), "
+				   "a format (auto, domains, hosts, adblock, rpz, "
+				   "cidr) and a list (black or white)", NULL);
+	spec.white = list && !strcmp(list, "white");
+	snprintf(dir, sizeof(dir), "%s/imported", r->c->cfg->state_dir);
+	mkdir(dir, 0750);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((e = copy_fd(r->fd, tmp))) {
+		unlink(tmp);
+		return reply_error("cannot take the feed: %s", file_strerror(e));
+	}
+	spec.path = tmp;
+	spec.category = cat;
+	if ((o = import_check(&spec, name, &rep))) {
+		unlink(tmp);
+		return o;
+	}
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		return reply_error("cannot keep the feed: %s", strerror(errno));
+	}
+	im = (struct store_import){ name, path, list_format_name(rep.stats.format),
+				    cat, rep.stats.entries, rep.stats.stripped,
+				    r->uid, spec.white };
+	if (store_import_put(r->store, &im)) {
+		unlink(path);
+		return reply_error("cannot record the import in the store", NULL);
+	}
+	snprintf(what, sizeof(what), "%s (%s, %s, %slist): %u entries, %u "
+		 "stripped, %u allow rules ignored", name, im.format, cat,
+		 spec.white ? "white" : "black", rep.stats.entries,
+		 rep.stats.stripped, rep.stats.allows_ignored);
+	store_audit(r->store, r->uid, "lists import", what);
+	o = import_reply(name, &im, &rep);
+	ctl_lists_applied(r->c, o);
+	return o;
+}
+
+/* Newest first, a page at a time: lines with id < "before". */
+cJSON *cmd_audit(struct ctl_req *r)
+{
+	bool bad = false;
+	int64_t limit = num_arg(r->req, "limit", 50, 1, CTL_PAGE_MAX, &bad);
+	int64_t before = num_arg(r->req, "before", INT64_MAX / 2, 1,
+				 INT64_MAX / 2, &bad);
+	cJSON *rep;
+
+	if (bad)
+		return reply_error("bad number: limit 1..5000, before >= 1", NULL);
+	rep = reply_ok();
+	cJSON_AddItemToObject(rep, "audit",
+			      store_audit_get(r->store, before, limit));
+	return rep;
+}
