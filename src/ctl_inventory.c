@@ -42,6 +42,7 @@ static void rescan(struct ctl *c, struct inventory **scratch)
 	c->inv_scanning = true;
 	pthread_mutex_unlock(&c->inv_gen_lock);
 	r = inventory_scan_begin(&scan, br, nbr, *scratch);
+	scan.prev = c->inv; /* only this thread changes it */
 
 	if (!r)
 		r = inventory_scan_netns(&scan, "/run/netns");

@@ -5,8 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Events a lane remembers having queued: a repeat of one of them is not
+ * a new event, even when the writer took the first one already. */
+#define LANE_RECENT 16
+
 struct lane {
 	uint64_t owner;
+	uint32_t recent[LANE_RECENT]; /* keys of events queued lately */
+	unsigned recent_next;
+	bool used; /* owner is set */
 	int64_t refilled; /* ms */
 	uint32_t tokens; /* thousandths of a new event */
 	uint16_t ring[EVQ_LANE_MAX]; /* slot numbers, oldest first */
@@ -63,19 +70,24 @@ static bool same_event(const struct event *a, const struct event *b)
 	       !strcmp(a->name, b->name);
 }
 
+/* The owner's lane, even an empty one (it keeps the owner's tokens: a
+ * lane the writer just emptied must not hand a fresh burst out), else an
+ * idle one, preferably never used. */
 static struct lane *lane_of(struct evq *q, uint64_t owner, int64_t now)
 {
 	struct lane *idle = NULL;
 
 	for (size_t i = 0; i < EVQ_LANES; i++) {
 		struct lane *l = &q->lanes[i];
-		if (l->n && l->owner == owner)
+		if (l->used && l->owner == owner)
 			return l;
-		if (!l->n && !idle)
+		if (!l->n && (!idle || (idle->used && !l->used)))
 			idle = l;
 	}
-	if (idle && idle->owner != owner) {
+	if (idle) {
+		memset(idle->recent, 0, sizeof(idle->recent));
 		idle->owner = owner;
+		idle->used = true;
 		idle->tokens = EVQ_BURST * 1000;
 		idle->refilled = now;
 	}
@@ -112,6 +124,28 @@ static bool coalesce(struct evq *q, const struct lane *l,
 	return false;
 }
 
+/* The key of an event for the lane's memory (FNV-1a over what the store
+ * aggregates on). */
+static uint32_t event_key(const struct event *ev)
+{
+	const char *parts[3] = { ev->rule.matched, ev->rule.pattern, ev->name };
+	uint32_t h = 2166136261u ^ (uint32_t)ev->kind ^ (ev->blocked ? 0x100u : 0);
+
+	for (int i = 0; i < 3; i++)
+		for (const char *c = parts[i]; *c; c++)
+			h = (h ^ (uint8_t)*c) * 16777619u;
+	return h ? h : 1;
+}
+
+static bool recently_queued(struct lane *l, uint32_t key)
+{
+	for (unsigned i = 0; i < LANE_RECENT; i++)
+		if (l->recent[i] == key)
+			return true;
+	l->recent[l->recent_next++ % LANE_RECENT] = key;
+	return false;
+}
+
 /* A token per new distinct event; EVQ_RATE come back a second. */
 static bool take_token(struct lane *l, int64_t now)
 {
@@ -137,8 +171,10 @@ int evq_push(struct evq *q, uint64_t owner, const struct event *ev,
 		return -ENOSPC;
 	if (coalesce(q, l, ev, false))
 		return 1;
+	/* A repeat the writer already took is queued again, free: only new
+	 * events are rationed. */
 	summary = l->n >= EVQ_LANE_MAX - EVQ_LANE_SUMMARIES ||
-		  !take_token(l, now);
+		  (!recently_queued(l, event_key(ev)) && !take_token(l, now));
 	if (summary && coalesce(q, l, ev, true))
 		return 1;
 	if (l->n == EVQ_LANE_MAX)

@@ -178,6 +178,26 @@ void inventory_scan_end(struct inventory_scan *s)
 	s->host = s->in = NULL;
 }
 
+/* A dump that failed (no thread to spare, a netlink buffer overrun under
+ * load) proves nothing: the container keeps the port the previous scan
+ * found, rather than drop out of the inventory for a second (its events
+ * would lose their name, its isolation would count a scan missing). */
+static bool carry_over(const struct inventory_scan *s, struct container *c)
+{
+	for (size_t i = 0; s->prev && i < s->prev->n; i++) {
+		const struct container *p = &s->prev->c[i];
+		if (strcmp(p->id, c->id) || !p->veth[0])
+			continue;
+		memcpy(c->veth, p->veth, sizeof(c->veth));
+		memcpy(c->bridge, p->bridge, sizeof(c->bridge));
+		c->veth_ifindex = p->veth_ifindex;
+		c->naddrs = p->naddrs;
+		memcpy(c->addrs, p->addrs, sizeof(c->addrs));
+		return true;
+	}
+	return false;
+}
+
 int inventory_add(struct inventory_scan *s, const struct container *id)
 {
 	struct ns_job j = { .dump = s->in };
@@ -193,7 +213,10 @@ int inventory_add(struct inventory_scan *s, const struct container *id)
 	c->veth_ifindex = 0;
 	fd = c->running ? open(c->netns, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd >= 0) {
-		if (!same_ns(fd) && !dump_in_ns(fd, &j) && find_port(s, &j, c))
+		int d = same_ns(fd) ? -EINVAL : dump_in_ns(fd, &j);
+		if (!d && find_port(s, &j, c))
+			r = 0;
+		else if (d && d != -EINVAL && carry_over(s, c))
 			r = 0;
 		close(fd);
 	}

@@ -52,6 +52,7 @@ struct inventory {
 struct rtnl_dump;
 struct inventory_scan {
 	struct rtnl_dump *host, *in;
+	const struct inventory *prev; /* the scan before, or NULL */
 	const char *const *bridges;
 	size_t nbridges;
 	struct inventory *inv;

@@ -48,7 +48,7 @@ start_egressd() {
 	before=$(grep -c "running in" "$S/egressd.log" 2>/dev/null)
 	for a in "$@"; do [ "${prev:-}" = --socket ] && sock=$a; prev=$a; done
 	ip netns exec "$NS_HOST" "$EGRESSD" run --config /dev/null \
-		--state-dir "$S/state" --container-if "$BRIDGE" \
+		--state-dir "$S/state" --socket "$S/egressd.sock" --container-if "$BRIDGE" \
 		--ruleset "$ROOT/nft/egressd.nft" "$@" >>"$S/egressd.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 50); do

@@ -95,6 +95,46 @@ START_TEST(a_flood_of_distinct_names_becomes_its_rules_summary)
 }
 END_TEST
 
+START_TEST(a_repeat_the_writer_took_costs_no_token)
+{
+	struct evq *q = evq_new();
+	struct evq_item it;
+
+	/* The writer takes each occurrence before the next: never counted
+	 * into one, yet never summed up under its rule either. */
+	for (int i = 0; i < 10 * EVQ_BURST; i++) {
+		ck_assert_int_eq(push(q, 7, "same.bad.test", 5), 0);
+		ck_assert(evq_pop(q, &it));
+		ck_assert(!it.summary);
+	}
+	evq_free(q);
+}
+END_TEST
+
+START_TEST(an_emptied_lane_keeps_its_owners_rate)
+{
+	struct evq *q = evq_new();
+	struct evq_item it;
+	char name[64];
+
+	for (int i = 0; i < EVQ_BURST; i++) {
+		snprintf(name, sizeof(name), "x%d.bad.test", i);
+		ck_assert_int_eq(push(q, 7, name, 5), 0);
+	}
+	while (evq_pop(q, &it))
+		;
+	/* The writer drained the lane; no new burst for owner 7. */
+	ck_assert_int_eq(push(q, 7, "next.bad.test", 5), 0);
+	ck_assert(evq_pop(q, &it));
+	ck_assert(it.summary);
+	/* Another owner has its own. */
+	ck_assert_int_eq(push(q, 8, "other.bad.test", 5), 0);
+	ck_assert(evq_pop(q, &it));
+	ck_assert(!it.summary);
+	evq_free(q);
+}
+END_TEST
+
 START_TEST(a_full_lane_drops_only_its_own_events)
 {
 	struct evq *q = evq_new();
@@ -189,6 +229,8 @@ static Suite *suite(void)
 	ADD(tc, a_flood_of_one_event_is_one_item_with_its_count);
 	ADD(tc, the_latest_flow_is_kept_for_attribution);
 	ADD(tc, a_flood_of_distinct_names_becomes_its_rules_summary);
+	ADD(tc, a_repeat_the_writer_took_costs_no_token);
+	ADD(tc, an_emptied_lane_keeps_its_owners_rate);
 	ADD(tc, a_full_lane_drops_only_its_own_events);
 	ADD(tc, lanes_are_served_in_turn);
 	ADD(tc, the_queue_and_the_lanes_are_bounded);

@@ -18,23 +18,54 @@ def q(i, name):
     hdr = struct.pack(">HHHHHH", i & 0xffff, 0x0100, 1, 0, 0, 0)
     qn = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
     return hdr + qn + struct.pack(">HH", 1, 1)
-sent = 0
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+sent = answered = 0
+def drain():
+    global answered
+    while True:
+        try:
+            s.recv(4096, socket.MSG_DONTWAIT); answered += 1
+        except BlockingIOError:
+            return
 for i in range(n):
     name = "x.flood.test" if mode == "same" else "x%d.flood.test" % i
     s.sendto(q(i, name), (server, 53)); sent += 1
-print(sent)
+    if i % 64 == 0:
+        drain()
+s.settimeout(1.0)
+try:
+    while True:
+        s.recv(4096); answered += 1
+except socket.timeout:
+    pass
+# An answer means egressd saw the query (it judges it before it leaves)
+# and the answer: the kernel may drop a flood before egressd (a veth's
+# backlog), never after.
+print(sent, answered)
 PY
 }
-c2_lookups() { # ten distinct blacklisted names from c2, during the flood
+c2_lookups() { # ten distinct blacklisted names from c2, during the flood;
+	# the names answered (egressd saw their queries) go to $SEC/c2-ok-$1
+	: >"$SEC/c2-ok-$1"
 	for i in $(seq 10); do
-		ip netns exec "$NS_C2" dig +time=1 +tries=2 @"$DNS4" "c2-$1-$i.bad.test" >/dev/null 2>&1
+		ip netns exec "$NS_C2" dig +time=1 +tries=5 @"$DNS4" "c2-$1-$i.bad.test" 2>/dev/null |
+			grep -q "status: NXDOMAIN" && echo "c2-$1-$i.bad.test" >>"$SEC/c2-ok-$1"
 	done
 }
-c2_kept() { # how many of c2's ten events of round $1 are stored
+c2_kept() { # of c2's names answered in round $1, how many have an event
 	ctl --json events --limit 1000 --container "$NS_C2" | /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-print(len({e["subject"] for e in d["events"] if e["subject"].startswith("c2-'"$1"'-")}))'
+seen = {e["subject"] for e in d["events"]}
+want = open(sys.argv[1]).read().split()
+print(sum(n in seen for n in want), len(want))
+if sum(n in seen for n in want) != len(want):
+    print("  answered:", sorted(want), "\n  events:", sorted(seen), file=sys.stderr)
+    import subprocess
+    out = subprocess.run([sys.argv[2], "--socket", sys.argv[3], "--json", "events", "--limit", "1000"], capture_output=True, text=True).stdout
+    for e in json.loads(out)["events"]:
+        if e["subject"] in want and e["subject"] not in seen:
+            print("  elsewhere:", e["subject"], e["container_name"], e["container_id"], file=sys.stderr)' "$SEC/c2-ok-$1" "$EGRESSCTL" "$SOCK"
 }
 
 for mode in same distinct; do
@@ -43,9 +74,10 @@ for mode in same distinct; do
 	c2_lookups "$mode"
 	wait "$fl"
 	sleep 2
-	kept=$(c2_kept "$mode")
-	[ "$kept" = 10 ] && ok "flood of $N $mode names from c1: c2's 10 events during it all kept" ||
-		bad "flood ($mode): c2's events kept: $kept of 10"
+	read -r kept answered < <(c2_kept "$mode")
+	[ "$answered" -ge 8 ] && [ "$kept" = "$answered" ] &&
+		ok "flood of $N $mode names from c1: c2's events during it all kept ($kept of $answered lookups answered)" ||
+		bad "flood ($mode): c2's events kept: $kept of $answered lookups answered (of 10)"
 done
 kill -USR1 "$pid"
 sleep 0.5
@@ -59,6 +91,7 @@ rows = len(d)
 print(same, rows)
 PY
 read -r same rows <"$SEC/c1.txt"
+read -r sent answered <"$SEC/sent-same"
 # The repeated name is one row; distinct names are rows up to the
 # per-container rate (a burst of 64, then 20 a second), the rest their
 # rule's summary.
@@ -67,8 +100,9 @@ read -r same rows <"$SEC/c1.txt"
 # What egressd could not take the kernel dropped (a full queue drops, never
 # passes unseen): every query that reached egressd is in the count.
 qdrops=$(echo "$stats" | sed -n 's/.*queue drops \([0-9]*\) (full).*/\1/p')
-[ "${same:-0}" -ge $((N / 2)) ] && ok "the repeated name's event counts $same of $N lookups (kernel queue drops over both floods: ${qdrops:-?})" ||
-	bad "the repeated name's event counts ${same:-0} of $N (kernel queue drops: ${qdrops:-?})"
+[ "${same:-0}" -ge "${answered:-1}" ] &&
+	ok "the repeated name's event counts $same of $sent lookups sent ($answered answered; kernel queue drops over both floods: ${qdrops:-?})" ||
+	bad "the repeated name's event counts ${same:-0}, fewer than the $answered answered of $sent sent (kernel queue drops: ${qdrops:-?})"
 echo "$stats" | grep -q " 0 dropped," && ok "no event dropped by egressd" || bad "events dropped: $stats"
 echo "     $stats"
 grep -q "events: .* dropped so far" "$S/egressd.log" && ok "drops are logged: $(grep -m1 'dropped so far' "$S/egressd.log")" ||
