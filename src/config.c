@@ -36,6 +36,7 @@ void config_defaults(struct config *c)
 		 access(EGRESSD_SYSTEM_LISTS, R_OK) ? EGRESSD_SOURCE_LISTS
 						    : EGRESSD_SYSTEM_LISTS);
 	c->retention_days = 90;
+	c->sandbox = true;
 	c->max_state_mb = CONFIG_STATE_MB_DEFAULT;
 	/* Bits 0x00e00000 are free in Docker (none), kube-proxy (0x4000,
 	 * 0x8000) and Calico (0xffff0000 by default: configure the mask away
@@ -162,7 +163,7 @@ enum key_id {
 	K_RULESET, K_DOCKER_SOCKET, K_OCI_BUNDLE_ROOT, K_SYSTEM_LISTS,
 	K_RETENTION_DAYS, K_MAX_STATE_MB, K_SYSLOG, K_TTL_FLOOR, K_MARK_MASK,
 	K_MARK_ALLOW, K_MARK_BLOCK, K_BLACKLIST, K_WHITELIST, K_CONTAINER_IF,
-	K_WATCHDOG_TIMEOUT, K_COUNT
+	K_WATCHDOG_TIMEOUT, K_SANDBOX, K_COUNT
 };
 
 /* Settings that may be given more than once (each adds one). */
@@ -191,6 +192,7 @@ static const struct {
 	[K_WHITELIST] = { "whitelist", true },
 	[K_CONTAINER_IF] = { "container_if", true },
 	[K_WATCHDOG_TIMEOUT] = { "watchdog_timeout", false },
+	[K_SANDBOX] = { "sandbox", false },
 };
 
 static int key_find(const char *name)
@@ -243,6 +245,8 @@ static int key_apply(struct config *c, enum key_id k, const char *v)
 		return add_list(c, v, k == K_WHITELIST);
 	case K_CONTAINER_IF:
 		return set_ifname(c, v);
+	case K_SANDBOX:
+		return parse_bool(v, &c->sandbox);
 	case K_WATCHDOG_TIMEOUT:
 		return set_u32_range(&c->watchdog_timeout_s, v, 0,
 				     WATCHDOG_TIMEOUT_MAX_S);

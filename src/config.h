@@ -30,6 +30,7 @@ struct config {
 	uint32_t retention_days; /* events kept */
 	uint32_t max_state_mb; /* the state dir's budget */
 	bool syslog; /* events also go to syslog */
+	bool sandbox; /* drop capabilities, seccomp after setup (sandbox.h) */
 	uint32_t ttl_floor;
 	uint32_t watchdog_timeout_s; /* 0: no watchdog */
 	struct nft_marks marks;

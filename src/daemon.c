@@ -20,6 +20,7 @@
 #include "instance.h"
 #include "policyload.h"
 #include "datapath.h"
+#include "sandbox.h"
 #include "watchdog.h"
 #include "egressd/ct.h"
 #include "egressd/isolation.h"
@@ -445,7 +446,7 @@ static int setup_memory(struct daemon *d)
 static int start_watchdog(struct daemon *d)
 {
 	int r = watchdog_start(d->cfg.watchdog_timeout_s * 1000,
-			       d->cfg.fail_closed, &d->wd);
+			       d->cfg.fail_closed, d->cfg.sandbox, &d->wd);
 
 	if (r)
 		fprintf(stderr, "egressd: watchdog: %s\n", strerror(-r));
@@ -457,8 +458,9 @@ static void rescan_cb(void *ctl)
 	ctl_request_rescan(ctl);
 }
 
-static int start_threads(struct daemon *d, struct ctl *ctl,
-			 struct isolation *iso)
+/* The store and events.jsonl are opened while still privileged; the
+ * writer starts later, with the others. */
+static int open_events(struct daemon *d, struct ctl *ctl)
 {
 	const char *bridges[CONFIG_IFS_MAX];
 	char err[512] = "";
@@ -477,6 +479,52 @@ static int start_threads(struct daemon *d, struct ctl *ctl,
 	d->events = events_open(d->cfg.state_dir, &eo, err, sizeof(err));
 	if (!d->events) {
 		fprintf(stderr, "egressd: events: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Least privilege from here on (sandbox.h): the ruleset is loaded, the
+ * queues bound, the control socket bound and chowned, the store and
+ * events.jsonl open, the watchdog forked, and no other thread runs. */
+static int sandbox_enter(const struct config *cfg, const struct watchdog *wd)
+{
+	char caps[256];
+	int r;
+
+	if (!cfg->sandbox) {
+		fprintf(stderr, "egressd: sandbox off (sandbox = no): every "
+			"capability, no syscall filter\n");
+		return 0;
+	}
+	sandbox_allow_kill(watchdog_pid(wd));
+	r = sandbox_drop_caps(SANDBOX_DAEMON);
+	if (r) {
+		fprintf(stderr, "egressd: sandbox: cannot drop capabilities: "
+			"%s\n", strerror(-r));
+		return -1;
+	}
+	r = sandbox_seccomp(SANDBOX_DAEMON);
+	if (r < 0) {
+		fprintf(stderr, "egressd: sandbox: cannot load the syscall "
+			"filter: %s\n", strerror(-r));
+		return -1;
+	}
+	sandbox_caps_text(SANDBOX_DAEMON, caps, sizeof(caps));
+	fprintf(stderr, "egressd: sandbox: kept %s; %d syscalls allowed "
+		"(seccomp, no_new_privs)\n", caps, r);
+	return 0;
+}
+
+/* The writer and the control threads start after sandbox_enter: they
+ * inherit its capabilities and filter. */
+static int start_threads(struct daemon *d, struct ctl *ctl,
+			 struct isolation *iso)
+{
+	char err[512] = "";
+
+	if (events_start(d->events)) {
+		fprintf(stderr, "egressd: cannot start the event writer\n");
 		return -1;
 	}
 	if (ctl_start(ctl, iso, &d->policy, err, sizeof(err))) {
@@ -565,7 +613,8 @@ int daemon_main(int argc, char **argv)
 	}
 	signals_block();
 	r = preflight(&d, &inst, iso) || setup_privileged(&d, iso, &ctl) ||
-	    start_watchdog(&d) || start_threads(&d, ctl, iso);
+	    start_watchdog(&d) || open_events(&d, ctl) ||
+	    sandbox_enter(&d.cfg, d.wd) || start_threads(&d, ctl, iso);
 	d.ctl = ctl;
 	if (!r)
 		r = loop(&d) ? 1 : 0;

@@ -64,6 +64,7 @@ struct events {
 	int fd; /* events.jsonl, O_APPEND */
 	char dir[512], path[600];
 	pthread_t thread;
+	bool started;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct evq *q;
@@ -576,10 +577,6 @@ struct events *events_open(const char *dir, const struct events_options *opt,
 	}
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->cond, NULL);
-	if (pthread_create(&e->thread, NULL, writer, e)) {
-		snprintf(err, errlen, "cannot start the event writer");
-		goto fail;
-	}
 	return e;
 fail:
 	if (e) {
@@ -591,6 +588,14 @@ fail:
 		free(e);
 	}
 	return NULL;
+}
+
+int events_start(struct events *e)
+{
+	if (pthread_create(&e->thread, NULL, writer, e))
+		return -EAGAIN;
+	e->started = true;
+	return 0;
 }
 
 int events_push(struct events *e, const struct event *ev)
@@ -622,7 +627,8 @@ void events_close(struct events *e)
 	e->stop = true;
 	pthread_cond_signal(&e->cond);
 	pthread_mutex_unlock(&e->lock);
-	pthread_join(e->thread, NULL);
+	if (e->started)
+		pthread_join(e->thread, NULL);
 	if (e->fd >= 0)
 		close(e->fd);
 	store_close(e->store);

@@ -29,11 +29,15 @@ struct events_options {
 	void (*rescan)(void *ctx);
 	void *rescan_ctx;
 };
-/* Opens STATE_DIR/events.jsonl for appending and starts the writer.
- * The exported line says which stored event it joined (event_id). */
+/* Opens the store and STATE_DIR/events.jsonl for appending; the writer
+ * starts with events_start (after the daemon dropped its privileges: it
+ * inherits that). The exported line says which stored event it joined
+ * (event_id). */
 struct events *events_open(const char *state_dir,
 			   const struct events_options *opt, char *err,
 			   size_t errlen);
+/* Starts the writer thread. Returns 0 or a negative errno. */
+int events_start(struct events *e);
 /* Queues (a copy of) the event; never blocks, never allocates. Returns 0,
  * 1 when it was counted into the same event still waiting, or -ENOBUFS
  * when its container's lane (or the queue) is full: dropped, counted. */

@@ -5,6 +5,8 @@
  * every tick and only ever runs nft set commands (nft_guard_set). */
 #include "watchdog.h"
 
+#include "sandbox.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -35,6 +37,7 @@ struct watchdog {
 	struct watchdog_page *page;
 	unsigned timeout_ms;
 	bool fail_closed;
+	bool sandbox; /* the child restricts itself */
 	pid_t parent;
 	pid_t child; /* 0: none (given up) */
 	unsigned restarts;
@@ -217,6 +220,13 @@ static int child_setup(const struct watchdog *wd, int *ret_sfd)
 		return -ESRCH;
 	}
 	*ret_sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	/* Its own least privilege: CAP_NET_ADMIN for the guard sets, and the
+	 * few calls it makes (sandbox.h). A child that cannot have them
+	 * says so and runs on: a watchdog is better than none. */
+	if (wd->sandbox && (sandbox_drop_caps(SANDBOX_WATCHDOG) ||
+			    sandbox_seccomp(SANDBOX_WATCHDOG) < 0))
+		child_log("cannot restrict itself (capabilities, seccomp): "
+			  "runs with egressd's privileges");
 	return pidfd < 0 ? -1 : pidfd;
 }
 
@@ -264,7 +274,7 @@ static int child_spawn(struct watchdog *wd)
 	return 0;
 }
 
-int watchdog_start(unsigned timeout_ms, bool fail_closed,
+int watchdog_start(unsigned timeout_ms, bool fail_closed, bool sandbox,
 		   struct watchdog **ret)
 {
 	struct watchdog *wd;
@@ -285,6 +295,7 @@ int watchdog_start(unsigned timeout_ms, bool fail_closed,
 	}
 	wd->timeout_ms = timeout_ms;
 	wd->fail_closed = fail_closed;
+	wd->sandbox = sandbox;
 	wd->parent = getpid();
 	r = child_spawn(wd);
 	if (r) {
@@ -345,11 +356,18 @@ static void child_restart(struct watchdog *wd)
 	r = child_spawn(wd);
 	if (r)
 		fprintf(stderr, "egressd: ALERT: cannot start the watchdog "
-			"again: %s\n", strerror(-r));
+			"again: %s%s\n", strerror(-r),
+			r == -EPERM ? " (the sandbox forbids egressd to fork: "
+				      "restart egressd)" : "");
 	else
 		fprintf(stderr, "egressd: watchdog started again (pid %d, "
 			"restart %u of %d)\n",
 			(int)wd->child, wd->restarts, WATCHDOG_RESTARTS_MAX);
+}
+
+pid_t watchdog_pid(const struct watchdog *wd)
+{
+	return wd ? wd->child : 0;
 }
 
 void watchdog_check(struct watchdog *wd)

@@ -7,6 +7,7 @@
  * When the beats come back, the guard goes. */
 #pragma once
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* How often the child reads the heartbeat, and the longest the packet
  * loop may sleep in poll: an idle loop beats 4 times a second, well
@@ -30,9 +31,12 @@ struct watchdog;
  * privileges are dropped: the child keeps what the process has now
  * (CAP_NET_ADMIN, for nft) and nothing it gets later. The child arms at
  * the first beat. timeout_ms 0: off, *ret is NULL. fail_closed: the guard
- * drops instead of passing. Returns 0, or a negative errno. */
-int watchdog_start(unsigned timeout_ms, bool fail_closed,
+ * drops instead of passing. sandbox: the child keeps CAP_NET_ADMIN only
+ * and loads the watchdog's syscall filter. Returns 0, or a negative errno. */
+int watchdog_start(unsigned timeout_ms, bool fail_closed, bool sandbox,
 		   struct watchdog **ret);
+/* The child's pid, 0 if none. */
+pid_t watchdog_pid(const struct watchdog *wd);
 /* The packet thread, once per loop iteration and once per packet: alive
  * now. A coarse clock read and a store. NULL is a no-op. */
 void watchdog_beat(struct watchdog *wd);

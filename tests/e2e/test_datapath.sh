@@ -49,6 +49,24 @@ printf '203.0.113.82/31\n2001:db8:80::82/127\n' >"$S/black-ip.txt"
 printf 'www.shop.test\n' >"$S/white.txt"
 
 start_mode block --blacklist "$S/black.txt" --blacklist "cidr:$S/black-ip.txt"
+# Least privilege (src/sandbox.c), on by default: every thread of egressd
+# has the seccomp filter, no_new_privs and only the four capabilities
+# (CAP_NET_ADMIN 12, CAP_SYS_ADMIN 21, CAP_SYS_PTRACE 19,
+# CAP_DAC_READ_SEARCH 2: 0x281004), none to regain.
+sandboxed() {
+	local t st n=0
+	for t in /proc/"$pid"/task/*; do
+		st=$(cat "$t/status" 2>/dev/null) || continue # a thread that just ended
+		for want in "Seccomp:.2" "NoNewPrivs:.1" "CapEff:.0000000000281004" \
+			"CapBnd:.0000000000281004" "CapInh:.0000000000000000"; do
+			grep -q "^$want$" <<<"$st" || return 1
+		done
+		n=$((n + 1))
+	done
+	[ "$n" -ge 3 ] && grep -q "sandbox: kept CAP_NET_ADMIN,CAP_SYS_ADMIN,CAP_SYS_PTRACE,CAP_DAC_READ_SEARCH; [0-9]* syscalls" "$S/egressd.log"
+}
+sandboxed && ok "sandbox: $(ls /proc/"$pid"/task | wc -l) threads with seccomp, no_new_privs, CapEff 0x281004" ||
+	{ bad "sandbox not in force"; grep -h "^\(Name\|Cap\|NoNew\|Seccomp\)" /proc/"$pid"/task/*/status; grep sandbox "$S/egressd.log"; }
 expect "good name resolves" pass resolves "$NS_C1" www.example.com
 expect "good HTTPS passes" pass https "$NS_C1" www.example.com
 expect "blacklisted name answers NXDOMAIN at once" pass nx "$NS_C1" other.example.net
