@@ -19,6 +19,7 @@ struct job {
 	bool done, abandoned;
 	char netns[128];
 	struct event_flow flow;
+	const struct redact_rules *rules; /* the config's: lives as long */
 	struct proc_attr res;
 	int r;
 };
@@ -46,7 +47,7 @@ static void *lookup_thread(void *arg)
 	const struct event_flow *f = &j->flow;
 	struct proc_attr res;
 	int r = procinfo_attribute(j->netns, f->proto, &f->src, f->sport,
-				   &f->dst, f->dport, &res);
+				   &f->dst, f->dport, j->rules, &res);
 
 	pthread_mutex_lock(&j->lock);
 	j->res = res;
@@ -79,7 +80,8 @@ static int unknown(struct proc_attr *ret, int r, const char *why)
 }
 
 int attrib_lookup(const char *netns_path, const struct event_flow *flow,
-		  unsigned ms, struct proc_attr *ret)
+		  const struct redact_rules *rules, unsigned ms,
+		  struct proc_attr *ret)
 {
 	struct job *j;
 	pthread_attr_t at;
@@ -98,6 +100,7 @@ int attrib_lookup(const char *netns_path, const struct event_flow *flow,
 	j->refs = 2;
 	snprintf(j->netns, sizeof(j->netns), "%s", netns_path);
 	j->flow = *flow;
+	j->rules = rules;
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &at, lookup_thread, j)) {

@@ -16,6 +16,8 @@
 
 /* Attributes flow in the network namespace netns_path within ms. Returns
  * 0, -ETIMEDOUT or procinfo_attribute's error, with ret->reason filled
- * when not 0. */
+ * when not 0. rules (redaction of command lines) must outlive the daemon's
+ * threads: a lookup that hangs may use them later. */
 int attrib_lookup(const char *netns_path, const struct event_flow *flow,
-		  unsigned ms, struct proc_attr *ret);
+		  const struct redact_rules *rules, unsigned ms,
+		  struct proc_attr *ret);

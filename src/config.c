@@ -37,6 +37,7 @@ void config_defaults(struct config *c)
 						    : EGRESSD_SYSTEM_LISTS);
 	c->retention_days = 90;
 	c->sandbox = true;
+	redact_rules_default(&c->redact);
 	c->max_state_mb = CONFIG_STATE_MB_DEFAULT;
 	/* Bits 0x00e00000 are free in Docker (none), kube-proxy (0x4000,
 	 * 0x8000) and Calico (0xffff0000 by default: configure the mask away
@@ -163,7 +164,7 @@ enum key_id {
 	K_RULESET, K_DOCKER_SOCKET, K_OCI_BUNDLE_ROOT, K_SYSTEM_LISTS,
 	K_RETENTION_DAYS, K_MAX_STATE_MB, K_SYSLOG, K_TTL_FLOOR, K_MARK_MASK,
 	K_MARK_ALLOW, K_MARK_BLOCK, K_BLACKLIST, K_WHITELIST, K_CONTAINER_IF,
-	K_WATCHDOG_TIMEOUT, K_SANDBOX, K_COUNT
+	K_WATCHDOG_TIMEOUT, K_SANDBOX, K_REDACT, K_COUNT
 };
 
 /* Settings that may be given more than once (each adds one). */
@@ -193,6 +194,7 @@ static const struct {
 	[K_CONTAINER_IF] = { "container_if", true },
 	[K_WATCHDOG_TIMEOUT] = { "watchdog_timeout", false },
 	[K_SANDBOX] = { "sandbox", false },
+	[K_REDACT] = { "redact", false },
 };
 
 static int key_find(const char *name)
@@ -260,6 +262,14 @@ int config_set(struct config *c, const char *key, const char *value,
 {
 	int k = key_find(key), r;
 
+	/* Its parser says what is wrong in its own words. */
+	if (k == K_REDACT) {
+		char why[200];
+		r = redact_rules_parse(value, &c->redact, why, sizeof(why));
+		if (r)
+			snprintf(err, errlen, "bad value for redact: %s", why);
+		return r;
+	}
 	r = k < 0 ? -ENOENT : key_apply(c, (enum key_id)k, value);
 	if (r == -ENOENT)
 		snprintf(err, errlen, "unknown setting '%s'", key);

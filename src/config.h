@@ -7,6 +7,7 @@
 
 #include "egressd/nft.h"
 #include "egressd/policy.h"
+#include "egressd/redact.h"
 
 #define CONFIG_LISTS_MAX 64
 #define CONFIG_IFS_MAX 32
@@ -34,6 +35,7 @@ struct config {
 	uint32_t ttl_floor;
 	uint32_t watchdog_timeout_s; /* 0: no watchdog */
 	struct nft_marks marks;
+	struct redact_rules redact; /* secrets masked in command lines */
 	size_t nlists;
 	struct list_spec lists[CONFIG_LISTS_MAX];
 	char list_paths[CONFIG_LISTS_MAX][256];

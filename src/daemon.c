@@ -475,6 +475,7 @@ static int open_events(struct daemon *d, struct ctl *ctl)
 		.syslog = d->cfg.syslog,
 		.rescan = rescan_cb,
 		.rescan_ctx = ctl,
+		.redact = &d->cfg.redact,
 	};
 	d->events = events_open(d->cfg.state_dir, &eo, err, sizeof(err));
 	if (!d->events) {

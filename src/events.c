@@ -83,6 +83,7 @@ struct events {
 	bool syslog;
 	void (*rescan)(void *ctx);
 	void *rescan_ctx;
+	const struct redact_rules *redact;
 	struct deferred *def;
 	size_t ndef;
 	struct unknown unk[UNKNOWN_MAX];
@@ -206,7 +207,7 @@ static void add_process(struct events *e, cJSON *o, const struct container *c,
 {
 	cJSON *arr;
 
-	if (attrib_lookup(c->netns, f, ATTRIB_WAIT_MS, pa)) {
+	if (attrib_lookup(c->netns, f, e->redact, ATTRIB_WAIT_MS, pa)) {
 		cJSON *u = cJSON_AddObjectToObject(o, "process_unknown");
 		cJSON_AddStringToObject(u, "reason", pa->reason);
 		if (pa->have_socket_uid)
@@ -569,6 +570,7 @@ struct events *events_open(const char *dir, const struct events_options *opt,
 	e->syslog = opt->syslog;
 	e->rescan = opt->rescan;
 	e->rescan_ctx = opt->rescan_ctx;
+	e->redact = opt->redact;
 	if (e->syslog)
 		openlog("egressd", LOG_PID, LOG_DAEMON);
 	if (open_export(e)) {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "egressd/event.h"
+#include "egressd/redact.h"
 
 struct events;
 
@@ -28,6 +29,8 @@ struct events_options {
 	 * the inventory does not know (never waited for). */
 	void (*rescan)(void *ctx);
 	void *rescan_ctx;
+	/* Secrets in command lines are masked with these (redact.h). */
+	const struct redact_rules *redact;
 };
 /* Opens the store and STATE_DIR/events.jsonl for appending; the writer
  * starts with events_start (after the daemon dropped its privileges: it

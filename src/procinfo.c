@@ -2,6 +2,7 @@
 #include "egressd/procinfo.h"
 
 #include "egressd/fileio.h"
+#include "egressd/limits.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -159,27 +160,30 @@ static int socket_owner(uint32_t ino, ino_t ns_ino)
 	return pid;
 }
 
-static void read_cmdline(int pid, char *out, size_t len)
+/* The command line as the kernel keeps it (NUL-separated), read up to
+ * PROC_CMDLINE_RAW_MAX bytes so that a secret late in a long line is
+ * still seen whole, then made one printable line with secrets masked
+ * (redact.h): events, the store, exports and syslog never hold them. */
+static void read_cmdline(int pid, const struct redact_rules *rules, char *out,
+			 size_t len)
 {
+	static _Thread_local char raw[PROC_CMDLINE_RAW_MAX];
 	char path[64];
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	n = fd >= 0 ? read(fd, out, len - 1) : -1;
+	n = fd >= 0 ? read(fd, raw, sizeof(raw)) : -1;
 	if (fd >= 0)
 		close(fd);
 	if (n <= 0) {
 		out[0] = 0;
 		return;
 	}
-	out[n] = 0;
-	while (n > 0 && !out[n - 1])
-		n--;
-	for (ssize_t i = 0; i < n; i++)
-		if (!out[i] || (unsigned char)out[i] < 0x20)
-			out[i] = ' ';
+	redact_cmdline(raw, (size_t)n,
+		       (size_t)n == sizeof(raw) ? REDACT_TRUNCATED : 0, rules,
+		       out, len);
 }
 
 /* PPid and real Uid from /proc/PID/status. */
@@ -250,7 +254,8 @@ static void user_name(int pid, uint32_t uid, char *out, size_t len)
 	close(root);
 }
 
-static int read_level(int pid, struct proc_level *lv, int *ppid)
+static int read_level(int pid, const struct redact_rules *rules,
+		      struct proc_level *lv, int *ppid)
 {
 	char path[64];
 	ssize_t n;
@@ -264,7 +269,7 @@ static int read_level(int pid, struct proc_level *lv, int *ppid)
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	n = readlink(path, lv->exe, sizeof(lv->exe) - 1);
 	lv->exe[n > 0 ? n : 0] = 0;
-	read_cmdline(pid, lv->cmdline, sizeof(lv->cmdline));
+	read_cmdline(pid, rules, lv->cmdline, sizeof(lv->cmdline));
 	user_name(pid, lv->uid, lv->user, sizeof(lv->user));
 	return 0;
 }
@@ -272,7 +277,7 @@ static int read_level(int pid, struct proc_level *lv, int *ppid)
 int procinfo_attribute(const char *netns_path, uint8_t proto,
 		       const struct ip_addr *src, uint16_t sport,
 		       const struct ip_addr *dst, uint16_t dport,
-		       struct proc_attr *ret)
+		       const struct redact_rules *rules, struct proc_attr *ret)
 {
 	struct diag_job j = { netns_path, proto, src, dst, sport, dport, 0, 0, 0 };
 	struct stat st;
@@ -301,7 +306,7 @@ int procinfo_attribute(const char *netns_path, uint8_t proto,
 	}
 	for (unsigned i = 0; i < 3 && pid > 0; i++) {
 		int ppid = 0;
-		if (read_level(pid, &ret->lv[i], &ppid))
+		if (read_level(pid, rules, &ret->lv[i], &ppid))
 			break;
 		ret->nlevels++;
 		pid = ppid;

@@ -90,3 +90,13 @@
 /* How often the container inventory is rescanned (and isolation follows
  * restarted containers). */
 #define INVENTORY_RESCAN_MS 1000
+
+/* Command-line redaction (redact.c): words in the `redact` setting and the
+ * length of one. Real key names are short ("secret_access_key" is 17); the
+ * bounds keep the rules at 2 KiB and the matching work per key small. */
+#define REDACT_WORDS_MAX 64
+#define REDACT_WORD_MAX 32
+/* A process's command line is read up to this many bytes before it is
+ * redacted and cut to what an event keeps: a secret late in a long line
+ * (a URL's userinfo past 512 bytes) must be seen whole to be masked. */
+#define PROC_CMDLINE_RAW_MAX 4096

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "egressd/addr.h"
+#include "egressd/redact.h"
 
 struct proc_level {
 	int pid;
@@ -32,8 +33,9 @@ struct proc_attr {
  * first) seen in the network namespace netns_path (/run/netns/NAME or
  * /proc/PID/ns/net). Returns 0 with at least one level, or a negative
  * errno with ret->reason saying why ("socket gone: the connection ended
- * before attribution", "no process holds the socket"...). */
+ * before attribution", "no process holds the socket"...). Command lines
+ * are redacted with rules. */
 int procinfo_attribute(const char *netns_path, uint8_t proto,
 		       const struct ip_addr *src, uint16_t sport,
 		       const struct ip_addr *dst, uint16_t dport,
-		       struct proc_attr *ret);
+		       const struct redact_rules *rules, struct proc_attr *ret);

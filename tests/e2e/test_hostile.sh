@@ -15,7 +15,8 @@ sections=("$HERE"/hostile/*.sh)
 [ -e "${sections[0]}" ] || { bad "no sections in $HERE/hostile"; exit 1; }
 for f in "${sections[@]}"; do
 	name=$(basename "$f" .sh)
-	[ -n "${HOSTILE_ONLY:-}" ] && [[ $name != *"$HOSTILE_ONLY"* ]] && continue
+	# HOSTILE_ONLY: a regular expression of the sections to run.
+	[ -n "${HOSTILE_ONLY:-}" ] && [[ ! $name =~ $HOSTILE_ONLY ]] && continue
 	echo "-- $name"
 	SEC=$S/$name
 	mkdir -p "$SEC"
