@@ -491,12 +491,14 @@ static void budget(struct events *e)
 				    rep.deleted_whitelisted + rep.deleted_other),
 			(long long)rep.deleted_pending,
 			(unsigned long long)rep.bytes_after);
-	if (r || (rep.exhausted && rep.bytes_after > e->max_bytes))
+	if (r)
+		ratelog(&e->rl_store, "state dir %s: the budget cannot be kept: "
+			"%s", e->dir, strerror(-r));
+	else if (rep.exhausted && rep.bytes_after > e->max_bytes)
 		ratelog(&e->rl_store, "state dir %s over its budget (%llu of %llu "
-			"bytes) with no event left to delete%s%s", e->dir,
+			"bytes) with no event left to delete", e->dir,
 			(unsigned long long)rep.bytes_after,
-			(unsigned long long)e->max_bytes, r ? ": " : "",
-			r ? strerror(-r) : "");
+			(unsigned long long)e->max_bytes);
 }
 
 /* Drops are told at once, then every LOG_EVERY_MS. */

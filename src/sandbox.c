@@ -165,7 +165,8 @@ static const char *const daemon_calls[] = {
 	"poll", "ppoll", "pselect6", "pipe2", "epoll_create1", "epoll_ctl",
 	"epoll_wait", "epoll_pwait", "eventfd2", "pidfd_open",
 	/* files */
-	"openat", "openat2", "open", "close", "read", "write", "writev",
+	"openat", "openat2", "open", "close", "dup", "dup3", "read", "write",
+	"writev",
 	"pread64", "pwrite64", "lseek", "fcntl", "newfstatat", "statx",
 	"fstatfs", "getdents64", "readlink", "readlinkat", "getcwd",
 	/* file changes */
