@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "attrib.h"
 
+#include "egressd/clock.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -61,17 +63,6 @@ static void *lookup_thread(void *arg)
 	return NULL;
 }
 
-static void deadline_in(struct timespec *ts, unsigned ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
 static int unknown(struct proc_attr *ret, int r, const char *why)
 {
 	memset(ret, 0, sizeof(*ret));
@@ -110,7 +101,7 @@ int attrib_lookup(const char *netns_path, const struct event_flow *flow,
 		return unknown(ret, -EAGAIN, "cannot start a lookup thread");
 	}
 	pthread_attr_destroy(&at);
-	deadline_in(&ts, ms);
+	clock_deadline(&ts, ms);
 	pthread_mutex_lock(&j->lock);
 	while (!j->done && r == 0)
 		r = pthread_cond_timedwait(&j->cond, &j->lock, &ts);

@@ -4,6 +4,7 @@
  * sockets, a deadline for each request and each reply); workers run the
  * commands; the verb table says which function serves which command. */
 #include "ctl.h"
+#include "egressd/clock.h"
 #include "ctl_internal.h"
 
 #include <errno.h>
@@ -66,14 +67,6 @@ struct ctl_job {
 /* epoll tags beside the client slots */
 #define TAG_LISTEN CTL_CLIENTS_MAX
 #define TAG_WAKE (CTL_CLIENTS_MAX + 1)
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- replies ---- */
 
@@ -296,7 +289,7 @@ static void client_write(struct ctl *c, struct ctl_client *cl)
 					  .data.u64 = (uint64_t)(cl - c->clients) };
 		shutdown(cl->fd, SHUT_WR);
 		cl->state = CL_DRAINING;
-		cl->deadline = now_ms() + CTL_DRAIN_MS;
+		cl->deadline = clock_mono_ms() + CTL_DRAIN_MS;
 		if (!epoll_ctl(c->io_epoll, EPOLL_CTL_MOD, cl->fd, &ev)) {
 			client_drain(cl);
 			return;
@@ -317,7 +310,7 @@ static void client_reply(struct ctl *c, size_t slot, char *text, size_t len)
 	cl->outlen = text ? len : 0;
 	cl->outpos = 0;
 	cl->state = CL_WRITING;
-	cl->deadline = now_ms() + CTL_REPLY_MS;
+	cl->deadline = clock_mono_ms() + CTL_REPLY_MS;
 	if (epoll_ctl(c->io_epoll, EPOLL_CTL_MOD, cl->fd, &ev) &&
 	    epoll_ctl(c->io_epoll, EPOLL_CTL_ADD, cl->fd, &ev)) {
 		client_close(cl);
@@ -498,7 +491,7 @@ static void on_accept(struct ctl *c)
 		cl->fd = fd;
 		cl->passed_fd = -1;
 		cl->state = CL_READING;
-		cl->deadline = now_ms() + CTL_REQUEST_MS;
+		cl->deadline = clock_mono_ms() + CTL_REQUEST_MS;
 		cl->uid = cr.uid;
 		if (!(cl->in = malloc(CTL_REQUEST_MAX + 1)) ||
 		    epoll_ctl(c->io_epoll, EPOLL_CTL_ADD, fd, &ev)) {
@@ -535,7 +528,7 @@ static void on_done(struct ctl *c)
  * in ms, or -1 for none. */
 static int expire(struct ctl *c)
 {
-	int64_t now = now_ms(), next = -1;
+	int64_t now = clock_mono_ms(), next = -1;
 
 	for (size_t i = 0; i < CTL_CLIENTS_MAX; i++) {
 		struct ctl_client *cl = &c->clients[i];

@@ -4,6 +4,7 @@
  * `containers`, `isolate` and `unisolate`. */
 #include "ctl.h"
 #include "ctl_internal.h"
+#include "egressd/clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -185,13 +186,7 @@ bool ctl_inventory_fresh(struct ctl *c, unsigned ms)
 	uint64_t want;
 	int r = 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	clock_deadline(&ts, ms);
 	pthread_mutex_lock(&c->inv_gen_lock);
 	/* A scan running now may have started before the call: then wait for
 	 * the one after it. */

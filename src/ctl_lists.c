@@ -17,6 +17,7 @@
 #include "ctl_internal.h"
 #include "egressd/domain.h"
 #include "egressd/fileio.h"
+#include "egressd/clock.h"
 #include "policyload.h"
 
 #define LIST_ADD_MAX 10000 /* patterns per request */
@@ -224,20 +225,12 @@ cJSON *cmd_lists(struct ctl_req *r)
 	return rep;
 }
 
-static int64_t ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Copies the client's feed (the fd it passed, checked to be a regular
  * file within the bound) to path, within IMPORT_COPY_MS. */
 static int copy_fd(int in, const char *path)
 {
 	static _Thread_local char buf[1 << 16];
-	int64_t deadline = ms_now() + IMPORT_COPY_MS;
+	int64_t deadline = clock_mono_ms() + IMPORT_COPY_MS;
 	size_t total = 0;
 	ssize_t n;
 	int out, r = file_check_fd(in, CTL_IMPORT_MAX);
@@ -255,7 +248,7 @@ static int copy_fd(int in, const char *path)
 			r = -EFBIG;
 		else if (write(out, buf, (size_t)n) != n)
 			r = errno ? -errno : -ENOSPC;
-		else if (ms_now() > deadline)
+		else if (clock_mono_ms() > deadline)
 			r = -ETIMEDOUT;
 	}
 	if (!r && fsync(out))

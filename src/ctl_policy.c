@@ -5,6 +5,7 @@
  * by one; a reload never waits behind a client. */
 #include "ctl.h"
 #include "ctl_internal.h"
+#include "egressd/clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -162,13 +163,7 @@ int ctl_policy_apply(struct ctl *c, unsigned ms, char *err, size_t errlen)
 	uint64_t gen;
 	int r = 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	clock_deadline(&ts, ms);
 	pthread_mutex_lock(&c->pol_lock);
 	gen = ++c->pol_want;
 	pthread_cond_broadcast(&c->pol_cond);

@@ -18,6 +18,7 @@
 #include "egressd/fileio.h"
 #include "egressd/inventory.h"
 #include "egressd/store.h"
+#include "egressd/clock.h"
 #include "jsonout.h"
 
 /* Host facts are read again after this many seconds. */
@@ -95,18 +96,10 @@ struct events {
 /* The writer's own counters, read by events_get_stats from elsewhere. */
 #define COUNT(e, field) __atomic_fetch_add(&(e)->st.field, 1, __ATOMIC_RELAXED)
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Logs at once, then at most every LOG_EVERY_MS with the count since. */
 static void ratelog(struct ratelog *rl, const char *fmt, ...)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	char msg[512];
 	va_list ap;
 
@@ -132,18 +125,6 @@ static const char *const kind_names[] = {
 	[EV_TLS] = "tls", [EV_HTTP] = "http", [EV_FLOW] = "flow",
 };
 
-static void add_addr(cJSON *o, const char *key, const struct ip_addr *a,
-		     uint16_t port)
-{
-	char t[IP_ADDR_TEXT];
-
-	if (port)
-		ip_port_format(a, port, t, sizeof(t));
-	else
-		ip_addr_format(a, t, sizeof(t));
-	cJSON_AddStringToObject(o, key, t);
-}
-
 static cJSON *event_json(const struct evq_item *it)
 {
 	const struct event *ev = &it->ev;
@@ -151,9 +132,9 @@ static cJSON *event_json(const struct evq_item *it)
 
 	cJSON_AddNumberToObject(o, "time", (double)it->last);
 	cJSON_AddStringToObject(o, "kind", kind_names[ev->kind]);
-	add_addr(o, "container_ip", &ev->client, 0);
+	json_add_endpoint(o, "container_ip", &ev->client, 0);
 	if (ev->have_dst)
-		add_addr(o, "dst", &ev->dst, ev->dport);
+		json_add_endpoint(o, "dst", &ev->dst, ev->dport);
 	if (ev->name[0])
 		cJSON_AddStringToObject(o, "name", ev->name);
 	json_add_addrs(o, "addrs", ev->addrs, ev->naddrs);
@@ -367,7 +348,7 @@ static bool lookup(const struct event *ev, struct container *c)
 static void handle(struct events *e, const struct evq_item *it)
 {
 	uint64_t owner = evq_owner_of(&it->ev);
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	struct container c;
 
 	if (lookup(&it->ev, &c)) {
@@ -389,7 +370,7 @@ static void handle(struct events *e, const struct evq_item *it)
 static void handle_deferred(struct events *e, bool all)
 {
 	unsigned long gen = inventory_generation();
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 
 	for (size_t i = 0; i < e->ndef;) {
 		struct deferred *d = &e->def[i];
@@ -469,7 +450,7 @@ static void shed_export(struct events *e)
 static void budget(struct events *e)
 {
 	struct store_budget_report rep;
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	int r;
 
 	if (!e->store || (now - e->budget_checked < BUDGET_CHECK_MS &&
@@ -526,10 +507,7 @@ static void *writer(void *arg)
 		unsigned long dropped;
 		if (!evq_len(e->q) && !e->stop) {
 			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += (e->ndef ? 100 : 1000) * 1000000L;
-			ts.tv_sec += ts.tv_nsec / 1000000000;
-			ts.tv_nsec %= 1000000000;
+			clock_deadline(&ts, e->ndef ? 100 : 1000);
 			pthread_cond_timedwait(&e->cond, &e->lock, &ts);
 		}
 		got = evq_pop(e->q, &it);
@@ -606,7 +584,7 @@ int events_push(struct events *e, const struct event *ev)
 {
 	int r;
 
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 
 	pthread_mutex_lock(&e->lock);
 	r = evq_push(e->q, evq_owner_of(ev), ev, now);

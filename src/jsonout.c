@@ -19,3 +19,15 @@ const char *json_str(const cJSON *o, const char *key, const char *dflt)
 
 	return cJSON_IsString(v) ? v->valuestring : dflt;
 }
+
+void json_add_endpoint(cJSON *o, const char *key, const struct ip_addr *a,
+		       uint16_t port)
+{
+	char t[IP_ADDR_TEXT];
+
+	if (port)
+		ip_port_format(a, port, t, sizeof(t));
+	else
+		ip_addr_format(a, t, sizeof(t));
+	cJSON_AddStringToObject(o, key, t);
+}

@@ -17,6 +17,7 @@
 #include "egressd/policy.h"
 #include "egressd/flowtab.h"
 #include "egressd/reasm.h"
+#include "jsonout.h"
 #include "linkhdr.h"
 
 struct replay {
@@ -105,18 +106,6 @@ static void add_strings(cJSON *o, const char *key, const char *const *v,
 
 	for (unsigned i = 0; i < n; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
-}
-
-static void add_endpoint(cJSON *o, const char *key, const struct ip_addr *a,
-			 uint16_t port)
-{
-	char t[IP_ADDR_TEXT];
-
-	if (port)
-		ip_port_format(a, port, t, sizeof(t));
-	else
-		ip_addr_format(a, t, sizeof(t));
-	cJSON_AddStringToObject(o, key, t);
 }
 
 /* Text form: key=value pairs in the JSON's order, arrays comma-joined. */
@@ -218,7 +207,7 @@ static void emit_dns(struct replay *rp, const struct observation *ob,
 		}
 		cJSON_AddNumberToObject(o, "ttl", ch->ttl);
 	}
-	add_endpoint(o, "client", client, 0);
+	json_add_endpoint(o, "client", client, 0);
 	add_verdict(rp, o, &ob->d);
 	emit(rp, o);
 }
@@ -248,8 +237,8 @@ static void emit_stream(struct replay *rp, const struct observation *ob,
 			cJSON_AddNullToObject(o, "host");
 		cJSON_AddStringToObject(o, "method", ob->http.method);
 	}
-	add_endpoint(o, "dst", &f->server, f->sport);
-	add_endpoint(o, "client", &f->client, 0);
+	json_add_endpoint(o, "dst", &f->server, f->sport);
+	json_add_endpoint(o, "client", &f->client, 0);
 	if (ob->nresolved)
 		add_strings(o, "resolved", ob->resolved, ob->nresolved);
 	add_verdict(rp, o, &ob->d);

@@ -391,19 +391,27 @@ static int store_try(const char *path, struct store **ret,
 	return 0;
 }
 
+/* STATE_DIR/egressd.db into path (PATH_MAX, with room for a suffix of
+ * reserve bytes), the dir made if needed, the files checked. */
+static int db_path(const char *dir, char *path, size_t reserve, off_t *size,
+		   char *err, size_t errlen)
+{
+	mkdir(dir, 0750);
+	if (snprintf(path, PATH_MAX, "%s/egressd.db", dir) >=
+	    (int)(PATH_MAX - reserve)) {
+		snprintf(err, errlen, "%s: state dir path too long", dir);
+		return -ENAMETOOLONG;
+	}
+	return store_files_check(path, size, err, errlen);
+}
+
 int store_open(const char *dir, struct store **ret, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	off_t size;
 	int r;
 
-	mkdir(dir, 0750);
-	if (snprintf(path, sizeof(path), "%s/egressd.db", dir) >=
-	    (int)sizeof(path) - 4) {
-		snprintf(err, errlen, "%s: state dir path too long", dir);
-		return -ENAMETOOLONG;
-	}
-	r = store_files_check(path, &size, err, errlen);
+	r = db_path(dir, path, 4, &size, err, errlen);
 	if (r)
 		return r;
 	if (size == 0) {
@@ -697,13 +705,7 @@ int store_open_checked(const char *dir, struct store **ret,
 	if (!rep)
 		return store_open(dir, ret, err, errlen);
 	memset(rep, 0, sizeof(*rep));
-	mkdir(dir, 0750);
-	if (snprintf(path, sizeof(path), "%s/egressd.db", dir) >=
-	    (int)sizeof(path) - 40) {
-		snprintf(err, errlen, "%s: state dir path too long", dir);
-		return -ENAMETOOLONG;
-	}
-	r = store_files_check(path, &size, err, errlen);
+	r = db_path(dir, path, 40, &size, err, errlen);
 	if (r)
 		return r;
 	/* egressd never leaves an empty one: the migration writes at once. */
