@@ -106,3 +106,12 @@ uint32_t ip_addr_hash32(const struct ip_addr *a)
 		h = (h ^ a->b[i]) * 16777619u;
 	return h ^ a->family;
 }
+
+bool ip_addr_is_loopback(const struct ip_addr *a)
+{
+	static const uint8_t one6[16] = { [15] = 1 };
+
+	if (a->family == AF_INET)
+		return a->b[0] == 127;
+	return !memcmp(a->b, one6, 16);
+}

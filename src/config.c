@@ -39,10 +39,15 @@ void config_defaults(struct config *c)
 	c->sandbox = true;
 	redact_rules_default(&c->redact);
 	c->max_state_mb = CONFIG_STATE_MB_DEFAULT;
+	c->unreadable = ENGINE_ALERT;
+	c->dns_bypass = ENGINE_ALERT;
+	c->ech = ENGINE_ALLOW;
+	c->trusted_auto = true;
 	/* Bits 0x00e00000 are free in Docker (none), kube-proxy (0x4000,
 	 * 0x8000) and Calico (0xffff0000 by default: configure the mask away
 	 * from it where Calico runs). */
-	c->marks = (struct nft_marks){ 0x00600000, 0x00200000, 0x00400000 };
+	c->marks = (struct nft_marks){ 0x00e00000, 0x00200000, 0x00400000,
+				       0x00800000 };
 }
 
 static int parse_u32(const char *v, uint32_t *ret)
@@ -159,12 +164,54 @@ static int set_ifname(struct config *c, const char *v)
 	return 0;
 }
 
+static int set_action(enum engine_action *dst, const char *v)
+{
+	static const char *const names[] = { [ENGINE_ALLOW] = "allow",
+					     [ENGINE_ALERT] = "alert",
+					     [ENGINE_BLOCK] = "block" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(v, names[i])) {
+			*dst = (enum engine_action)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* "auto", "none", or addresses separated by spaces or commas. */
+static int set_trusted(struct config *c, const char *v)
+{
+	char buf[CONFIG_LINE_MAX + 1], *save = NULL;
+	struct ip_addr a[CONFIG_TRUSTED_MAX];
+	size_t n = 0;
+
+	if (!strcmp(v, "auto") || !strcmp(v, "none")) {
+		c->trusted_auto = !strcmp(v, "auto");
+		c->ntrusted = 0;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *t = strtok_r(buf, " ,\t", &save); t;
+	     t = strtok_r(NULL, " ,\t", &save)) {
+		if (n == CONFIG_TRUSTED_MAX || ip_addr_parse(t, &a[n]))
+			return -EINVAL;
+		n++;
+	}
+	if (!n)
+		return -EINVAL;
+	memcpy(c->trusted, a, sizeof(a));
+	c->ntrusted = n;
+	c->trusted_auto = false;
+	return 0;
+}
+
 enum key_id {
 	K_MODE, K_FAIL_CLOSED, K_QUEUE, K_QUEUE_MAXLEN, K_STATE_DIR, K_SOCKET,
 	K_RULESET, K_DOCKER_SOCKET, K_OCI_BUNDLE_ROOT, K_SYSTEM_LISTS,
 	K_RETENTION_DAYS, K_MAX_STATE_MB, K_SYSLOG, K_TTL_FLOOR, K_MARK_MASK,
 	K_MARK_ALLOW, K_MARK_BLOCK, K_BLACKLIST, K_WHITELIST, K_CONTAINER_IF,
-	K_WATCHDOG_TIMEOUT, K_SANDBOX, K_REDACT, K_COUNT
+	K_WATCHDOG_TIMEOUT, K_SANDBOX, K_REDACT, K_MARK_IN, K_UNREADABLE,
+	K_DNS_BYPASS, K_ECH, K_TRUSTED_RESOLVERS, K_COUNT
 };
 
 /* Settings that may be given more than once (each adds one). */
@@ -195,6 +242,11 @@ static const struct {
 	[K_WATCHDOG_TIMEOUT] = { "watchdog_timeout", false },
 	[K_SANDBOX] = { "sandbox", false },
 	[K_REDACT] = { "redact", false },
+	[K_MARK_IN] = { "mark_in", false },
+	[K_UNREADABLE] = { "unreadable", false },
+	[K_DNS_BYPASS] = { "dns_bypass", false },
+	[K_ECH] = { "ech", false },
+	[K_TRUSTED_RESOLVERS] = { "trusted_resolvers", false },
 };
 
 static int key_find(const char *name)
@@ -242,6 +294,8 @@ static int key_apply(struct config *c, enum key_id k, const char *v)
 		return parse_u32(v, &c->marks.allow);
 	case K_MARK_BLOCK:
 		return parse_u32(v, &c->marks.block);
+	case K_MARK_IN:
+		return parse_u32(v, &c->marks.in);
 	case K_BLACKLIST:
 	case K_WHITELIST:
 		return add_list(c, v, k == K_WHITELIST);
@@ -249,6 +303,14 @@ static int key_apply(struct config *c, enum key_id k, const char *v)
 		return set_ifname(c, v);
 	case K_SANDBOX:
 		return parse_bool(v, &c->sandbox);
+	case K_UNREADABLE:
+		return set_action(&c->unreadable, v);
+	case K_DNS_BYPASS:
+		return set_action(&c->dns_bypass, v);
+	case K_ECH:
+		return set_action(&c->ech, v);
+	case K_TRUSTED_RESOLVERS:
+		return set_trusted(c, v);
 	case K_WATCHDOG_TIMEOUT:
 		return set_u32_range(&c->watchdog_timeout_s, v, 0,
 				     WATCHDOG_TIMEOUT_MAX_S);

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "egressd/addr.h"
+#include "egressd/engine.h"
 #include "egressd/nft.h"
 #include "egressd/policy.h"
 #include "egressd/redact.h"
@@ -14,6 +16,8 @@
 /* The config file: its largest size and longest line. */
 #define CONFIG_FILE_MAX (1u << 20)
 #define CONFIG_LINE_MAX 1024
+/* Resolvers whose answers may unblock an address an IP list blocks. */
+#define CONFIG_TRUSTED_MAX 16
 /* The state dir's disk budget (store, exports, feeds), MiB. */
 #define CONFIG_STATE_MB_DEFAULT 1024
 
@@ -35,6 +39,14 @@ struct config {
 	uint32_t ttl_floor;
 	uint32_t watchdog_timeout_s; /* 0: no watchdog */
 	struct nft_marks marks;
+	/* What is done with what cannot be read, DNS that goes around
+	 * egressd, and Encrypted ClientHello (engine.h). */
+	enum engine_action unreadable, dns_bypass, ech;
+	/* trusted_resolvers: "auto" (the host's and its runtimes' resolvers,
+	 * found at start), "none", or addresses. */
+	bool trusted_auto;
+	size_t ntrusted;
+	struct ip_addr trusted[CONFIG_TRUSTED_MAX];
 	struct redact_rules redact; /* secrets masked in command lines */
 	size_t nlists;
 	struct list_spec lists[CONFIG_LISTS_MAX];

@@ -60,6 +60,15 @@ static int build(struct ctl *c, struct store *st, char *err, size_t errlen)
 		return r;
 	}
 	sources_set(c, &u->policy);
+	/* The kernel's set of listed networks first: a SYN to a newly
+	 * listed one is queued from now on (the old lists may still judge it
+	 * for a moment: its first payload then meets the new). */
+	r = policy_listed_sync(&u->policy, err, errlen);
+	if (r) {
+		policy_free(&u->policy);
+		free(u);
+		return r;
+	}
 	/* The conntrack dump is the slow part: here, not in the packet
 	 * thread. A connection accepted between this dump and the swap is
 	 * judged by the old lists only; its next new flow meets the new. */

@@ -4,6 +4,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
@@ -20,18 +21,13 @@
 #include "instance.h"
 #include "policyload.h"
 #include "datapath.h"
+#include "resolvers.h"
+#include "synmap.h"
+#include "egressd/clock.h"
 #include "sandbox.h"
 #include "watchdog.h"
 #include "egressd/ct.h"
 #include "egressd/isolation.h"
-
-static uint64_t mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
-}
 
 /* ---- setup and loop ---- */
 
@@ -212,6 +208,10 @@ static int setup_ruleset(struct daemon *d, const struct isolation *iso)
 		fprintf(stderr, "egressd: container interfaces: %s\n", err);
 		return -1;
 	}
+	if (policy_listed_sync(&d->policy, err, sizeof(err))) {
+		fprintf(stderr, "egressd: listed networks: %s\n", err);
+		return -1;
+	}
 	fprintf(stderr, "egressd: ruleset loaded, queue %u (%u queues) via %s, %s\n",
 		d->cfg.queue_first, d->cfg.queue_count,
 		kind == NFT_QUEUE_NATIVE ? "nft queue" : "xt NFQUEUE (nft_compat)",
@@ -247,6 +247,8 @@ static void stats_log(const struct daemon *d, const char *when)
 {
 	unsigned long pk = 0, nb = 0, ve = 0, qd, ud;
 	struct events_stats es = { 0 };
+	struct engine_stats eng = { 0 };
+	unsigned long sa, sm;
 
 	for (size_t i = 0; i < d->nq; i++) {
 		const struct nfqueue_stats *st = nfqueue_get_stats(d->qs[i]);
@@ -257,15 +259,27 @@ static void stats_log(const struct daemon *d, const char *when)
 	kernel_queue_drops(d, &qd, &ud);
 	if (d->events)
 		events_get_stats(d->events, &es);
+	if (d->eng)
+		engine_get_stats(d->eng, &eng);
+	synmap_stats(d->synmap, &sa, &sm);
 	fprintf(stderr,
 		"egressd: %s: %lu packets, %lu ENOBUFS, %lu verdict errors, "
 		"%lu malformed, queue drops %lu (full) %lu (user), "
 		"events %lu queued, %lu counted into others, %lu dropped, "
 		"%lu written, %lu store errors, %lu export errors, "
 		"%lu attribution time-outs, %zu undecided flows\n",
-		when, pk, nb, ve, d->malformed, qd, ud, es.queued, es.coalesced,
+		when, pk, nb, ve, eng.malformed, qd, ud, es.queued, es.coalesced,
 		es.dropped, es.written, es.store_errors, es.export_errors,
-		es.unattributed_timeouts, d->flows ? flowtab_size(d->flows) : 0);
+		es.unattributed_timeouts, eng.flows);
+	fprintf(stderr,
+		"egressd: %s: engine: %lu packets, %lu malformed, %lu unreadable, "
+		"%lu not DNS on port 53, %lu flows evicted (table full), "
+		"%lu QUIC hellos incomplete; verdicts held %lu timed out, %lu "
+		"not held (all slots busy); SYN sequence numbers asked %lu, "
+		"not kept %lu, stale %lu\n",
+		when, eng.packets, eng.malformed, eng.unreadable,
+		eng.not_dns_on_53, eng.flows_evicted, eng.quic_incomplete,
+		d->held_timeouts, d->held_full, sa, sm, eng.isn_stale);
 }
 
 /* Judges the connections the control thread collected against the new
@@ -293,9 +307,10 @@ static void swap_policy(struct daemon *d, int fd)
 	struct policy_update *u;
 
 	while (read(fd, &u, sizeof(u)) == sizeof(u)) {
-		policy_free(&d->policy);
+		struct policy old = d->policy;
 		d->policy = u->policy;
-		d->ins.policy = &d->policy;
+		engine_set_policy(d->eng, &d->policy);
+		policy_free(&old);
 		cut_forbidden(d, u->accepted);
 		ct_list_free(u->accepted);
 		free(u);
@@ -374,39 +389,74 @@ static void report_losses(struct daemon *d)
 	}
 }
 
+/* The poll's time-out: the watchdog's tick, or sooner when a held
+ * verdict's deadline comes first. */
+static int poll_timeout(const struct daemon *d)
+{
+	uint64_t first = UINT64_MAX;
+
+	for (size_t i = 0; i < HELD_MAX && d->nheld; i++)
+		if (d->held[i].token && d->held[i].deadline_ms < first)
+			first = d->held[i].deadline_ms;
+	if (first == UINT64_MAX)
+		return WATCHDOG_TICK_MS;
+	if (first <= d->now_ms)
+		return 0;
+	return first - d->now_ms < WATCHDOG_TICK_MS ? (int)(first - d->now_ms)
+						    : WATCHDOG_TICK_MS;
+}
+
+static void clock_update(struct daemon *d)
+{
+	d->now_ms = clock_mono_ms();
+	d->now = d->now_ms / 1000;
+}
+
+/* Every few seconds: idle flows, losses, the watchdog's own health. */
+static void upkeep(struct daemon *d, uint64_t *last)
+{
+	if (d->now - *last < 5)
+		return;
+	engine_expire(d->eng, d->now_ms);
+	report_losses(d);
+	watchdog_check(d->wd);
+	*last = d->now;
+}
+
 static int loop(struct daemon *d)
 {
-	struct pollfd pf[QUEUES_MAX + 2];
-	uint64_t last_sweep = mono_s();
-	size_t sig = d->nq, pol = d->nq + 1;
+	struct pollfd pf[QUEUES_MAX + 3];
+	uint64_t last_sweep;
+	size_t sig = d->nq, pol = d->nq + 1, rel = d->nq + 2;
 
+	clock_update(d);
+	last_sweep = d->now;
 	for (size_t i = 0; i < d->nq; i++)
 		pf[i] = (struct pollfd){ nfqueue_fd(d->qs[i]), POLLIN, 0 };
 	pf[sig] = (struct pollfd){ signals_fd(), POLLIN, 0 };
 	pf[pol] = (struct pollfd){ ctl_policy_fd(d->ctl), POLLIN, 0 };
+	pf[rel] = (struct pollfd){ d->release[0], POLLIN, 0 };
 
 	fprintf(stderr, "egressd: running in %s mode\n",
 		d->cfg.block ? "block" : "alert");
 	for (;;) {
-		if (poll(pf, pol + 1, WATCHDOG_TICK_MS) < 0 && errno != EINTR)
+		if (poll(pf, rel + 1, poll_timeout(d)) < 0 && errno != EINTR)
 			return -errno;
 		watchdog_beat(d->wd);
-		d->now = mono_s();
+		clock_update(d);
 		if (pf[sig].revents && !on_signal(d, pf[sig].fd))
 			break;
 		if (pf[pol].revents)
 			swap_policy(d, pf[pol].fd);
+		if (pf[rel].revents)
+			datapath_release(d);
 		for (size_t i = 0; i < d->nq; i++)
 			if (pf[i].revents &&
 			    nfqueue_receive(d->qs[i], datapath_on_packet, d) < 0)
 				fprintf(stderr, "egressd: queue read: %s\n",
 					strerror(errno));
-		if (d->now - last_sweep >= 5) {
-			flowtab_expire(d->flows, d->now - FLOW_IDLE_S);
-			report_losses(d);
-			watchdog_check(d->wd);
-			last_sweep = d->now;
-		}
+		datapath_expire_held(d);
+		upkeep(d, &last_sweep);
 	}
 	close(pf[sig].fd);
 	return 0;
@@ -429,15 +479,61 @@ static int setup_privileged(struct daemon *d, const struct isolation *iso,
 	return 0;
 }
 
+/* The resolvers whose answers may unblock a listed address: the
+ * configured ones, or (auto) the host's and its runtimes'. */
+static size_t trusted_resolvers(struct daemon *d)
+{
+	char text[IP_ADDR_TEXT], line[512] = "";
+	size_t n = d->cfg.ntrusted;
+
+	if (d->cfg.trusted_auto)
+		n = d->cfg.ntrusted = resolvers_host("", d->cfg.trusted,
+						     CONFIG_TRUSTED_MAX);
+	for (size_t i = 0; i < n; i++) {
+		ip_addr_format(&d->cfg.trusted[i], text, sizeof(text));
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+			 "%s%s", i ? ", " : "", text);
+	}
+	fprintf(stderr, "egressd: trusted resolvers%s: %s\n",
+		d->cfg.trusted_auto ? " (the host's)" : "", n ? line : "none");
+	return n;
+}
+
+static const char *action_name(enum engine_action a)
+{
+	return a == ENGINE_BLOCK ? "block" : a == ENGINE_ALERT ? "alert"
+							       : "allow";
+}
+
 static int setup_memory(struct daemon *d)
 {
-	if (inspector_init(&d->ins, &d->policy, DNSCACHE_ENTRIES_DEFAULT,
-			   d->cfg.ttl_floor) ||
-	    !(d->flows = flowtab_new(FLOWS_MAX))) {
+	struct engine_cfg ec = {
+		.block = d->cfg.block,
+		.ttl_floor = d->cfg.ttl_floor,
+		.unreadable = d->cfg.unreadable,
+		.dns_bypass = d->cfg.dns_bypass,
+		.ech = d->cfg.ech,
+		.trusted = d->cfg.trusted,
+	};
+
+	ec.ntrusted = trusted_resolvers(d);
+	/* Without it reading starts at the first byte seen: said, not
+	 * fatal. */
+	d->synmap = synmap_open();
+	if (!d->synmap)
+		fprintf(stderr, "egressd: cannot open the netlink socket for "
+			"SYN sequence numbers: streams are read from the first "
+			"byte seen\n");
+	ec.tcp_isn = d->synmap ? synmap_get : NULL;
+	ec.tcp_isn_ctx = d->synmap;
+	fprintf(stderr, "egressd: unreadable = %s, dns_bypass = %s, ech = %s\n",
+		action_name(ec.unreadable), action_name(ec.dns_bypass),
+		action_name(ec.ech));
+	d->eng = engine_new(&ec, &d->policy);
+	if (!d->eng || pipe2(d->release, O_NONBLOCK | O_CLOEXEC)) {
 		fprintf(stderr, "egressd: out of memory\n");
 		return -1;
 	}
-	d->ins.remember_blocked = !d->cfg.block;
 	return 0;
 }
 
@@ -476,6 +572,8 @@ static int open_events(struct daemon *d, struct ctl *ctl)
 		.rescan = rescan_cb,
 		.rescan_ctx = ctl,
 		.redact = &d->cfg.redact,
+		.release = datapath_attributed,
+		.release_ctx = d,
 	};
 	d->events = events_open(d->cfg.state_dir, &eo, err, sizeof(err));
 	if (!d->events) {
@@ -622,6 +720,8 @@ int daemon_main(int argc, char **argv)
 	else
 		r = 1;
 	ctl_stop(ctl);
+	if (d.eng)
+		datapath_flush_held(&d);
 	stats_log(&d, "stopping");
 	if (d.nq)
 		fprintf(stderr, "egressd: ruleset left in place (%s)\n",
@@ -631,8 +731,8 @@ int daemon_main(int argc, char **argv)
 		nfqueue_close(d.qs[i]);
 	watchdog_stop(d.wd);
 	events_close(d.events);
-	flowtab_free(d.flows);
-	inspector_fini(&d.ins);
+	engine_free(d.eng);
+	synmap_close(d.synmap);
 	policy_free(&d.policy);
 	instance_release(&inst);
 	return r;

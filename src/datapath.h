@@ -5,52 +5,64 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "egressd/flowtab.h"
-#include "egressd/inspect.h"
+#include "egressd/engine.h"
 #include "egressd/nfq.h"
 #include "events.h"
 
-/* Undecided TCP flows followed at once, and how long one may stay
- * undecided without traffic. */
-#define FLOWS_MAX 65536
-#define FLOW_IDLE_S 30
 /* Queues read by the one packet thread (fanout spreads the kernel's work;
- * one reader keeps the DNS cache lock-free). */
+ * one reader keeps the engine lock-free). */
 #define QUEUES_MAX 16
-/* Container addresses remembered with their bridge port. */
-#define ADDRMAP_SIZE 4096
+/* Verdicts held at once while an event's process is looked up (each at
+ * most ENGINE_HOLD_MS): past it, verdicts are not held. */
+#define HELD_MAX 256
 
-struct addr_owner {
-	struct ip_addr addr;
-	uint32_t owner;
+/* A verdict waiting for the event writer (or its deadline). */
+struct held {
+	struct nfqueue *q;
+	uint32_t id;
+	int verdict;
+	bool set_mark;
+	uint32_t mark;
+	uint64_t deadline_ms;
+	uint32_t token; /* 0: the slot is free */
 };
 
 struct daemon {
-	struct addr_owner addrmap[ADDRMAP_SIZE];
 	struct config cfg;
 	struct policy policy;
-	struct inspector ins;
-	struct flowtab *flows;
+	struct engine *eng;
+	struct synmap *synmap; /* the kernel's SYN sequence numbers */
 	struct events *events;
 	struct nfqueue *qs[QUEUES_MAX];
 	size_t nq;
-	struct nfqueue *q; /* the queue of the packet being judged */
 	uint64_t now; /* seconds, monotonic */
-	unsigned long malformed;
+	uint64_t now_ms;
 	unsigned long enobufs_reported;
 	unsigned long qdrops_reported;
 	struct ctl *ctl; /* the control thread (lists, containers) */
 	struct watchdog *wd; /* the packet thread beats it */
-	uint8_t rewrite[0xffff];
+	struct held held[HELD_MAX];
+	size_t nheld;
+	uint32_t next_token;
+	int release[2]; /* the writer's "attributed" tokens, to the loop */
+	unsigned long held_timeouts, held_full;
 };
 
-/* The nfqueue callback: judges one packet and sends its verdict. ctx is
- * the daemon. */
+/* The nfqueue callback: judges one packet and sends its verdict (or holds
+ * it). ctx is the daemon. */
 void datapath_on_packet(struct nfqueue *q, const struct nfqueue_packet *p,
 			void *ctx);
+/* Verdicts whose events were attributed (tokens on d->release) or whose
+ * time is up. */
+void datapath_release(struct daemon *d);
+void datapath_expire_held(struct daemon *d);
+/* Every held verdict now (stopping). */
+void datapath_flush_held(struct daemon *d);
+/* Passed to the event writer: a held verdict may go. */
+void datapath_attributed(void *ctx, uint32_t token);
 
 /* After a list change: true if the accepted connection from src
- * to dst must be cut (block mode); records the event. ctx is the daemon. */
+ * to dst must be cut (block mode); records the event. */
 int datapath_judge_existing(const struct ip_addr *src,
 			    const struct ip_addr *dst, uint16_t dport,
 			    struct daemon *d);

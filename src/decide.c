@@ -48,18 +48,54 @@ void decide_names(const struct policy *p, const char *const *names,
 	d->verdict = VERDICT_NONE;
 }
 
-void decide_flow(const struct policy *p, const char *claimed,
-		 const char *const *resolved, unsigned nresolved,
-		 const struct ip_addr *dst, struct decision *d)
+/* A claim adds a reason to block unless the operator whitelisted that very
+ * name; it never allows anything else (the client chose it freely). */
+static bool claim_blocks(const struct policy *p, const char *const *claims,
+			 unsigned n, struct decision *d)
 {
+	struct decision w;
+
+	for (unsigned i = 0; i < n; i++)
+		if (!try_name(p->white, claims[i], VERDICT_ALLOW, &w) &&
+		    try_name(p->black, claims[i], VERDICT_BLOCK, d))
+			return true;
+	return false;
+}
+
+/* A resolved name that is whitelisted; with only_trusted, one that a
+ * trusted resolver gave. */
+static bool white_name(const struct policy *p, const char *const *names,
+		       const bool *trusted, unsigned n, bool only_trusted,
+		       struct decision *d)
+{
+	for (unsigned i = 0; i < n; i++)
+		if ((!only_trusted || (trusted && trusted[i])) &&
+		    try_name(p->white, names[i], VERDICT_ALLOW, d))
+			return true;
+	return false;
+}
+
+void decide_flow(const struct policy *p, const struct flow_claims *fc,
+		 struct decision *d)
+{
+	const struct ip_addr *dst = fc->dst;
+
 	d->verdict = VERDICT_NONE;
-	if (claimed && (try_name(p->white, claimed, VERDICT_ALLOW, d) ||
-			try_name(p->black, claimed, VERDICT_BLOCK, d)))
+	if (claim_blocks(p, fc->claims, fc->nclaims, d))
 		return;
-	if (any_name(p->white, resolved, nresolved, VERDICT_ALLOW, d) ||
-	    try_ip(p->white, dst, VERDICT_ALLOW, d) ||
-	    any_name(p->black, resolved, nresolved, VERDICT_BLOCK, d) ||
-	    try_ip(p->black, dst, VERDICT_BLOCK, d))
+	if (try_ip(p->white, dst, VERDICT_ALLOW, d))
+		return;
+	/* A listed address: only a trusted resolver's name unlocks it (any
+	 * resolver the container picks could map a good name to it). */
+	if (dst && p->black && match_ip(p->black, dst, NULL)) {
+		if (white_name(p, fc->resolved, fc->trusted, fc->nresolved,
+			       true, d))
+			return;
+		try_ip(p->black, dst, VERDICT_BLOCK, d);
+		return;
+	}
+	if (white_name(p, fc->resolved, fc->trusted, fc->nresolved, false, d) ||
+	    any_name(p->black, fc->resolved, fc->nresolved, VERDICT_BLOCK, d))
 		return;
 	d->verdict = VERDICT_NONE;
 }

@@ -267,6 +267,12 @@ static void chain_follow(const struct dns_msg *m, struct dns_chain *ch,
 			break;
 		}
 	}
+	/* The walk stopped at its bound with a CNAME still to follow: the
+	 * names beyond were not read (a long chain can hide the last one). */
+	for (unsigned i = 0; moved && i < m->n_rr; i++)
+		if (m->rr[i].type == DNS_TYPE_CNAME && m->rr[i].owner == cur &&
+		    !chain_has(ch, m->rr[i].target))
+			ch->truncated = true;
 }
 
 int dns_chain_build(const struct dns_msg *m, struct dns_chain *ch)
@@ -277,6 +283,7 @@ int dns_chain_build(const struct dns_msg *m, struct dns_chain *ch)
 		return -ENOENT;
 	ch->n_names = ch->n_addrs = 0;
 	ch->ttl = 0;
+	ch->truncated = m->dropped > 0;
 	chain_follow(m, ch, &first);
 	for (unsigned i = 0; i < m->n_rr; i++) {
 		const struct dns_rr *rr = &m->rr[i];

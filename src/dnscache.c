@@ -10,6 +10,7 @@
 struct dc_name {
 	char *name;
 	uint64_t expires;
+	bool trusted; /* a trusted resolver gave it (once is enough) */
 };
 
 struct dc_entry {
@@ -173,7 +174,7 @@ static struct dc_name *name_slot(struct dc_entry *e, const char *name)
 }
 
 int dnscache_put(struct dnscache *c, uint32_t owner, const struct ip_addr *a,
-		 const char *name, uint64_t expires)
+		 const char *name, uint64_t expires, bool trusted)
 {
 	uint32_t i = find(c, owner, a);
 	struct dc_name *n;
@@ -192,15 +193,18 @@ int dnscache_put(struct dnscache *c, uint32_t owner, const struct ip_addr *a,
 		free(n->name);
 		n->name = dup;
 		n->expires = expires;
-	} else if (expires > n->expires) {
-		n->expires = expires;
+		n->trusted = trusted;
+	} else {
+		if (expires > n->expires)
+			n->expires = expires;
+		n->trusted |= trusted;
 	}
 	return 0;
 }
 
 unsigned dnscache_get(struct dnscache *c, uint32_t owner,
 		      const struct ip_addr *a, uint64_t now, const char **names,
-		      unsigned max)
+		      bool *trusted, unsigned max)
 {
 	uint32_t i = find(c, owner, a);
 	unsigned k = 0;
@@ -209,8 +213,11 @@ unsigned dnscache_get(struct dnscache *c, uint32_t owner,
 		return 0;
 	for (int j = 0; j < DNSCACHE_NAMES_PER_ADDR && k < max; j++) {
 		const struct dc_name *n = &c->e[i].names[j];
-		if (n->name && n->expires > now)
-			names[k++] = n->name;
+		if (!n->name || n->expires <= now)
+			continue;
+		if (trusted)
+			trusted[k] = n->trusted;
+		names[k++] = n->name;
 	}
 	return k;
 }

@@ -85,6 +85,8 @@ struct events {
 	void (*rescan)(void *ctx);
 	void *rescan_ctx;
 	const struct redact_rules *redact;
+	void (*release)(void *ctx, uint32_t token);
+	void *release_ctx;
 	struct deferred *def;
 	size_t ndef;
 	struct unknown unk[UNKNOWN_MAX];
@@ -120,18 +122,13 @@ static void ratelog(struct ratelog *rl, const char *fmt, ...)
 
 /* ---- the event as JSON ---- */
 
-static const char *const kind_names[] = {
-	[EV_DNS_QUERY] = "dns_query", [EV_DNS_ANSWER] = "dns_answer",
-	[EV_TLS] = "tls", [EV_HTTP] = "http", [EV_FLOW] = "flow",
-};
-
 static cJSON *event_json(const struct evq_item *it)
 {
 	const struct event *ev = &it->ev;
 	cJSON *o = cJSON_CreateObject(), *r;
 
 	cJSON_AddNumberToObject(o, "time", (double)it->last);
-	cJSON_AddStringToObject(o, "kind", kind_names[ev->kind]);
+	cJSON_AddStringToObject(o, "kind", event_kind_name(ev->kind));
 	json_add_endpoint(o, "container_ip", &ev->client, 0);
 	if (ev->have_dst)
 		json_add_endpoint(o, "dst", &ev->dst, ev->dport);
@@ -287,6 +284,13 @@ static void export(struct events *e, const char *line)
 		syslog(LOG_WARNING, "%s", line);
 }
 
+/* The held verdict of the event goes (once). */
+static void give_back(struct events *e, const struct evq_item *it)
+{
+	if (it->token && e->release)
+		e->release(e->release_ctx, it->token);
+}
+
 static void write_item(struct events *e, const struct evq_item *it,
 		       const struct container *c)
 {
@@ -299,6 +303,7 @@ static void write_item(struct events *e, const struct evq_item *it,
 		if (it->ev.have_flow)
 			add_process(e, o, c, &it->ev.flow, &pa);
 	}
+	give_back(e, it);
 	add_host(e, o);
 	record(e, it, o, c, &pa);
 	s = cJSON_PrintUnformatted(o);
@@ -359,8 +364,11 @@ static void handle(struct events *e, const struct evq_item *it)
 		write_item(e, it, NULL);
 		return;
 	}
+	/* No container, no process to look for: its verdict goes now. */
+	give_back(e, it);
 	e->def[e->ndef++] = (struct deferred){ *it, now + DEFER_MS,
 					       inventory_generation() };
+	e->def[e->ndef - 1].it.token = 0;
 	if (e->rescan)
 		e->rescan(e->rescan_ctx);
 }
@@ -551,6 +559,8 @@ struct events *events_open(const char *dir, const struct events_options *opt,
 	e->rescan = opt->rescan;
 	e->rescan_ctx = opt->rescan_ctx;
 	e->redact = opt->redact;
+	e->release = opt->release;
+	e->release_ctx = opt->release_ctx;
 	if (e->syslog)
 		openlog("egressd", LOG_PID, LOG_DAEMON);
 	if (open_export(e)) {
@@ -580,14 +590,14 @@ int events_start(struct events *e)
 	return 0;
 }
 
-int events_push(struct events *e, const struct event *ev)
+int events_push(struct events *e, const struct event *ev, uint32_t token)
 {
 	int r;
 
 	int64_t now = clock_mono_ms();
 
 	pthread_mutex_lock(&e->lock);
-	r = evq_push(e->q, evq_owner_of(ev), ev, now);
+	r = evq_push(e->q, evq_owner_of(ev), ev, token, now);
 	if (r == 0) {
 		e->st.queued++;
 		pthread_cond_signal(&e->cond);

@@ -31,6 +31,10 @@ struct events_options {
 	void *rescan_ctx;
 	/* Secrets in command lines are masked with these (redact.h). */
 	const struct redact_rules *redact;
+	/* A held verdict may go: its event's process was looked up (or
+	 * will not be). Called from the writer; must not block. */
+	void (*release)(void *ctx, uint32_t token);
+	void *release_ctx;
 };
 /* Opens the store and STATE_DIR/events.jsonl for appending; the writer
  * starts with events_start (after the daemon dropped its privileges: it
@@ -41,10 +45,13 @@ struct events *events_open(const char *state_dir,
 			   size_t errlen);
 /* Starts the writer thread. Returns 0 or a negative errno. */
 int events_start(struct events *e);
-/* Queues (a copy of) the event; never blocks, never allocates. Returns 0,
- * 1 when it was counted into the same event still waiting, or -ENOBUFS
- * when its container's lane (or the queue) is full: dropped, counted. */
-int events_push(struct events *e, const struct event *ev);
+/* Queues (a copy of) the event; never blocks, never allocates. token
+ * names a verdict held for it (0: none): the writer gives it back through
+ * `release` once the process is looked up. Returns 0 (queued, the token
+ * with it), 1 when it was counted into the same event still waiting, or
+ * -ENOBUFS when its container's lane (or the queue) is full: dropped,
+ * counted. Unless 0, the token is the caller's to release. */
+int events_push(struct events *e, const struct event *ev, uint32_t token);
 /* Writes what is queued, stops the writer, closes the file. */
 void events_close(struct events *e);
 

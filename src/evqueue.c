@@ -161,7 +161,7 @@ static bool take_token(struct lane *l, int64_t now)
 }
 
 int evq_push(struct evq *q, uint64_t owner, const struct event *ev,
-	     int64_t now)
+	     uint32_t token, int64_t now)
 {
 	struct lane *l = lane_of(q, owner, now);
 	bool summary;
@@ -183,7 +183,7 @@ int evq_push(struct evq *q, uint64_t owner, const struct event *ev,
 		return -ENOSPC;
 	s = q->free_slots[--q->nfree];
 	q->slot[s] = (struct evq_item){ .ev = *ev, .count = 1, .last = ev->time,
-					.summary = summary };
+					.summary = summary, .token = token };
 	if (summary) {
 		struct event *e = &q->slot[s].ev;
 		memcpy(e->rule.matched, e->rule.pattern, sizeof(e->rule.matched));

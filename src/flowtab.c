@@ -7,6 +7,10 @@
 struct flowtab {
 	struct flow **b;
 	size_t nb, n, max;
+	/* Least recently seen last: the one evicted when the table is full,
+	 * and where expiry starts. */
+	struct flow *lru_head, *lru_tail;
+	unsigned long evicted;
 };
 
 static size_t key_hash(const struct flow_key *k, size_t nb)
@@ -23,8 +27,10 @@ struct flowtab *flowtab_new(size_t max)
 {
 	struct flowtab *t = calloc(1, sizeof(*t));
 
-	if (!t)
+	if (!t || !max) {
+		free(t);
 		return NULL;
+	}
 	t->max = max;
 	t->nb = max / 2 + 1;
 	t->b = calloc(t->nb, sizeof(*t->b));
@@ -35,10 +41,45 @@ struct flowtab *flowtab_new(size_t max)
 	return t;
 }
 
-static void flow_free(struct flow *f)
+static void lru_unlink(struct flowtab *t, struct flow *f)
 {
+	if (f->lru_prev)
+		f->lru_prev->lru_next = f->lru_next;
+	else
+		t->lru_head = f->lru_next;
+	if (f->lru_next)
+		f->lru_next->lru_prev = f->lru_prev;
+	else
+		t->lru_tail = f->lru_prev;
+	f->lru_prev = f->lru_next = NULL;
+}
+
+static void lru_push(struct flowtab *t, struct flow *f)
+{
+	f->lru_prev = NULL;
+	f->lru_next = t->lru_head;
+	if (t->lru_head)
+		t->lru_head->lru_prev = f;
+	t->lru_head = f;
+	if (!t->lru_tail)
+		t->lru_tail = f;
+}
+
+void flowtab_del(struct flowtab *t, struct flow *f)
+{
+	struct flow **pp = &t->b[key_hash(&f->key, t->nb)];
+
+	while (*pp && *pp != f)
+		pp = &(*pp)->next;
+	if (!*pp)
+		return;
+	*pp = f->next;
+	lru_unlink(t, f);
+	t->n--;
 	reasm_free(&f->up);
 	reasm_free(&f->down);
+	if (f->app && f->app_free)
+		f->app_free(f->app);
 	free(f);
 }
 
@@ -46,7 +87,8 @@ void flowtab_free(struct flowtab *t)
 {
 	if (!t)
 		return;
-	flowtab_expire(t, UINT64_MAX);
+	while (t->lru_head)
+		flowtab_del(t, t->lru_head);
 	free(t->b);
 	free(t);
 }
@@ -60,51 +102,49 @@ struct flow *flowtab_get(struct flowtab *t, const struct flow_key *k,
 	for (f = t->b[h]; f; f = f->next)
 		if (!memcmp(&f->key, k, sizeof(*k))) {
 			f->last_seen = now;
+			lru_unlink(t, f);
+			lru_push(t, f);
 			return f;
 		}
-	if (!create || t->n == t->max || !(f = calloc(1, sizeof(*f))))
+	if (!create)
+		return NULL;
+	/* Full: the flow seen least recently goes. A flood of new flows can
+	 * only push out flows that stopped talking, never stop the reading
+	 * of new ones (that would leave every flow's claim unread). */
+	if (t->n == t->max) {
+		if (!t->lru_tail->decided)
+			t->evicted++;
+		flowtab_del(t, t->lru_tail);
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
 		return NULL;
 	f->key = *k;
 	f->last_seen = now;
 	f->next = t->b[h];
 	t->b[h] = f;
+	lru_push(t, f);
 	t->n++;
 	return f;
-}
-
-void flowtab_del(struct flowtab *t, struct flow *f)
-{
-	struct flow **pp = &t->b[key_hash(&f->key, t->nb)];
-
-	while (*pp && *pp != f)
-		pp = &(*pp)->next;
-	if (*pp) {
-		*pp = f->next;
-		t->n--;
-		flow_free(f);
-	}
 }
 
 size_t flowtab_expire(struct flowtab *t, uint64_t before)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < t->nb; i++)
-		for (struct flow **pp = &t->b[i]; *pp;) {
-			struct flow *f = *pp;
-			if (f->last_seen >= before) {
-				pp = &f->next;
-				continue;
-			}
-			*pp = f->next;
-			flow_free(f);
-			t->n--;
-			n++;
-		}
+	while (t->lru_tail && t->lru_tail->last_seen < before) {
+		flowtab_del(t, t->lru_tail);
+		n++;
+	}
 	return n;
 }
 
 size_t flowtab_size(const struct flowtab *t)
 {
 	return t->n;
+}
+
+unsigned long flowtab_evicted(const struct flowtab *t)
+{
+	return t->evicted;
 }

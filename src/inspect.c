@@ -29,7 +29,7 @@ void inspector_fini(struct inspector *ins)
 
 static void remember_chain(struct inspector *ins, uint32_t owner,
 			   const struct dns_msg *m, const struct dns_chain *ch,
-			   uint64_t now)
+			   uint64_t now, bool trusted)
 {
 	for (unsigned i = 0; i < ch->n_addrs; i++) {
 		uint32_t ttl = ch->addrs[i].ttl;
@@ -39,12 +39,13 @@ static void remember_chain(struct inspector *ins, uint32_t owner,
 		 * for the CDN name or for the asked name both apply. */
 		for (unsigned k = 0; k < ch->n_names; k++)
 			dnscache_put(ins->cache, owner, &ch->addrs[i].addr,
-				     dns_name(m, ch->names[k]), now + ttl);
+				     dns_name(m, ch->names[k]), now + ttl,
+				     trusted);
 	}
 }
 
 int inspect_dns(struct inspector *ins, uint32_t owner, const uint8_t *msg,
-		size_t len, uint64_t now, struct observation *o)
+		size_t len, uint64_t now, bool trusted, struct observation *o)
 {
 	const char *names[DNS_CHAIN_MAX];
 	int r = dns_parse(msg, len, ins->dns);
@@ -63,46 +64,90 @@ int inspect_dns(struct inspector *ins, uint32_t owner, const uint8_t *msg,
 	decide_names(ins->policy, names, o->chain.n_names, &o->d);
 	if (o->kind == OBS_DNS_ANSWER &&
 	    (o->d.verdict != VERDICT_BLOCK || ins->remember_blocked))
-		remember_chain(ins, owner, ins->dns, &o->chain, now);
+		remember_chain(ins, owner, ins->dns, &o->chain, now, trusted);
 	return 0;
 }
 
 static void judge_flow(struct inspector *ins, uint32_t owner,
-		       const struct ip_addr *dst, const char *claimed,
-		       uint64_t now, struct observation *o)
+		       const struct ip_addr *dst, uint64_t now,
+		       struct observation *o)
 {
+	struct flow_claims fc;
+
 	o->nresolved = dnscache_get(ins->cache, owner, dst, now, o->resolved,
-				    DNSCACHE_NAMES_PER_ADDR);
-	decide_flow(ins->policy, claimed, o->resolved, o->nresolved, dst,
-		    &o->d);
+				    o->trusted, DNSCACHE_NAMES_PER_ADDR);
+	fc = (struct flow_claims){ o->claims, o->nclaims, o->resolved,
+				   o->trusted, o->nresolved, dst };
+	decide_flow(ins->policy, &fc, &o->d);
+}
+
+static void claim(struct observation *o, const char *name)
+{
+	if (o->nclaims < OBS_CLAIMS_MAX)
+		o->claims[o->nclaims++] = name;
+}
+
+static int read_tls(const uint8_t *p, size_t len, struct observation *o)
+{
+	int r = tls_parse_client_hello(p, len, &o->tls);
+
+	if (r == -EAGAIN)
+		return r;
+	if (r) {
+		o->unreadable = r == -E2BIG ? "a ClientHello larger than egressd "
+					      "reads"
+					    : "a malformed ClientHello";
+		return r;
+	}
+	o->kind = OBS_TLS;
+	if (o->tls.has_sni)
+		claim(o, o->tls.sni);
+	return 0;
+}
+
+static int read_http(const uint8_t *p, size_t len, struct observation *o)
+{
+	int r = http_parse_request((const char *)p, len, &o->http);
+
+	if (r == -EAGAIN)
+		return r;
+	if (r) {
+		o->unreadable = r == -E2BIG ? "an HTTP request head longer than "
+					      "egressd reads"
+					    : "a malformed HTTP request";
+		return r;
+	}
+	o->kind = OBS_HTTP;
+	if (o->http.has_host && !o->http.host_is_ip)
+		claim(o, o->http.host);
+	return 0;
 }
 
 int inspect_stream(struct inspector *ins, uint32_t owner,
 		   const struct ip_addr *dst, const uint8_t *p, size_t len,
 		   uint64_t now, struct observation *o)
 {
-	const char *claimed = NULL;
 	int r;
 
-	if (len && tls_is_handshake(p, len)) {
-		r = tls_parse_client_hello(p, len, &o->tls);
-		if (r)
-			return r;
-		o->kind = OBS_TLS;
-		claimed = o->tls.has_sni ? o->tls.sni : NULL;
-	} else if (len && http_is_request((const char *)p, len)) {
-		r = http_parse_request((const char *)p, len, &o->http);
-		if (r)
-			return r;
-		o->kind = OBS_HTTP;
-		claimed = o->http.has_host && !o->http.host_is_ip
-				  ? o->http.host
-				  : NULL;
-	} else {
-		return len ? -ENOPROTOOPT : -EAGAIN;
-	}
-	judge_flow(ins, owner, dst, claimed, now, o);
+	o->nclaims = 0;
+	o->unreadable = NULL;
+	if (len && tls_is_handshake(p, len))
+		r = read_tls(p, len, o);
+	else if (len && http_is_request((const char *)p, len))
+		r = read_http(p, len, o);
+	else
+		r = len ? -ENOPROTOOPT : -EAGAIN;
+	if (r)
+		return r;
+	judge_flow(ins, owner, dst, now, o);
 	return 0;
+}
+
+void inspect_claims(struct inspector *ins, uint32_t owner,
+		    const struct ip_addr *dst, uint64_t now,
+		    struct observation *o)
+{
+	judge_flow(ins, owner, dst, now, o);
 }
 
 void inspect_flow(struct inspector *ins, uint32_t owner,
@@ -110,5 +155,6 @@ void inspect_flow(struct inspector *ins, uint32_t owner,
 		  struct observation *o)
 {
 	o->kind = OBS_FLOW;
-	judge_flow(ins, owner, dst, NULL, now, o);
+	o->nclaims = 0;
+	judge_flow(ins, owner, dst, now, o);
 }

@@ -523,6 +523,18 @@ size_t match_set_domains(const struct match_set *s)
 	return s->ndomains;
 }
 
+int match_set_network(const struct match_set *s, size_t i,
+		      struct ip_addr *ret, unsigned *ret_plen)
+{
+	if (i >= s->nips)
+		return -ENOENT;
+	memset(ret, 0, sizeof(*ret));
+	ret->family = s->ips[i].family;
+	memcpy(ret->b, s->ips[i].b, 16);
+	*ret_plen = s->ips[i].plen;
+	return 0;
+}
+
 size_t match_set_networks(const struct match_set *s)
 {
 	return s->nips;

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "egressd/nft.h"
 
+#include <stdlib.h>
+#include "egressd/addr.h"
+
 #include <errno.h>
 #include <netinet/in.h> /* before the linux/ headers: libc-compat */
 #include <libmnl/libmnl.h>
@@ -99,7 +102,7 @@ int nft_ruleset_load(const char *path, const struct nft_marks *m,
 		     const char *const *isolated, size_t nisolated, char *err,
 		     size_t errlen)
 {
-	char *text, v[3][16], *extra = NULL;
+	char *text, v[4][16], *extra = NULL;
 	size_t len, xl = 64 + nisolated * 40;
 	int r;
 
@@ -111,11 +114,14 @@ int nft_ruleset_load(const char *path, const struct nft_marks *m,
 	snprintf(v[0], sizeof(v[0]), "0x%08x", m->mask);
 	snprintf(v[1], sizeof(v[1]), "0x%08x", m->allow);
 	snprintf(v[2], sizeof(v[2]), "0x%08x", m->block);
+	snprintf(v[3], sizeof(v[3]), "0x%08x", m->in);
 	r = subst(&text, "@MASK@", v[0]);
 	if (!r)
 		r = subst(&text, "@ALLOW@", v[1]);
 	if (!r)
 		r = subst(&text, "@BLOCK@", v[2]);
+	if (!r)
+		r = subst(&text, "@IN@", v[3]);
 	if (!r && !(extra = calloc(1, 2 * xl)))
 		r = -ENOMEM;
 	if (!r)
@@ -347,4 +353,74 @@ int nft_guard_packets(uint64_t *ret, char *err, size_t errlen)
 	}
 	*ret = n;
 	return 0;
+}
+
+/* One element of listed4 or listed6 into the command being built. */
+static int listed_elem(char **cmd, size_t *len, size_t *cap,
+		       const struct ip_addr *a, unsigned plen)
+{
+	char text[IP_ADDR_TEXT];
+	char *p;
+
+	if (*cap - *len < IP_ADDR_TEXT + 8) {
+		p = realloc(*cmd, *cap * 2);
+		if (!p)
+			return -ENOMEM;
+		*cmd = p;
+		*cap *= 2;
+	}
+	ip_addr_format(a, text, sizeof(text));
+	*len += (size_t)snprintf(*cmd + *len, *cap - *len, "%s/%u,\n", text,
+				 plen);
+	return 0;
+}
+
+/* "add element inet egressd listedF { ... }" for one family. */
+static int listed_family(char **cmd, size_t *len, size_t *cap,
+			 const struct ip_addr *nets, const unsigned *plens,
+			 size_t n, int family)
+{
+	size_t start = *len, count = 0;
+	int r;
+
+	*len += (size_t)snprintf(*cmd + *len, *cap - *len,
+				 "add element inet " TABLE " listed%c {\n",
+				 family == AF_INET ? '4' : '6');
+	for (size_t i = 0; i < n; i++) {
+		if (nets[i].family != family)
+			continue;
+		r = listed_elem(cmd, len, cap, &nets[i], plens[i]);
+		if (r)
+			return r;
+		count++;
+	}
+	if (!count) {
+		*len = start;
+		(*cmd)[start] = 0;
+		return 0;
+	}
+	*len += (size_t)snprintf(*cmd + *len, *cap - *len, "}\n");
+	return 0;
+}
+
+int nft_listed_replace(const struct ip_addr *nets, const unsigned *plens,
+		       size_t n, char *err, size_t errlen)
+{
+	size_t cap = 4096, len;
+	char *cmd = malloc(cap);
+	int r;
+
+	if (!cmd)
+		return -ENOMEM;
+	len = (size_t)snprintf(cmd, cap, "flush set inet " TABLE " listed4\n"
+				  "flush set inet " TABLE " listed6\n");
+	r = listed_family(&cmd, &len, &cap, nets, plens, n, AF_INET);
+	if (!r)
+		r = listed_family(&cmd, &len, &cap, nets, plens, n, AF_INET6);
+	if (r)
+		snprintf(err, errlen, "out of memory");
+	else
+		r = nft_run(cmd, err, errlen);
+	free(cmd);
+	return r;
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "egressd/match.h"
+#include "egressd/nft.h"
 #include "jsonout.h"
 
 /* List files taken from the system lists directory: a bound on one
@@ -160,5 +162,25 @@ int policy_load(const struct config *cfg, struct store *st, struct policy *ret,
 		free(s.owned[i]);
 	free(s.owned);
 	free(s.v);
+	return r;
+}
+
+int policy_listed_sync(const struct policy *p, char *err, size_t errlen)
+{
+	size_t n = p->black ? match_set_networks(p->black) : 0, k = 0;
+	struct ip_addr *nets = calloc(n ? n : 1, sizeof(*nets));
+	unsigned *plens = calloc(n ? n : 1, sizeof(*plens));
+	int r = -ENOMEM;
+
+	if (nets && plens) {
+		for (size_t i = 0; i < n; i++)
+			if (!match_set_network(p->black, i, &nets[k], &plens[k]))
+				k++;
+		r = nft_listed_replace(nets, plens, k, err, errlen);
+	} else {
+		snprintf(err, errlen, "out of memory");
+	}
+	free(nets);
+	free(plens);
 	return r;
 }

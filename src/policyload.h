@@ -11,3 +11,5 @@
 /* Returns 0 or a negative errno with "FILE:LINE: what" in err. */
 int policy_load(const struct config *cfg, struct store *st, struct policy *ret,
 		char *err, size_t errlen);
+/* The blacklist's networks into the ruleset's listed4/listed6 sets. */
+int policy_listed_sync(const struct policy *p, char *err, size_t errlen);

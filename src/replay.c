@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* egressd replay: the parsers and the policy over a capture, offline. */
+/* egressd replay: the daemon's engine over a capture, offline. Each
+ * packet goes to the same engine_packet the packet thread calls; what it
+ * read (DNS, hellos, requests, QUIC, stratum, what it could not read) is
+ * printed with the lists' verdict and the action the daemon would take. A
+ * capture carries no conntrack marks: which side is the container is
+ * taken from the SYN, else from DNS's port and the first packet seen. */
 #include "replay.h"
 
 #include <cjson/cJSON.h>
@@ -11,29 +16,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "egressd/inspect.h"
+#include "egressd/engine.h"
+#include "egressd/flowtab.h"
+#include "egressd/ipfrag.h"
 #include "egressd/limits.h"
 #include "egressd/pkt.h"
 #include "egressd/policy.h"
-#include "egressd/flowtab.h"
-#include "egressd/reasm.h"
 #include "jsonout.h"
 #include "linkhdr.h"
 
+/* Observations of one packet at most (a DNS message over TCP may hold
+ * several). */
+#define PENDING_MAX 16
+
 struct replay {
-	struct inspector ins;
+	struct engine *eng;
+	struct engine_cfg cfg;
+	struct ip_addr trusted[16];
 	struct policy policy;
 	bool have_lists, json;
-	struct flowtab *flows;
-	unsigned long packets, bad_packets, not_ip, flows_dropped;
-	uint64_t now;
+	struct flowtab *sides; /* which end of a flow is the container */
+	struct ipfrag *frags;
+	unsigned long packets, bad_packets, not_ip, frag_pending;
+	uint64_t now_ms;
+	int64_t wall;
+	cJSON *pending[PENDING_MAX];
+	unsigned npending;
 };
 
-/* The capture's clients are told apart by address. */
-static uint32_t owner_of(const struct ip_addr *a)
-{
-	return ip_addr_hash32(a);
-}
+/* ---- which side is the container ---- */
 
 static void key_of(const struct ip_addr *c, uint16_t cp,
 		   const struct ip_addr *s, uint16_t sp, struct flow_key *k)
@@ -45,38 +56,39 @@ static void key_of(const struct ip_addr *c, uint16_t cp,
 	k->sport = sp;
 }
 
-/* Without the SYN, the side on a well-known port is the server. */
-static bool src_is_client(const struct pkt_info *pk)
+/* A flow's first packet: a SYN's sender, DNS's asker, else the side not
+ * on a well-known port, else the sender. */
+static bool first_is_out(const struct pkt_info *pk)
 {
-	if (pk->tcp_flags & TCP_SYN)
+	if (pk->l4proto == IPPROTO_TCP && (pk->tcp_flags & TCP_SYN))
 		return !(pk->tcp_flags & TCP_ACK);
-	return pk->dport < 1024 && pk->sport >= 1024;
+	if (pk->dport == 53 || pk->sport == 53)
+		return pk->dport == 53;
+	if (pk->dport < 1024 && pk->sport >= 1024)
+		return true;
+	if (pk->sport < 1024 && pk->dport >= 1024)
+		return false;
+	return true;
 }
 
-/* The packet's flow in either direction, created on first sight. */
-static struct flow *flow_of(struct replay *rp, const struct pkt_info *pk,
-			    bool *from_client)
+static enum engine_dir side_of(struct replay *rp, const struct pkt_info *pk)
 {
 	struct flow_key k;
-	struct flow *f;
+	bool out;
 
+	if (pk->l4proto != IPPROTO_TCP && pk->l4proto != IPPROTO_UDP)
+		return ENGINE_OUT;
 	key_of(&pk->src, pk->sport, &pk->dst, pk->dport, &k);
-	if ((f = flowtab_get(rp->flows, &k, rp->now, false))) {
-		*from_client = true;
-		return f;
-	}
+	if (flowtab_get(rp->sides, &k, rp->now_ms / 1000, false))
+		return ENGINE_OUT;
 	key_of(&pk->dst, pk->dport, &pk->src, pk->sport, &k);
-	if ((f = flowtab_get(rp->flows, &k, rp->now, false))) {
-		*from_client = false;
-		return f;
-	}
-	*from_client = src_is_client(pk);
-	if (*from_client)
+	if (flowtab_get(rp->sides, &k, rp->now_ms / 1000, false))
+		return ENGINE_IN;
+	out = first_is_out(pk);
+	if (out)
 		key_of(&pk->src, pk->sport, &pk->dst, pk->dport, &k);
-	f = flowtab_get(rp->flows, &k, rp->now, true);
-	if (!f)
-		rp->flows_dropped++;
-	return f;
+	flowtab_get(rp->sides, &k, rp->now_ms / 1000, true);
+	return out ? ENGINE_OUT : ENGINE_IN;
 }
 
 /* ---- output ---- */
@@ -106,6 +118,20 @@ static void add_strings(cJSON *o, const char *key, const char *const *v,
 
 	for (unsigned i = 0; i < n; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+}
+
+static void print_rule(const cJSON *it)
+{
+	const cJSON *l = cJSON_GetObjectItem(it, "list");
+	const cJSON *p = cJSON_GetObjectItem(it, "pattern");
+	const cJSON *e;
+
+	printf("%s:%s", l->valuestring, p->valuestring);
+	cJSON_ArrayForEach(e, it)
+	{
+		if (e != l && e != p)
+			printf(" %s=%s", e->string, e->valuestring);
+	}
 }
 
 /* Text form: key=value pairs in the JSON's order, arrays comma-joined. */
@@ -142,16 +168,8 @@ static void print_text(const cJSON *o)
 				printf("%s%s", f2 ? "" : ",", e->valuestring);
 				f2 = false;
 			}
-		} else if (cJSON_IsObject(it)) { /* the rule */
-			const cJSON *l = cJSON_GetObjectItem(it, "list");
-			const cJSON *p = cJSON_GetObjectItem(it, "pattern");
-			const cJSON *e;
-			printf("%s:%s", l->valuestring, p->valuestring);
-			cJSON_ArrayForEach(e, it)
-			{
-				if (e != l && e != p)
-					printf(" %s=%s", e->string, e->valuestring);
-			}
+		} else if (cJSON_IsObject(it)) {
+			print_rule(it);
 		}
 	}
 	putchar('\n');
@@ -172,158 +190,155 @@ static void emit(struct replay *rp, cJSON *o)
 	cJSON_Delete(o);
 }
 
-static cJSON *obs_new(struct replay *rp, const char *kind)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "kind", kind);
-	(void)rp;
-	return o;
-}
-
-static void emit_dns(struct replay *rp, const struct observation *ob,
-		     const struct ip_addr *client)
+static void dns_fields(cJSON *o, const struct observation *ob)
 {
 	const struct dns_msg *m = ob->dns;
+	const struct dns_chain *ch = &ob->chain;
 	char tb[16], addr[IP_ADDR_TEXT];
-	cJSON *o, *a;
+	cJSON *a;
 
-	if (!m->has_question)
-		return;
-	o = obs_new(rp, ob->kind == OBS_DNS_QUERY ? "dns_query" : "dns");
 	cJSON_AddStringToObject(o, "qname", dns_name(m, m->qname));
 	cJSON_AddStringToObject(o, "qtype", dns_type_name(m->qtype, tb, sizeof(tb)));
-	if (ob->kind == OBS_DNS_ANSWER) {
-		const struct dns_chain *ch = &ob->chain;
-		cJSON_AddNumberToObject(o, "rcode", m->rcode);
-		a = cJSON_AddArrayToObject(o, "cnames");
-		for (unsigned i = 1; i < ch->n_names; i++)
-			cJSON_AddItemToArray(a, cJSON_CreateString(
-							dns_name(m, ch->names[i])));
-		a = cJSON_AddArrayToObject(o, "addrs");
-		for (unsigned i = 0; i < ch->n_addrs; i++) {
-			ip_addr_format(&ch->addrs[i].addr, addr, sizeof(addr));
-			cJSON_AddItemToArray(a, cJSON_CreateString(addr));
-		}
-		cJSON_AddNumberToObject(o, "ttl", ch->ttl);
+	if (ob->kind != OBS_DNS_ANSWER)
+		return;
+	cJSON_AddNumberToObject(o, "rcode", m->rcode);
+	a = cJSON_AddArrayToObject(o, "cnames");
+	for (unsigned i = 1; i < ch->n_names; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(dns_name(m, ch->names[i])));
+	a = cJSON_AddArrayToObject(o, "addrs");
+	for (unsigned i = 0; i < ch->n_addrs; i++) {
+		ip_addr_format(&ch->addrs[i].addr, addr, sizeof(addr));
+		cJSON_AddItemToArray(a, cJSON_CreateString(addr));
 	}
-	json_add_endpoint(o, "client", client, 0);
-	add_verdict(rp, o, &ob->d);
-	emit(rp, o);
+	cJSON_AddNumberToObject(o, "ttl", ch->ttl);
 }
 
-static void emit_stream(struct replay *rp, const struct observation *ob,
-			const struct flow_key *f)
+static void tls_fields(cJSON *o, const struct tls_hello *h)
 {
+	const char *alpn[TLS_ALPN_MAX];
+
+	if (h->has_sni)
+		cJSON_AddStringToObject(o, "sni", h->sni);
+	else
+		cJSON_AddNullToObject(o, "sni");
+	for (unsigned i = 0; i < h->n_alpn; i++)
+		alpn[i] = h->alpn[i];
+	add_strings(o, "alpn", alpn, h->n_alpn);
+	cJSON_AddBoolToObject(o, "ech", h->ech);
+}
+
+static void http_fields(cJSON *o, const struct http_req *r)
+{
+	if (r->has_host)
+		cJSON_AddStringToObject(o, "host", r->host);
+	else
+		cJSON_AddNullToObject(o, "host");
+	cJSON_AddStringToObject(o, "method", r->method);
+}
+
+static const char *obs_kind_name(enum obs_kind k)
+{
+	static const char *const names[] = {
+		[OBS_DNS_QUERY] = "dns_query", [OBS_DNS_ANSWER] = "dns",
+		[OBS_TLS] = "tls", [OBS_HTTP] = "http", [OBS_QUIC] = "quic",
+		[OBS_STRATUM] = "stratum", [OBS_FLOW] = "flow",
+		[OBS_UNREADABLE] = "unreadable",
+	};
+
+	return names[k];
+}
+
+/* The engine's callback: what it read, as it read it (the packet's
+ * action is added once the engine returns). */
+static void observe(void *ctx, const struct observation *ob)
+{
+	struct replay *rp = ctx;
 	cJSON *o;
 
-	if (ob->kind == OBS_TLS) {
-		const struct tls_hello *h = &ob->tls;
-		const char *alpn[TLS_ALPN_MAX];
-		o = obs_new(rp, "tls");
-		if (h->has_sni)
-			cJSON_AddStringToObject(o, "sni", h->sni);
-		else
-			cJSON_AddNullToObject(o, "sni");
-		for (unsigned i = 0; i < h->n_alpn; i++)
-			alpn[i] = h->alpn[i];
-		add_strings(o, "alpn", alpn, h->n_alpn);
-		cJSON_AddBoolToObject(o, "ech", h->ech);
-	} else {
-		o = obs_new(rp, "http");
-		if (ob->http.has_host)
-			cJSON_AddStringToObject(o, "host", ob->http.host);
-		else
-			cJSON_AddNullToObject(o, "host");
-		cJSON_AddStringToObject(o, "method", ob->http.method);
-	}
-	json_add_endpoint(o, "dst", &f->server, f->sport);
-	json_add_endpoint(o, "client", &f->client, 0);
+	if (rp->npending == PENDING_MAX)
+		return;
+	if ((ob->kind == OBS_DNS_QUERY || ob->kind == OBS_DNS_ANSWER) &&
+	    !ob->dns->has_question)
+		return;
+	if (ob->kind == OBS_FLOW && ob->d.verdict == VERDICT_NONE)
+		return; /* a flow nothing says anything about */
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "kind", obs_kind_name(ob->kind));
+	if (ob->kind == OBS_DNS_QUERY || ob->kind == OBS_DNS_ANSWER)
+		dns_fields(o, ob);
+	else if (ob->kind == OBS_TLS || ob->kind == OBS_QUIC)
+		tls_fields(o, &ob->tls);
+	else if (ob->kind == OBS_HTTP)
+		http_fields(o, &ob->http);
+	else if (ob->kind == OBS_UNREADABLE)
+		cJSON_AddStringToObject(o, "why", ob->unreadable);
+	if (ob->kind != OBS_DNS_QUERY && ob->kind != OBS_DNS_ANSWER)
+		json_add_endpoint(o, "dst", &ob->dst, ob->dport);
+	json_add_endpoint(o, "client", &ob->client, 0);
 	if (ob->nresolved)
 		add_strings(o, "resolved", ob->resolved, ob->nresolved);
 	add_verdict(rp, o, &ob->d);
-	emit(rp, o);
+	rp->pending[rp->npending++] = o;
+}
+
+/* What the daemon does with the packet. */
+static const char *action_name(const struct engine_out *out,
+			       const struct pkt_info *pk)
+{
+	switch (out->verdict) {
+	case ENG_BLOCK:
+		return pk->l4proto == IPPROTO_TCP ? "reset" : "reject";
+	case ENG_DROP:
+		return "drop";
+	case ENG_REWRITE:
+		return "nxdomain";
+	default:
+		return "pass";
+	}
+}
+
+static void flush(struct replay *rp, const struct engine_out *out,
+		  const struct pkt_info *pk)
+{
+	for (unsigned i = 0; i < rp->npending; i++) {
+		cJSON *o = rp->pending[i];
+		if (rp->have_lists || out->verdict != ENG_ACCEPT)
+			cJSON_AddStringToObject(o, "action", action_name(out, pk));
+		if (out->nevents)
+			cJSON_AddStringToObject(o, "event", event_kind_name(
+							out->events[0].kind));
+		emit(rp, o);
+	}
+	rp->npending = 0;
 }
 
 /* ---- packets ---- */
 
-static void on_dns(struct replay *rp, const struct ip_addr *client,
-		   const uint8_t *msg, size_t len)
-{
-	struct observation ob;
-
-	if (inspect_dns(&rp->ins, owner_of(client), msg, len, rp->now, &ob)) {
-		rp->bad_packets++;
-		return;
-	}
-	emit_dns(rp, &ob, client);
-}
-
-static void on_udp(struct replay *rp, const struct pkt_info *pk)
-{
-	if (pk->dport == 53)
-		on_dns(rp, &pk->src, pk->payload, pk->payload_len);
-	else if (pk->sport == 53)
-		on_dns(rp, &pk->dst, pk->payload, pk->payload_len);
-}
-
-static void tcp_dns(struct replay *rp, struct flow *f, struct reasm *r)
-{
-	struct cursor s, msg;
-
-	cursor_init(&s, r->buf, r->len);
-	while (dns_tcp_next(&s, &msg) == 1)
-		on_dns(rp, &f->key.client, cursor_ptr(&msg), cursor_left(&msg));
-	reasm_consume(r, s.pos);
-}
-
-static void tcp_payload(struct replay *rp, struct flow *f)
-{
-	struct observation ob;
-	int r;
-
-	r = inspect_stream(&rp->ins, owner_of(&f->key.client), &f->key.server,
-			   f->up.buf, f->up.len, rp->now, &ob);
-	if (r == -EAGAIN)
-		return;
-	f->done = true;
-	if (r == 0)
-		emit_stream(rp, &ob, &f->key);
-}
-
-static void on_tcp(struct replay *rp, const struct pkt_info *pk)
-{
-	bool from_client, syn = pk->tcp_flags & TCP_SYN;
-	struct flow *f = flow_of(rp, pk, &from_client);
-	struct reasm *r;
-	int e;
-
-	if (!f || (f->done && f->key.sport != 53))
-		return;
-	r = from_client ? &f->up : &f->down;
-	e = reasm_add(r, pk->tcp_seq, syn, pk->payload, pk->payload_len);
-	if (e == -EAGAIN || (!pk->payload_len && !syn) || syn)
-		return;
-	if (f->key.sport == 53)
-		tcp_dns(rp, f, r);
-	else if (from_client)
-		tcp_payload(rp, f);
-}
-
 static void on_packet(struct replay *rp, const uint8_t *ip, size_t len)
 {
+	struct engine_out out;
 	struct pkt_info pk;
+	const uint8_t *whole = ip;
+	size_t wlen = len;
+	int r = ipfrag_add(rp->frags, ip, len, rp->now_ms, &whole, &wlen);
 
-	if (pkt_parse(ip, len, &pk)) {
+	if (r == -EAGAIN) {
+		rp->frag_pending++;
+		return; /* a fragment: the datagram comes whole later */
+	}
+	if (r < 0 || pkt_parse(whole, wlen, &pk)) {
 		rp->bad_packets++;
 		return;
 	}
-	if (!pk.payload)
-		return;
-	if (pk.l4proto == IPPROTO_UDP)
-		on_udp(rp, &pk);
-	else if (pk.l4proto == IPPROTO_TCP)
-		on_tcp(rp, &pk);
+	struct engine_pkt in = {
+		.data = whole,
+		.len = wlen,
+		.dir = side_of(rp, &pk),
+		.now_ms = rp->now_ms,
+		.wall = rp->wall,
+	};
+	engine_packet(rp->eng, &in, &out);
+	flush(rp, &out, &pk);
 }
 
 /* ---- capture loop and command line ---- */
@@ -353,7 +368,9 @@ static int read_capture(struct replay *rp, const char *path)
 	}
 	while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
 		rp->packets++;
-		rp->now = (uint64_t)h->ts.tv_sec;
+		rp->wall = (int64_t)h->ts.tv_sec;
+		rp->now_ms = (uint64_t)h->ts.tv_sec * 1000 +
+			     (uint64_t)h->ts.tv_usec / 1000;
 		if (linkhdr_to_ip(dlt, data, h->caplen, &ip, &iplen)) {
 			rp->not_ip++;
 			continue;
@@ -375,9 +392,15 @@ static void usage(FILE *f)
 {
 	fputs("usage: egressd replay --pcap FILE [--blacklist [FORMAT:]FILE]...\n"
 	      "                      [--whitelist [FORMAT:]FILE]... [--json]\n"
-	      "                      [--ttl-floor SECONDS]\n"
-	      "Reads a capture and prints one line per DNS query, DNS answer,\n"
-	      "TLS ClientHello and HTTP request; with lists, the verdict.\n"
+	      "                      [--mode alert|block] [--ttl-floor SECONDS]\n"
+	      "                      [--unreadable allow|alert|block]\n"
+	      "                      [--dns-bypass allow|alert|block]\n"
+	      "                      [--ech allow|alert|block]\n"
+	      "                      [--trusted-resolvers all|none|ADDR,...]\n"
+	      "Runs the daemon's engine over a capture and prints one line per\n"
+	      "DNS query and answer, TLS and QUIC ClientHello, HTTP request,\n"
+	      "stratum request, unreadable first message, and flow a list\n"
+	      "names; with lists, the verdict and the action the daemon takes.\n"
 	      "FORMAT: auto (default), domains, hosts, adblock, rpz, cidr.\n",
 	      f);
 }
@@ -407,56 +430,155 @@ static int add_spec(struct list_spec *specs, size_t *n, char *arg, bool white)
 	return 0;
 }
 
+static int parse_action(const char *flag, const char *v, enum engine_action *ret)
+{
+	if (!strcmp(v, "allow"))
+		*ret = ENGINE_ALLOW;
+	else if (!strcmp(v, "alert"))
+		*ret = ENGINE_ALERT;
+	else if (!strcmp(v, "block"))
+		*ret = ENGINE_BLOCK;
+	else {
+		fprintf(stderr, "egressd: bad --%s '%s' (allow, alert or "
+			"block)\n", flag, v);
+		return 2;
+	}
+	return 0;
+}
+
+/* "all" (the default: the capture's resolvers are the host's), "none",
+ * or addresses separated by commas. */
+static int parse_trusted(struct replay *rp, char *v)
+{
+	char *save = NULL;
+
+	rp->cfg.trust_all = !strcmp(v, "all");
+	rp->cfg.ntrusted = 0;
+	if (rp->cfg.trust_all || !strcmp(v, "none"))
+		return 0;
+	for (char *t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (rp->cfg.ntrusted == 16 ||
+		    ip_addr_parse(t, &rp->trusted[rp->cfg.ntrusted++])) {
+			fprintf(stderr, "egressd: bad --trusted-resolvers "
+				"address '%s'\n", t);
+			return 2;
+		}
+	return 0;
+}
+
+static int parse_mode(struct replay *rp, const char *v)
+{
+	if (strcmp(v, "alert") && strcmp(v, "block")) {
+		fprintf(stderr, "egressd: bad --mode '%s' (alert or block)\n", v);
+		return 2;
+	}
+	rp->cfg.block = !strcmp(v, "block");
+	return 0;
+}
+
+static int parse_u32(const char *v, uint32_t *ret)
+{
+	char *end;
+	unsigned long x = strtoul(v, &end, 10);
+
+	if (*end || !*v || x > 86400) {
+		fprintf(stderr, "egressd: bad --ttl-floor '%s'\n", v);
+		return 2;
+	}
+	*ret = (uint32_t)x;
+	return 0;
+}
+
+static int parse_one(int c, struct replay *rp, struct list_spec *specs,
+		     size_t *nspecs, const char **pcap)
+{
+	switch (c) {
+	case 'p':
+		*pcap = optarg;
+		return 0;
+	case 'b':
+	case 'w':
+		return add_spec(specs, nspecs, optarg, c == 'w') ? 2 : 0;
+	case 'j':
+		rp->json = true;
+		return 0;
+	case 'm':
+		return parse_mode(rp, optarg);
+	case 't':
+		return parse_u32(optarg, &rp->cfg.ttl_floor);
+	case 'u':
+		return parse_action("unreadable", optarg, &rp->cfg.unreadable);
+	case 'd':
+		return parse_action("dns-bypass", optarg, &rp->cfg.dns_bypass);
+	case 'e':
+		return parse_action("ech", optarg, &rp->cfg.ech);
+	case 'r':
+		return parse_trusted(rp, optarg);
+	case 'h':
+		usage(stdout);
+		exit(0);
+	default:
+		usage(stderr);
+		return 2;
+	}
+}
+
 static int parse_args(int argc, char **argv, struct replay *rp,
 		      struct list_spec *specs, size_t *nspecs,
-		      const char **pcap, uint32_t *ttl_floor)
+		      const char **pcap)
 {
 	static const struct option opts[] = {
 		{ "pcap", required_argument, NULL, 'p' },
 		{ "blacklist", required_argument, NULL, 'b' },
 		{ "whitelist", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "mode", required_argument, NULL, 'm' },
 		{ "ttl-floor", required_argument, NULL, 't' },
+		{ "unreadable", required_argument, NULL, 'u' },
+		{ "dns-bypass", required_argument, NULL, 'd' },
+		{ "ech", required_argument, NULL, 'e' },
+		{ "trusted-resolvers", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	char *end;
-	int c;
+	int c, r;
 
-	while ((c = getopt_long(argc, argv, "p:b:w:jt:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			*pcap = optarg;
-			break;
-		case 'b':
-		case 'w':
-			if (add_spec(specs, nspecs, optarg, c == 'w'))
-				return 2;
-			break;
-		case 'j':
-			rp->json = true;
-			break;
-		case 't':
-			*ttl_floor = (uint32_t)strtoul(optarg, &end, 10);
-			if (*end || !*optarg) {
-				fprintf(stderr, "egressd: bad --ttl-floor '%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
+	while ((c = getopt_long(argc, argv, "p:b:w:j", opts, NULL)) != -1)
+		if ((r = parse_one(c, rp, specs, nspecs, pcap)))
+			return r;
 	if (!*pcap || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
 	return 0;
+}
+
+/* The daemon's defaults (engine_cfg as `egressd run` fills it). */
+static void defaults(struct replay *rp)
+{
+	rp->cfg = (struct engine_cfg){
+		.ttl_floor = DNS_TTL_FLOOR_DEFAULT,
+		.unreadable = ENGINE_ALERT,
+		.dns_bypass = ENGINE_ALERT,
+		.ech = ENGINE_ALLOW,
+		.trust_all = true,
+		.trusted = rp->trusted,
+		.observe = observe,
+		.observe_ctx = rp,
+	};
+}
+
+static void report(struct replay *rp, const char *pcap)
+{
+	struct engine_stats st;
+
+	engine_get_stats(rp->eng, &st);
+	if (rp->bad_packets || st.malformed || rp->frag_pending)
+		fprintf(stderr,
+			"egressd: %s: %lu packets, %lu not parsed, %lu "
+			"malformed for the engine, %lu fragments\n",
+			pcap, rp->packets, rp->bad_packets, st.malformed,
+			rp->frag_pending);
 }
 
 int replay_main(int argc, char **argv)
@@ -465,11 +587,11 @@ int replay_main(int argc, char **argv)
 	struct list_spec specs[SPECS_MAX];
 	size_t nspecs = 0;
 	const char *pcap = NULL;
-	uint32_t ttl_floor = DNS_TTL_FLOOR_DEFAULT;
 	char err[512];
 	int r;
 
-	r = parse_args(argc, argv, &rp, specs, &nspecs, &pcap, &ttl_floor);
+	defaults(&rp);
+	r = parse_args(argc, argv, &rp, specs, &nspecs, &pcap);
 	if (r)
 		return r;
 	if (policy_build(specs, nspecs, &rp.policy, NULL, err, sizeof(err))) {
@@ -477,22 +599,20 @@ int replay_main(int argc, char **argv)
 		return 2;
 	}
 	rp.have_lists = nspecs > 0;
-	rp.flows = flowtab_new(REPLAY_FLOWS_MAX);
-	if (!rp.flows || inspector_init(&rp.ins, &rp.policy,
-					DNSCACHE_ENTRIES_DEFAULT, ttl_floor)) {
+	rp.sides = flowtab_new(REPLAY_FLOWS_MAX);
+	rp.frags = ipfrag_new();
+	rp.eng = engine_new(&rp.cfg, &rp.policy);
+	if (!rp.sides || !rp.frags || !rp.eng) {
 		fprintf(stderr, "egressd: out of memory\n");
-		policy_free(&rp.policy);
-		return 1;
+		r = 1;
+	} else {
+		r = read_capture(&rp, pcap);
+		fflush(stdout);
+		report(&rp, pcap);
 	}
-	r = read_capture(&rp, pcap);
-	fflush(stdout);
-	if (rp.bad_packets || rp.flows_dropped)
-		fprintf(stderr,
-			"egressd: %s: %lu packets, %lu not parsed, %lu flows "
-			"over the limit\n",
-			pcap, rp.packets, rp.bad_packets, rp.flows_dropped);
-	flowtab_free(rp.flows);
-	inspector_fini(&rp.ins);
+	engine_free(rp.eng);
+	ipfrag_free(rp.frags);
+	flowtab_free(rp.sides);
 	policy_free(&rp.policy);
 	return r;
 }

@@ -27,6 +27,8 @@ void ip_addr_format(const struct ip_addr *a, char *buf, size_t len);
 void ip_port_format(const struct ip_addr *a, uint16_t port, char *buf,
 		    size_t len);
 bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b);
+/* 127.0.0.0/8 or ::1. */
+bool ip_addr_is_loopback(const struct ip_addr *a);
 /* A 32-bit FNV-1a hash of the address (for tables keyed by address). */
 uint32_t ip_addr_hash32(const struct ip_addr *a);
 /* Clears host bits below plen. */

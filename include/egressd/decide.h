@@ -29,12 +29,21 @@ const char *verdict_name(enum verdict v);
 void decide_names(const struct policy *p, const char *const *names,
 		  unsigned n, struct decision *ret);
 
-/* Judges a flow to dst. `claimed` is the SNI or Host the client sent (NULL
- * if none yet); `resolved` are the names this container resolved to dst.
- * Order: a claimed name decides first (white allows; black blocks even when
- * the address came from a whitelisted name: that is domain fronting);
- * then a whitelisted resolved name or address allows; then a blacklisted
- * resolved name or address blocks. */
-void decide_flow(const struct policy *p, const char *claimed,
-		 const char *const *resolved, unsigned nresolved,
-		 const struct ip_addr *dst, struct decision *ret);
+/* What a flow says of itself and what the container learned of dst. */
+struct flow_claims {
+	const char *const *claims; /* SNI(s), Host(s), a URI's host... */
+	unsigned nclaims;
+	const char *const *resolved; /* names this container resolved to dst */
+	const bool *trusted; /* per resolved name: from a trusted resolver */
+	unsigned nresolved;
+	const struct ip_addr *dst;
+};
+
+/* Judges a flow. A blacklisted claim blocks (even when the address came
+ * from a whitelisted name: that is domain fronting), unless the operator
+ * whitelisted that very name; a claim never allows. Then the address: a
+ * whitelisted address allows; a blacklisted one blocks unless a trusted
+ * resolver gave the container a whitelisted name for it; then any
+ * whitelisted resolved name allows and any blacklisted one blocks. */
+void decide_flow(const struct policy *p, const struct flow_claims *fc,
+		 struct decision *ret);

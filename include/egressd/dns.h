@@ -73,6 +73,9 @@ struct dns_chain {
 		uint16_t owner; /* name index of the A/AAAA record */
 	} addrs[DNS_RR_MAX];
 	uint32_t ttl; /* smallest TTL on the path; 0 if no record */
+	/* Not all of the answer was read: the chain goes on beyond
+	 * DNS_CHAIN_MAX, or records were dropped (over DNS_RR_MAX). */
+	bool truncated;
 };
 
 /* Returns 0, or -ENOENT when the message has no question. */

@@ -6,6 +6,7 @@
  * at capacity the least recently used pair is dropped. Pure: the caller
  * passes the time (seconds, monotonic). */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,16 +18,18 @@ struct dnscache;
 struct dnscache *dnscache_new(size_t max_entries);
 void dnscache_free(struct dnscache *c);
 
-/* Remembers that owner resolved name to addr until `expires`.
- * Returns 0 or -ENOMEM. */
+/* Remembers that owner resolved name to addr until `expires`; trusted:
+ * the answer came from a trusted resolver (it stays so while the name is
+ * kept). Returns 0 or -ENOMEM. */
 int dnscache_put(struct dnscache *c, uint32_t owner, const struct ip_addr *addr,
-		 const char *name, uint64_t expires);
+		 const char *name, uint64_t expires, bool trusted);
 
 /* Fills names[] (at most max, DNSCACHE_NAMES_PER_ADDR is enough) with the
- * unexpired names for (owner, addr); returns how many. The pointers stay
- * valid until the next put. */
+ * unexpired names for (owner, addr), and trusted[] (may be NULL) with
+ * whether a trusted resolver gave each; returns how many. The pointers
+ * stay valid until the next put. */
 unsigned dnscache_get(struct dnscache *c, uint32_t owner,
 		      const struct ip_addr *addr, uint64_t now,
-		      const char **names, unsigned max);
+		      const char **names, bool *trusted, unsigned max);
 
 size_t dnscache_size(const struct dnscache *c);

@@ -22,7 +22,13 @@ enum event_kind {
 	EV_TLS, /* the SNI of a ClientHello */
 	EV_HTTP, /* the Host of a request */
 	EV_FLOW, /* a new flow, by its address or the names resolved to it */
+	EV_QUIC, /* the SNI of a QUIC Initial's ClientHello */
+	EV_STRATUM, /* a mining client's first request */
+	EV_UNREADABLE, /* what started like TLS, HTTP or DNS and cannot be read */
 };
+
+/* "dns_query", "tls"... as events.jsonl and replay name them. */
+const char *event_kind_name(enum event_kind k);
 
 #define EVENT_ADDRS_MAX 16
 #define EVENT_TEXT_MAX (DOMAIN_TEXT_MAX + 8)

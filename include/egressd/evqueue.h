@@ -34,18 +34,21 @@ struct evq_item {
 	int64_t last; /* the latest one's time */
 	bool summary; /* occurrences of the rule, ev.rule.matched is its
 			 pattern and ev.name is "" */
+	uint32_t token; /* a verdict held until the process is found (0:
+			   none); given back by the writer */
 };
 
 struct evq;
 
 struct evq *evq_new(void);
 void evq_free(struct evq *q);
-/* Queues ev for owner at now_ms (monotonic). Returns 0 (queued), 1
+/* Queues ev for owner at now_ms (monotonic), with the token of its held
+ * verdict (0: none), which a new item keeps. Returns 0 (queued), 1
  * (counted into the same event, or its rule's summary, waiting in the
  * lane), -ENOBUFS (the owner's lane is full) or -ENOSPC (the queue is
  * full, or too many owners are waiting). */
 int evq_push(struct evq *q, uint64_t owner, const struct event *ev,
-	     int64_t now_ms);
+	     uint32_t token, int64_t now_ms);
 /* Takes the next event, lanes in turn. Returns false when empty. */
 bool evq_pop(struct evq *q, struct evq_item *ret);
 size_t evq_len(const struct evq *q);

@@ -14,6 +14,7 @@
 struct flow_key {
 	struct ip_addr client, server;
 	uint16_t cport, sport;
+	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP */
 };
 
 struct flow {
@@ -24,17 +25,28 @@ struct flow {
 	bool blocked; /* DNS over TCP: an answer was stopped; so are its
 			 retransmissions and the rest of the stream */
 	bool done; /* judged: no more bytes needed (replay) */
+	bool not_dns; /* on port 53, yet not DNS: read as any flow */
+	/* Decided (the caller's verdict, 0: not yet): kept a while so that
+	 * packets queued before the verdict took effect find it. */
+	uint8_t decided;
+	void *app; /* the caller's state (a QUIC hello), freed by app_free */
+	void (*app_free)(void *app);
 	struct flow *next;
+	struct flow *lru_prev, *lru_next;
 };
 
 struct flowtab;
 
 struct flowtab *flowtab_new(size_t max);
 void flowtab_free(struct flowtab *t);
-/* Finds the flow, or creates it (NULL at capacity or without memory). */
+/* Finds the flow, or creates it; at capacity the flow seen least recently
+ * is evicted for it (counted when it was still undecided). NULL only
+ * without memory. */
 struct flow *flowtab_get(struct flowtab *t, const struct flow_key *k,
 			 uint64_t now, bool create);
 void flowtab_del(struct flowtab *t, struct flow *f);
 /* Drops flows idle since before `before`; returns how many. */
 size_t flowtab_expire(struct flowtab *t, uint64_t before);
 size_t flowtab_size(const struct flowtab *t);
+/* Flows evicted so far to make room. */
+unsigned long flowtab_evicted(const struct flowtab *t);

@@ -18,8 +18,14 @@ enum obs_kind {
 	OBS_DNS_ANSWER,
 	OBS_TLS,
 	OBS_HTTP,
-	OBS_FLOW, /* a new flow judged by address and resolved names */
+	OBS_QUIC, /* a QUIC Initial's ClientHello (in tls) */
+	OBS_STRATUM, /* a mining client's first request */
+	OBS_FLOW, /* a flow judged by address and resolved names */
+	OBS_UNREADABLE, /* a first payload, hello or answer not readable */
 };
+
+/* Names one payload claims at most: two SNIs, two Hosts and a URI's. */
+#define OBS_CLAIMS_MAX 4
 
 struct inspector {
 	const struct policy *policy; /* may have NULL sets: nothing matches */
@@ -36,11 +42,19 @@ struct observation {
 	enum obs_kind kind;
 	const struct dns_msg *dns; /* DNS kinds: points into the inspector */
 	struct dns_chain chain; /* OBS_DNS_ANSWER */
-	struct tls_hello tls; /* OBS_TLS */
+	struct tls_hello tls; /* OBS_TLS, OBS_QUIC */
 	struct http_req http; /* OBS_HTTP */
-	const char *resolved[DNSCACHE_NAMES_PER_ADDR]; /* TLS, HTTP, FLOW */
+	const char *claims[OBS_CLAIMS_MAX]; /* what the payload says it is */
+	unsigned nclaims;
+	const char *resolved[DNSCACHE_NAMES_PER_ADDR]; /* the container's */
+	bool trusted[DNSCACHE_NAMES_PER_ADDR]; /* ...from a trusted resolver */
 	unsigned nresolved;
 	struct decision d;
+	const char *unreadable; /* OBS_UNREADABLE: why */
+	/* Where, filled by the engine (for replay and events). */
+	struct ip_addr client, dst;
+	uint16_t dport;
+	uint8_t proto;
 };
 
 int inspector_init(struct inspector *ins, const struct policy *p,
@@ -49,17 +63,25 @@ void inspector_fini(struct inspector *ins);
 
 /* A DNS message seen on a flow of `owner` (the client container). A
  * response's chain is remembered for owner before the verdict is returned,
- * so the connection that follows finds its names. Returns 0 or the parser's
- * error. */
+ * so the connection that follows finds its names; trusted: it came from a
+ * trusted resolver (its names may then whitelist a listed address).
+ * Returns 0 or the parser's error. */
 int inspect_dns(struct inspector *ins, uint32_t owner, const uint8_t *msg,
-		size_t len, uint64_t now, struct observation *ret);
+		size_t len, uint64_t now, bool trusted, struct observation *ret);
 
 /* The in-order bytes a client sent on a TCP flow to dst so far. Returns 0
- * (TLS or HTTP recognised and judged), -EAGAIN (need more bytes),
- * -ENOPROTOOPT (neither TLS nor HTTP), or a parser error. */
+ * (TLS or HTTP recognised, its claims judged with the address), -EAGAIN
+ * (need more bytes), -ENOPROTOOPT (neither TLS nor HTTP), or the parser's
+ * error (-EBADMSG, -E2BIG: it started like one and cannot be read;
+ * ret->unreadable says why). */
 int inspect_stream(struct inspector *ins, uint32_t owner,
 		   const struct ip_addr *dst, const uint8_t *p, size_t len,
 		   uint64_t now, struct observation *ret);
+
+/* Judges the claims already in ret (a QUIC hello's) with dst. */
+void inspect_claims(struct inspector *ins, uint32_t owner,
+		    const struct ip_addr *dst, uint64_t now,
+		    struct observation *ret);
 
 /* A new flow to dst, before any payload: addresses and resolved names. */
 void inspect_flow(struct inspector *ins, uint32_t owner,

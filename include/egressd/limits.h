@@ -61,6 +61,14 @@
 /* Offline replay: TCP flows followed at once. */
 #define REPLAY_FLOWS_MAX 65536
 
+/* The engine: undecided flows followed at once (past it the one seen
+ * least recently is evicted, counted: a flood of new flows never turns
+ * the reading of new ones off), how long one may stay undecided without
+ * a packet, and the containers' addresses remembered with their port. */
+#define ENGINE_FLOWS_MAX 65536
+#define ENGINE_FLOW_IDLE_MS 30000
+#define ENGINE_OWNERS 4096
+
 /* Control socket. A request is one JSON line of at most CTL_REQUEST_MAX
  * bytes that must arrive whole within CTL_REQUEST_MS of the connection;
  * the reply must be taken by the client within CTL_REPLY_MS of being

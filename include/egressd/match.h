@@ -66,6 +66,9 @@ bool match_has_domain(const struct match_set *s, const char *name,
 
 size_t match_set_domains(const struct match_set *s);
 size_t match_set_networks(const struct match_set *s);
+/* The i-th network (0 <= i < match_set_networks). Returns 0 or -ENOENT. */
+int match_set_network(const struct match_set *s, size_t i,
+		      struct ip_addr *ret, unsigned *ret_plen);
 size_t match_set_nsources(const struct match_set *s);
 const struct match_source *match_set_source(const struct match_set *s,
 					    size_t i);

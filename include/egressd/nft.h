@@ -10,6 +10,7 @@
 
 struct nft_marks {
 	uint32_t mask, allow, block; /* conntrack / packet mark bits */
+	uint32_t in; /* packet mark: queued on its way to a container */
 };
 
 enum nft_queue_kind { NFT_QUEUE_NATIVE, NFT_QUEUE_COMPAT };
@@ -38,6 +39,12 @@ int nft_queue_rule_add(const struct nft_queue_cfg *q,
 int nft_container_ifs_add(const char *const *ifs, size_t n, char *err,
 			  size_t errlen);
 
+/* Replaces sets listed4 and listed6 (the blacklisted networks: a SYN to
+ * one is queued, any other SYN accepted in the kernel) in one
+ * transaction. */
+struct ip_addr;
+int nft_listed_replace(const struct ip_addr *nets, const unsigned *plens,
+		       size_t n, char *err, size_t errlen);
 /* The watchdog's guard in front of the queue rule: off, every packet that
  * would queue passes, or every such packet is dropped. */
 enum nft_guard { NFT_GUARD_OFF, NFT_GUARD_PASS, NFT_GUARD_DROP };

@@ -18,8 +18,8 @@ static void chain(const struct dns_msg *m, struct dnscache *c)
 		return;
 	for (unsigned i = 0; i < ch.n_addrs; i++) {
 		dnscache_put(c, 1, &ch.addrs[i].addr,
-			     dns_name(m, ch.names[ch.n_names - 1]), 100);
-		dnscache_get(c, 1, &ch.addrs[i].addr, 1, names, 4);
+			     dns_name(m, ch.names[ch.n_names - 1]), 100, i & 1);
+		dnscache_get(c, 1, &ch.addrs[i].addr, 1, names, NULL, 4);
 	}
 }
 

@@ -57,34 +57,72 @@ START_TEST(cname_target_blacklisted_blocks)
 }
 END_TEST
 
-START_TEST(resolved_whitelisted_name_beats_ip_blacklist)
+/* decide_flow with claims, resolved names (trusted or not) and dst. */
+static enum verdict flow(const char *claim, const char *res, bool trusted,
+			 const char *dst, struct decision *d)
 {
-	const char *res[] = { "good.test" };
+	const char *claims[] = { claim }, *resolved[] = { res };
+	bool tr[] = { trusted };
 	struct ip_addr a;
+	struct flow_claims fc = { claims, claim != NULL, resolved, tr,
+				  res != NULL, &a };
+
+	ip_addr_parse(dst, &a);
+	decide_flow(&p, &fc, d);
+	return d->verdict;
+}
+
+START_TEST(only_a_trusted_resolver_unlocks_a_listed_address)
+{
 	struct decision d;
 
-	ip_addr_parse("203.0.113.80", &a);
-	decide_flow(&p, NULL, res, 1, &a, &d);
-	ck_assert_int_eq(d.verdict, VERDICT_ALLOW);
-	decide_flow(&p, NULL, NULL, 0, &a, &d);
-	ck_assert_int_eq(d.verdict, VERDICT_BLOCK);
+	ck_assert_int_eq(flow(NULL, "good.test", true, "203.0.113.80", &d),
+			 VERDICT_ALLOW);
+	/* Any resolver the container chose could map a good name there. */
+	ck_assert_int_eq(flow(NULL, "good.test", false, "203.0.113.80", &d),
+			 VERDICT_BLOCK);
 	ck_assert_str_eq(d.hit.pattern, "203.0.113.0/24");
+	ck_assert_int_eq(flow(NULL, NULL, false, "203.0.113.80", &d),
+			 VERDICT_BLOCK);
+	/* An unlisted address: any resolver's whitelisted name allows. */
+	ck_assert_int_eq(flow(NULL, "good.test", false, "192.0.2.9", &d),
+			 VERDICT_ALLOW);
 }
 END_TEST
 
-START_TEST(claimed_bad_name_beats_whitelisted_resolution)
+START_TEST(a_claim_only_adds_a_reason_to_block)
 {
-	const char *res[] = { "good.test" };
+	struct decision d;
+
+	ck_assert_int_eq(flow("c2.bad.test", "good.test", true, "192.0.2.9", &d),
+			 VERDICT_BLOCK);
+	ck_assert_str_eq(d.subject, "c2.bad.test");
+	/* A whitelisted claim allows nothing: the address decides. */
+	ck_assert_int_eq(flow("good.test", NULL, false, "203.0.113.80", &d),
+			 VERDICT_BLOCK);
+	ck_assert_int_eq(flow("good.test", "x.bad.test", false, "192.0.2.9", &d),
+			 VERDICT_BLOCK);
+	ck_assert_int_eq(flow("www.other.test", "good.test", false, "192.0.2.9",
+			      &d), VERDICT_ALLOW);
+	ck_assert_int_eq(flow("www.other.test", NULL, false, "192.0.2.9", &d),
+			 VERDICT_NONE);
+	/* The operator whitelisted that very name: no reason from it. */
+	ck_assert_int_eq(flow("ok.bad.test", NULL, false, "192.0.2.9", &d),
+			 VERDICT_NONE);
+}
+END_TEST
+
+START_TEST(any_of_several_claims_blocks)
+{
+	const char *claims[] = { "www.other.test", "c2.bad.test" };
 	struct ip_addr a;
+	struct flow_claims fc = { claims, 2, NULL, NULL, 0, &a };
 	struct decision d;
 
 	ip_addr_parse("192.0.2.9", &a);
-	decide_flow(&p, "c2.bad.test", res, 1, &a, &d);
+	decide_flow(&p, &fc, &d);
 	ck_assert_int_eq(d.verdict, VERDICT_BLOCK);
-	decide_flow(&p, "www.other.test", res, 1, &a, &d);
-	ck_assert_int_eq(d.verdict, VERDICT_ALLOW);
-	decide_flow(&p, "www.other.test", NULL, 0, &a, &d);
-	ck_assert_int_eq(d.verdict, VERDICT_NONE);
+	ck_assert_str_eq(d.subject, "c2.bad.test");
 }
 END_TEST
 
@@ -107,8 +145,9 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	ADD(tc, whitelist_beats_blacklist_in_names);
 	ADD(tc, cname_target_blacklisted_blocks);
-	ADD(tc, resolved_whitelisted_name_beats_ip_blacklist);
-	ADD(tc, claimed_bad_name_beats_whitelisted_resolution);
+	ADD(tc, only_a_trusted_resolver_unlocks_a_listed_address);
+	ADD(tc, a_claim_only_adds_a_reason_to_block);
+	ADD(tc, any_of_several_claims_blocks);
 	ADD(tc, empty_policy_decides_none);
 	suite_add_tcase(s, tc);
 	return s;

@@ -12,15 +12,15 @@ START_TEST(per_owner_and_ttl)
 	const char *n[4];
 
 	ip_addr_parse("203.0.113.80", &cdn);
-	dnscache_put(c, 1, &cdn, "good.test", 100);
-	dnscache_put(c, 2, &cdn, "c2.bad.test", 100);
-	ck_assert_uint_eq(dnscache_get(c, 1, &cdn, 50, n, 4), 1);
+	dnscache_put(c, 1, &cdn, "good.test", 100, false);
+	dnscache_put(c, 2, &cdn, "c2.bad.test", 100, false);
+	ck_assert_uint_eq(dnscache_get(c, 1, &cdn, 50, n, NULL, 4), 1);
 	ck_assert_str_eq(n[0], "good.test");
-	ck_assert_uint_eq(dnscache_get(c, 2, &cdn, 50, n, 4), 1);
+	ck_assert_uint_eq(dnscache_get(c, 2, &cdn, 50, n, NULL, 4), 1);
 	ck_assert_str_eq(n[0], "c2.bad.test");
-	ck_assert_uint_eq(dnscache_get(c, 1, &cdn, 100, n, 4), 0); /* expired */
-	dnscache_put(c, 1, &cdn, "good.test", 200); /* refreshed */
-	ck_assert_uint_eq(dnscache_get(c, 1, &cdn, 150, n, 4), 1);
+	ck_assert_uint_eq(dnscache_get(c, 1, &cdn, 100, n, NULL, 4), 0); /* expired */
+	dnscache_put(c, 1, &cdn, "good.test", 200, false); /* refreshed */
+	ck_assert_uint_eq(dnscache_get(c, 1, &cdn, 150, n, NULL, 4), 1);
 	dnscache_free(c);
 }
 END_TEST
@@ -35,9 +35,9 @@ START_TEST(names_per_address_bounded)
 	ip_addr_parse("2001:db8::1", &a);
 	for (int i = 0; i < 10; i++) {
 		snprintf(name, sizeof(name), "n%d.test", i);
-		dnscache_put(c, 1, &a, name, 100 + (uint64_t)i);
+		dnscache_put(c, 1, &a, name, 100 + (uint64_t)i, false);
 	}
-	ck_assert_uint_eq(dnscache_get(c, 1, &a, 0, n, 8), DNSCACHE_NAMES_PER_ADDR);
+	ck_assert_uint_eq(dnscache_get(c, 1, &a, 0, n, NULL, 8), DNSCACHE_NAMES_PER_ADDR);
 	dnscache_free(c);
 }
 END_TEST
@@ -52,18 +52,18 @@ START_TEST(lru_eviction_at_capacity)
 		a.family = AF_INET;
 		memset(a.b, 0, 16);
 		a.b[3] = (uint8_t)i;
-		dnscache_put(c, 7, &a, "x.test", 1000);
+		dnscache_put(c, 7, &a, "x.test", 1000, false);
 		if (i >= 1) { /* keep address 0 recently used */
 			a.b[3] = 0;
-			ck_assert_uint_eq(dnscache_get(c, 7, &a, 0, n, 4), 1);
-			dnscache_put(c, 7, &a, "x.test", 1000);
+			ck_assert_uint_eq(dnscache_get(c, 7, &a, 0, n, NULL, 4), 1);
+			dnscache_put(c, 7, &a, "x.test", 1000, false);
 		}
 	}
 	ck_assert_uint_eq(dnscache_size(c), 8);
 	a.b[3] = 1;
-	ck_assert_uint_eq(dnscache_get(c, 7, &a, 0, n, 4), 0); /* evicted */
+	ck_assert_uint_eq(dnscache_get(c, 7, &a, 0, n, NULL, 4), 0); /* evicted */
 	a.b[3] = 19;
-	ck_assert_uint_eq(dnscache_get(c, 7, &a, 0, n, 4), 1);
+	ck_assert_uint_eq(dnscache_get(c, 7, &a, 0, n, NULL, 4), 1);
 	dnscache_free(c);
 }
 END_TEST

@@ -23,7 +23,7 @@ static int push(struct evq *q, uint32_t port, const char *name, int64_t t)
 {
 	struct event ev = ev_of(port, name, t);
 
-	return evq_push(q, evq_owner_of(&ev), &ev, t * 1000);
+	return evq_push(q, evq_owner_of(&ev), &ev, 0, t * 1000);
 }
 
 START_TEST(a_flood_of_one_event_is_one_item_with_its_count)
@@ -53,8 +53,8 @@ START_TEST(the_latest_flow_is_kept_for_attribution)
 	a.have_flow = b.have_flow = true;
 	a.flow.sport = 1000;
 	b.flow.sport = 2000;
-	ck_assert_int_eq(evq_push(q, evq_owner_of(&a), &a, 1000), 0);
-	ck_assert_int_eq(evq_push(q, evq_owner_of(&b), &b, 1000), 1);
+	ck_assert_int_eq(evq_push(q, evq_owner_of(&a), &a, 7, 1000), 0);
+	ck_assert_int_eq(evq_push(q, evq_owner_of(&b), &b, 8, 1000), 1);
 	ck_assert(evq_pop(q, &it));
 	ck_assert_uint_eq(it.ev.flow.sport, 2000);
 	evq_free(q);
@@ -74,7 +74,7 @@ START_TEST(a_flood_of_distinct_names_becomes_its_rules_summary)
 		snprintf(ev.name, sizeof(ev.name), "x%d.flood.test", i);
 		snprintf(ev.rule.matched, sizeof(ev.rule.matched), "%s", ev.name);
 		snprintf(ev.rule.pattern, sizeof(ev.rule.pattern), "*.flood.test");
-		ck_assert_int_ge(evq_push(q, evq_owner_of(&ev), &ev, 100000), 0);
+		ck_assert_int_ge(evq_push(q, evq_owner_of(&ev), &ev, 0, 100000), 0);
 	}
 	while (evq_pop(q, &it)) {
 		items++;

@@ -41,11 +41,18 @@ START_TEST(bounded_and_idle_flows_expire)
 		key(&k, p);
 		ck_assert_ptr_nonnull(flowtab_get(t, &k, p, true));
 	}
+	key(&k, 1);
+	ck_assert_ptr_nonnull(flowtab_get(t, &k, 5, false)); /* 1 is recent */
 	key(&k, 5);
-	ck_assert_ptr_null(flowtab_get(t, &k, 5, true)); /* full */
-	ck_assert_uint_eq(flowtab_expire(t, 3), 2); /* last seen 1 and 2 */
-	ck_assert_ptr_nonnull(flowtab_get(t, &k, 6, true));
-	ck_assert_uint_eq(flowtab_size(t), 3);
+	ck_assert_ptr_nonnull(flowtab_get(t, &k, 6, true)); /* full: evicts */
+	ck_assert_uint_eq(flowtab_evicted(t), 1);
+	ck_assert_uint_eq(flowtab_size(t), 4);
+	key(&k, 2);
+	ck_assert_ptr_null(flowtab_get(t, &k, 7, false)); /* the oldest went */
+	key(&k, 1);
+	ck_assert_ptr_nonnull(flowtab_get(t, &k, 7, false));
+	ck_assert_uint_eq(flowtab_expire(t, 5), 2); /* last seen 3 and 4 */
+	ck_assert_uint_eq(flowtab_size(t), 2);
 	flowtab_free(t);
 }
 END_TEST
