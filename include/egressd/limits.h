@@ -35,6 +35,11 @@
 #define TLS_ALPN_MAX 8
 #define TLS_ALPN_LEN_MAX 32
 #define TLS_EXT_MAX 128
+/* Server names read from one hello. RFC 6066 allows one host_name in one
+ * server_name extension and real clients send one; a second entry or a
+ * second extension is kept so that both names are judged (servers differ in
+ * which one they take: the first, the last); more is refused as hostile. */
+#define TLS_SNI_MAX 2
 
 /* HTTP: request line and headers are read up to this many bytes. */
 #define HTTP_HEAD_MAX 8192
