@@ -14,6 +14,11 @@ static bool have(const struct quic_crypto *s, size_t i)
 	return s->buf[s->cap + i / 8] >> (i % 8) & 1;
 }
 
+static void set_have(struct quic_crypto *s, size_t i)
+{
+	s->buf[s->cap + i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
 /* Grows buf to hold the stream up to need bytes: the data, then the
  * bitmap, so both move when it grows. */
 static int reserve(struct quic_crypto *s, size_t need)
@@ -59,7 +64,7 @@ int quic_crypto_add(struct quic_crypto *s, uint64_t offset,
 			return -EBADMSG;
 	for (i = 0; i < len; i++) {
 		s->buf[off + i] = data[i];
-		s->buf[s->cap + (off + i) / 8] |= (uint8_t)(1u << ((off + i) % 8));
+		set_have(s, off + i);
 	}
 	if (off + len > s->end)
 		s->end = off + len;

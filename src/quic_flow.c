@@ -50,6 +50,7 @@ static int open_bound(const struct quic_flow *f, const uint8_t *p,
 		      size_t *len, uint64_t *pn)
 {
 	struct quic_keys k = f->keys;
+	int64_t largest = f->has_pn ? (int64_t)f->largest_pn : -1;
 	int r;
 
 	if (h->version != f->version) {
@@ -57,8 +58,7 @@ static int open_bound(const struct quic_flow *f, const uint8_t *p,
 		if (r)
 			return r;
 	}
-	return quic_initial_open(p, h, &k, f->has_pn ? (int64_t)f->largest_pn : -1,
-				 plain, len, pn);
+	return quic_initial_open(p, h, &k, largest, plain, len, pn);
 }
 
 /* A packet the bound keys do not open: of another connection if its own

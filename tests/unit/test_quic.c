@@ -596,7 +596,7 @@ START_TEST(forbidden_or_broken_frames_refused)
 {
 	static const uint8_t bad[][12] = {
 		{ 1, 0x08 }, /* STREAM */
-		{ 1, 0x1d }, /* application CONNECTION_CLOSE */
+		{ 4, 0x1d, 0, 0, 0 }, /* application CONNECTION_CLOSE, well formed */
 		{ 1, 0x07 }, /* NEW_TOKEN */
 		{ 1, 0x1e }, /* HANDSHAKE_DONE */
 		{ 6, 0x02, 1, 0, 0x3f, 0, 0 }, /* ACK: 63 ranges in 2 bytes */
