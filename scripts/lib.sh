@@ -6,7 +6,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian 12 packages the build and the tests need.
 BUILD_PKGS=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 	libnetfilter-queue-dev libmnl-dev libnftnl-dev libnetfilter-conntrack-dev
-	libnftables-dev libcjson-dev libsqlite3-dev libpcap-dev libseccomp-dev libcap-ng-dev
+	libnftables-dev libcjson-dev libsqlite3-dev libpcap-dev libseccomp-dev libcap-ng-dev libssl-dev
 	check python3)
 # What the namespace test bed runs: servers and real clients.
 TESTBED_PKGS=(iproute2 nftables dnsmasq-base nginx-light bind9-dnsutils curl openssl

@@ -277,6 +277,9 @@ cat <<E
 
 \`\$CA\` is the topology's test CA (\`\$TOPO_DIR/run/ca.pem\`).
 
+The \`quic-*\` captures (headless Chromium over QUIC) are made by
+\`scripts/make-quic-captures.sh\` and described in \`QUIC.md\`; this script keeps them.
+
 ## Chromium ClientHellos (from \`captures-expect.py --info\`)
 
 Chromium ran as \`chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run
@@ -322,7 +325,10 @@ printf -- '- %s\n' \
 
 # --- swap in the new set
 mkdir -p "$OUT"
-rm -f "$OUT"/*.pcap "$OUT"/*.expect "$OUT"/README.md
+for f in "$OUT"/*.pcap "$OUT"/*.expect; do   # quic-*: scripts/make-quic-captures.sh
+  case ${f##*/} in quic-*) ;; *) rm -f "$f" ;; esac
+done
+rm -f "$OUT"/README.md
 cp "$STAGE"/* "$OUT"/
 chmod 644 "$OUT"/*
 log "wrote ${#NAMES[@]} captures to $OUT"

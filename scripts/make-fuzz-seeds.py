@@ -2,8 +2,9 @@
 """Seeds the fuzz corpora from the real captures in tests/data/captures:
 Ethernet frames (pkt, prefixed with the link-type selector byte 1), UDP DNS
 payloads and TCP DNS streams (dns), client TLS payloads (tls, prefixed with
-the segment-size byte), HTTP request heads (http), and the list examples in
-tests/data/lists (list). Pure Python: reads classic pcap files only."""
+the segment-size byte), HTTP request heads (http), QUIC datagrams to UDP 443
+(quic, prefixed with the raw-datagram selector byte 1), and the list examples
+in tests/data/lists (list). Pure Python: reads classic pcap files only."""
 import hashlib
 import struct
 import sys
@@ -62,6 +63,8 @@ def main():
             proto, sp, dp, pay = x
             if proto == "udp" and 53 in (sp, dp):
                 save("dns", pay)
+            elif proto == "udp" and dp == 443:
+                save("quic", b"\x01" + pay)
             elif proto == "tcp":
                 streams.setdefault((sp, dp), bytearray()).extend(pay)
         for (sp, dp), data in streams.items():
@@ -75,7 +78,7 @@ def main():
                 save("http", data[:data.find(b"\r\n\r\n") + 4])
     for f in sorted((ROOT / "tests/data/lists").glob("*")):
         save("list", f.read_bytes())
-    for k in ("pkt", "dns", "tls", "http", "list"):
+    for k in ("pkt", "dns", "tls", "http", "list", "quic"):
         n = len(list((CORPUS / k).glob("*")))
         print(f"{k}: {n} seeds")
 

@@ -37,6 +37,27 @@ static int next_record(struct cursor *s, struct cursor *frag, bool *partial)
 	return cursor_sub(s, have, frag);
 }
 
+/*  handshake: msg_type u8 (1) | length u24 | body
+ * Decides from the first bytes of a handshake message what a ClientHello
+ * needs: sets *want to the message's whole length once the 4-byte header is
+ * there. Returns 0, -EAGAIN (header incomplete), -EBADMSG, -E2BIG. */
+static int hello_want(const uint8_t *p, size_t len, size_t *want)
+{
+	struct cursor c;
+	uint8_t type, l[3];
+
+	cursor_init(&c, p, len);
+	if (cursor_u8(&c, &type))
+		return -EAGAIN;
+	if (type != TLS_HS_CLIENT_HELLO)
+		return -EBADMSG;
+	for (unsigned i = 0; i < 3; i++)
+		if (cursor_u8(&c, &l[i]))
+			return -EAGAIN;
+	*want = 4 + ((size_t)l[0] << 16 | (size_t)l[1] << 8 | l[2]);
+	return *want > TLS_HELLO_MAX ? -E2BIG : 0;
+}
+
 /* Copies handshake bytes from consecutive handshake records into buf until
  * the ClientHello (4-byte header + body) is complete. A client may split
  * its hello into many small records, even inside the 4-byte header, to
@@ -45,7 +66,7 @@ static int gather(struct cursor *s, uint8_t *buf)
 {
 	size_t have = 0, want = 4;
 	struct cursor frag;
-	bool partial = false;
+	bool partial = false, known = false;
 	int r;
 
 	while (have < want) {
@@ -59,18 +80,19 @@ static int gather(struct cursor *s, uint8_t *buf)
 			n = TLS_HELLO_MAX - have;
 		memcpy(buf + have, cursor_ptr(&frag), n);
 		have += n;
-		if (want == 4 && have >= 4) {
-			if (buf[0] != TLS_HS_CLIENT_HELLO)
-				return -EBADMSG;
-			want += (size_t)buf[1] << 16 | (size_t)buf[2] << 8 |
-				buf[3];
-			if (want > TLS_HELLO_MAX)
-				return -E2BIG;
+		if (!known) {
+			r = hello_want(buf, have, &want);
+			if (r && r != -EAGAIN)
+				return r;
+			known = !r;
 		}
 	}
 	return (int)want;
 }
 
+/* RFC 6066 3: a list of (name_type, name); only host_name (0) is defined.
+ * Every host_name is read, in every server_name extension (see
+ * struct tls_hello). */
 static int parse_sni(struct cursor *e, struct tls_hello *h)
 {
 	struct cursor list, name;
@@ -82,12 +104,15 @@ static int parse_sni(struct cursor *e, struct tls_hello *h)
 	while (cursor_left(&list)) {
 		if (cursor_u8(&list, &type) || cursor_sub16(&list, &name))
 			return -EBADMSG;
-		if (type != 0 || h->has_sni)
-			continue; /* only the first host_name counts */
+		if (type != 0)
+			continue;
+		if (h->nsni == TLS_SNI_MAX)
+			return -EBADMSG;
 		n = domain_normalize((const char *)cursor_ptr(&name),
-				     cursor_left(&name), h->sni);
+				     cursor_left(&name), h->sni_names[h->nsni]);
 		if (n < 0)
 			return -EBADMSG;
+		h->nsni++;
 		h->has_sni = true;
 	}
 	return 0;
@@ -148,12 +173,13 @@ static int parse_extension(uint16_t type, struct cursor *e,
 	}
 }
 
-/* RFC 8446 4.2: no extension type may appear twice. Two SNIs would let a
- * client show us one name and the server another. */
+/* RFC 8446 4.2: no extension type may appear twice; a duplicate is refused,
+ * except server_name: a second one is read (its name judged too, so that a
+ * client cannot show us one name and the server another), a third refused. */
 static int parse_extensions(struct cursor *c, struct tls_hello *h)
 {
 	uint16_t seen[TLS_EXT_MAX], type;
-	unsigned n = 0;
+	unsigned n = 0, n_sni = 0;
 	struct cursor exts, e;
 	int r;
 
@@ -166,8 +192,10 @@ static int parse_extensions(struct cursor *c, struct tls_hello *h)
 			return -EBADMSG;
 		if (n == TLS_EXT_MAX)
 			return -EBADMSG;
+		if (type == TLS_EXT_SNI && ++n_sni > TLS_SNI_MAX)
+			return -EBADMSG;
 		for (unsigned i = 0; i < n; i++)
-			if (seen[i] == type)
+			if (seen[i] == type && type != TLS_EXT_SNI)
 				return -EBADMSG;
 		seen[n++] = type;
 		r = parse_extension(type, &e, h);
@@ -194,24 +222,42 @@ static int parse_hello_body(struct cursor *c, struct tls_hello *h)
 	return parse_extensions(c, h);
 }
 
-/*  handshake: msg_type u8 (1) | length u24 | body */
+/* A whole ClientHello message: its header was checked by hello_want(). */
 static int parse_handshake(const uint8_t *p, size_t len, struct tls_hello *h)
 {
 	struct cursor c, body;
-	uint8_t type;
 
 	cursor_init(&c, p, len);
-	if (cursor_u8(&c, &type) || type != TLS_HS_CLIENT_HELLO ||
-	    cursor_sub24(&c, &body))
+	if (cursor_skip(&c, 1) || cursor_sub24(&c, &body))
 		return -EBADMSG;
 	return parse_hello_body(&body, h);
+}
+
+int tls_parse_client_hello_msg(const uint8_t *msg, size_t len,
+			       struct tls_hello *ret)
+{
+	struct tls_hello h = { 0 };
+	size_t want = 0;
+	int r;
+
+	r = hello_want(msg, len, &want);
+	if (r)
+		return r;
+	if (len < want)
+		return -EAGAIN;
+	r = parse_handshake(msg, want, &h);
+	if (r)
+		return r;
+	h.stream_len = want;
+	*ret = h;
+	return 0;
 }
 
 int tls_parse_client_hello(const uint8_t *stream, size_t len,
 			   struct tls_hello *ret)
 {
 	static _Thread_local uint8_t buf[TLS_HELLO_MAX];
-	struct tls_hello h = { 0 };
+	struct tls_hello h;
 	struct cursor s;
 	int n, r;
 
@@ -221,7 +267,7 @@ int tls_parse_client_hello(const uint8_t *stream, size_t len,
 	n = gather(&s, buf);
 	if (n < 0)
 		return n;
-	r = parse_handshake(buf, (size_t)n, &h);
+	r = tls_parse_client_hello_msg(buf, (size_t)n, &h);
 	if (r)
 		return r;
 	h.stream_len = s.pos;

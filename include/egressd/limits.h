@@ -35,6 +35,26 @@
 #define TLS_ALPN_MAX 8
 #define TLS_ALPN_LEN_MAX 32
 #define TLS_EXT_MAX 128
+/* Server names read from one hello. RFC 6066 allows one host_name in one
+ * server_name extension and real clients send one; a second entry or a
+ * second extension is kept so that both names are judged (servers differ in
+ * which one they take: the first, the last); more is refused as hostile. */
+#define TLS_SNI_MAX 2
+
+/* QUIC (quic.c). A connection ID is at most 20 bytes in versions 1 and 2
+ * (RFC 9000 17.2); a longer one is malformed. */
+#define QUIC_CID_MAX 20
+/* A UDP payload is at most 65535 - 8 bytes. A packet is decrypted into a
+ * per-thread buffer this big; a larger datagram is malformed. */
+#define QUIC_DATAGRAM_MAX 65527
+/* Packets read from one datagram. A client coalesces at most one packet of
+ * each type (Initial, 0-RTT, Handshake; RFC 9000 12.2), and each Initial
+ * costs a decryption: a datagram with more is refused as hostile. */
+#define QUIC_COALESCED_MAX 8
+/* The CRYPTO stream of a QUIC flow is reassembled up to TLS_HELLO_MAX bytes
+ * (both ClientHellos when a HelloRetryRequest asks for a second); memory is
+ * taken as data arrives, from this much (a post-quantum hello is ~2 KB). */
+#define QUIC_CRYPTO_CAP_MIN 2048
 
 /* HTTP: request line and headers are read up to this many bytes. */
 #define HTTP_HEAD_MAX 8192

@@ -8,6 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+# egressd replay does not read QUIC yet: src/quic*.c is the reader, the
+# engine that will call it is being rebuilt. Until it does, the `quic` lines
+# of the .expect files are left out here (and counted in the summary); they
+# are checked against the reader itself by check_quic_captures.py. Set this
+# to True when replay emits them (kinds "quic" and "quic_incomplete").
+QUIC_IN_REPLAY = False
+
 
 def to_expect(o):
     k = o["kind"]
@@ -24,15 +31,25 @@ def to_expect(o):
     if k == "http":
         host = o["host"] or "-"
         return f"http host={host} dst={o['dst']}"
+    if k == "quic":
+        alpn = ",".join(o["alpn"]) or "-"
+        return (f"quic sni={','.join(o['sni']) or '-'} alpn={alpn} "
+                f"ech={int(o['ech'])} dst={o['dst']}")
+    if k == "quic_incomplete":
+        return (f"quic incomplete bytes={o['bytes']} contig={o['contig']} "
+                f"dst={o['dst']}")
     raise ValueError(f"unknown kind {k}")
 
 
 def main():
     egressd, capdir = sys.argv[1], Path(sys.argv[2])
     caps = sorted(capdir.glob("*.pcap"))
-    failed = 0
+    failed = left_out = 0
     for cap in caps:
         want = cap.with_suffix(".expect").read_text().splitlines()
+        if not QUIC_IN_REPLAY:
+            left_out += sum(w.startswith("quic ") for w in want)
+            want = [w for w in want if not w.startswith("quic ")]
         p = subprocess.run([egressd, "replay", "--json", "--pcap", str(cap)],
                            capture_output=True, text=True, timeout=60)
         got = [to_expect(json.loads(l)) for l in p.stdout.splitlines()]
@@ -46,6 +63,9 @@ def main():
         else:
             print(f"ok   {cap.name}: {len(got)} observations")
     print(f"{len(caps) - failed} captures match tshark, {failed} differ")
+    if left_out:
+        print(f"{left_out} quic lines not compared: replay does not read QUIC "
+              f"yet (check_quic_captures.py compares them with the reader)")
     sys.exit(1 if failed or not caps else 0)
 
 

@@ -33,32 +33,33 @@ static const uint8_t hello[] = {
 static uint8_t buf[1024];
 static size_t len;
 
-/* Builds variants of the hello above: another SNI (or none, or twice),
- * with or without ECH; ALPN and supported_versions are copied from it. */
-static void build(const char *sni, int ech, int dup_sni)
+/* Appends a server_name extension listing the given host_names. */
+static size_t put_sni(uint8_t *ext, const char *const *names, unsigned n)
 {
-	uint8_t ext[512], body[1024];
-	size_t e = 0, b = 0, n = sni ? strlen(sni) : 0;
+	size_t e = 4 + 2, list = 0;
 
-	if (sni) {
-		for (int k = 0; k < 1 + dup_sni; k++) {
-			ext[e++] = 0, ext[e++] = 0; /* type SNI */
-			ext[e++] = 0, ext[e++] = (uint8_t)(n + 5); /* ext len */
-			ext[e++] = 0, ext[e++] = (uint8_t)(n + 3); /* list len */
-			ext[e++] = 0; /* host_name */
-			ext[e++] = 0, ext[e++] = (uint8_t)n;
-			memcpy(ext + e, sni, n);
-			e += n;
-		}
+	for (unsigned i = 0; i < n; i++) {
+		size_t l = strlen(names[i]);
+		ext[e++] = 0; /* host_name */
+		ext[e++] = 0, ext[e++] = (uint8_t)l;
+		memcpy(ext + e, names[i], l);
+		e += l;
+		list += 3 + l;
 	}
-	memcpy(ext + e, hello + 5 + 4 + 2 + 32 + 1 + 4 + 2 + 2 + 25, 18 + 7);
-	e += 18 + 7; /* ALPN + supported_versions from the array */
-	if (ech) {
-		memcpy(ext + e, hello + sizeof(hello) - 8, 8);
-		e += 8;
-	}
-	memcpy(body, hello + 9, 2 + 32 + 1 + 4 + 2); /* up to compression */
-	b = 2 + 32 + 1 + 4 + 2;
+	ext[0] = 0, ext[1] = 0; /* type SNI */
+	ext[2] = 0, ext[3] = (uint8_t)(list + 2); /* ext len */
+	ext[4] = 0, ext[5] = (uint8_t)list; /* list len */
+	return e;
+}
+
+/* Wraps extension bytes in the hello above (up to its compression
+ * methods), in one handshake record. */
+static void build_exts(const uint8_t *ext, size_t e)
+{
+	uint8_t body[1024];
+	size_t b = 2 + 32 + 1 + 4 + 2;
+
+	memcpy(body, hello + 9, b); /* up to compression */
 	body[b++] = (uint8_t)(e >> 8), body[b++] = (uint8_t)e;
 	memcpy(body + b, ext, e);
 	b += e;
@@ -69,6 +70,25 @@ static void build(const char *sni, int ech, int dup_sni)
 	buf[len++] = (uint8_t)(b >> 8), buf[len++] = (uint8_t)b;
 	memcpy(buf + len, body, b);
 	len += b;
+}
+
+/* Builds variants of the hello above: another SNI (or none), in 1 +
+ * extra_sni server_name extensions, with or without ECH; ALPN and
+ * supported_versions are copied from it. */
+static void build(const char *sni, int ech, int extra_sni)
+{
+	uint8_t ext[512];
+	size_t e = 0;
+
+	for (int k = 0; sni && k < 1 + extra_sni; k++)
+		e += put_sni(ext + e, &sni, 1);
+	memcpy(ext + e, hello + 5 + 4 + 2 + 32 + 1 + 4 + 2 + 2 + 25, 18 + 7);
+	e += 18 + 7; /* ALPN + supported_versions from the array */
+	if (ech) {
+		memcpy(ext + e, hello + sizeof(hello) - 8, 8);
+		e += 8;
+	}
+	build_exts(ext, e);
 }
 
 START_TEST(fixture_parses_as_written)
@@ -163,12 +183,125 @@ START_TEST(hello_across_two_tcp_segments)
 }
 END_TEST
 
-START_TEST(duplicate_extension_refused)
+START_TEST(two_sni_extensions_both_read)
 {
+	static const char *const a[] = { "Good.Test" }, *const b[] = {
+		"c2.bad.test."
+	};
+	uint8_t ext[256];
+	size_t e = 0;
 	struct tls_hello h;
 
-	build("good.test", 0, 1);
+	e += put_sni(ext + e, a, 1);
+	e += put_sni(ext + e, b, 1);
+	build_exts(ext, e);
+	ck_assert_int_eq(tls_parse_client_hello(buf, len, &h), 0);
+	ck_assert(h.has_sni);
+	ck_assert_uint_eq(h.nsni, 2);
+	ck_assert_str_eq(h.sni, "good.test"); /* sni is still the first */
+	ck_assert_str_eq(h.sni_names[0], "good.test");
+	ck_assert_str_eq(h.sni_names[1], "c2.bad.test");
+}
+END_TEST
+
+START_TEST(two_names_in_one_list_both_read)
+{
+	static const char *const n[] = { "www.example.com", "evil.test" };
+	uint8_t ext[256];
+	struct tls_hello h;
+
+	build_exts(ext, put_sni(ext, n, 2));
+	ck_assert_int_eq(tls_parse_client_hello(buf, len, &h), 0);
+	ck_assert_uint_eq(h.nsni, 2);
+	ck_assert_str_eq(h.sni, "www.example.com");
+	ck_assert_str_eq(h.sni_names[1], "evil.test");
+}
+END_TEST
+
+START_TEST(third_name_refused)
+{
+	static const char *const n[] = { "a.test", "b.test", "c.test" };
+	uint8_t ext[256];
+	size_t e;
+	struct tls_hello h;
+
+	build("good.test", 0, 2); /* three server_name extensions */
 	ck_assert_int_eq(tls_parse_client_hello(buf, len, &h), -EBADMSG);
+	build_exts(ext, put_sni(ext, n, 3)); /* three names in one list */
+	ck_assert_int_eq(tls_parse_client_hello(buf, len, &h), -EBADMSG);
+	e = put_sni(ext, n, 2); /* two in the list, one more in another */
+	e += put_sni(ext + e, n + 2, 1);
+	build_exts(ext, e);
+	ck_assert_int_eq(tls_parse_client_hello(buf, len, &h), -EBADMSG);
+	e = put_sni(ext, n, 0); /* an empty list does not count */
+	e += put_sni(ext + e, n, 2);
+	build_exts(ext, e);
+	ck_assert_int_eq(tls_parse_client_hello(buf, len, &h), 0);
+	ck_assert_uint_eq(h.nsni, 2);
+}
+END_TEST
+
+START_TEST(duplicate_extension_refused)
+{
+	uint8_t ext[256];
+	size_t e = 0;
+	struct tls_hello h;
+
+	/* ALPN (16) twice: any duplicate but server_name is refused */
+	for (int k = 0; k < 2; k++) {
+		memcpy(ext + e, hello + 5 + 4 + 2 + 32 + 1 + 4 + 2 + 2 + 25, 18);
+		e += 18;
+	}
+	build_exts(ext, e);
+	ck_assert_int_eq(tls_parse_client_hello(buf, len, &h), -EBADMSG);
+}
+END_TEST
+
+/* The same hello as a bare handshake message (QUIC's CRYPTO stream). */
+START_TEST(message_without_records)
+{
+	struct tls_hello whole, msg;
+	uint8_t tail[1100];
+
+	build("www.example.com", 1, 1);
+	ck_assert_int_eq(tls_parse_client_hello(buf, len, &whole), 0);
+	ck_assert_int_eq(tls_parse_client_hello_msg(buf + 5, len - 5, &msg), 0);
+	ck_assert_uint_eq(msg.stream_len, len - 5);
+	ck_assert_uint_eq(msg.nsni, 2);
+	ck_assert_str_eq(msg.sni, whole.sni);
+	ck_assert_str_eq(msg.sni_names[1], whole.sni_names[1]);
+	ck_assert_uint_eq(msg.n_alpn, whole.n_alpn);
+	ck_assert(msg.ech == whole.ech && msg.tls13 == whole.tls13);
+	ck_assert_uint_eq(msg.legacy_version, whole.legacy_version);
+	for (size_t n = 0; n < len - 5; n++)
+		ck_assert_int_eq(tls_parse_client_hello_msg(buf + 5, n, &msg),
+				 -EAGAIN);
+	/* bytes after the message (more CRYPTO data) are not read */
+	memcpy(tail, buf + 5, len - 5);
+	memset(tail + len - 5, 0xee, 40);
+	ck_assert_int_eq(tls_parse_client_hello_msg(tail, len - 5 + 40, &msg),
+			 0);
+	ck_assert_uint_eq(msg.stream_len, len - 5);
+}
+END_TEST
+
+START_TEST(message_refused_from_its_header)
+{
+	static const uint8_t server_hello[] = { 2 };
+	static const uint8_t big[] = { 1, 0, 0x40, 0 }; /* 16384 + 4 bytes */
+	static const uint8_t max[] = { 1, 0, 0x3f, 0xfc }; /* exactly 16384 */
+	struct tls_hello h;
+
+	ck_assert_int_eq(tls_parse_client_hello_msg(server_hello, 1, &h),
+			 -EBADMSG);
+	ck_assert_int_eq(tls_parse_client_hello_msg(big, sizeof(big), &h),
+			 -E2BIG);
+	ck_assert_int_eq(tls_parse_client_hello_msg(max, sizeof(max), &h),
+			 -EAGAIN);
+	ck_assert_int_eq(tls_parse_client_hello_msg(NULL, 0, &h), -EAGAIN);
+	build("bad name.test", 0, 0);
+	ck_assert_int_eq(tls_parse_client_hello_msg(buf + 5, len - 5, &h),
+			 -EBADMSG);
 }
 END_TEST
 
@@ -219,7 +352,12 @@ static Suite *suite(void)
 	ADD(tc, every_truncation_asks_for_more);
 	ADD(tc, hello_split_over_many_records);
 	ADD(tc, hello_across_two_tcp_segments);
+	ADD(tc, two_sni_extensions_both_read);
+	ADD(tc, two_names_in_one_list_both_read);
+	ADD(tc, third_name_refused);
 	ADD(tc, duplicate_extension_refused);
+	ADD(tc, message_without_records);
+	ADD(tc, message_refused_from_its_header);
 	ADD(tc, invalid_sni_and_other_records_refused);
 	ADD(tc, oversized_hello_refused);
 	ADD(tc, inner_length_overflow_refused);
