@@ -50,12 +50,13 @@ static void usage(FILE *f)
 	      "  lists                         list sources, entries, loaded\n"
 	      "  lists import FILE --format F --category C [--name N] [--whitelist]\n"
 	      "                                a threat-intel feed as a system\n"
-	      "                                source (F: domains, hosts, adblock,\n"
-	      "                                rpz, cidr, auto); a blacklist feed's\n"
-	      "                                allow rules are ignored unless it is\n"
-	      "                                imported --whitelist\n"
+	      "                                source (F: domains, wildcard, hosts,\n"
+	      "                                adblock, rpz, cidr, auto); a\n"
+	      "                                blacklist feed's allow rules are\n"
+	      "                                ignored unless it is imported\n"
+	      "                                --whitelist\n"
 	      "  audit [--limit N]             who changed what\n"
-	      "  lists check [--format F] [--strip-bogons] FILE...\n"
+	      "  lists check [--format F] [--strip-bogons] [--feed] FILE...\n"
 	      "                                validate list files (offline)\n"
 	      "  version\n"
 	      "exit status: 0 done, 1 refused, 2 usage error\n",
@@ -950,21 +951,30 @@ static int check_one(const char *path, enum list_format fmt, unsigned flags)
 	struct list_spec spec = { .path = path, .format = fmt, .flags = flags };
 	struct list_report rep;
 	struct policy p;
+	const struct list_stats *st = &rep.stats;
 	char err[512];
 
 	if (policy_build(&spec, 1, &p, &rep, err, sizeof(err))) {
-		fprintf(stderr, "%s (file refused)\n", err);
+		fprintf(stderr, "%s (file refused%s)\n", err,
+			flags & LIST_LENIENT ? ""
+				: "; --feed reads a feed, skipping bad lines");
 		return 1;
 	}
-	printf("%s: format %s, category %s, %u lines, %u entries "
+	printf("%s: format %s, category %s, %u lines, %u rules, %u entries "
 	       "(%zu block domains, %zu block networks, %zu allow domains, "
-	       "%zu allow networks), %u skipped, %u stripped, %u allow rules "
-	       "ignored (a blacklist cannot whitelist)\n",
-	       path, list_format_name(rep.stats.format), rep.category,
-	       rep.stats.lines, rep.stats.entries, match_set_domains(p.black),
+	       "%zu allow networks), %u skipped (%u with a path, %u narrowed "
+	       "by $options), %u cancelled by $badfilter, %u stripped, %u allow "
+	       "rules ignored (a blacklist cannot whitelist), %u invalid lines "
+	       "skipped\n",
+	       path, list_format_name(st->format), rep.category, st->lines,
+	       st->rules, st->entries, match_set_domains(p.black),
 	       match_set_networks(p.black), match_set_domains(p.white),
-	       match_set_networks(p.white), rep.stats.skipped,
-	       rep.stats.stripped, rep.stats.allows_ignored);
+	       match_set_networks(p.white), st->skipped, st->paths,
+	       st->modifiers, st->cancelled, st->stripped, st->allows_ignored,
+	       st->invalid);
+	for (unsigned i = 0; i < st->invalid && i < LIST_INVALID_KEPT; i++)
+		printf("  skipped %s:%u: %s\n", path, st->first_invalid[i].line,
+		       st->first_invalid[i].msg);
 	policy_free(&p);
 	return 0;
 }
@@ -974,6 +984,7 @@ static int lists_check(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "strip-bogons", no_argument, NULL, 's' },
+		{ "feed", no_argument, NULL, 'F' },
 		{ 0 }
 	};
 	enum list_format fmt = LIST_FMT_AUTO;
@@ -985,6 +996,10 @@ static int lists_check(int argc, char **argv)
 			continue;
 		if (c == 's') {
 			flags |= LIST_STRIP_BOGONS;
+			continue;
+		}
+		if (c == 'F') { /* a third-party feed, as lists import reads it */
+			flags |= LIST_LENIENT;
 			continue;
 		}
 		fprintf(stderr, "egressctl: bad option\n");

@@ -48,6 +48,14 @@ static const char *base_name(const char *path)
 	return b ? b + 1 : path;
 }
 
+/* A blacklist passes no allow rules on; a third-party feed is lenient,
+ * the operator's own file strict. */
+static unsigned load_flags(const struct list_spec *spec)
+{
+	return spec->flags | (spec->white ? 0 : LIST_NO_ALLOW) |
+	       (spec->system ? LIST_LENIENT : 0);
+}
+
 static int load_one(struct policy *p, const struct list_spec *spec,
 		    struct list_report *rep, char *err, size_t errlen)
 {
@@ -59,6 +67,7 @@ static int load_one(struct policy *p, const struct list_spec *spec,
 	size_t len;
 	int r;
 
+	snprintf(rep->path, sizeof(rep->path), "%s", spec->path);
 	if (spec->text) {
 		buf = strdup(spec->text);
 		len = buf ? strlen(buf) : 0;
@@ -77,14 +86,14 @@ static int load_one(struct policy *p, const struct list_spec *spec,
 				  sizeof(category));
 	c.source = base_name(spec->path);
 	c.category = category;
-	r = list_parse(buf, len, spec->format,
-		       spec->flags | (spec->white ? 0 : LIST_NO_ALLOW), on_entry, &c,
+	r = list_parse(buf, len, spec->format, load_flags(spec), on_entry, &c,
 		       &rep->stats, &le);
 	free(buf);
-	snprintf(rep->path, sizeof(rep->path), "%s", spec->path);
 	snprintf(rep->category, sizeof(rep->category), "%s", category);
-	if (r == -EINVAL && le.msg[0])
+	if (r == -EINVAL && le.msg[0] && le.line)
 		snprintf(err, errlen, "%s:%u: %s", spec->path, le.line, le.msg);
+	else if (r == -EINVAL && le.msg[0])
+		snprintf(err, errlen, "%s: %s", spec->path, le.msg);
 	else if (r)
 		snprintf(err, errlen, "%s: %s", spec->path, strerror(-r));
 	return r;
