@@ -44,7 +44,8 @@ static int next_line(struct line_cursor *c, const char **ret, size_t *ret_len)
 /* CR and LF before the request line (nginx skips any number). */
 static void skip_blank(struct line_cursor *c)
 {
-	while (c->pos < c->len && (c->p[c->pos] == '\r' || c->p[c->pos] == '\n'))
+	while (c->pos < c->len &&
+	       (c->p[c->pos] == '\r' || c->p[c->pos] == '\n'))
 		c->pos++;
 }
 

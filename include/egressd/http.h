@@ -76,8 +76,9 @@ struct http_req {
 	bool has_uri_host; /* the target names a server (absolute or
 			    * authority form) */
 	bool http09; /* "GET target" without a version: no headers */
-	size_t head_len; /* bytes up to and including the blank line (the
-			  * request line for HTTP/0.9), leading CR/LF included */
+	/* bytes up to and including the blank line (the request line for
+	 * HTTP/0.9), leading CR/LF included: the next request starts there */
+	size_t head_len;
 };
 
 /* True if the stream can start an HTTP/1.x request, as far as the bytes

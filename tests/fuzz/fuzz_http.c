@@ -51,7 +51,8 @@ static void check_req(const struct http_req *r, size_t len)
 	unsigned from_host = 0, from_target = 0;
 
 	CHECK(nul_in(r->method, sizeof(r->method)) && r->method[0]);
-	CHECK(r->nclaim <= HTTP_CLAIMS_MAX && r->nhost <= HTTP_HOST_HEADERS_MAX);
+	CHECK(r->nclaim <= HTTP_CLAIMS_MAX);
+	CHECK(r->nhost <= HTTP_HOST_HEADERS_MAX);
 	for (unsigned i = 0; i < r->nclaim; i++) {
 		check_claim(&r->claim[i]);
 		from_host += !!(r->claim[i].from & HTTP_FROM_HOST);

@@ -315,8 +315,8 @@ START_TEST(limits)
 	/* the line must end within STRATUM_LINE_MAX bytes */
 	n = (size_t)sprintf(big, "{\"method\":\"mining.subscribe\",\"p\":\"");
 	memset(big + n, 'a', STRATUM_LINE_MAX);
-	ck_assert_int_eq(stratum_parse((uint8_t *)big, STRATUM_LINE_MAX - 1, &r),
-			 -EAGAIN);
+	n = STRATUM_LINE_MAX - 1;
+	ck_assert_int_eq(stratum_parse((uint8_t *)big, n, &r), -EAGAIN);
 	ck_assert_int_eq(stratum_parse((uint8_t *)big, STRATUM_LINE_MAX, &r),
 			 -ENOPROTOOPT);
 	memcpy(big + STRATUM_LINE_MAX + 2, "\"}\n", 3);
@@ -337,8 +337,8 @@ START_TEST(limits)
 	n += (size_t)sprintf(big + n, "\"]}\n");
 	ck_assert_int_eq(stratum_parse((uint8_t *)big, n, &r), 0);
 	ck_assert_uint_eq(strlen(r.worker), STRATUM_TEXT_MAX);
-	parse_ok("{\"method\":\"mining.authorize\",\"params\":[\"w\\u00e9\\t\xc3"
-		 "\xa9\"]}\n",
+	parse_ok("{\"method\":\"mining.authorize\",\"params\":"
+		 "[\"w\\u00e9\\t\xc3\xa9\"]}\n",
 		 &r);
 	ck_assert_str_eq(r.worker, "w????");
 }
