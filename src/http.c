@@ -97,12 +97,37 @@ struct request_line {
 	bool http09;
 };
 
-/* Method and target only: HTTP/0.9, which nginx and Apache take for GET. */
+static bool is_alpha(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+static bool is_scheme(char ch)
+{
+	return is_alpha(ch) || is_digit(ch) || ch == '+' || ch == '-' ||
+	       ch == '.';
+}
+
+/* Length of "scheme://" at the start of t (RFC 3986 3.1), or 0. */
+static size_t scheme_len(const char *t, size_t n)
+{
+	size_t i = span(t, n, 0, is_scheme);
+
+	if (!n || !is_alpha(t[0]))
+		return 0;
+	return n - i >= 3 && !memcmp(t + i, "://", 3) ? i + 3 : 0;
+}
+
+/* Method and target only: HTTP/0.9. nginx and Apache (Strict, its
+ * default) take it for GET only, Apache in Unsafe mode for any method: read
+ * for GET, and for any method with an absolute-form target, so that other
+ * protocols' lines ("EHLO name") stay other protocols. */
 static int request_line_09(struct request_line *rl)
 {
 	rl->http09 = true;
-	return rl->method_len == 3 && !memcmp(rl->method, "GET", 3) ? 0
-								   : -EBADMSG;
+	if (rl->method_len == 3 && !memcmp(rl->method, "GET", 3))
+		return 0;
+	return scheme_len(rl->target, rl->target_len) ? 0 : -EBADMSG;
 }
 
 /* "HTTP/1." digits, then whitespace only, from v on; `more` says whether
@@ -240,27 +265,6 @@ static void claim_add(struct http_req *r, const struct http_claim *cl,
 		return; /* cannot happen: two Host headers and one target */
 	r->claim[r->nclaim] = *cl;
 	r->claim[r->nclaim++].from = from;
-}
-
-static bool is_alpha(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-}
-
-static bool is_scheme(char ch)
-{
-	return is_alpha(ch) || is_digit(ch) || ch == '+' || ch == '-' ||
-	       ch == '.';
-}
-
-/* Length of "scheme://" at the start of t (RFC 3986 3.1), or 0. */
-static size_t scheme_len(const char *t, size_t n)
-{
-	size_t i = span(t, n, 0, is_scheme);
-
-	if (!n || !is_alpha(t[0]))
-		return 0;
-	return n - i >= 3 && !memcmp(t + i, "://", 3) ? i + 3 : 0;
 }
 
 /* The authority of t: up to '/', '?' or '#', after any "userinfo@". */

@@ -10,9 +10,10 @@
  * every name, and the caller judges each: a black name among them decides,
  * whatever the others are.
  *
- * What is read as a request (the union of what nginx 1.27, Apache httpd
- * 2.4 and h2o/picohttpparser accept, so that no server reads a name this
- * parser does not):
+ * What is read as a request (the union of what nginx, Apache httpd and
+ * h2o/picohttpparser accept, read in their sources: nginx master of
+ * 2026-08, httpd trunk of 2024-10, h2o and picohttpparser master of 2026;
+ * so that no server reads a name this parser does not):
  * - CR and LF bytes before the request line are skipped (nginx skips any
  *   number, Apache up to 10 blank lines, h2o one).
  * - Request line: method, target and version separated by any run of SP,
@@ -21,8 +22,10 @@
  *   the version is ignored (nginx). The method is any RFC 9110 token (nginx
  *   takes unknown upper-case methods and passes them on; h2o and Apache any
  *   token). The version is "HTTP/1." and digits, in any case. A line of
- *   method and target only is HTTP/0.9, which servers take for GET only
- *   (nginx, Apache's default Allow0.9): "GET target" is read, no headers.
+ *   method and target only is HTTP/0.9 (no headers follow): nginx and
+ *   Apache take it for GET, Apache in Unsafe mode for any method; read for
+ *   GET, and for any method with an absolute-form target (a line such as
+ *   "EHLO name" stays another protocol's).
  * - Target: origin-form ("/x") and asterisk-form ("*") name nothing;
  *   absolute-form ("scheme://[userinfo@]host[:port]/...", any scheme, as
  *   nginx takes any) names its host; anything else is read as
@@ -75,7 +78,7 @@ struct http_req {
 	unsigned nhost; /* Host header fields seen, empty ones included */
 	bool has_uri_host; /* the target names a server (absolute or
 			    * authority form) */
-	bool http09; /* "GET target" without a version: no headers */
+	bool http09; /* method and target without a version: no headers */
 	/* bytes up to and including the blank line (the request line for
 	 * HTTP/0.9), leading CR/LF included: the next request starts there */
 	size_t head_len;
@@ -91,7 +94,7 @@ bool http_is_request(const char *p, size_t len);
 
 /* Parses the request line and headers at the start of a stream.
  * Returns 0 with every claim in *ret; -EAGAIN if the head is not complete
- * yet; -EBADMSG if the request line is not HTTP/1.x (or HTTP/0.9 GET), a
+ * yet; -EBADMSG if the request line is not HTTP/1.x (nor HTTP/0.9), a
  * Host value is not a name or an address, or there are more than
  * HTTP_HOST_HEADERS_MAX Host headers; -E2BIG if the head goes past
  * HTTP_HEAD_MAX bytes (names after that are not read: the caller must

@@ -274,7 +274,7 @@ START_TEST(other_protocols_not_requests)
 }
 END_TEST
 
-START_TEST(http09_get_only)
+START_TEST(http09)
 {
 	struct http_req r;
 	const char *a = "GET http://evil.test/\r\nHost: ignored.test\r\n\r\n";
@@ -286,6 +286,10 @@ START_TEST(http09_get_only)
 	ck_assert_uint_eq(r.head_len, strlen("GET http://evil.test/\r\n"));
 	check_prefixes(a, strlen(a), 0);
 	parse_fails("POST /x\r\n\r\n", -EBADMSG);
+	/* Apache in Unsafe mode takes any method: with an absolute target */
+	parse_ok("FOO http://evil.test/\r\n", &r);
+	assert_claim(&r, 0, "evil.test", HTTP_FROM_TARGET);
+	ck_assert(!http_is_request("EHLO mail.example.test\r\n", 24));
 }
 END_TEST
 
@@ -427,7 +431,7 @@ static Suite *suite(void)
 	ADD(tc, leading_blank_lines);
 	ADD(tc, any_method_token);
 	ADD(tc, other_protocols_not_requests);
-	ADD(tc, http09_get_only);
+	ADD(tc, http09);
 	ADD(tc, folded_host);
 	ADD(tc, lenient_fields);
 	ADD(tc, invalid_refused);
