@@ -56,9 +56,33 @@
  * taken as data arrives, from this much (a post-quantum hello is ~2 KB). */
 #define QUIC_CRYPTO_CAP_MIN 2048
 
-/* HTTP: request line and headers are read up to this many bytes. */
+/* HTTP: request line and headers are read up to this many bytes (nginx's
+ * default client_header_buffer_size is 1 KiB, its large buffers 8 KiB per
+ * line; Apache's LimitRequestLine/FieldSize 8 KiB). This byte bound is the
+ * only bound on the work: there is no count of header fields, since nginx
+ * reads a Host after any number of fields (Apache stops at 100, h2o too). */
 #define HTTP_HEAD_MAX 8192
-#define HTTP_HEADERS_MAX 100
+/* A method is kept up to this many characters (the longest registered one,
+ * UPDATEREDIRECTREF, has 17); a longer one is still read, and cut. */
+#define HTTP_METHOD_MAX 32
+/* Host header fields read. Two are reported (servers differ on which one
+ * wins: h2o the last, Apache joins them, nginx refuses); a third makes the
+ * request unreadable (-EBADMSG): a sender of three is hiding a name, and the
+ * caller judges an unreadable request as such. */
+#define HTTP_HOST_HEADERS_MAX 2
+/* Names one request claims: its Host headers and its target. */
+#define HTTP_CLAIMS_MAX (HTTP_HOST_HEADERS_MAX + 1)
+
+/* Stratum (mining pools): the first line of JSON-RPC is read up to this many
+ * bytes from the start of the stream. Real first lines are short (an XMRig
+ * login with its algorithm list ~700 bytes, a cgminer subscribe ~60), but
+ * pools take far longer lines (node-stratum-pool drops a client only past
+ * 10 KiB without a newline), so a padded login must still be seen: the
+ * bound is what the flow's reassembly keeps anyway. */
+#define STRATUM_LINE_MAX REASM_MAX
+/* Agent, worker and method text kept from a stratum message (a Monero
+ * address is 95 characters, 106 integrated; "address.worker+diff" more). */
+#define STRATUM_TEXT_MAX 255
 
 /* IPv6 extension headers walked before giving up on the packet. */
 #define IPV6_EXT_MAX 8
