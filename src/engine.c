@@ -161,6 +161,28 @@ void eng_addrs_of(struct event *ev, const struct observation *ob,
 		ev->addrs[ev->naddrs++] = ob->dst;
 }
 
+/* What else the reading said, for the operator: a miner's method and
+ * agent, a hello's ECH and its other names. */
+static void eng_detail(struct event *ev, const struct observation *ob)
+{
+	const struct stratum_req *s = &ob->stratum;
+
+	if (ob->kind == OBS_STRATUM)
+		snprintf(ev->detail, sizeof(ev->detail), "%.40s%s%.60s%s%.40s",
+			 s->method, *s->agent ? " agent=" : "", s->agent,
+			 *s->worker ? " worker=" : "", s->worker);
+	else if ((ob->kind == OBS_TLS || ob->kind == OBS_QUIC) &&
+		 (ob->tls.ech || ob->tls.nsni > 1))
+		snprintf(ev->detail, sizeof(ev->detail), "%s%s%s",
+			 ob->tls.ech ? "ech (the real name is hidden)" : "",
+			 ob->tls.nsni > 1 && ob->tls.ech ? "; " : "",
+			 ob->tls.nsni > 1 ? "two server names" : "");
+	else if (ob->kind == OBS_HTTP && ob->http.nclaim > 1)
+		snprintf(ev->detail, sizeof(ev->detail),
+			 "%u names claimed (Host headers and the URL)",
+			 ob->http.nclaim);
+}
+
 /* The name an event shows: what was asked or claimed, else what the
  * container resolved. */
 static const char *eng_shown_name(const struct observation *ob)
@@ -170,42 +192,6 @@ static const char *eng_shown_name(const struct observation *ob)
 	if (ob->nclaims)
 		return ob->claims[0];
 	return ob->nresolved ? ob->resolved[0] : NULL;
-}
-
-/* ---- actions ---- */
-
-/* What a blacklist hit does: its category may have an action of its own
- * (resolvers that bypass DNS inspection). */
-enum engine_action eng_action_of(const struct engine *e,
-				    const struct decision *d)
-{
-	if (!strcmp(d->hit.source->category, "dns-bypass"))
-		return e->cfg.dns_bypass;
-	return ENGINE_BLOCK;
-}
-
-bool eng_stops(const struct engine *e, enum engine_action a)
-{
-	return e->cfg.block && a == ENGINE_BLOCK;
-}
-
-/* Records an event for a blacklist hit. Returns whether the flow stops. */
-bool eng_hit(struct engine *e, enum event_kind kind,
-		const struct observation *ob)
-{
-	enum engine_action a = eng_action_of(e, &ob->d);
-	struct event *ev;
-
-	if (a == ENGINE_ALLOW)
-		return false;
-	ev = eng_event_new(e, kind, ob, eng_stops(e, a));
-	if (ev) {
-		eng_copy_text(ev->name, sizeof(ev->name), eng_shown_name(ob));
-		eng_rule_of(ev, &ob->d);
-		eng_addrs_of(ev, ob, kind == EV_DNS_ANSWER);
-		e->out->hold = true;
-	}
-	return eng_stops(e, a);
 }
 
 static enum event_kind eng_kind_of(const struct observation *ob)
@@ -224,13 +210,88 @@ static enum event_kind eng_kind_of(const struct observation *ob)
 	}
 }
 
-/* A flow judged: allowed, or blocked (and recorded), from now on. */
+/* ---- actions ---- */
+
+/* What a blacklist hit does: its category may have an action of its own.
+ * Resolvers that go around DNS inspection (DoH, DoT) have dns_bypass;
+ * plain DNS to the same address is read like any DNS, so an address of
+ * that list on port 53 is nothing to report. */
+enum engine_action eng_action_of(const struct engine *e,
+				 const struct observation *ob)
+{
+	struct ip_addr a;
+
+	if (strcmp(ob->d.hit.source->category, "dns-bypass"))
+		return ENGINE_BLOCK;
+	if (ob->dport == 53 && !ip_addr_parse(ob->d.subject, &a))
+		return ENGINE_ALLOW;
+	return e->cfg.dns_bypass;
+}
+
+bool eng_stops(const struct engine *e, enum engine_action a)
+{
+	return e->cfg.block && a == ENGINE_BLOCK;
+}
+
+/* Records an event for a blacklist hit. Returns whether the flow stops. */
+bool eng_hit(struct engine *e, enum event_kind kind,
+		const struct observation *ob)
+{
+	enum engine_action a = eng_action_of(e, ob);
+	struct event *ev;
+
+	if (a == ENGINE_ALLOW)
+		return false;
+	ev = eng_event_new(e, kind, ob, eng_stops(e, a));
+	if (ev) {
+		eng_copy_text(ev->name, sizeof(ev->name), eng_shown_name(ob));
+		eng_rule_of(ev, &ob->d);
+		eng_addrs_of(ev, ob, kind == EV_DNS_ANSWER);
+		eng_detail(ev, ob);
+		e->out->hold = true;
+	}
+	return eng_stops(e, a);
+}
+
+/* A rule of egressd's own (a protocol, ECH) applies: its event. Returns
+ * whether the flow stops. */
+static bool eng_own_hit(struct engine *e, const struct observation *ob,
+			enum engine_action a, const char *category,
+			const char *pattern)
+{
+	char at[IP_ADDR_TEXT];
+	struct event *ev;
+
+	if (a == ENGINE_ALLOW)
+		return false;
+	ev = eng_event_new(e, eng_kind_of(ob), ob, eng_stops(e, a));
+	if (ev) {
+		ip_port_format(&ob->dst, ob->dport, at, sizeof(at));
+		eng_copy_text(ev->name, sizeof(ev->name), eng_shown_name(ob));
+		eng_rule_own(ev, category, pattern, at);
+		eng_addrs_of(ev, ob, false);
+		eng_detail(ev, ob);
+		e->out->hold = true;
+	}
+	return eng_stops(e, a);
+}
+
+/* A flow judged: allowed, or blocked (and recorded), from now on. A
+ * mining client is stopped whatever its address (unless the whitelist
+ * names it); a hello with ECH hides its real name (the `ech` setting). */
 enum engine_verdict eng_judged(struct engine *e, struct observation *ob)
 {
 	bool stop = false;
 
 	if (ob->d.verdict == VERDICT_BLOCK)
 		stop = eng_hit(e, eng_kind_of(ob), ob);
+	else if (ob->d.verdict == VERDICT_ALLOW)
+		;
+	else if (ob->kind == OBS_STRATUM)
+		stop = eng_own_hit(e, ob, ENGINE_BLOCK, "mining-pool",
+				   "protocol:stratum");
+	else if ((ob->kind == OBS_TLS || ob->kind == OBS_QUIC) && ob->tls.ech)
+		stop = eng_own_hit(e, ob, e->cfg.ech, "ech", "protocol:ech");
 	eng_observe(e, ob);
 	return stop ? ENG_BLOCK : ENG_ALLOW;
 }
@@ -319,6 +380,15 @@ void engine_packet(struct engine *e, const struct engine_pkt *in,
 	out->verdict = dispatch(e);
 }
 
+static void eng_where_existing(struct observation *ob,
+			       const struct ip_addr *src,
+			       const struct ip_addr *dst, uint16_t dport)
+{
+	ob->client = *src;
+	ob->dst = *dst;
+	ob->dport = dport;
+}
+
 bool engine_judge_existing(struct engine *e, const struct ip_addr *src,
 			   const struct ip_addr *dst, uint16_t dport,
 			   uint64_t now_ms, struct event *ret)
@@ -329,7 +399,8 @@ bool engine_judge_existing(struct engine *e, const struct ip_addr *src,
 	inspect_flow(&e->ins, eng_owner_lookup(e, src), dst, now_ms / 1000, &ob);
 	if (ob.d.verdict != VERDICT_BLOCK)
 		return false;
-	stop = eng_stops(e, eng_action_of(e, &ob.d));
+	eng_where_existing(&ob, src, dst, dport);
+	stop = eng_stops(e, eng_action_of(e, &ob));
 	memset(ret, 0, sizeof(*ret));
 	ret->kind = EV_FLOW;
 	ret->blocked = stop;

@@ -84,7 +84,7 @@ static enum dns_action answer(struct engine *e, struct observation *ob)
 			e->out->events[e->out->nevents - 1].have_flow = false;
 	} else {
 		/* The query's event said it; the answer only follows it. */
-		stop = eng_stops(e, eng_action_of(e, &ob->d));
+		stop = eng_stops(e, eng_action_of(e, ob));
 	}
 	eng_observe(e, ob);
 	return stop ? DNS_NXDOMAIN : DNS_PASS;

@@ -29,6 +29,8 @@ struct engine {
 	struct flowtab *flows;
 	struct addr_owner owners[ENGINE_OWNERS];
 	struct engine_stats st;
+	unsigned long quic_live; /* QUIC hellos being read */
+	uint64_t quic_seq;
 	/* the packet being judged */
 	const struct engine_pkt *in;
 	struct pkt_info pk;
@@ -65,7 +67,7 @@ void eng_addrs_of(struct event *ev, const struct observation *ob,
 		  bool from_chain);
 /* What a blacklist hit does (its category may have its own action). */
 enum engine_action eng_action_of(const struct engine *e,
-				 const struct decision *d);
+				 const struct observation *ob);
 /* Would an action stop the flow (block mode and a block)? */
 bool eng_stops(const struct engine *e, enum engine_action a);
 /* A blacklist hit: its event; returns whether the flow stops. */
@@ -86,3 +88,5 @@ bool eng_dns_tcp(struct engine *e, struct flow *f, enum engine_verdict *v);
 /* engine_stream.c */
 enum engine_verdict eng_tcp(struct engine *e);
 enum engine_verdict eng_udp_first(struct engine *e);
+/* engine_quic.c: a client Initial of UDP flow f. */
+enum engine_verdict eng_quic(struct engine *e, struct flow *f);

@@ -10,6 +10,7 @@
 
 #include "egressd/flowtab.h"
 #include "egressd/limits.h"
+#include "egressd/quic.h"
 #include "engine_internal.h"
 
 /* DNS over TLS: the resolver is whoever the container picked. */
@@ -220,6 +221,11 @@ enum engine_verdict eng_udp_first(struct engine *e)
 
 	key_of(e, &k);
 	f = flowtab_get(e->flows, &k, e->now_s, true);
+	/* Servers drop an Initial in a datagram under 1200 bytes (RFC 9000
+	 * 14.1): one is no hello to judge. */
+	if (f && e->pk.payload_len >= 1200 &&
+	    quic_is_initial(e->pk.payload, e->pk.payload_len))
+		return decide(e, f, eng_quic(e, f));
 	if (f && f->decided)
 		return (enum engine_verdict)f->decided;
 	if (!f)

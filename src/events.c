@@ -135,6 +135,8 @@ static cJSON *event_json(const struct evq_item *it)
 	if (ev->name[0])
 		cJSON_AddStringToObject(o, "name", ev->name);
 	json_add_addrs(o, "addrs", ev->addrs, ev->naddrs);
+	if (ev->detail[0])
+		cJSON_AddStringToObject(o, "detail", ev->detail);
 	cJSON_AddStringToObject(o, "action", ev->blocked ? "blocked" : "alerted");
 	if (it->count > 1) { /* a burst, counted in memory before the store */
 		cJSON_AddNumberToObject(o, "count", it->count);

@@ -148,3 +148,10 @@ unsigned long flowtab_evicted(const struct flowtab *t)
 {
 	return t->evicted;
 }
+
+void flowtab_foreach(struct flowtab *t, void (*fn)(struct flow *f, void *ctx),
+		     void *ctx)
+{
+	for (struct flow *f = t->lru_head; f; f = f->lru_next)
+		fn(f, ctx);
+}

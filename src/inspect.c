@@ -87,6 +87,12 @@ static void claim(struct observation *o, const char *name)
 		o->claims[o->nclaims++] = name;
 }
 
+void inspect_tls_claims(struct observation *o)
+{
+	for (unsigned i = 0; i < o->tls.nsni; i++)
+		claim(o, o->tls.sni_names[i]);
+}
+
 static int read_tls(const uint8_t *p, size_t len, struct observation *o)
 {
 	int r = tls_parse_client_hello(p, len, &o->tls);
@@ -100,8 +106,7 @@ static int read_tls(const uint8_t *p, size_t len, struct observation *o)
 		return r;
 	}
 	o->kind = OBS_TLS;
-	if (o->tls.has_sni)
-		claim(o, o->tls.sni);
+	inspect_tls_claims(o);
 	return 0;
 }
 
@@ -118,9 +123,32 @@ static int read_http(const uint8_t *p, size_t len, struct observation *o)
 		return r;
 	}
 	o->kind = OBS_HTTP;
-	if (o->http.has_host && !o->http.host_is_ip)
-		claim(o, o->http.host);
+	/* Every Host header and the URL's host: a server may route by any
+	 * of them (http.h). An address claims no name. */
+	for (unsigned i = 0; i < o->http.nclaim; i++)
+		if (!o->http.claim[i].is_ip)
+			claim(o, o->http.claim[i].name);
 	return 0;
+}
+
+/* A mining client's first message (stratum.h); the pool it names, if
+ * any, is a claim like an SNI. */
+static int read_stratum(const uint8_t *p, size_t len, struct observation *o)
+{
+	int r = stratum_parse(p, len, &o->stratum);
+
+	if (r)
+		return r;
+	o->kind = OBS_STRATUM;
+	if (o->stratum.has_host && !o->stratum.host_is_ip)
+		claim(o, o->stratum.host);
+	return 0;
+}
+
+bool inspect_starts_like_web(const uint8_t *p, size_t len)
+{
+	return len && (tls_is_handshake(p, len) ||
+		       http_is_request((const char *)p, len));
 }
 
 int inspect_stream(struct inspector *ins, uint32_t owner,
@@ -135,8 +163,10 @@ int inspect_stream(struct inspector *ins, uint32_t owner,
 		r = read_tls(p, len, o);
 	else if (len && http_is_request((const char *)p, len))
 		r = read_http(p, len, o);
+	else if (len)
+		r = read_stratum(p, len, o);
 	else
-		r = len ? -ENOPROTOOPT : -EAGAIN;
+		r = -EAGAIN;
 	if (r)
 		return r;
 	judge_flow(ins, owner, dst, now, o);

@@ -227,6 +227,41 @@ static void tls_fields(cJSON *o, const struct tls_hello *h)
 	cJSON_AddBoolToObject(o, "ech", h->ech);
 }
 
+/* A QUIC hello: every name (a list), as the hello gave them. */
+static void quic_fields(cJSON *o, const struct tls_hello *h)
+{
+	const char *v[TLS_SNI_MAX > TLS_ALPN_MAX ? TLS_SNI_MAX : TLS_ALPN_MAX];
+
+	for (unsigned i = 0; i < h->nsni; i++)
+		v[i] = h->sni_names[i];
+	add_strings(o, "sni", v, h->nsni);
+	for (unsigned i = 0; i < h->n_alpn; i++)
+		v[i] = h->alpn[i];
+	add_strings(o, "alpn", v, h->n_alpn);
+	cJSON_AddBoolToObject(o, "ech", h->ech);
+}
+
+static void quic_incomplete_fields(cJSON *o, const struct observation *ob)
+{
+	cJSON_AddNumberToObject(o, "bytes", (double)ob->quic_bytes);
+	cJSON_AddNumberToObject(o, "contig", (double)ob->quic_contig);
+}
+
+static void stratum_fields(cJSON *o, const struct stratum_req *s)
+{
+	static const char *const protos[] = { "?", "stratum", "cryptonote",
+					      "ethproxy", "stratum-v2" };
+
+	cJSON_AddStringToObject(o, "protocol", protos[s->proto < 5 ? s->proto : 0]);
+	cJSON_AddStringToObject(o, "method", s->method);
+	if (*s->agent)
+		cJSON_AddStringToObject(o, "agent", s->agent);
+	if (*s->worker)
+		cJSON_AddStringToObject(o, "worker", s->worker);
+	if (s->has_host)
+		cJSON_AddStringToObject(o, "host", s->host);
+}
+
 static void http_fields(cJSON *o, const struct http_req *r)
 {
 	if (r->has_host)
@@ -263,13 +298,21 @@ static void observe(void *ctx, const struct observation *ob)
 	if (ob->kind == OBS_FLOW && ob->d.verdict == VERDICT_NONE)
 		return; /* a flow nothing says anything about */
 	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "kind", obs_kind_name(ob->kind));
+	cJSON_AddStringToObject(o, "kind", ob->kind == OBS_QUIC && ob->unreadable
+						   ? "quic_incomplete"
+						   : obs_kind_name(ob->kind));
 	if (ob->kind == OBS_DNS_QUERY || ob->kind == OBS_DNS_ANSWER)
 		dns_fields(o, ob);
-	else if (ob->kind == OBS_TLS || ob->kind == OBS_QUIC)
+	else if (ob->kind == OBS_QUIC && ob->unreadable)
+		quic_incomplete_fields(o, ob);
+	else if (ob->kind == OBS_QUIC)
+		quic_fields(o, &ob->tls);
+	else if (ob->kind == OBS_TLS)
 		tls_fields(o, &ob->tls);
 	else if (ob->kind == OBS_HTTP)
 		http_fields(o, &ob->http);
+	else if (ob->kind == OBS_STRATUM)
+		stratum_fields(o, &ob->stratum);
 	else if (ob->kind == OBS_UNREADABLE)
 		cJSON_AddStringToObject(o, "why", ob->unreadable);
 	if (ob->kind != OBS_DNS_QUERY && ob->kind != OBS_DNS_ANSWER)
@@ -309,6 +352,14 @@ static void flush(struct replay *rp, const struct engine_out *out,
 							out->events[0].kind));
 		emit(rp, o);
 	}
+	rp->npending = 0;
+}
+
+/* What engine_finish observed: no packet, no action. */
+static void flush_end(struct replay *rp)
+{
+	for (unsigned i = 0; i < rp->npending; i++)
+		emit(rp, rp->pending[i]);
 	rp->npending = 0;
 }
 
@@ -607,6 +658,8 @@ int replay_main(int argc, char **argv)
 		r = 1;
 	} else {
 		r = read_capture(&rp, pcap);
+		engine_finish(rp.eng);
+		flush_end(&rp);
 		fflush(stdout);
 		report(&rp, pcap);
 	}

@@ -125,3 +125,6 @@ bool engine_judge_existing(struct engine *e, const struct ip_addr *src,
 /* Drops flows idle for ENGINE_FLOW_IDLE_MS. */
 void engine_expire(struct engine *e, uint64_t now_ms);
 void engine_get_stats(const struct engine *e, struct engine_stats *ret);
+/* The end of a capture (replay): QUIC hellos that never completed are
+ * observed (kind OBS_QUIC, unreadable "incomplete"). */
+void engine_finish(struct engine *e);

@@ -50,6 +50,7 @@ struct event {
 		char pattern[EVENT_TEXT_MAX]; /* the list entry */
 		char matched[EVENT_TEXT_MAX]; /* the name or address it matched */
 	} rule;
+	char detail[160]; /* what else was read ("" if nothing) */
 	bool have_flow; /* attribute to the process behind it */
 	struct event_flow flow;
 };

@@ -48,5 +48,8 @@ void flowtab_del(struct flowtab *t, struct flow *f);
 /* Drops flows idle since before `before`; returns how many. */
 size_t flowtab_expire(struct flowtab *t, uint64_t before);
 size_t flowtab_size(const struct flowtab *t);
+/* Calls fn for every flow (it must not add or delete flows). */
+void flowtab_foreach(struct flowtab *t, void (*fn)(struct flow *f, void *ctx),
+		     void *ctx);
 /* Flows evicted so far to make room. */
 unsigned long flowtab_evicted(const struct flowtab *t);

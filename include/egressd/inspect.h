@@ -11,6 +11,7 @@
 #include "egressd/dns.h"
 #include "egressd/dnscache.h"
 #include "egressd/http.h"
+#include "egressd/stratum.h"
 #include "egressd/tls.h"
 
 enum obs_kind {
@@ -44,13 +45,16 @@ struct observation {
 	struct dns_chain chain; /* OBS_DNS_ANSWER */
 	struct tls_hello tls; /* OBS_TLS, OBS_QUIC */
 	struct http_req http; /* OBS_HTTP */
+	struct stratum_req stratum; /* OBS_STRATUM */
 	const char *claims[OBS_CLAIMS_MAX]; /* what the payload says it is */
 	unsigned nclaims;
 	const char *resolved[DNSCACHE_NAMES_PER_ADDR]; /* the container's */
 	bool trusted[DNSCACHE_NAMES_PER_ADDR]; /* ...from a trusted resolver */
 	unsigned nresolved;
 	struct decision d;
-	const char *unreadable; /* OBS_UNREADABLE: why */
+	const char *unreadable; /* OBS_UNREADABLE: why; OBS_QUIC: "incomplete"
+				   for a hello that never completed */
+	size_t quic_bytes, quic_contig; /* ...its bytes, and in order */
 	/* Where, filled by the engine (for replay and events). */
 	struct ip_addr client, dst;
 	uint16_t dport;
@@ -70,13 +74,19 @@ int inspect_dns(struct inspector *ins, uint32_t owner, const uint8_t *msg,
 		size_t len, uint64_t now, bool trusted, struct observation *ret);
 
 /* The in-order bytes a client sent on a TCP flow to dst so far. Returns 0
- * (TLS or HTTP recognised, its claims judged with the address), -EAGAIN
- * (need more bytes), -ENOPROTOOPT (neither TLS nor HTTP), or the parser's
- * error (-EBADMSG, -E2BIG: it started like one and cannot be read;
- * ret->unreadable says why). */
+ * (TLS, HTTP or stratum recognised, its claims judged with the address),
+ * -EAGAIN (need more bytes), -ENOPROTOOPT (none of them), or the parser's
+ * error (-EBADMSG, -E2BIG: it started like TLS or HTTP and cannot be
+ * read; ret->unreadable says why). */
 int inspect_stream(struct inspector *ins, uint32_t owner,
 		   const struct ip_addr *dst, const uint8_t *p, size_t len,
 		   uint64_t now, struct observation *ret);
+
+/* Does the stream start like TLS or HTTP (whose unreadable forms the
+ * `unreadable` setting covers)? */
+bool inspect_starts_like_web(const uint8_t *p, size_t len);
+/* The hello's server names as claims (a QUIC hello's). */
+void inspect_tls_claims(struct observation *o);
 
 /* Judges the claims already in ret (a QUIC hello's) with dst. */
 void inspect_claims(struct inspector *ins, uint32_t owner,

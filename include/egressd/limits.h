@@ -112,6 +112,13 @@
 #define ENGINE_FLOWS_MAX 65536
 #define ENGINE_FLOW_IDLE_MS 30000
 #define ENGINE_OWNERS 4096
+/* QUIC hellos being read at once (each up to ~18 KB while incomplete):
+ * past it a new one is unreadable, counted. */
+#define ENGINE_QUIC_MAX 1024
+/* A QUIC hello still incomplete this long after its first Initial is
+ * unreadable at its next datagram (Chromium sends the rest within
+ * milliseconds and retransmits at ~0.3 s). */
+#define ENGINE_QUIC_WAIT_MS 1000
 
 /* Control socket. A request is one JSON line of at most CTL_REQUEST_MAX
  * bytes that must arrive whole within CTL_REQUEST_MS of the connection;

@@ -13,7 +13,7 @@ from pathlib import Path
 # of the .expect files are left out here (and counted in the summary); they
 # are checked against the reader itself by check_quic_captures.py. Set this
 # to True when replay emits them (kinds "quic" and "quic_incomplete").
-QUIC_IN_REPLAY = False
+QUIC_IN_REPLAY = True
 
 
 def to_expect(o):
