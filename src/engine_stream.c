@@ -34,30 +34,54 @@ static enum engine_verdict decide(struct engine *e, struct flow *f,
 {
 	if (v != ENG_ALLOW && v != ENG_BLOCK)
 		return v;
+	bool known = f->up.known;
+
 	f->decided = (uint8_t)v;
 	reasm_free(&f->up);
 	reasm_free(&f->down);
+	/* Its start stays known: a later packet in its window needs no
+	 * lookup of the kernel's map. */
+	f->up.known = f->up.started = known;
 	(void)e;
 	return v;
 }
 
+/* A connection on the flow's addresses and ports, from its SYN: whatever
+ * the flow held (an older connection's verdict, bytes read from an
+ * unknown start) is not this one's. */
+static void restart(struct flow *f, uint32_t isn)
+{
+	if (f->up.known && f->isn == isn)
+		return; /* the same SYN again */
+	reasm_free(&f->up);
+	reasm_free(&f->down);
+	f->decided = 0;
+	f->not_dns = false;
+	f->blocked = false;
+	reasm_start(&f->up, isn + 1);
+	f->isn = isn;
+}
+
 /* Where the client's stream starts, when its SYN went by unseen (the
  * ruleset accepts a SYN to an unlisted address in the kernel, and keeps
- * its sequence number for egressd). Taken only if this segment lies
- * within the window after it: the entry may be an older connection's on
- * the same addresses and ports. */
+ * its sequence number for egressd). Asked unless the segment lies in the
+ * window of a start already known. Taken only if the segment lies within
+ * the window after it: the entry may be an older connection's on the
+ * same addresses and ports. */
 static void start_of(struct engine *e, const struct flow_key *k,
 		     struct flow *f)
 {
 	uint32_t isn;
 
-	if (f->up.started || !e->cfg.tcp_isn ||
-	    e->cfg.tcp_isn(e->cfg.tcp_isn_ctx, k, &isn))
+	if (f->up.known && (uint32_t)(e->pk.tcp_seq - (f->isn + 1)) < REASM_MAX)
 		return;
-	if ((uint32_t)(e->pk.tcp_seq - (isn + 1)) < REASM_MAX)
-		reasm_start(&f->up, isn + 1);
-	else
+	if (!e->cfg.tcp_isn || e->cfg.tcp_isn(e->cfg.tcp_isn_ctx, k, &isn))
+		return;
+	if ((uint32_t)(e->pk.tcp_seq - (isn + 1)) >= REASM_MAX) {
 		e->st.isn_stale++;
+		return;
+	}
+	restart(f, isn);
 }
 
 /* A SYN going out: only the address can say anything yet. A block is
@@ -73,8 +97,8 @@ static enum engine_verdict syn_out(struct engine *e, const struct flow_key *k)
 	if (ob.d.verdict == VERDICT_BLOCK)
 		return eng_judged(e, &ob);
 	f = flowtab_get(e->flows, k, e->now_s, true);
-	if (f && !f->decided)
-		reasm_add(&f->up, e->pk.tcp_seq, true, NULL, 0);
+	if (f)
+		restart(f, e->pk.tcp_seq);
 	return ENG_ACCEPT;
 }
 
@@ -188,14 +212,14 @@ enum engine_verdict eng_tcp(struct engine *e)
 		eng_where(e, &ob);
 		return eng_unreadable(e, &ob, "no memory to follow the flow");
 	}
+	if (out && e->pk.payload_len)
+		start_of(e, &k, f);
 	if (f->decided) {
 		v = (enum engine_verdict)f->decided;
 		if (fl & (TCP_FIN | TCP_RST))
 			flowtab_del(e->flows, f);
 		return v;
 	}
-	if (out && e->pk.payload_len)
-		start_of(e, &k, f);
 	if (k.sport == 53 && !f->not_dns) {
 		if (eng_dns_tcp(e, f, &v))
 			return v;

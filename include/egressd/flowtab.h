@@ -29,6 +29,7 @@ struct flow {
 	/* Decided (the caller's verdict, 0: not yet): kept a while so that
 	 * packets queued before the verdict took effect find it. */
 	uint8_t decided;
+	uint32_t isn; /* the client's SYN sequence number, if up.known */
 	void *app; /* the caller's state (a QUIC hello), freed by app_free */
 	void (*app_free)(void *app);
 	struct flow *next;
