@@ -72,12 +72,17 @@ static void start_of(struct engine *e, const struct flow_key *k,
 		     struct flow *f)
 {
 	uint32_t isn;
+	int32_t d;
 
-	if (f->up.known && (uint32_t)(e->pk.tcp_seq - (f->isn + 1)) < REASM_MAX)
+	d = f->up.known ? (int32_t)(e->pk.tcp_seq - (f->isn + 1)) : INT32_MIN;
+	if (d >= -(int32_t)REASM_MAX && d < (int32_t)REASM_MAX)
 		return;
 	if (!e->cfg.tcp_isn || e->cfg.tcp_isn(e->cfg.tcp_isn_ctx, k, &isn))
 		return;
-	if ((uint32_t)(e->pk.tcp_seq - (isn + 1)) >= REASM_MAX) {
+	/* A segment from just before the start (a stale byte) belongs to
+	 * the connection too: the start then trims it. */
+	d = (int32_t)(e->pk.tcp_seq - (isn + 1));
+	if (d < -(int32_t)REASM_MAX || d >= (int32_t)REASM_MAX) {
 		e->st.isn_stale++;
 		return;
 	}

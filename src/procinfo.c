@@ -69,10 +69,21 @@ static int diag_query(struct diag_job *j)
 	req->sdiag_family = j->src->family;
 	req->sdiag_protocol = j->proto;
 	req->idiag_states = ~0u;
-	req->id.idiag_sport = htons(j->sport);
-	req->id.idiag_dport = htons(j->dport);
-	memcpy(req->id.idiag_src, j->src->b, alen);
-	memcpy(req->id.idiag_dst, j->dst->b, alen);
+	/* UDP's lookup is the one of an arriving datagram (the kernel's
+	 * udp_dump_one: "src and dst are swapped for historical reasons"):
+	 * the socket's own side goes in dst. It then also finds a socket
+	 * that never connected (dig's, most resolvers'). */
+	if (j->proto == IPPROTO_UDP) {
+		req->id.idiag_sport = htons(j->dport);
+		req->id.idiag_dport = htons(j->sport);
+		memcpy(req->id.idiag_src, j->dst->b, alen);
+		memcpy(req->id.idiag_dst, j->src->b, alen);
+	} else {
+		req->id.idiag_sport = htons(j->sport);
+		req->id.idiag_dport = htons(j->dport);
+		memcpy(req->id.idiag_src, j->src->b, alen);
+		memcpy(req->id.idiag_dst, j->dst->b, alen);
+	}
 	req->id.idiag_cookie[0] = req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		r = -errno;
