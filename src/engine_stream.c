@@ -56,6 +56,7 @@ static void restart(struct flow *f, uint32_t isn)
 	reasm_free(&f->up);
 	reasm_free(&f->down);
 	f->decided = 0;
+	f->unknown_waits = 0;
 	f->not_dns = false;
 	f->blocked = false;
 	reasm_start(&f->up, isn + 1);
@@ -172,6 +173,13 @@ static enum engine_verdict client_bytes(struct engine *e, struct flow *f)
 		return ENG_ACCEPT;
 	if (!r)
 		return eng_judged(e, &ob);
+	/* Where the start is not known (the kernel kept no SYN: a flood
+	 * filled its map, or the flow predates egressd), bytes that start
+	 * nothing may be a later segment sent first: an earlier one may
+	 * still come and move the start back. Wait for it, a few segments
+	 * or until the server answers. */
+	if (!f->up.known && ++f->unknown_waits <= ENGINE_UNKNOWN_START_WAIT)
+		return ENG_ACCEPT;
 	if (r == -ENOPROTOOPT)
 		return other(e, &ob);
 	return eng_unreadable(e, &ob, ob.unreadable ? ob.unreadable
@@ -184,7 +192,13 @@ static enum engine_verdict payload(struct engine *e, struct flow *f)
 {
 	enum engine_verdict v;
 
-	if (e->in->dir == ENGINE_IN && (f->up.len || reasm_has_gap(&f->up))) {
+	if (e->in->dir == ENGINE_IN && !f->up.known && f->up.len &&
+	    !inspect_starts_like_web(f->up.buf, f->up.len)) {
+		/* Bytes from an unknown start that start nothing: the
+		 * address decides, as for any protocol egressd does not
+		 * read. */
+		v = eng_by_address(e);
+	} else if (e->in->dir == ENGINE_IN && (f->up.len || reasm_has_gap(&f->up))) {
 		/* The server answered a first message egressd could not
 		 * read whole: what the server took is unknown. */
 		struct observation ob = { 0 };

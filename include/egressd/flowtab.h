@@ -30,6 +30,7 @@ struct flow {
 	 * packets queued before the verdict took effect find it. */
 	uint8_t decided;
 	uint32_t isn; /* the client's SYN sequence number, if up.known */
+	uint8_t unknown_waits; /* segments waited for an unknown start */
 	void *app; /* the caller's state (a QUIC hello), freed by app_free */
 	void (*app_free)(void *app);
 	struct flow *next;

@@ -115,6 +115,10 @@
 /* QUIC hellos being read at once (each up to ~18 KB while incomplete):
  * past it a new one is unreadable, counted. */
 #define ENGINE_QUIC_MAX 1024
+/* Client segments a flow whose stream start is unknown may send, starting
+ * nothing egressd reads, before it is judged as it stands: an earlier
+ * segment (sent last) may still come. */
+#define ENGINE_UNKNOWN_START_WAIT 4
 /* A QUIC hello still incomplete this long after its first Initial is
  * unreadable at its next datagram (Chromium sends the rest within
  * milliseconds and retransmits at ~0.3 s). */

@@ -430,6 +430,14 @@ START_TEST(reversed_and_stale_segments_cannot_move_the_start)
 	syn(GOOD_IP, 443, false);
 	ck_assert_int_eq(data(GOOD_IP, 443, (size_t)-1, "X", 1), ENG_ACCEPT);
 	ck_assert_int_eq(data(GOOD_IP, 443, 0, hello, n), ENG_BLOCK);
+	/* the same with no start known (the kernel's map was full): the
+	 * later half alone starts nothing, the earlier one moves the start */
+	isn += 100000;
+	syn(GOOD_IP, 443, false);
+	isn_kept = false;
+	ck_assert_int_eq(data(GOOD_IP, 443, half, hello + half, n - half),
+			 ENG_ACCEPT);
+	ck_assert_int_eq(data(GOOD_IP, 443, 0, hello, half), ENG_BLOCK);
 	/* the same with the SYN seen (a listed address's is queued) */
 	isn += 100000;
 	syn(GOOD_IP, 443, true);
