@@ -89,8 +89,15 @@ https() { # https NAME IP [curl flags]: TLS to IP naming NAME
 }
 
 # ---- the SNI and Host checks, whatever the container resolved ----
+# Block mode's traffic is captured on the bridge: replay must give the
+# daemon's decisions on it.
 want sni && for mode in block alert; do
 	run "$mode"
+	[ "$mode" = block ] && {
+		ip netns exec "$NS_HOST" tcpdump -ni "$BRIDGE" -U -w "$S/sni.pcap" 2>/dev/null &
+		tpid=$!
+		sleep 0.5
+	}
 	want=block
 	[ "$mode" = alert ] && want=pass
 	$C1 dig +short www.example.com >/dev/null # 203.0.113.80: a good name
@@ -102,6 +109,29 @@ want sni && for mode in block alert; do
 	expect "$mode: good SNI to that address" pass https www.example.com 203.0.113.80
 	$C1 dig +short api.example.com >/dev/null # whitelisted, 203.0.113.80
 	expect "$mode: whitelisted name's address, blacklisted SNI" $want https other.example.net 203.0.113.80
+	[ "$mode" = block ] || continue
+	sleep 0.5
+	kill "$tpid"
+	wait "$tpid" 2>/dev/null
+	"$EGRESSD" replay --json --pcap "$S/sni.pcap" --mode block \
+		--blacklist "$S/black.txt" --whitelist "$S/white.txt" \
+		--trusted-resolvers 203.0.113.53,2001:db8:53::53 >"$S/replay.json" 2>"$S/replay.err"
+	$PY - "$EV" "$S/replay.json" >"$S/compare.txt" <<'PY'
+import json, sys
+daemon = sorted({(e["kind"], e.get("name", ""), e["action"])
+                 for e in map(json.loads, open(sys.argv[1]))})
+replay = set()
+for o in map(json.loads, open(sys.argv[2])):
+    if "event" in o:
+        name = o.get("sni") or o.get("host") or o.get("qname") or ""
+        replay.add((o["event"], name, "alerted" if o["action"] == "pass" else "blocked"))
+replay = sorted(replay)
+print("daemon", daemon)
+print("replay", replay)
+sys.exit(0 if daemon == replay and daemon else 1)
+PY
+	[ $? = 0 ] && ok "replay of the captured traffic gives the daemon's events ($(grep -c . "$S/replay.json") lines)" ||
+		{ bad "replay differs from the daemon"; cat "$S/compare.txt" "$S/replay.err"; }
 done
 
 # ---- hostile, block mode ----
