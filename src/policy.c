@@ -56,6 +56,13 @@ static unsigned load_flags(const struct list_spec *spec)
 	       (spec->system ? LIST_LENIENT : 0);
 }
 
+static int no_entry(const struct list_entry *e, void *opaque)
+{
+	(void)e;
+	(void)opaque;
+	return 0;
+}
+
 static int load_one(struct policy *p, const struct list_spec *spec,
 		    struct list_report *rep, char *err, size_t errlen)
 {
@@ -86,8 +93,13 @@ static int load_one(struct policy *p, const struct list_spec *spec,
 				  sizeof(category));
 	c.source = base_name(spec->path);
 	c.category = category;
-	r = list_parse(buf, len, spec->format, load_flags(spec), on_entry, &c,
-		       &rep->stats, &le);
+	/* A feed is checked whole first: refused, none of it is in the sets. */
+	r = spec->system ? list_parse(buf, len, spec->format, load_flags(spec),
+				      no_entry, NULL, &rep->stats, &le)
+			 : 0;
+	if (!r)
+		r = list_parse(buf, len, spec->format, load_flags(spec),
+			       on_entry, &c, &rep->stats, &le);
 	free(buf);
 	snprintf(rep->category, sizeof(rep->category), "%s", category);
 	if (r == -EINVAL && le.msg[0] && le.line)
@@ -115,6 +127,12 @@ int policy_build(const struct list_spec *specs, size_t n, struct policy *ret,
 		struct list_report *rep = reports ? &reports[i] : &dummy;
 		memset(rep, 0, sizeof(*rep));
 		r = load_one(&p, &specs[i], rep, err, errlen);
+		if (r && r != -ENOMEM && specs[i].system) {
+			rep->refused = true;
+			snprintf(rep->error, sizeof(rep->error), "%s", err);
+			err[0] = 0;
+			r = 0;
+		}
 		if (r)
 			goto fail;
 	}

@@ -150,14 +150,42 @@ static int collect(const struct config *cfg, struct store *st,
 	return r;
 }
 
+/* What the feeds lost is said, each time the lists are built: a feed
+ * left out, and the lines skipped in the others (the first with its
+ * number). */
+static void report_feeds(const struct list_spec *specs,
+			 const struct list_report *reps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct list_report *r = &reps[i];
+		if (!specs[i].system)
+			continue;
+		if (r->refused)
+			fprintf(stderr, "egressd: feed LEFT OUT: %s\n", r->error);
+		else if (r->stats.invalid)
+			fprintf(stderr, "egressd: feed %s: %u invalid lines "
+				"skipped (first at line %u: %s)\n", r->path,
+				r->stats.invalid, r->stats.first_invalid[0].line,
+				r->stats.first_invalid[0].msg);
+	}
+}
+
 int policy_load(const struct config *cfg, struct store *st, struct policy *ret,
 		char *err, size_t errlen)
 {
 	struct specs s = { 0 };
+	struct list_report *reps = NULL;
 	int r = collect(cfg, st, &s, err, errlen);
 
+	if (!r && !(reps = calloc(s.n ? s.n : 1, sizeof(*reps)))) {
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+	}
 	if (!r)
-		r = policy_build(s.v, s.n, ret, NULL, err, errlen);
+		r = policy_build(s.v, s.n, ret, reps, err, errlen);
+	if (!r)
+		report_feeds(s.v, reps, s.n);
+	free(reps);
 	for (size_t i = 0; i < s.nowned; i++)
 		free(s.owned[i]);
 	free(s.owned);

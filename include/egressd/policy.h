@@ -30,6 +30,10 @@ struct list_report {
 	/* Counts, and the first invalid lines a lenient parse skipped
 	 * (stats.first_invalid); filled for a refused file too. */
 	struct list_stats stats;
+	/* A third-party feed (spec->system) that is not a list: left out,
+	 * the others load; error says why. */
+	bool refused;
+	char error[300];
 };
 
 /* Builds *ret from the files. On error returns a negative errno and writes
@@ -38,4 +42,8 @@ struct list_report {
  * up to and including the refused one. */
 int policy_build(const struct list_spec *specs, size_t n, struct policy *ret,
 		 struct list_report *reports, char *err, size_t errlen);
+/* (policy_build: a third-party feed, spec->system, refused whole, i.e.
+ * unreadable, not a list, too many bad lines, is left out with its report
+ * saying why, and the rest loads: one broken download must not take every
+ * list down. The operator's own files stay all or nothing.) */
 void policy_free(struct policy *p);
