@@ -61,8 +61,9 @@ int ctl_pattern_check(const char *p, bool force, char *norm, size_t len,
 		snprintf(norm, len, "%s", p);
 		return 0;
 	}
-	if (domain_normalize(p + (wild ? 2 : 0), strlen(p + (wild ? 2 : 0)),
-			     tmp) < 0) {
+	/* The list parser's own check (an all-digit last label, "10.0.0",
+	 * is no name): what is stored must load. */
+	if (list_name_normalize(p + (wild ? 2 : 0), tmp) < 0) {
 		snprintf(why, wl, "is not a domain, *.domain, address or network");
 		return -EINVAL;
 	}
@@ -267,21 +268,26 @@ static bool name_ok(const char *s)
 	return true;
 }
 
-/* Validates the copy as a whole: one bad line refuses it, nothing is
- * half-loaded; an empty feed is refused too (a truncated download). */
+/* Validates the copy as a whole, as a feed (lenient: invalid lines are
+ * skipped and counted; a file that is not a list, or has too many bad
+ * lines, is refused and nothing is loaded); an empty feed is refused too
+ * (a truncated download). */
 static cJSON *import_check(const struct list_spec *spec, const char *name,
 			   struct list_report *rep)
 {
 	char err[512], msg[700];
 	struct policy p;
 
-	if (policy_build(spec, 1, &p, rep, err, sizeof(err))) {
-		/* err names the temporary copy: say the feed's own name. */
-		char *colon = strstr(err, ".tmp:");
-		snprintf(msg, sizeof(msg), "%s:%s", name, colon ? colon + 5 : err);
+	if (policy_build(spec, 1, &p, rep, err, sizeof(err)))
+		return reply_error("%s (feed refused, nothing loaded)", err);
+	policy_free(&p);
+	if (rep->refused) {
+		/* the error names the temporary copy: say the feed's name */
+		char *colon = strstr(rep->error, ".tmp:");
+		snprintf(msg, sizeof(msg), "%s:%s", name,
+			 colon ? colon + 5 : rep->error);
 		return reply_error("%s (feed refused, nothing loaded)", msg);
 	}
-	policy_free(&p);
 	if (!rep->stats.entries) {
 		snprintf(msg, sizeof(msg), "%s: no entries in %u lines (%u "
 			 "skipped, %u stripped, %u allow rules ignored)", name,
@@ -304,6 +310,25 @@ static cJSON *import_reply(const char *name, const struct store_import *im,
 	cJSON_AddNumberToObject(o, "skipped", rep->stats.skipped);
 	cJSON_AddNumberToObject(o, "stripped", rep->stats.stripped);
 	cJSON_AddNumberToObject(o, "allows_ignored", rep->stats.allows_ignored);
+	cJSON_AddNumberToObject(o, "rules", rep->stats.rules);
+	cJSON_AddNumberToObject(o, "with_path", rep->stats.paths);
+	cJSON_AddNumberToObject(o, "by_options", rep->stats.modifiers);
+	cJSON_AddNumberToObject(o, "cancelled", rep->stats.cancelled);
+	cJSON_AddNumberToObject(o, "invalid", rep->stats.invalid);
+	if (rep->stats.invalid) {
+		cJSON *a = cJSON_AddArrayToObject(o, "first_invalid");
+		unsigned n = rep->stats.invalid < LIST_INVALID_KEPT
+				     ? rep->stats.invalid
+				     : LIST_INVALID_KEPT;
+		for (unsigned i = 0; i < n; i++) {
+			cJSON *l = cJSON_CreateObject();
+			cJSON_AddNumberToObject(l, "line",
+						rep->stats.first_invalid[i].line);
+			cJSON_AddStringToObject(l, "error",
+						rep->stats.first_invalid[i].msg);
+			cJSON_AddItemToArray(a, l);
+		}
+	}
 	return o;
 }
 
@@ -327,8 +352,9 @@ cJSON *cmd_lists_import(struct ctl_req *r)
 	    list_format_parse(fmt, &spec.format) ||
 	    (list && strcmp(list, "black") && strcmp(list, "white")))
 		return reply_error("need a name and a category ([A-Za-z0-9._-]), "
-				   "a format (auto, domains, hosts, adblock, rpz, "
-				   "cidr) and a list (black or white)", NULL);
+				   "a format (auto, domains, wildcard, hosts, "
+				   "adblock, rpz, cidr) and a list (black or "
+				   "white)", NULL);
 	spec.white = list && !strcmp(list, "white");
 	snprintf(dir, sizeof(dir), "%s/imported", r->c->cfg->state_dir);
 	mkdir(dir, 0750);

@@ -883,11 +883,23 @@ static void import_table(const cJSON *reply)
 	       str(reply, "name"), str(reply, "format"), str(reply, "list"),
 	       num(reply, "entries"), num(reply, "skipped"),
 	       num(reply, "stripped"));
+	const cJSON *bad = cJSON_GetObjectItem(reply, "first_invalid"), *l;
+
 	if (num(reply, "allows_ignored"))
 		printf(", %.0f allow rules ignored (a blacklist cannot whitelist: "
 		       "import it with --whitelist for that)",
 		       num(reply, "allows_ignored"));
+	if (num(reply, "with_path") || num(reply, "by_options"))
+		printf(", %.0f rules with a path and %.0f narrowed by $options "
+		       "skipped (not enforceable by name)",
+		       num(reply, "with_path"), num(reply, "by_options"));
+	if (num(reply, "cancelled"))
+		printf(", %.0f cancelled by $badfilter", num(reply, "cancelled"));
+	if (num(reply, "invalid"))
+		printf(", %.0f invalid lines skipped", num(reply, "invalid"));
 	putchar('\n');
+	cJSON_ArrayForEach(l, bad)
+		printf("  skipped line %.0f: %s\n", num(l, "line"), str(l, "error"));
 }
 
 static int lists_import(int argc, char **argv)

@@ -94,9 +94,14 @@ ctl lists | grep -q "black  mining-pools.txt .*mining-pool .*60" &&
 printf '# feed\n0.0.0.0 api.example.com\n0.0.0.0 x..bad\n' >"$S/feed-bad.txt"
 ctl lists import "$S/feed-bad.txt" --format hosts --category malware-download >/dev/null 2>"$S/err"; rc=$?
 [ $rc = 1 ] && grep -q "feed-bad.txt:3: 'x..bad'" "$S/err" && grep -q "nothing loaded" "$S/err" &&
-	ok "a feed with a bad line is refused whole: $(cat "$S/err")" || bad "bad feed: exit $rc $(cat "$S/err")"
+	ok "a feed with too many bad lines (1 of 2) is refused whole: $(cat "$S/err")" || bad "bad feed: exit $rc $(cat "$S/err")"
 $C2 dig +short +time=1 +tries=1 api.example.com | grep -q 203.0.113.80 && ok "...and nothing of it applies" ||
 	bad "the refused feed applied"
+{ for i in $(seq 1 11); do echo "0.0.0.0 n$i.feed.test"; done; echo "0.0.0.0 n..typo.test"; } >"$S/feed-typo.txt"
+ctl lists import "$S/feed-typo.txt" --format hosts --category malware-download --name typo-feed >"$S/out" 2>&1 &&
+	grep -q "11 entries" "$S/out" && grep -q "1 invalid lines skipped" "$S/out" && grep -q "skipped line 12: 'n..typo.test'" "$S/out" &&
+	ok "a feed with one typo in 12 lines loads, the typo skipped and said: $(head -1 "$S/out" | cut -c1-90)..." ||
+	{ bad "a feed with one typo"; cat "$S/out"; }
 printf '127.0.0.1 localhost\n0.0.0.0 api.example.com\n' >"$S/feed.txt"
 check "lists import (hosts, malware-download)" ctl lists import "$S/feed.txt" --format hosts \
 	--category malware-download --name test-feed
