@@ -624,7 +624,7 @@ static void report(struct replay *rp, const char *pcap)
 	struct engine_stats st;
 
 	engine_get_stats(rp->eng, &st);
-	if (rp->bad_packets || st.malformed || rp->frag_pending)
+	if (rp->bad_packets || st.malformed)
 		fprintf(stderr,
 			"egressd: %s: %lu packets, %lu not parsed, %lu "
 			"malformed for the engine, %lu fragments\n",

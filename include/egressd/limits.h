@@ -15,9 +15,11 @@
  * one or two; a loop or a chain longer than this is hostile. */
 #define DNS_PTR_JUMPS_MAX 16
 /* Resource records kept from one message (answer + authority + additional
- * are walked, only answers are kept). Responses carrying more addresses than
- * this are rare (large round-robin pools); the rest are counted as dropped. */
-#define DNS_RR_MAX 48
+ * are walked, only answers are kept). 256 A records with compressed names
+ * fill a 4 KB EDNS answer: every UDP answer fits. Past it (a huge answer
+ * over TCP) the rest are dropped and counted, and the answer is unreadable
+ * (a dropped record could be a CNAME hiding a name). */
+#define DNS_RR_MAX 256
 /* Distinct names kept per message (owners and CNAME targets). */
 #define DNS_NAMES_MAX 32
 /* Records walked per message regardless of kind: bounds work on a message
