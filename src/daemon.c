@@ -370,6 +370,7 @@ static bool on_signal(struct daemon *d, int sfd)
 static void report_losses(struct daemon *d)
 {
 	unsigned long nb = 0, qd, ud;
+	struct engine_stats st;
 
 	for (size_t i = 0; i < d->nq; i++)
 		nb += nfqueue_get_stats(d->qs[i])->enobufs;
@@ -378,6 +379,14 @@ static void report_losses(struct daemon *d)
 			"the kernel outran the reader\n",
 			nb - d->enobufs_reported);
 		d->enobufs_reported = nb;
+	}
+	engine_get_stats(d->eng, &st);
+	if (st.flows_evicted > d->evicted_reported) {
+		fprintf(stderr, "egressd: flow table full: %lu undecided flows "
+			"evicted since the last report (the least recently "
+			"seen, for new ones: every new flow is still read)\n",
+			st.flows_evicted - d->evicted_reported);
+		d->evicted_reported = st.flows_evicted;
 	}
 	kernel_queue_drops(d, &qd, &ud);
 	if (qd + ud > d->qdrops_reported) {

@@ -39,6 +39,7 @@ struct daemon {
 	uint64_t now_ms;
 	unsigned long enobufs_reported;
 	unsigned long qdrops_reported;
+	unsigned long evicted_reported;
 	struct ctl *ctl; /* the control thread (lists, containers) */
 	struct watchdog *wd; /* the packet thread beats it */
 	struct held held[HELD_MAX];
