@@ -198,6 +198,7 @@ static int setup_ruleset(struct daemon *d, const struct isolation *iso)
 
 	if (nft_ruleset_load(d->cfg.ruleset, &d->cfg.marks, isolated, niso, err,
 			     sizeof(err)) ||
+	    nft_syn_keep_add(err, sizeof(err)) ||
 	    nft_queue_rule_add(&qc, &kind, err, sizeof(err))) {
 		fprintf(stderr, "egressd: %s\n", err);
 		return -1;

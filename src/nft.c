@@ -289,6 +289,115 @@ int nft_queue_rule_add(const struct nft_queue_cfg *q,
 	return r2;
 }
 
+/* ---- the SYN sequence numbers (chain syn_keep) ----
+ *
+ * Written with libnftnl, registers chosen here: nft 1.0.6 cannot build
+ * `update @m { k1 . k2 . ip6 saddr . ip6 daddr : tcp sequence }` (its
+ * register allocator asserts, or puts the data over the key). The key is
+ * the client's port, the server's port, the client's and the server's
+ * address, each field in whole 4-byte registers (a 2-byte load zeroes the
+ * rest); the value is the SYN's sequence number (synmap.c reads it). */
+
+static struct nftnl_expr *load(uint32_t base, uint32_t off, uint32_t len,
+			       uint32_t reg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, reg);
+	return e;
+}
+
+static struct nftnl_expr *nfproto_is(uint8_t proto)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_NFPROTO);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	return e;
+}
+
+static struct nftnl_expr *cmp_eq(uint32_t reg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	return e;
+}
+
+static struct nftnl_expr *keep_in(const char *set, uint32_t key, uint32_t data)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("dynset");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_DATA, data);
+	return e;
+}
+
+/* One family's rule: nfproto, the key's loads, the value's, the update. */
+static int syn_rule_add(bool v6)
+{
+	uint8_t proto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+	uint32_t alen = v6 ? 16 : 4, src = v6 ? 8 : 12;
+	uint32_t aregs = alen / 4, seq_reg = NFT_REG32_00 + 2 + 2 * aregs;
+	struct nftnl_expr *ex[7] = {
+		nfproto_is(proto),
+		cmp_eq(NFT_REG_1, &proto, 1),
+		load(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG32_00),
+		load(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01),
+		load(NFT_PAYLOAD_NETWORK_HEADER, src, 2 * alen, NFT_REG32_02),
+		load(NFT_PAYLOAD_TRANSPORT_HEADER, 4, 4, seq_reg),
+		keep_in(v6 ? "syn6" : "syn4", NFT_REG32_00, seq_reg),
+	};
+	struct nftnl_rule *rule = nftnl_rule_alloc();
+	int r = rule ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < 7; i++) {
+		if (!ex[i] || r) {
+			r = -ENOMEM;
+			if (ex[i])
+				nftnl_expr_free(ex[i]);
+			continue;
+		}
+		nftnl_rule_add_expr(rule, ex[i]);
+	}
+	if (!r) {
+		nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, TABLE);
+		nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, "syn_keep");
+		nftnl_rule_set_u32(rule, NFTNL_RULE_FAMILY, NFPROTO_INET);
+		r = rule_send(rule);
+	}
+	if (rule)
+		nftnl_rule_free(rule);
+	return r;
+}
+
+int nft_syn_keep_add(char *err, size_t errlen)
+{
+	int r = syn_rule_add(false);
+
+	if (!r)
+		r = syn_rule_add(true);
+	if (r)
+		snprintf(err, errlen, "cannot add the rules that keep SYN "
+			 "sequence numbers: %s", strerror(-r));
+	return r;
+}
+
 int nft_container_ifs_add(const char *const *ifs, size_t n, char *err,
 			  size_t errlen)
 {

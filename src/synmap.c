@@ -46,23 +46,20 @@ void synmap_close(struct synmap *m)
 	free(m);
 }
 
-/* The map's key (egressd.nft): client port . server port . client
- * address [. server address, IPv4]; each field in its own 4-byte
- * registers, ports in network order, padded. */
+/* The map's key (nft.c, chain syn_keep): client port . server port .
+ * client address . server address; ports in network order, each padded
+ * to 4 bytes. */
 static size_t key_bytes(const struct flow_key *k, uint8_t *out)
 {
 	uint16_t cp = htons(k->cport), sp = htons(k->sport);
+	size_t alen = k->client.family == AF_INET6 ? 16 : 4;
 
 	memset(out, 0, 8);
 	memcpy(out, &cp, 2);
 	memcpy(out + 4, &sp, 2);
-	if (k->client.family == AF_INET6) {
-		memcpy(out + 8, k->client.b, 16);
-		return 24;
-	}
-	memcpy(out + 8, k->client.b, 4);
-	memcpy(out + 12, k->server.b, 4);
-	return 16;
+	memcpy(out + 8, k->client.b, alen);
+	memcpy(out + 8 + alen, k->server.b, alen);
+	return 8 + 2 * alen;
 }
 
 static void request(struct synmap *m, const struct flow_key *k)
@@ -70,7 +67,7 @@ static void request(struct synmap *m, const struct flow_key *k)
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(m->buf);
 	struct nfgenmsg *nfg;
 	struct nlattr *list, *elem, *key;
-	uint8_t kb[40];
+	uint8_t kb[40]; /* 8 + 2 x 16 */
 	size_t klen = key_bytes(k, kb);
 
 	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM;

@@ -63,7 +63,7 @@ if [ "$(id -u)" = 0 ]; then
 		{ echo "FAIL unprivileged: $rc $(cat "$T/err")"; fail=1; }
 	# A bad list is refused before the kernel is touched.
 	printf 'good.test\nbad..test\n' >"$T/bl.txt"
-	refused "bad list at start" 1 "bl.txt:2: 'bad..test' is not a valid domain name" -- \
+	refused "bad list at start" 1 "bl.txt:2: 'bad..test' is neither a domain name" -- \
 		--config /dev/null --state-dir "$T/state" --socket "$T/ctl.sock" --blacklist "$T/bl.txt"
 	mkfifo "$T/fifo.txt"
 	t0=$(date +%s)
