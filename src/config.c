@@ -82,7 +82,9 @@ static int parse_queue(struct config *c, const char *v)
 	if (parse_u32(tmp, &a) || a > 65535)
 		return -EINVAL;
 	b = a;
-	if (dash && (parse_u32(dash + 1, &b) || b < a || b > 65535))
+	/* 0-65535 is 65,536 queues: more than queue_count holds. */
+	if (dash && (parse_u32(dash + 1, &b) || b < a || b > 65535 ||
+		     b - a + 1 > UINT16_MAX))
 		return -EINVAL;
 	c->queue_first = (uint16_t)a;
 	c->queue_count = (uint16_t)(b - a + 1);
