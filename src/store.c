@@ -292,6 +292,10 @@ static int store_configure(struct store *s, const char *path, bool *vacuumed,
 		r = exec(s, "PRAGMA journal_mode=WAL");
 	if (!r)
 		r = exec(s, "PRAGMA synchronous=NORMAL");
+	/* Sorts and temporary b-trees in memory: a temporary file needs a
+	 * temp dir found with access(), which the sandbox refuses. */
+	if (!r)
+		r = exec(s, "PRAGMA temp_store=MEMORY");
 	if (r) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		return r;
