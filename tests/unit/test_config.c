@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* config: a setting it cannot mean is refused, never wrapped. */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "util.h"
@@ -24,11 +27,70 @@ START_TEST(a_queue_range_that_does_not_fit_is_refused)
 }
 END_TEST
 
+/* Marks a verdict cannot be told apart by are refused, with what is
+ * wrong; the defaults pass. */
+START_TEST(marks_must_be_distinct_bits_inside_the_mask)
+{
+	static const struct {
+		uint32_t mask, allow, block;
+		const char *why; /* NULL: accepted */
+	} cases[] = {
+		{ 0x00600000, 0x00200000, 0x00400000, NULL },
+		{ 0x000000ff, 0x00000003, 0x0000000c, NULL },
+		{ 0, 0x00200000, 0x00400000, "mark_mask is 0" },
+		{ 0x00600000, 0, 0x00400000, "mark_allow = 0x00000000 must be non-zero" },
+		{ 0x00600000, 0x00200000, 0, "mark_block = 0x00000000 must be non-zero" },
+		{ 0x00600000, 0x00200000, 0x00200000, "share bits" },
+		{ 0x00600000, 0x00600000, 0x00400000, "share bits" },
+		{ 0x00600000, 0x00800000, 0x00400000, "mark_allow = 0x00800000 must be non-zero and inside mark_mask" },
+		{ 0x00600000, 0x00200000, 0x00c00000, "mark_block = 0x00c00000 must be non-zero and inside mark_mask" },
+	};
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nft_marks m = { cases[i].mask, cases[i].allow, cases[i].block };
+		int r;
+		err[0] = 0;
+		r = config_check_marks(&m, err, sizeof(err));
+		if (!cases[i].why) {
+			ck_assert_msg(r == 0, "case %zu refused: %s", i, err);
+			continue;
+		}
+		ck_assert_msg(r == -EINVAL && strstr(err, cases[i].why),
+			      "case %zu: %d '%s', want '%s'", i, r, err,
+			      cases[i].why);
+	}
+}
+END_TEST
+
+/* config_load checks the marks once the file is read: check-config and
+ * run refuse a file whose marks collide. */
+START_TEST(a_file_with_colliding_marks_is_refused)
+{
+	static struct config c;
+	char path[] = "/tmp/egressd-test-config-XXXXXX", err[512] = "";
+	int fd = mkstemp(path);
+	static const char text[] = "mark_mask = 0x00600000\n"
+				   "mark_allow = 0x00400000\n"
+				   "mark_block = 0x00400000\n";
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), sizeof(text) - 1);
+	close(fd);
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, path, true, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, path) && strstr(err, "share bits"), "%s", err);
+	unlink(path);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("settings");
 	ADD(tc, a_queue_range_that_does_not_fit_is_refused);
+	ADD(tc, marks_must_be_distinct_bits_inside_the_mask);
+	ADD(tc, a_file_with_colliding_marks_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
