@@ -81,6 +81,19 @@ cJSON *reply_error(const char *fmt, const char *arg)
 	return o;
 }
 
+cJSON *reply_store_error(const struct ctl_req *r, const char *what)
+{
+	int e = store_error(r->store);
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "cannot read %s from the store: %s", what,
+		 e == -EBADMSG ? "it is damaged (a restart of egressd sets it "
+				 "aside)"
+		 : e == -EBUSY ? "busy, try again"
+			       : strerror(-e));
+	return reply_error("%s", msg);
+}
+
 cJSON *reply_ok(void)
 {
 	cJSON *o = cJSON_CreateObject();

@@ -90,6 +90,9 @@ struct ctl_req {
 
 cJSON *reply_error(const char *fmt, const char *arg);
 cJSON *reply_ok(void);
+/* The store could not be read whole: an error naming what and why,
+ * never a shorter answer. */
+cJSON *reply_store_error(const struct ctl_req *r, const char *what);
 const char *str_arg(const cJSON *req, const char *key);
 /* A number argument clamped to [lo, hi]; dflt when absent. *bad is set
  * when present but not a number within the range. */

@@ -154,17 +154,18 @@ cJSON *cmd_list_get(struct ctl_req *r)
 	int64_t limit = num_arg(r->req, "limit", LIST_PAGE_DEFAULT, 1,
 				CTL_PAGE_MAX, &bad);
 	cJSON *rep, *page;
+	bool more;
 
 	if (!list_name_ok(list))
 		return reply_error("need \"list\" (black or white)", NULL);
 	if (bad)
 		return reply_error("bad number: after >= 0, limit 1..5000", NULL);
-	/* One more than asked tells whether there is a next page. */
-	page = store_list_get(r->store, list, after, limit + 1);
+	page = store_list_get(r->store, list, after, limit, CTL_PAGE_BYTES,
+			      &more);
+	if (!page)
+		return reply_store_error(r, "the list");
 	rep = reply_ok();
-	cJSON_AddBoolToObject(rep, "more", cJSON_GetArraySize(page) > limit);
-	if (cJSON_GetArraySize(page) > limit)
-		cJSON_DeleteItemFromArray(page, (int)limit);
+	cJSON_AddBoolToObject(rep, "more", more);
 	cJSON_AddItemToObject(rep, "entries", page);
 	return rep;
 }
@@ -213,15 +214,18 @@ cJSON *cmd_list_remove(struct ctl_req *r)
 cJSON *cmd_lists(struct ctl_req *r)
 {
 	struct ctl *c = r->c;
-	cJSON *rep = reply_ok();
+	cJSON *imports = store_imports_get(r->store), *rep;
 
+	if (!imports)
+		return reply_store_error(r, "the imports");
+	rep = reply_ok();
 	pthread_mutex_lock(&c->lock);
 	cJSON_AddItemToObject(rep, "sources", c->sources
 						      ? cJSON_Duplicate(c->sources, 1)
 						      : cJSON_CreateArray());
 	cJSON_AddNumberToObject(rep, "loaded", (double)c->lists_loaded);
 	pthread_mutex_unlock(&c->lock);
-	cJSON_AddItemToObject(rep, "imports", store_imports_get(r->store));
+	cJSON_AddItemToObject(rep, "imports", imports);
 	return rep;
 }
 
@@ -372,12 +376,14 @@ cJSON *cmd_audit(struct ctl_req *r)
 	int64_t limit = num_arg(r->req, "limit", 50, 1, CTL_PAGE_MAX, &bad);
 	int64_t before = num_arg(r->req, "before", INT64_MAX / 2, 1,
 				 INT64_MAX / 2, &bad);
-	cJSON *rep;
+	cJSON *rep, *lines;
 
 	if (bad)
 		return reply_error("bad number: limit 1..5000, before >= 1", NULL);
+	lines = store_audit_get(r->store, before, limit);
+	if (!lines)
+		return reply_store_error(r, "the audit log");
 	rep = reply_ok();
-	cJSON_AddItemToObject(rep, "audit",
-			      store_audit_get(r->store, before, limit));
+	cJSON_AddItemToObject(rep, "audit", lines);
 	return rep;
 }

@@ -792,14 +792,37 @@ static cJSON *row_json(sqlite3_stmt *st)
 	return o;
 }
 
+/* Every row, or NULL: a step that fails part-way (a damaged page, a lock
+ * held past the busy timeout, memory) must never pass for a shorter
+ * result. */
 static cJSON *rows_json(sqlite3_stmt *st)
 {
-	cJSON *a = cJSON_CreateArray();
+	cJSON *a = st ? cJSON_CreateArray() : NULL;
+	int rc = SQLITE_DONE;
 
-	while (st && sqlite3_step(st) == SQLITE_ROW)
+	while (a && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		cJSON_AddItemToArray(a, row_json(st));
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		cJSON_Delete(a);
+		return NULL;
+	}
 	return a;
+}
+
+/* What a row weighs as text: its columns' bytes (a page's bound). */
+static size_t row_bytes(sqlite3_stmt *st)
+{
+	size_t n = 0;
+
+	for (int c = 0; c < sqlite3_column_count(st); c++)
+		n += (size_t)sqlite3_column_bytes(st, c) + 16;
+	return n;
+}
+
+int store_error(const struct store *s)
+{
+	return sql_errno(sqlite3_extended_errcode(s->db));
 }
 
 /* ---- events ---- */
@@ -989,13 +1012,37 @@ int64_t store_list_add(struct store *s, const char *list, const char *pattern,
 }
 
 cJSON *store_list_get(struct store *s, const char *list, int64_t after,
-		      int64_t limit)
+		      int64_t limit, size_t max_bytes, bool *ret_more)
 {
-	return rows_json(prep(s,
-			      "SELECT id, pattern, note, created, created_by"
-			      " FROM lists WHERE list = ? AND id > ? ORDER BY id"
-			      " LIMIT ?",
-			      "tii", list, after, limit));
+	sqlite3_stmt *st = prep(s,
+				"SELECT id, pattern, note, created, created_by"
+				" FROM lists WHERE list = ? AND id > ? ORDER BY"
+				" id LIMIT ?",
+				"tii", list, after, limit + 1);
+	cJSON *a = st ? cJSON_CreateArray() : NULL;
+	int rc = SQLITE_DONE;
+	size_t bytes = 0;
+	int64_t n = 0;
+
+	*ret_more = false;
+	while (a && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t b = row_bytes(st);
+		/* The first row always: a page never comes back empty. */
+		if (n == limit || (n && bytes + b > max_bytes)) {
+			*ret_more = true;
+			rc = SQLITE_DONE;
+			break;
+		}
+		cJSON_AddItemToArray(a, row_json(st));
+		bytes += b;
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		cJSON_Delete(a);
+		return NULL;
+	}
+	return a;
 }
 
 int store_list_remove(struct store *s, const char *list, int64_t id)
@@ -1028,15 +1075,19 @@ int store_list_text(struct store *s, const char *list, char **ret_domains,
 				"t", list);
 	char *dom = calloc(1, 1), *net = calloc(1, 1);
 	size_t dl = 0, nl = 0;
-	int r = st && dom && net ? 0 : -ENOMEM;
+	int r = st && dom && net ? 0 : -ENOMEM, rc = SQLITE_DONE;
 
-	while (!r && sqlite3_step(st) == SQLITE_ROW) {
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *p = (const char *)sqlite3_column_text(st, 0);
 		struct ip_addr a;
 		unsigned plen;
 		r = ip_cidr_parse(p, &a, &plen) ? append(&dom, &dl, p)
 						: append(&net, &nl, p);
 	}
+	/* A step that failed part-way is an error: a partial list of the
+	 * operator's entries must never go into the policy. */
+	if (!r && rc != SQLITE_DONE)
+		r = sql_errno(rc);
 	sqlite3_finalize(st);
 	if (r) {
 		free(dom);

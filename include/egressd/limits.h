@@ -78,8 +78,11 @@
 /* A list change waits this long for the rebuilt lists to be in force
  * before its reply says "still applying". */
 #define CTL_APPLY_WAIT_MS 10000
-/* Pages: list entries, audit lines and events per reply at most. */
+/* Pages: list entries, audit lines and events per reply at most; a page
+ * of list entries also stops past CTL_PAGE_BYTES of their text (notes),
+ * so that a reply, and the tree it is built from, stays a few MiB. */
 #define CTL_PAGE_MAX 5000
+#define CTL_PAGE_BYTES (1u << 20)
 /* A feed imported through `lists import`, at most. The largest published
  * domain feeds are ~50 MB; more is a mistake or an attack. */
 #define CTL_IMPORT_MAX (256u << 20)

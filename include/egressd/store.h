@@ -87,6 +87,10 @@ struct event_filter {
 	const char *status, *container, *domain; /* NULL: any */
 	int64_t limit, offset;
 };
+/* The functions below that return cJSON return NULL when the store could
+ * not be read whole (never a shorter result); store_error then says why. */
+/* The last failure on this connection as a negative errno (above). */
+int store_error(const struct store *s);
 /* {"pending": N, "containers": N} */
 cJSON *store_events_overview(struct store *s);
 /* [event, ...] newest first */
@@ -104,12 +108,15 @@ int store_events_whitelist_pending(struct store *s, const char *pattern);
  * duplicate, or -EIO. */
 int64_t store_list_add(struct store *s, const char *list, const char *pattern,
 		       const char *note, uint32_t uid);
-/* The entries with id > after, by id, at most limit. */
+/* The entries with id > after, by id: at most limit, and past the first
+ * one at most max_bytes of their text (a page's memory stays bounded
+ * whatever the notes hold); *ret_more says whether more follow. */
 cJSON *store_list_get(struct store *s, const char *list, int64_t after,
-		      int64_t limit);
+		      int64_t limit, size_t max_bytes, bool *ret_more);
 int store_list_remove(struct store *s, const char *list, int64_t id);
 /* The list's patterns as list-file text: domains ("x", "*.x") and
- * networks, each one per line. Caller frees. */
+ * networks, each one per line. Caller frees. Returns 0, or a negative
+ * errno when the list could not be read whole (nothing returned). */
 int store_list_text(struct store *s, const char *list, char **ret_domains,
 		    char **ret_networks);
 
