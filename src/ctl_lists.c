@@ -311,6 +311,40 @@ static cJSON *import_reply(const char *name, const struct store_import *im,
 	return o;
 }
 
+/* A feed is kept in the state dir for good, and no budget deletes it:
+ * it must fit in max_state_mb beside what egressd cannot delete already
+ * (the other feeds, set-aside damaged stores), the copy it replaces not
+ * counted. Returns the refusal, or NULL. */
+static cJSON *import_fits(const struct ctl_req *r, const char *path)
+{
+	const struct config *cfg = r->c->cfg;
+	uint64_t max = (uint64_t)cfg->max_state_mb << 20, feed, kept, was;
+	struct store_usage u;
+	struct stat in, old;
+	char msg[512];
+
+	/* What is wrong with the feed itself, copy_fd says. */
+	if (fstat(r->fd, &in) || !S_ISREG(in.st_mode) ||
+	    store_state_usage_split(cfg->state_dir, &u))
+		return NULL;
+	feed = ((uint64_t)in.st_size + 4095) / 4096 * 4096;
+	kept = u.feeds + u.other;
+	was = !lstat(path, &old) && S_ISREG(old.st_mode)
+		      ? (uint64_t)old.st_blocks * 512
+		      : 0;
+	kept -= was < kept ? was : kept;
+	if (kept + feed <= max)
+		return NULL;
+	snprintf(msg, sizeof(msg), "the feed does not fit in the state dir's "
+		 "budget: it is %.1f MiB (%lld bytes), max_state_mb is %u MiB, "
+		 "of which %.1f MiB already go to files egressd cannot delete "
+		 "(imported feeds, set-aside damaged stores); raise max_state_mb "
+		 "or remove a feed (feed refused, nothing loaded)",
+		 (double)in.st_size / (1 << 20), (long long)in.st_size,
+		 cfg->max_state_mb, (double)kept / (1 << 20));
+	return reply_error("%s", msg);
+}
+
 /* lists import: a threat-intel feed becomes a system source, kept in
  * STATE_DIR/imported. Bogons are stripped; a blacklist's allow rules are
  * ignored (counted); only a feed imported as a whitelist allows. */
@@ -338,6 +372,8 @@ cJSON *cmd_lists_import(struct ctl_req *r)
 	mkdir(dir, 0750);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((o = import_fits(r, path)))
+		return o;
 	if ((e = copy_fd(r->fd, tmp))) {
 		unlink(tmp);
 		return reply_error("cannot take the feed: %s", file_strerror(e));

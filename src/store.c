@@ -1154,8 +1154,22 @@ cJSON *store_imports_get(struct store *s)
  * target, and a batch's WAL stays small on a nearly full disk. */
 #define STORE_BUDGET_BATCH 500
 
-/* Adds the blocks of the regular files in the directory dfd. */
-static int dir_usage(int dfd, uint64_t *sum)
+/* Which share of the state dir a file of it is: the store's three files,
+ * the export and its rotation (egressd can shrink or remove those), or
+ * anything else (set-aside damaged stores, isolation.json, the lock). */
+static uint64_t *usage_slot(struct store_usage *u, const char *name)
+{
+	if (!strcmp(name, "egressd.db") || !strcmp(name, "egressd.db-wal") ||
+	    !strcmp(name, "egressd.db-shm"))
+		return &u->store;
+	if (!strcmp(name, "events.jsonl") || !strcmp(name, "events.jsonl.1"))
+		return &u->export;
+	return &u->other;
+}
+
+/* Adds the blocks of the regular files in the directory dfd; all of them
+ * to *all when given, else each to its share. */
+static int dir_usage(int dfd, struct store_usage *u, uint64_t *all)
 {
 	int fd = dup(dfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -1171,32 +1185,48 @@ static int dir_usage(int dfd, uint64_t *sum)
 	while ((de = readdir(d)))
 		if (!fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
 		    S_ISREG(st.st_mode))
-			*sum += (uint64_t)st.st_blocks * 512;
+			*(all ? all : usage_slot(u, de->d_name)) +=
+				(uint64_t)st.st_blocks * 512;
 	closedir(d);
 	return 0;
 }
 
-int store_state_usage(const char *dir, uint64_t *ret_bytes)
+int store_state_usage_split(const char *dir, struct store_usage *ret)
 {
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), sub;
-	uint64_t sum = 0;
+	struct store_usage u = { 0 };
 	int r;
 
 	if (dfd < 0)
 		return -errno;
-	r = dir_usage(dfd, &sum);
+	r = dir_usage(dfd, &u, NULL);
 	/* imported/ is egressd's; a symlink there is not followed. */
 	sub = openat(dfd, "imported",
 		     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (!r && sub >= 0)
-		r = dir_usage(sub, &sum);
+		r = dir_usage(sub, &u, &u.feeds);
 	else if (!r && errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
 		r = -errno;
 	if (sub >= 0)
 		close(sub);
 	close(dfd);
 	if (!r)
-		*ret_bytes = sum;
+		*ret = u;
+	return r;
+}
+
+uint64_t store_usage_total(const struct store_usage *u)
+{
+	return u->store + u->export + u->feeds + u->other;
+}
+
+int store_state_usage(const char *dir, uint64_t *ret_bytes)
+{
+	struct store_usage u;
+	int r = store_state_usage_split(dir, &u);
+
+	if (!r)
+		*ret_bytes = store_usage_total(&u);
 	return r;
 }
 
@@ -1214,16 +1244,17 @@ static void budget_count(struct store_budget_report *rep, const char *status)
 		rep->deleted_other++;
 }
 
-/* Deletes the oldest batch of settled events, or when there is none, of
- * pending ones. Returns how many, or a negative errno. */
-static int budget_delete_batch(struct store *s, struct store_budget_report *rep)
+/* Deletes the oldest batch of settled events, or when there is none and
+ * pending may go, of pending ones. Returns how many, or a negative errno. */
+static int budget_delete_batch(struct store *s, bool pending,
+			       struct store_budget_report *rep)
 {
 	static const char *const classes[] = { "status <> 'pending'",
 					       "status = 'pending'" };
 	char sql[256];
 	int n = 0, rc = SQLITE_DONE;
 
-	for (size_t c = 0; c < 2 && !n; c++) {
+	for (size_t c = 0; c < (pending ? 2u : 1u) && !n; c++) {
 		snprintf(sql, sizeof(sql),
 			 "DELETE FROM events WHERE id IN (SELECT id FROM events"
 			 " WHERE %s ORDER BY last_seen, id LIMIT ?)"
@@ -1258,27 +1289,47 @@ static int budget_release(struct store *s)
 	return r == SQLITE_OK ? 0 : sql_errno(r);
 }
 
+/* The usage into the report: its total, and what egressd cannot delete. */
+static int budget_measure(const char *dir, struct store_usage *u,
+			  struct store_budget_report *rep)
+{
+	int r = store_state_usage_split(dir, u);
+
+	if (r)
+		return r;
+	rep->bytes_after = store_usage_total(u);
+	rep->feeds = u->feeds;
+	rep->other = u->other;
+	return 0;
+}
+
 int store_budget_enforce(struct store *s, const char *dir, uint64_t max_bytes,
 			 struct store_budget_report *rep)
 {
 	uint64_t target = max_bytes / 10 * 9 + max_bytes % 10 * 9 / 10;
+	struct store_usage u;
 	int r, n;
 
 	memset(rep, 0, sizeof(*rep));
-	r = store_state_usage(dir, &rep->bytes_before);
-	rep->bytes_after = rep->bytes_before;
+	r = budget_measure(dir, &u, rep);
+	rep->bytes_before = rep->bytes_after;
 	if (r || rep->bytes_before <= max_bytes)
 		return r;
 	while (rep->bytes_after > target) {
-		n = budget_delete_batch(s, rep);
+		/* Settled events make room for anything; pending ones only
+		 * while the events' own files are over the target: never for
+		 * feeds or set-aside stores, which no deletion here shrinks. */
+		bool pending = u.store + u.export > target;
+		n = budget_delete_batch(s, pending, rep);
 		if (n < 0)
 			return n;
 		if (!n) {
-			rep->exhausted = true;
+			rep->exhausted = pending;
+			rep->pending_spared = !pending;
 			break;
 		}
 		r = budget_release(s);
-		store_state_usage(dir, &rep->bytes_after);
+		budget_measure(dir, &u, rep);
 		if (r)
 			return r;
 	}

@@ -864,6 +864,59 @@ START_TEST(budget_deletes_settled_oldest_first_and_shrinks)
 END_TEST
 
 
+/* Files egressd cannot delete (an imported feed) push the dir over its
+ * budget: settled events make room, pending ones never do for them; only
+ * when the events' own files are over the budget do pending ones go, and
+ * then only down to it. */
+START_TEST(budget_never_deletes_pending_events_for_feeds)
+{
+	struct store_budget_report rep;
+	struct store_usage u;
+	char err[512] = "", sub[64], *big;
+	int pending = 1200, handled = 300;
+	uint64_t ev0;
+
+	for (int i = 0; i < pending; i++) {
+		snprintf(sub, sizeof(sub), "p%d.bad.test", i);
+		event_at(sub, 1795800000 + i, "pending", 600);
+	}
+	for (int i = 0; i < handled; i++) {
+		snprintf(sub, sizeof(sub), "h%d.bad.test", i);
+		event_at(sub, 1795810000 + i, "handled", 600);
+	}
+	store_close(s);
+	ck_assert_int_eq(store_open(dir, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_state_usage_split(dir, &u), 0);
+	ev0 = u.store + u.export;
+	/* A feed as large as the store. */
+	ck_assert_int_eq(mkdir(path_in("imported"), 0750), 0);
+	big = calloc(1, ev0);
+	write_file(path_in("imported/feed"), big, ev0);
+	free(big);
+	ck_assert_int_eq(store_state_usage_split(dir, &u), 0);
+	ck_assert_int_ge(u.feeds, ev0);
+
+	/* Budget 1.5 x the events: over it only because of the feed. */
+	ck_assert_int_eq(store_budget_enforce(s, dir, ev0 / 2 * 3, &rep), 0);
+	ck_assert_int_eq(rep.deleted_handled, handled);
+	ck_assert_int_eq(rep.deleted_pending, 0);
+	ck_assert(rep.pending_spared);
+	ck_assert(!rep.exhausted);
+	ck_assert_int_ge(rep.feeds, ev0);
+	ck_assert_int_eq(pending_count(), pending);
+
+	/* Budget half the events: they are over it on their own; pending
+	 * go down to its target, no further. */
+	ck_assert_int_eq(store_budget_enforce(s, dir, ev0 / 2, &rep), 0);
+	ck_assert_int_gt(rep.deleted_pending, 0);
+	ck_assert_int_lt(rep.deleted_pending, pending);
+	ck_assert(rep.pending_spared);
+	ck_assert_int_eq(store_state_usage_split(dir, &u), 0);
+	ck_assert_int_le(u.store + u.export, ev0 / 2 / 10 * 9);
+	ck_assert_int_eq(pending_count(), pending - rep.deleted_pending);
+}
+END_TEST
+
 /* A reader on another connection holds the checkpoint up: the WAL still
  * counts, so the budget stops after one batch instead of deleting on.
  * (Waits the store's busy timeout, 5 s.) */
@@ -1104,6 +1157,7 @@ static Suite *suite(void)
 	ADD(tc, a_read_failing_part_way_is_an_error_not_less);
 	ADD(tc, state_usage_counts_regular_files_only);
 	ADD(tc, budget_deletes_settled_oldest_first_and_shrinks);
+	ADD(tc, budget_never_deletes_pending_events_for_feeds);
 	ADD(tc, budget_stops_when_a_reader_holds_the_wal);
 	ADD(tc, full_disk_is_enospc);
 	ADD(tc, big_sorts_work_under_the_sandbox);
