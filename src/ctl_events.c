@@ -212,14 +212,16 @@ static bool covers(const char *pattern, const char *subject)
 cJSON *cmd_events_whitelist(struct ctl_req *r)
 {
 	int64_t id = id_arg(r);
-	const char *want = str_arg(r->req, "domain");
-	const char *note = str_arg(r->req, "note");
+	const char *want = str_arg(r->req, "domain"), *note;
 	char pattern[300], why[200], more[400];
-	cJSON *ev = store_event_get(r->store, id), *rep;
+	cJSON *ev, *rep;
 	const char *subject;
 	int64_t lid;
 	int marked = 0;
 
+	if (!note_arg(r, &note, &rep))
+		return rep;
+	ev = store_event_get(r->store, id);
 	if (!ev)
 		return reply_error("no such event", NULL);
 	subject = json_str(ev, "subject", "");
