@@ -10,7 +10,7 @@ BUILD_PKGS=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 	check python3)
 # What the namespace test bed runs: servers and real clients.
 TESTBED_PKGS=(iproute2 nftables dnsmasq-base nginx-light bind9-dnsutils curl openssl
-	ethtool conntrack iputils-ping python3-scapy tcpdump)
+	ethtool conntrack iputils-ping python3-scapy tcpdump strace)
 # The end-to-end tests also run real container runtimes.
 E2E_PKGS=("${TESTBED_PKGS[@]}" containerd runc busybox-static docker.io)
 

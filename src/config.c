@@ -87,7 +87,9 @@ static int parse_queue(struct config *c, const char *v)
 	if (parse_u32(tmp, &a) || a > 65535)
 		return -EINVAL;
 	b = a;
-	if (dash && (parse_u32(dash + 1, &b) || b < a || b > 65535))
+	/* 0-65535 is 65,536 queues: more than queue_count holds. */
+	if (dash && (parse_u32(dash + 1, &b) || b < a || b > 65535 ||
+		     b - a + 1 > UINT16_MAX))
 		return -EINVAL;
 	c->queue_first = (uint16_t)a;
 	c->queue_count = (uint16_t)(b - a + 1);
@@ -352,6 +354,43 @@ static char *trim(char *s)
 	return s;
 }
 
+/* The marks: each verdict needs bits of its own inside the mask, or one
+ * would read as the other (a zero allow mark matches every unmarked
+ * packet; overlapping allow and block marks make a blocked connection
+ * look allowed to a rule that tests the allow bits). */
+int config_check_marks(const struct nft_marks *m, char *err, size_t errlen)
+{
+	const struct {
+		const char *name;
+		uint32_t v;
+	} mk[] = { { "mark_allow", m->allow }, { "mark_block", m->block },
+	      { "mark_in", m->in } };
+	const size_t n = sizeof(mk) / sizeof(mk[0]);
+
+	if (!m->mask) {
+		snprintf(err, errlen, "mark_mask is 0: egressd needs mark bits "
+			 "of its own");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!mk[i].v || (mk[i].v & ~m->mask)) {
+			snprintf(err, errlen, "%s = 0x%08x must be non-zero and "
+				 "inside mark_mask = 0x%08x", mk[i].name,
+				 mk[i].v, m->mask);
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (mk[i].v & mk[j].v) {
+				snprintf(err, errlen, "%s = 0x%08x and %s = "
+					 "0x%08x share bits: each needs bits of "
+					 "its own", mk[j].name, mk[j].v,
+					 mk[i].name, mk[i].v);
+				return -EINVAL;
+			}
+	}
+	return 0;
+}
+
 /* One "key = value" line; seen[] catches a key given twice. */
 static int config_line(struct config *c, char *s, bool *seen, char *msg,
 		       size_t msglen)
@@ -415,5 +454,8 @@ int config_load(struct config *c, const char *path, bool required, char *err,
 			snprintf(err, errlen, "%s:%u: %s", path, n, msg);
 	}
 	free(text);
+	/* Marks come from the file only: checked once it is read whole. */
+	if (!r && (r = config_check_marks(&c->marks, msg, sizeof(msg))))
+		snprintf(err, errlen, "%s: %s", path, msg);
 	return r;
 }

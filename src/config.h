@@ -56,10 +56,14 @@ struct config {
 };
 
 void config_defaults(struct config *c);
-/* Reads "key = value" lines. Returns 0, or -errno with "FILE:LINE: what"
- * in err. A missing file is an error only if `required`. */
+/* Reads "key = value" lines, then checks the marks (config_check_marks).
+ * Returns 0, or -errno with "FILE:LINE: what" (or "FILE: what") in err.
+ * A missing file is an error only if `required`. */
 int config_load(struct config *c, const char *path, bool required, char *err,
 		size_t errlen);
 /* Applies one setting (from the file or a flag). */
 int config_set(struct config *c, const char *key, const char *value,
 	       char *err, size_t errlen);
+/* mark_mask non-zero; mark_allow and mark_block non-zero, inside the mask
+ * and without a bit in common. Returns 0 or -EINVAL with err filled. */
+int config_check_marks(const struct nft_marks *m, char *err, size_t errlen);

@@ -47,7 +47,10 @@ struct ctl_client {
 	uid_t uid;
 	bool drain; /* refused unread: drain after the reply */
 	size_t drained;
-	int64_t deadline; /* ms, monotonic: to finish reading or writing */
+	/* ms, monotonic: to finish reading, to take the next share of the
+	 * reply, or to end a drain */
+	int64_t deadline;
+	size_t window_pos; /* outpos when the reply's current window began */
 	char *in;
 	size_t inlen;
 	char *out;
@@ -58,6 +61,7 @@ struct ctl_job {
 	struct ctl_job *next;
 	size_t slot;
 	char *text; /* the request, NUL-terminated */
+	bool cheap; /* its verb is cheap: any worker, the reserved one too */
 	uid_t uid;
 	int fd;
 	char *reply;
@@ -79,6 +83,19 @@ cJSON *reply_error(const char *fmt, const char *arg)
 	cJSON_AddBoolToObject(o, "ok", false);
 	cJSON_AddStringToObject(o, "error", msg);
 	return o;
+}
+
+cJSON *reply_store_error(const struct ctl_req *r, const char *what)
+{
+	int e = store_error(r->store);
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "cannot read %s from the store: %s", what,
+		 e == -EBADMSG ? "it is damaged (a restart of egressd sets it "
+				 "aside)"
+		 : e == -EBUSY ? "busy, try again"
+			       : strerror(-e));
+	return reply_error("%s", msg);
 }
 
 cJSON *reply_ok(void)
@@ -134,32 +151,74 @@ static char *reply_text(cJSON *o, size_t *len)
 	return s;
 }
 
+bool note_arg(const struct ctl_req *r, const char **ret, cJSON **ret_err)
+{
+	const char *note = str_arg(r->req, "note");
+	char msg[96];
+
+	*ret = note;
+	if (!note || strlen(note) <= CTL_NOTE_MAX)
+		return true;
+	snprintf(msg, sizeof(msg), "note too long: %zu bytes, at most %d",
+		 strlen(note), CTL_NOTE_MAX);
+	*ret_err = reply_error("%s", msg);
+	return false;
+}
+
 /* ---- the verb table ---- */
 
+/* cheap: answered from memory or by one bounded read, within ~100 ms
+ * whatever else runs; one worker is kept for these alone, so that
+ * `containers` or `isolate` never waits behind imports, list changes
+ * waiting for a rebuild, or long pages. */
 static const struct verb {
 	const char *name;
 	cJSON *(*fn)(struct ctl_req *r);
 	bool store; /* needs the store */
+	bool cheap;
 } verbs[] = {
-	{ "containers", cmd_containers, false },
-	{ "isolate", cmd_isolate, false },
-	{ "unisolate", cmd_unisolate, false },
-	{ "events_overview", cmd_events_overview, true },
-	{ "events_list", cmd_events_list, true },
-	{ "events_show", cmd_events_show, true },
-	{ "events_handle", cmd_events_handle, true },
-	{ "events_whitelist", cmd_events_whitelist, true },
-	{ "list_add", cmd_list_add, true },
-	{ "list_get", cmd_list_get, true },
-	{ "list_remove", cmd_list_remove, true },
-	{ "lists", cmd_lists, true },
-	{ "lists_import", cmd_lists_import, true },
-	{ "audit", cmd_audit, true },
+	{ "containers", cmd_containers, false, true },
+	{ "isolate", cmd_isolate, false, true },
+	{ "unisolate", cmd_unisolate, false, true },
+	{ "events_overview", cmd_events_overview, true, true },
+	{ "events_list", cmd_events_list, true, false },
+	{ "events_show", cmd_events_show, true, true },
+	{ "events_handle", cmd_events_handle, true, false },
+	{ "events_whitelist", cmd_events_whitelist, true, false },
+	{ "list_add", cmd_list_add, true, false },
+	{ "list_get", cmd_list_get, true, false },
+	{ "list_remove", cmd_list_remove, true, false },
+	{ "lists", cmd_lists, true, true },
+	{ "lists_import", cmd_lists_import, true, false },
+	{ "audit", cmd_audit, true, false },
 };
+
+/* The verb of a request (parsed), or NULL. */
+static const struct verb *verb_of(const cJSON *req)
+{
+	const char *cmd = str_arg(req, "cmd");
+
+	for (size_t i = 0; cmd && i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(cmd, verbs[i].name))
+			return &verbs[i];
+	return NULL;
+}
+
+/* A malformed request or an unknown verb is refused at once: cheap. */
+static bool request_cheap(const char *text)
+{
+	cJSON *req = cJSON_Parse(text);
+	const struct verb *v = cJSON_IsObject(req) ? verb_of(req) : NULL;
+	bool cheap = !v || v->cheap;
+
+	cJSON_Delete(req);
+	return cheap;
+}
 
 static cJSON *dispatch(struct ctl_req *r, const char *text)
 {
-	cJSON *req = cJSON_Parse(text), *o = NULL;
+	cJSON *req = cJSON_Parse(text), *o;
+	const struct verb *v;
 	const char *cmd;
 
 	if (!cJSON_IsObject(req)) {
@@ -169,15 +228,12 @@ static cJSON *dispatch(struct ctl_req *r, const char *text)
 	}
 	r->req = req;
 	cmd = str_arg(req, "cmd");
-	for (size_t i = 0; cmd && i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		if (strcmp(cmd, verbs[i].name))
-			continue;
-		o = verbs[i].store && !r->store
+	v = verb_of(req);
+	if (v)
+		o = v->store && !r->store
 			    ? reply_error("the store is not available", NULL)
-			    : verbs[i].fn(r);
-		break;
-	}
-	if (!o)
+			    : v->fn(r);
+	else
 		o = cmd ? reply_error("unknown command '%s'", cmd)
 			: reply_error("missing \"cmd\"", NULL);
 	cJSON_Delete(req);
@@ -186,13 +242,29 @@ static cJSON *dispatch(struct ctl_req *r, const char *text)
 
 /* ---- workers ---- */
 
-static void job_push(struct ctl_job **head, struct ctl_job ***tail,
-		     struct ctl_job *j)
+static void job_push(struct ctl_jobq *q, struct ctl_job *j)
 {
 	j->next = NULL;
-	**tail = j;
-	*tail = &j->next;
-	(void)head;
+	*q->tail = j;
+	q->tail = &j->next;
+}
+
+static struct ctl_job *job_pop(struct ctl_jobq *q)
+{
+	struct ctl_job *j = q->head;
+
+	if (j && !(q->head = j->next))
+		q->tail = &q->head;
+	return j;
+}
+
+/* Cheap jobs first, for every worker; heavy ones for all but the
+ * reserved one. Under jobs_lock. */
+static struct ctl_job *job_take(struct ctl *c, bool reserved)
+{
+	struct ctl_job *j = job_pop(&c->todo_cheap);
+
+	return j || reserved ? j : job_pop(&c->todo);
 }
 
 static void wake(int fd)
@@ -204,7 +276,8 @@ static void wake(int fd)
 
 static void *worker(void *arg)
 {
-	struct ctl *c = arg;
+	struct ctl_worker *wa = arg;
+	struct ctl *c = wa->c;
 	struct store *st = NULL;
 	char err[512] = "";
 
@@ -214,15 +287,11 @@ static void *worker(void *arg)
 		fprintf(stderr, "egressd: control: %s\n", err);
 	pthread_mutex_lock(&c->jobs_lock);
 	for (;;) {
-		struct ctl_job *j;
-		while (!c->todo && !c->stopping)
+		struct ctl_job *j = NULL;
+		while (!c->stopping && !(j = job_take(c, wa->reserved)))
 			pthread_cond_wait(&c->jobs_cond, &c->jobs_lock);
 		if (c->stopping)
-			break;
-		j = c->todo;
-		c->todo = j->next;
-		if (!c->todo)
-			c->todo_tail = &c->todo;
+			break; /* ctl_stop frees what is queued */
 		pthread_mutex_unlock(&c->jobs_lock);
 
 		struct ctl_req r = { c, NULL, j->uid, j->fd, st };
@@ -299,7 +368,8 @@ static void client_write(struct ctl *c, struct ctl_client *cl)
 }
 
 /* From now on only the reply matters: written as the client takes it,
- * until CTL_REPLY_MS. Takes text. */
+ * as long as it takes CTL_REPLY_MIN_BYTES every CTL_REPLY_MS (expire).
+ * Takes text. */
 static void client_reply(struct ctl *c, size_t slot, char *text, size_t len)
 {
 	struct ctl_client *cl = &c->clients[slot];
@@ -311,6 +381,7 @@ static void client_reply(struct ctl *c, size_t slot, char *text, size_t len)
 	cl->outpos = 0;
 	cl->state = CL_WRITING;
 	cl->deadline = clock_mono_ms() + CTL_REPLY_MS;
+	cl->window_pos = 0;
 	if (epoll_ctl(c->io_epoll, EPOLL_CTL_MOD, cl->fd, &ev) &&
 	    epoll_ctl(c->io_epoll, EPOLL_CTL_ADD, cl->fd, &ev)) {
 		client_close(cl);
@@ -343,6 +414,7 @@ static void client_submit(struct ctl *c, size_t slot)
 	cl->in[cl->inlen] = 0;
 	j->slot = slot;
 	j->text = cl->in;
+	j->cheap = request_cheap(j->text);
 	j->uid = cl->uid;
 	j->fd = cl->passed_fd;
 	cl->in = NULL;
@@ -350,8 +422,9 @@ static void client_submit(struct ctl *c, size_t slot)
 	cl->state = CL_WORKING;
 	epoll_ctl(c->io_epoll, EPOLL_CTL_DEL, cl->fd, NULL);
 	pthread_mutex_lock(&c->jobs_lock);
-	job_push(&c->todo, &c->todo_tail, j);
-	pthread_cond_signal(&c->jobs_cond);
+	job_push(j->cheap ? &c->todo_cheap : &c->todo, j);
+	/* All: the reserved worker must not take a heavy job's wake-up. */
+	pthread_cond_broadcast(&c->jobs_cond);
 	pthread_mutex_unlock(&c->jobs_lock);
 }
 
@@ -523,9 +596,22 @@ static void on_done(struct ctl *c)
 	}
 }
 
+/* A reply being taken: the client took its share of this window, so a
+ * new one begins. A slow reader gets the whole reply; a stalled one is
+ * cut at the end of the window it took too little in. */
+static bool reply_progressed(struct ctl_client *cl, int64_t now)
+{
+	if (cl->state != CL_WRITING ||
+	    cl->outpos - cl->window_pos < CTL_REPLY_MIN_BYTES)
+		return false;
+	cl->window_pos = cl->outpos;
+	cl->deadline = now + CTL_REPLY_MS;
+	return true;
+}
+
 /* Clients past their deadline: a request not whole in time gets an error;
- * a reply not taken in time is dropped. Returns the next deadline's wait
- * in ms, or -1 for none. */
+ * a reply not taken fast enough is dropped. Returns the next deadline's
+ * wait in ms, or -1 for none. */
 static int expire(struct ctl *c)
 {
 	int64_t now = clock_mono_ms(), next = -1;
@@ -536,7 +622,7 @@ static int expire(struct ctl *c)
 			continue;
 		if (cl->deadline <= now && cl->state == CL_READING)
 			client_fail(c, i, "request not received in time");
-		else if (cl->deadline <= now)
+		else if (cl->deadline <= now && !reply_progressed(cl, now))
 			client_close(cl);
 		if (cl->state != CL_FREE && cl->state != CL_WORKING &&
 		    (next < 0 || cl->deadline < next))
@@ -646,7 +732,8 @@ struct ctl *ctl_bind(const struct config *cfg, char *err, size_t errlen)
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->jobs_lock, NULL);
 	pthread_cond_init(&c->jobs_cond, NULL);
-	c->todo_tail = &c->todo;
+	c->todo.tail = &c->todo.head;
+	c->todo_cheap.tail = &c->todo_cheap.head;
 	if (bind_socket(c, cfg->socket, err, errlen) ||
 	    pipe2(c->policy_out, O_CLOEXEC | O_NONBLOCK)) {
 		if (!err[0])
@@ -687,11 +774,14 @@ int ctl_start(struct ctl *c, struct isolation *iso,
 	/* The first events come at once: their containers should be known
 	 * by then. */
 	ctl_inventory_fresh(c, 2000);
-	for (; c->nworkers < CTL_WORKERS; c->nworkers++)
-		if (pthread_create(&c->workers[c->nworkers], NULL, worker, c)) {
+	for (; c->nworkers < CTL_WORKERS; c->nworkers++) {
+		struct ctl_worker *wa = &c->worker_args[c->nworkers];
+		*wa = (struct ctl_worker){ c, c->nworkers == 0 };
+		if (pthread_create(&c->workers[c->nworkers], NULL, worker, wa)) {
 			snprintf(err, errlen, "cannot start the control workers");
 			return -EAGAIN;
 		}
+	}
 	return 0;
 }
 
@@ -727,7 +817,8 @@ void ctl_stop(struct ctl *c)
 	for (size_t i = 0; i < CTL_CLIENTS_MAX; i++)
 		if (c->clients[i].state != CL_FREE)
 			client_close(&c->clients[i]);
-	jobs_free(c->todo);
+	jobs_free(c->todo.head);
+	jobs_free(c->todo_cheap.head);
 	jobs_free(c->done);
 	if (c->lfd >= 0) {
 		close(c->lfd);

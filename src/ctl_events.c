@@ -22,9 +22,12 @@
 
 cJSON *cmd_events_overview(struct ctl_req *r)
 {
-	cJSON *o = store_events_overview(r->store), *rep = reply_ok();
+	cJSON *o = store_events_overview(r->store), *rep;
 
-	cJSON_AddItemToObject(rep, "overview", o ? o : cJSON_CreateObject());
+	if (!o)
+		return reply_store_error(r, "the overview");
+	rep = reply_ok();
+	cJSON_AddItemToObject(rep, "overview", o);
 	return rep;
 }
 
@@ -48,7 +51,7 @@ cJSON *cmd_events_list(struct ctl_req *r)
 	};
 	int64_t since = num_arg(r->req, "since", EVENTS_LIST_DEFAULT_S, 0,
 				TIME_ARG_MAX, &bad);
-	cJSON *rep;
+	cJSON *rep, *events;
 
 	f.from = num_arg(r->req, "from", now - since, -TIME_ARG_MAX,
 			 TIME_ARG_MAX, &bad);
@@ -58,8 +61,11 @@ cJSON *cmd_events_list(struct ctl_req *r)
 	if (!status_ok(f.status))
 		return reply_error("unknown status '%s' (pending, handled, "
 				   "ignored, whitelisted)", f.status);
+	events = store_events_list(r->store, &f);
+	if (!events)
+		return reply_store_error(r, "the events");
 	rep = reply_ok();
-	cJSON_AddItemToObject(rep, "events", store_events_list(r->store, &f));
+	cJSON_AddItemToObject(rep, "events", events);
 	return rep;
 }
 
@@ -206,14 +212,16 @@ static bool covers(const char *pattern, const char *subject)
 cJSON *cmd_events_whitelist(struct ctl_req *r)
 {
 	int64_t id = id_arg(r);
-	const char *want = str_arg(r->req, "domain");
-	const char *note = str_arg(r->req, "note");
+	const char *want = str_arg(r->req, "domain"), *note;
 	char pattern[300], why[200], more[400];
-	cJSON *ev = store_event_get(r->store, id), *rep;
+	cJSON *ev, *rep;
 	const char *subject;
 	int64_t lid;
 	int marked = 0;
 
+	if (!note_arg(r, &note, &rep))
+		return rep;
+	ev = store_event_get(r->store, id);
 	if (!ev)
 		return reply_error("no such event", NULL);
 	subject = json_str(ev, "subject", "");

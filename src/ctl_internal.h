@@ -5,7 +5,9 @@
  *   io         accepts clients, reads requests and writes replies, all
  *              non-blocking with deadlines (ctl.c);
  *   workers    run commands, CTL_WORKERS at once, each with its own store
- *              connection (ctl.c dispatches, ctl_*.c implement);
+ *              connection (ctl.c dispatches, ctl_*.c implement); one of
+ *              them serves cheap verbs only, so that those answer at once
+ *              whatever heavy ones run; one import at a time;
  *   inventory  rescans the containers every second, at once on a Docker
  *              event or when asked, and keeps isolation in line
  *              (ctl_inventory.c);
@@ -31,6 +33,16 @@
 struct ctl_client;
 struct ctl_job;
 
+/* Jobs waiting for a worker, in order. */
+struct ctl_jobq {
+	struct ctl_job *head, **tail;
+};
+
+struct ctl_worker {
+	struct ctl *c;
+	bool reserved; /* serves cheap verbs only (ctl.c's verb table) */
+};
+
 struct ctl {
 	const struct config *cfg;
 	pthread_mutex_t lock;
@@ -50,12 +62,14 @@ struct ctl {
 	struct ctl_client *clients; /* CTL_CLIENTS_MAX slots */
 	struct ctl_job *done; /* replies for the io thread (under jobs_lock) */
 
-	/* workers */
+	/* workers: the first is reserved for cheap verbs */
 	pthread_t workers[CTL_WORKERS];
+	struct ctl_worker worker_args[CTL_WORKERS];
 	size_t nworkers;
 	pthread_mutex_t jobs_lock;
 	pthread_cond_t jobs_cond;
-	struct ctl_job *todo, **todo_tail;
+	struct ctl_jobq todo, todo_cheap; /* heavy and cheap verbs */
+	_Atomic bool importing; /* an import runs: one at a time */
 
 	/* inventory thread */
 	pthread_t inv_thread;
@@ -90,12 +104,18 @@ struct ctl_req {
 
 cJSON *reply_error(const char *fmt, const char *arg);
 cJSON *reply_ok(void);
+/* The store could not be read whole: an error naming what and why,
+ * never a shorter answer. */
+cJSON *reply_store_error(const struct ctl_req *r, const char *what);
 const char *str_arg(const cJSON *req, const char *key);
 /* A number argument clamped to [lo, hi]; dflt when absent. *bad is set
  * when present but not a number within the range. */
 int64_t num_arg(const cJSON *req, const char *key, int64_t dflt, int64_t lo,
 		int64_t hi, bool *bad);
 bool bool_arg(const cJSON *req, const char *key);
+/* The optional "note" into *ret (NULL if absent). Returns false, with the
+ * refusal in *ret_err, when it is longer than CTL_NOTE_MAX. */
+bool note_arg(const struct ctl_req *r, const char **ret, cJSON **ret_err);
 
 /* The commands (ctl.c's verb table). Each returns its reply. */
 cJSON *cmd_containers(struct ctl_req *r);

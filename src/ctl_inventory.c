@@ -348,11 +348,14 @@ cJSON *ctl_isolate_key(struct ctl_req *r, const char *key, const char *note,
 
 static cJSON *isolate_cmd(struct ctl_req *r, bool isolate)
 {
-	const char *key = str_arg(r->req, "container");
+	const char *key = str_arg(r->req, "container"), *note;
+	cJSON *err;
 
 	if (!key)
 		return reply_error("missing \"container\"", NULL);
-	return ctl_isolate_key(r, key, str_arg(r->req, "note"), isolate);
+	if (!note_arg(r, &note, &err))
+		return err;
+	return ctl_isolate_key(r, key, note, isolate);
 }
 
 cJSON *cmd_isolate(struct ctl_req *r)

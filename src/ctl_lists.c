@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,11 +119,13 @@ static void add_one(struct ctl_req *r, const char *list, const char *p,
 
 cJSON *cmd_list_add(struct ctl_req *r)
 {
-	const char *list = str_arg(r->req, "list"), *note = str_arg(r->req, "note");
+	const char *list = str_arg(r->req, "list"), *note;
 	const cJSON *pats = cJSON_GetObjectItemCaseSensitive(r->req, "patterns"), *it;
 	cJSON *rep, *res;
 	int added = 0, n = 0;
 
+	if (!note_arg(r, &note, &rep))
+		return rep;
 	if (!list_name_ok(list) || !cJSON_IsArray(pats))
 		return reply_error("need \"list\" (black or white) and \"patterns\"",
 				   NULL);
@@ -155,17 +158,18 @@ cJSON *cmd_list_get(struct ctl_req *r)
 	int64_t limit = num_arg(r->req, "limit", LIST_PAGE_DEFAULT, 1,
 				CTL_PAGE_MAX, &bad);
 	cJSON *rep, *page;
+	bool more;
 
 	if (!list_name_ok(list))
 		return reply_error("need \"list\" (black or white)", NULL);
 	if (bad)
 		return reply_error("bad number: after >= 0, limit 1..5000", NULL);
-	/* One more than asked tells whether there is a next page. */
-	page = store_list_get(r->store, list, after, limit + 1);
+	page = store_list_get(r->store, list, after, limit, CTL_PAGE_BYTES,
+			      &more);
+	if (!page)
+		return reply_store_error(r, "the list");
 	rep = reply_ok();
-	cJSON_AddBoolToObject(rep, "more", cJSON_GetArraySize(page) > limit);
-	if (cJSON_GetArraySize(page) > limit)
-		cJSON_DeleteItemFromArray(page, (int)limit);
+	cJSON_AddBoolToObject(rep, "more", more);
 	cJSON_AddItemToObject(rep, "entries", page);
 	return rep;
 }
@@ -214,15 +218,18 @@ cJSON *cmd_list_remove(struct ctl_req *r)
 cJSON *cmd_lists(struct ctl_req *r)
 {
 	struct ctl *c = r->c;
-	cJSON *rep = reply_ok();
+	cJSON *imports = store_imports_get(r->store), *rep;
 
+	if (!imports)
+		return reply_store_error(r, "the imports");
+	rep = reply_ok();
 	pthread_mutex_lock(&c->lock);
 	cJSON_AddItemToObject(rep, "sources", c->sources
 						      ? cJSON_Duplicate(c->sources, 1)
 						      : cJSON_CreateArray());
 	cJSON_AddNumberToObject(rep, "loaded", (double)c->lists_loaded);
 	pthread_mutex_unlock(&c->lock);
-	cJSON_AddItemToObject(rep, "imports", store_imports_get(r->store));
+	cJSON_AddItemToObject(rep, "imports", imports);
 	return rep;
 }
 
@@ -332,10 +339,44 @@ static cJSON *import_reply(const char *name, const struct store_import *im,
 	return o;
 }
 
+/* A feed is kept in the state dir for good, and no budget deletes it:
+ * it must fit in max_state_mb beside what egressd cannot delete already
+ * (the other feeds, set-aside damaged stores), the copy it replaces not
+ * counted. Returns the refusal, or NULL. */
+static cJSON *import_fits(const struct ctl_req *r, const char *path)
+{
+	const struct config *cfg = r->c->cfg;
+	uint64_t max = (uint64_t)cfg->max_state_mb << 20, feed, kept, was;
+	struct store_usage u;
+	struct stat in, old;
+	char msg[512];
+
+	/* What is wrong with the feed itself, copy_fd says. */
+	if (fstat(r->fd, &in) || !S_ISREG(in.st_mode) ||
+	    store_state_usage_split(cfg->state_dir, &u))
+		return NULL;
+	feed = ((uint64_t)in.st_size + 4095) / 4096 * 4096;
+	kept = u.feeds + u.other;
+	was = !lstat(path, &old) && S_ISREG(old.st_mode)
+		      ? (uint64_t)old.st_blocks * 512
+		      : 0;
+	kept -= was < kept ? was : kept;
+	if (kept + feed <= max)
+		return NULL;
+	snprintf(msg, sizeof(msg), "the feed does not fit in the state dir's "
+		 "budget: it is %.1f MiB (%lld bytes), max_state_mb is %u MiB, "
+		 "of which %.1f MiB already go to files egressd cannot delete "
+		 "(imported feeds, set-aside damaged stores); raise max_state_mb "
+		 "or remove a feed (feed refused, nothing loaded)",
+		 (double)in.st_size / (1 << 20), (long long)in.st_size,
+		 cfg->max_state_mb, (double)kept / (1 << 20));
+	return reply_error("%s", msg);
+}
+
 /* lists import: a threat-intel feed becomes a system source, kept in
  * STATE_DIR/imported. Bogons are stripped; a blacklist's allow rules are
  * ignored (counted); only a feed imported as a whitelist allows. */
-cJSON *cmd_lists_import(struct ctl_req *r)
+static cJSON *lists_import(struct ctl_req *r)
 {
 	const char *name = str_arg(r->req, "name"), *cat = str_arg(r->req, "category");
 	const char *fmt = str_arg(r->req, "format"), *list = str_arg(r->req, "list");
@@ -360,6 +401,8 @@ cJSON *cmd_lists_import(struct ctl_req *r)
 	mkdir(dir, 0750);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((o = import_fits(r, path)))
+		return o;
 	if ((e = copy_fd(r->fd, tmp))) {
 		unlink(tmp);
 		return reply_error("cannot take the feed: %s", file_strerror(e));
@@ -391,6 +434,22 @@ cJSON *cmd_lists_import(struct ctl_req *r)
 	return o;
 }
 
+/* One import at a time: each holds a feed's copy, its check (the whole
+ * feed as a list in memory) and the rebuild it waits for; four at once
+ * took every worker for seconds and 0.7-1.9 GB. The others are told at
+ * once, not queued. */
+cJSON *cmd_lists_import(struct ctl_req *r)
+{
+	cJSON *o;
+
+	if (atomic_exchange(&r->c->importing, true))
+		return reply_error("busy: an import is running (one at a time); "
+				   "try again when it is done", NULL);
+	o = lists_import(r);
+	atomic_store(&r->c->importing, false);
+	return o;
+}
+
 /* Newest first, a page at a time: lines with id < "before". */
 cJSON *cmd_audit(struct ctl_req *r)
 {
@@ -398,12 +457,14 @@ cJSON *cmd_audit(struct ctl_req *r)
 	int64_t limit = num_arg(r->req, "limit", 50, 1, CTL_PAGE_MAX, &bad);
 	int64_t before = num_arg(r->req, "before", INT64_MAX / 2, 1,
 				 INT64_MAX / 2, &bad);
-	cJSON *rep;
+	cJSON *rep, *lines;
 
 	if (bad)
 		return reply_error("bad number: limit 1..5000, before >= 1", NULL);
+	lines = store_audit_get(r->store, before, limit);
+	if (!lines)
+		return reply_store_error(r, "the audit log");
 	rep = reply_ok();
-	cJSON_AddItemToObject(rep, "audit",
-			      store_audit_get(r->store, before, limit));
+	cJSON_AddItemToObject(rep, "audit", lines);
 	return rep;
 }

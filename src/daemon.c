@@ -729,10 +729,15 @@ int daemon_main(int argc, char **argv)
 		r = loop(&d) ? 1 : 0;
 	else
 		r = 1;
+	stats_log(&d, "stopping");
+	/* The writer before the control plane: it asks ctl for rescans (an
+	 * event from an unknown source) until it has drained its queue. */
+	events_close(d.events);
+	d.events = NULL;
 	ctl_stop(ctl);
+	d.ctl = NULL;
 	if (d.eng)
 		datapath_flush_held(&d);
-	stats_log(&d, "stopping");
 	if (d.nq)
 		fprintf(stderr, "egressd: ruleset left in place (%s)\n",
 			d.cfg.fail_closed ? "fail-closed: undecided traffic drops"
@@ -740,7 +745,6 @@ int daemon_main(int argc, char **argv)
 	for (size_t i = 0; i < d.nq; i++)
 		nfqueue_close(d.qs[i]);
 	watchdog_stop(d.wd);
-	events_close(d.events);
 	engine_free(d.eng);
 	synmap_close(d.synmap);
 	policy_free(&d.policy);

@@ -55,11 +55,14 @@ struct unknown {
 	int64_t until; /* ms */
 };
 
-/* A log line that repeats at most every LOG_EVERY_MS. */
+/* A log line that repeats at most every LOG_EVERY_MS (or `every` ms). */
 struct ratelog {
-	int64_t last;
+	int64_t last, every;
 	unsigned long seen, told;
 };
+/* The state dir kept over its budget by feeds: the operator's to act on,
+ * said at once, then as a reminder. */
+#define BUDGET_SPARED_LOG_MS (10 * 60 * 1000)
 
 struct events {
 	int fd; /* events.jsonl, O_APPEND */
@@ -91,7 +94,7 @@ struct events {
 	size_t ndef;
 	struct unknown unk[UNKNOWN_MAX];
 	size_t nunk;
-	struct ratelog rl_drop, rl_store, rl_export;
+	struct ratelog rl_drop, rl_store, rl_export, rl_budget;
 	unsigned long drops_reported;
 };
 
@@ -106,7 +109,7 @@ static void ratelog(struct ratelog *rl, const char *fmt, ...)
 	va_list ap;
 
 	rl->seen++;
-	if (rl->last && now - rl->last < LOG_EVERY_MS)
+	if (rl->last && now - rl->last < (rl->every ? rl->every : LOG_EVERY_MS))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -490,6 +493,17 @@ static void budget(struct events *e)
 			"bytes) with no event left to delete", e->dir,
 			(unsigned long long)rep.bytes_after,
 			(unsigned long long)e->max_bytes);
+	else if (rep.pending_spared && rep.bytes_after > e->max_bytes)
+		ratelog(&e->rl_budget, "state dir %s over its budget (%llu of "
+			"%llu bytes) by files egressd cannot delete: imported "
+			"feeds %llu bytes, other files (set-aside damaged stores) "
+			"%llu bytes; pending events are kept, never deleted to "
+			"make room for them: remove a feed or a set-aside store, "
+			"or raise max_state_mb", e->dir,
+			(unsigned long long)rep.bytes_after,
+			(unsigned long long)e->max_bytes,
+			(unsigned long long)rep.feeds,
+			(unsigned long long)rep.other);
 }
 
 /* Drops are told at once, then every LOG_EVERY_MS. */
@@ -563,6 +577,7 @@ struct events *events_open(const char *dir, const struct events_options *opt,
 	e->redact = opt->redact;
 	e->release = opt->release;
 	e->release_ctx = opt->release_ctx;
+	e->rl_budget.every = BUDGET_SPARED_LOG_MS;
 	if (e->syslog)
 		openlog("egressd", LOG_PID, LOG_DAEMON);
 	if (open_export(e)) {

@@ -97,11 +97,11 @@ int file_read_fd(int fd, size_t max, char **ret, size_t *ret_len)
 	return 0;
 }
 
-static int open_at(int dirfd, const char *path, unsigned flags)
+/* Resolves path to an O_PATH descriptor: nothing is opened yet (a FIFO
+ * gets no reader, a device's open is never called), only found. */
+static int open_path(int dirfd, const char *path, unsigned flags)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-	};
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC };
 	int fd;
 
 	if (flags & FILE_IN_ROOT)
@@ -117,16 +117,39 @@ static int open_at(int dirfd, const char *path, unsigned flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Opens for reading the very file pathfd found, once it is known to be a
+ * regular file (or /dev/null): through its /proc/self/fd link, which
+ * reaches that inode and no other, whatever the path now holds. */
+static int reopen_read(int pathfd)
+{
+	char proc[40];
+	int fd;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pathfd);
+	fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The type, size and file system are checked on the O_PATH descriptor,
+ * before anything is opened: a container's /etc/passwd made a device
+ * node (`mknod etc/passwd c ...`) must never have its driver's open run
+ * by egressd, a FIFO never gets a reader, a FUSE file never an open
+ * request to its server. */
 int file_read_at(int dirfd, const char *path, unsigned flags, size_t max,
 		 char **ret, size_t *ret_len)
 {
-	int fd = open_at(dirfd, path, flags), r;
+	int pfd = open_path(dirfd, path, flags), fd, r;
 
+	if (pfd < 0)
+		return pfd;
+	r = file_check_fd(pfd, max);
+	if (!r && (flags & FILE_LOCAL_ONLY))
+		r = check_local(pfd);
+	fd = r ? r : reopen_read(pfd);
+	close(pfd);
 	if (fd < 0)
 		return fd;
-	r = flags & FILE_LOCAL_ONLY ? check_local(fd) : 0;
-	if (!r)
-		r = file_read_fd(fd, max, ret, ret_len);
+	r = file_read_fd(fd, max, ret, ret_len);
 	close(fd);
 	return r;
 }

@@ -392,8 +392,11 @@ bool inventory_lookup(uint32_t ifindex, const struct ip_addr *a,
 	for (size_t i = 0; published && i < published->n && !hit; i++)
 		if (ifindex && published->c[i].veth_ifindex == ifindex)
 			hit = &published->c[i];
+	/* A packet from a known port is that port's container's or none's:
+	 * anything on the bridge can send from a container's address. */
 	for (size_t i = 0; published && i < published->n && !hit; i++)
-		if (has_addr(&published->c[i], a))
+		if (has_addr(&published->c[i], a) &&
+		    (!ifindex || !published->c[i].veth_ifindex))
 			hit = &published->c[i];
 	if (hit)
 		*ret = *hit;

@@ -90,6 +90,8 @@ static int add_imports(struct specs *s, struct store *st)
 	cJSON *im = store_imports_get(st), *it;
 	int r = 0;
 
+	if (!im) /* never a policy without the feeds it could not read */
+		return -EIO;
 	cJSON_ArrayForEach(it, im)
 	{
 		struct list_spec sp = { .system = true, .flags = LIST_STRIP_BOGONS };
@@ -139,8 +141,11 @@ static int collect(const struct config *cfg, struct store *st,
 		r = add_system(s, cfg->system_lists);
 	for (size_t i = 0; !r && i < cfg->nlists; i++)
 		r = add(s, &cfg->lists[i]);
-	if (!r && st)
-		r = add_imports(s, st);
+	if (!r && st && (r = add_imports(s, st)) == -EIO) {
+		snprintf(err, errlen, "cannot read the imported feeds from the "
+			 "store");
+		return r;
+	}
 	if (!r && st && (r = add_custom(s, st)) == -EIO) {
 		snprintf(err, errlen, "cannot read the list entries from the store");
 		return r;

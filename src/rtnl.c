@@ -107,7 +107,9 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 
 static int dump(struct mnl_socket *nl, uint16_t type, struct dump_ctx *c)
 {
-	static _Thread_local char buf[32768]; /* dump messages are at most 32 KiB */
+	/* Dump messages are at most 32 KiB; read in place: aligned for
+	 * nlmsghdr (a char array in TLS may sit at an odd address). */
+	static _Thread_local char buf[32768] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtgenmsg *g;
 	uint32_t seq = (uint32_t)time(NULL), portid = mnl_socket_get_portid(nl);
@@ -186,7 +188,7 @@ static int on_nsid(const struct nlmsghdr *nlh, void *data)
 
 static int nsid_ask(struct mnl_socket *nl, int nsfd, struct nsid_ctx *c)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[MNL_SOCKET_BUFFER_SIZE] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtgenmsg *g;
 	uint32_t seq = (uint32_t)time(NULL);

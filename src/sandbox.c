@@ -117,8 +117,10 @@ static const struct sandbox_cap watchdog_caps[] = {
  * sockets       bind connect accept4 getsockname     netlink: nfqueue,
  *               getsockopt setsockopt sendto         nftables, conntrack,
  *               recvfrom sendmsg recvmsg (seen)      rtnetlink, sock_diag;
- *               recvmmsg sendmmsg (next); socket     the control socket,
- *               below                                Docker's API, syslog
+ *               recvmmsg sendmmsg (next); shutdown   the control socket
+ *               (seen: a refused client's reply      (its end of a refused
+ *               ends with it); socket below          client's reply),
+ *                                                    Docker's API, syslog
  * facts         getpid geteuid uname getrandom       SQLite, the host's
  *               (seen) getuid getgid getegid (libc)  name
  * namespaces    setns below                          inventory, sock_diag
@@ -175,7 +177,7 @@ static const char *const daemon_calls[] = {
 	/* sockets */
 	"bind", "connect", "accept4", "getsockname", "getsockopt",
 	"setsockopt", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg",
-	"recvmmsg",
+	"recvmmsg", "shutdown",
 	/* facts */
 	"getpid", "getuid", "geteuid", "getgid", "getegid", "uname",
 	"getrandom",

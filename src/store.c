@@ -292,6 +292,10 @@ static int store_configure(struct store *s, const char *path, bool *vacuumed,
 		r = exec(s, "PRAGMA journal_mode=WAL");
 	if (!r)
 		r = exec(s, "PRAGMA synchronous=NORMAL");
+	/* Sorts and temporary b-trees in memory: a temporary file needs a
+	 * temp dir found with access(), which the sandbox refuses. */
+	if (!r)
+		r = exec(s, "PRAGMA temp_store=MEMORY");
 	if (r) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		return r;
@@ -788,14 +792,37 @@ static cJSON *row_json(sqlite3_stmt *st)
 	return o;
 }
 
+/* Every row, or NULL: a step that fails part-way (a damaged page, a lock
+ * held past the busy timeout, memory) must never pass for a shorter
+ * result. */
 static cJSON *rows_json(sqlite3_stmt *st)
 {
-	cJSON *a = cJSON_CreateArray();
+	cJSON *a = st ? cJSON_CreateArray() : NULL;
+	int rc = SQLITE_DONE;
 
-	while (st && sqlite3_step(st) == SQLITE_ROW)
+	while (a && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		cJSON_AddItemToArray(a, row_json(st));
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		cJSON_Delete(a);
+		return NULL;
+	}
 	return a;
+}
+
+/* What a row weighs as text: its columns' bytes (a page's bound). */
+static size_t row_bytes(sqlite3_stmt *st)
+{
+	size_t n = 0;
+
+	for (int c = 0; c < sqlite3_column_count(st); c++)
+		n += (size_t)sqlite3_column_bytes(st, c) + 16;
+	return n;
+}
+
+int store_error(const struct store *s)
+{
+	return sql_errno(sqlite3_extended_errcode(s->db));
 }
 
 /* ---- events ---- */
@@ -985,13 +1012,37 @@ int64_t store_list_add(struct store *s, const char *list, const char *pattern,
 }
 
 cJSON *store_list_get(struct store *s, const char *list, int64_t after,
-		      int64_t limit)
+		      int64_t limit, size_t max_bytes, bool *ret_more)
 {
-	return rows_json(prep(s,
-			      "SELECT id, pattern, note, created, created_by"
-			      " FROM lists WHERE list = ? AND id > ? ORDER BY id"
-			      " LIMIT ?",
-			      "tii", list, after, limit));
+	sqlite3_stmt *st = prep(s,
+				"SELECT id, pattern, note, created, created_by"
+				" FROM lists WHERE list = ? AND id > ? ORDER BY"
+				" id LIMIT ?",
+				"tii", list, after, limit + 1);
+	cJSON *a = st ? cJSON_CreateArray() : NULL;
+	int rc = SQLITE_DONE;
+	size_t bytes = 0;
+	int64_t n = 0;
+
+	*ret_more = false;
+	while (a && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t b = row_bytes(st);
+		/* The first row always: a page never comes back empty. */
+		if (n == limit || (n && bytes + b > max_bytes)) {
+			*ret_more = true;
+			rc = SQLITE_DONE;
+			break;
+		}
+		cJSON_AddItemToArray(a, row_json(st));
+		bytes += b;
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		cJSON_Delete(a);
+		return NULL;
+	}
+	return a;
 }
 
 int store_list_remove(struct store *s, const char *list, int64_t id)
@@ -1024,15 +1075,19 @@ int store_list_text(struct store *s, const char *list, char **ret_domains,
 				"t", list);
 	char *dom = calloc(1, 1), *net = calloc(1, 1);
 	size_t dl = 0, nl = 0;
-	int r = st && dom && net ? 0 : -ENOMEM;
+	int r = st && dom && net ? 0 : -ENOMEM, rc = SQLITE_DONE;
 
-	while (!r && sqlite3_step(st) == SQLITE_ROW) {
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *p = (const char *)sqlite3_column_text(st, 0);
 		struct ip_addr a;
 		unsigned plen;
 		r = ip_cidr_parse(p, &a, &plen) ? append(&dom, &dl, p)
 						: append(&net, &nl, p);
 	}
+	/* A step that failed part-way is an error: a partial list of the
+	 * operator's entries must never go into the policy. */
+	if (!r && rc != SQLITE_DONE)
+		r = sql_errno(rc);
 	sqlite3_finalize(st);
 	if (r) {
 		free(dom);
@@ -1099,8 +1154,22 @@ cJSON *store_imports_get(struct store *s)
  * target, and a batch's WAL stays small on a nearly full disk. */
 #define STORE_BUDGET_BATCH 500
 
-/* Adds the blocks of the regular files in the directory dfd. */
-static int dir_usage(int dfd, uint64_t *sum)
+/* Which share of the state dir a file of it is: the store's three files,
+ * the export and its rotation (egressd can shrink or remove those), or
+ * anything else (set-aside damaged stores, isolation.json, the lock). */
+static uint64_t *usage_slot(struct store_usage *u, const char *name)
+{
+	if (!strcmp(name, "egressd.db") || !strcmp(name, "egressd.db-wal") ||
+	    !strcmp(name, "egressd.db-shm"))
+		return &u->store;
+	if (!strcmp(name, "events.jsonl") || !strcmp(name, "events.jsonl.1"))
+		return &u->export;
+	return &u->other;
+}
+
+/* Adds the blocks of the regular files in the directory dfd; all of them
+ * to *all when given, else each to its share. */
+static int dir_usage(int dfd, struct store_usage *u, uint64_t *all)
 {
 	int fd = dup(dfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -1116,32 +1185,48 @@ static int dir_usage(int dfd, uint64_t *sum)
 	while ((de = readdir(d)))
 		if (!fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
 		    S_ISREG(st.st_mode))
-			*sum += (uint64_t)st.st_blocks * 512;
+			*(all ? all : usage_slot(u, de->d_name)) +=
+				(uint64_t)st.st_blocks * 512;
 	closedir(d);
 	return 0;
 }
 
-int store_state_usage(const char *dir, uint64_t *ret_bytes)
+int store_state_usage_split(const char *dir, struct store_usage *ret)
 {
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), sub;
-	uint64_t sum = 0;
+	struct store_usage u = { 0 };
 	int r;
 
 	if (dfd < 0)
 		return -errno;
-	r = dir_usage(dfd, &sum);
+	r = dir_usage(dfd, &u, NULL);
 	/* imported/ is egressd's; a symlink there is not followed. */
 	sub = openat(dfd, "imported",
 		     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (!r && sub >= 0)
-		r = dir_usage(sub, &sum);
+		r = dir_usage(sub, &u, &u.feeds);
 	else if (!r && errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
 		r = -errno;
 	if (sub >= 0)
 		close(sub);
 	close(dfd);
 	if (!r)
-		*ret_bytes = sum;
+		*ret = u;
+	return r;
+}
+
+uint64_t store_usage_total(const struct store_usage *u)
+{
+	return u->store + u->export + u->feeds + u->other;
+}
+
+int store_state_usage(const char *dir, uint64_t *ret_bytes)
+{
+	struct store_usage u;
+	int r = store_state_usage_split(dir, &u);
+
+	if (!r)
+		*ret_bytes = store_usage_total(&u);
 	return r;
 }
 
@@ -1159,16 +1244,17 @@ static void budget_count(struct store_budget_report *rep, const char *status)
 		rep->deleted_other++;
 }
 
-/* Deletes the oldest batch of settled events, or when there is none, of
- * pending ones. Returns how many, or a negative errno. */
-static int budget_delete_batch(struct store *s, struct store_budget_report *rep)
+/* Deletes the oldest batch of settled events, or when there is none and
+ * pending may go, of pending ones. Returns how many, or a negative errno. */
+static int budget_delete_batch(struct store *s, bool pending,
+			       struct store_budget_report *rep)
 {
 	static const char *const classes[] = { "status <> 'pending'",
 					       "status = 'pending'" };
 	char sql[256];
 	int n = 0, rc = SQLITE_DONE;
 
-	for (size_t c = 0; c < 2 && !n; c++) {
+	for (size_t c = 0; c < (pending ? 2u : 1u) && !n; c++) {
 		snprintf(sql, sizeof(sql),
 			 "DELETE FROM events WHERE id IN (SELECT id FROM events"
 			 " WHERE %s ORDER BY last_seen, id LIMIT ?)"
@@ -1203,27 +1289,47 @@ static int budget_release(struct store *s)
 	return r == SQLITE_OK ? 0 : sql_errno(r);
 }
 
+/* The usage into the report: its total, and what egressd cannot delete. */
+static int budget_measure(const char *dir, struct store_usage *u,
+			  struct store_budget_report *rep)
+{
+	int r = store_state_usage_split(dir, u);
+
+	if (r)
+		return r;
+	rep->bytes_after = store_usage_total(u);
+	rep->feeds = u->feeds;
+	rep->other = u->other;
+	return 0;
+}
+
 int store_budget_enforce(struct store *s, const char *dir, uint64_t max_bytes,
 			 struct store_budget_report *rep)
 {
 	uint64_t target = max_bytes / 10 * 9 + max_bytes % 10 * 9 / 10;
+	struct store_usage u;
 	int r, n;
 
 	memset(rep, 0, sizeof(*rep));
-	r = store_state_usage(dir, &rep->bytes_before);
-	rep->bytes_after = rep->bytes_before;
+	r = budget_measure(dir, &u, rep);
+	rep->bytes_before = rep->bytes_after;
 	if (r || rep->bytes_before <= max_bytes)
 		return r;
 	while (rep->bytes_after > target) {
-		n = budget_delete_batch(s, rep);
+		/* Settled events make room for anything; pending ones only
+		 * while the events' own files are over the target: never for
+		 * feeds or set-aside stores, which no deletion here shrinks. */
+		bool pending = u.store + u.export > target;
+		n = budget_delete_batch(s, pending, rep);
 		if (n < 0)
 			return n;
 		if (!n) {
-			rep->exhausted = true;
+			rep->exhausted = pending;
+			rep->pending_spared = !pending;
 			break;
 		}
 		r = budget_release(s);
-		store_state_usage(dir, &rep->bytes_after);
+		budget_measure(dir, &u, rep);
 		if (r)
 			return r;
 	}

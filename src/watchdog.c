@@ -37,7 +37,8 @@ struct watchdog {
 	struct watchdog_page *page;
 	unsigned timeout_ms;
 	bool fail_closed;
-	bool sandbox; /* the child restricts itself */
+	bool sandbox; /* the child restricts itself; egressd, under its
+		       * own filter, cannot fork another */
 	pid_t parent;
 	pid_t child; /* 0: none (given up) */
 	unsigned restarts;
@@ -356,9 +357,7 @@ static void child_restart(struct watchdog *wd)
 	r = child_spawn(wd);
 	if (r)
 		fprintf(stderr, "egressd: ALERT: cannot start the watchdog "
-			"again: %s%s\n", strerror(-r),
-			r == -EPERM ? " (the sandbox forbids egressd to fork: "
-				      "restart egressd)" : "");
+			"again: %s\n", strerror(-r));
 	else
 		fprintf(stderr, "egressd: watchdog started again (pid %d, "
 			"restart %u of %d)\n",
@@ -398,7 +397,14 @@ void watchdog_check(struct watchdog *wd)
 	if (nft_guard_set(NFT_GUARD_OFF, err, sizeof(err)))
 		fprintf(stderr, "egressd: watchdog: cannot remove its guard: "
 			"%s\n", err);
-	child_restart(wd);
+	/* The sandbox allows no fork (a parser bug must not spawn
+	 * processes), so a watchdog is forked at start only. */
+	if (wd->sandbox)
+		fprintf(stderr, "egressd: ALERT: no new watchdog: egressd's "
+			"sandbox allows no fork; restart egressd to have one "
+			"again (with sandbox = no it would start one itself)\n");
+	else
+		child_restart(wd);
 }
 
 /* SIGTERM, then up to a second for the child to remove its guard and

@@ -19,8 +19,8 @@
  * started again. Two checks, so that a freeze of the whole service (both
  * processes) does not count. */
 #define WATCHDOG_CHILD_STALE_MS 2000
-/* Children started again over egressd's life: one that keeps dying (a
- * seccomp filter refusing its calls, say) is given up, loudly. */
+/* Children started again over egressd's life (sandbox = no only): one
+ * that keeps dying is given up, loudly. */
 #define WATCHDOG_RESTARTS_MAX 3
 /* Largest watchdog_timeout (seconds): beyond an hour nobody waits. */
 #define WATCHDOG_TIMEOUT_MAX_S 3600
@@ -41,8 +41,8 @@ pid_t watchdog_pid(const struct watchdog *wd);
  * now. A coarse clock read and a store. NULL is a no-op. */
 void watchdog_beat(struct watchdog *wd);
 /* The main loop, every few seconds: a dead or hung child is said loudly,
- * its guard removed, and (a few times) the child started again. NULL is
- * a no-op. */
+ * its guard removed, and, without the sandbox only (the sandboxed daemon
+ * may not fork), the child started again (a few times). NULL is a no-op. */
 void watchdog_check(struct watchdog *wd);
 /* On shutdown: stops and reaps the child, which removes its guard (or the
  * caller does, if it had to be killed), and frees wd. NULL is a no-op. */

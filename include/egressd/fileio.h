@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Reading files that someone else may control: lists, feeds, the config,
- * the state dir, and files inside a container's root. A read here never
- * blocks on a FIFO or a device (O_NONBLOCK, regular files only), never
+ * the state dir, and files inside a container's root. A path is first
+ * found without opening it (O_PATH) and opened only once it is known to
+ * be a regular file: a FIFO never gets a reader, a device node's driver
+ * never sees an open. A read here never blocks (O_NONBLOCK), never
  * reads more than its bound (checked before the read: no buffer grows to
  * the size of /dev/zero), and, inside a container's root, never follows a
  * link out of it nor enters a network or user-space file system whose

@@ -88,7 +88,9 @@ const struct container *inventory_find(const struct inventory *inv,
  * control thread publishes it, readers copy one container out. */
 void inventory_publish(const struct inventory *inv);
 /* Copies the container whose bridge port is ifindex, or failing that
- * (port 0, or not found) the one with address a. Returns true if found. */
+ * the one with address a: any when ifindex is 0 (port unknown), else only
+ * one whose port is unknown (a packet from another port may carry any
+ * source address). Returns true if found. */
 bool inventory_lookup(uint32_t ifindex, const struct ip_addr *a,
 		      struct container *ret);
 

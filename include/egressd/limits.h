@@ -134,17 +134,30 @@
  * command or client never holds up another, nor a reload. */
 #define CTL_REQUEST_MAX 65536
 #define CTL_REQUEST_MS 2000
+/* A reply is written as the client takes it: at least CTL_REPLY_MIN_BYTES
+ * (or the rest) every CTL_REPLY_MS, else the client is dropped. A slow
+ * reader (13 KB/s and up) gets a page of any size whole; one that stops
+ * reading loses its slot and its reply's memory within 5 s. */
 #define CTL_REPLY_MS 5000
+#define CTL_REPLY_MIN_BYTES 65536
 #define CTL_CLIENTS_MAX 256
 /* Clients of one user other than root at once: a group member's runaway
  * script must not take every slot. */
 #define CTL_CLIENTS_PER_UID 32
+/* Workers: one of them for cheap verbs only (containers, isolate, the
+ * overview...), the others for all. */
 #define CTL_WORKERS 4
+/* A note on a list entry, an isolation or a whitelisting: a line for the
+ * operator, not a document (59 KB notes made one page of entries 300 MB). */
+#define CTL_NOTE_MAX 1024
 /* A list change waits this long for the rebuilt lists to be in force
  * before its reply says "still applying". */
 #define CTL_APPLY_WAIT_MS 10000
-/* Pages: list entries, audit lines and events per reply at most. */
+/* Pages: list entries, audit lines and events per reply at most; a page
+ * of list entries also stops past CTL_PAGE_BYTES of their text (notes),
+ * so that a reply, and the tree it is built from, stays a few MiB. */
 #define CTL_PAGE_MAX 5000
+#define CTL_PAGE_BYTES (1u << 20)
 /* A feed imported through `lists import`, at most. The largest published
  * domain feeds are ~50 MB; more is a mistake or an attack. */
 #define CTL_IMPORT_MAX (256u << 20)

@@ -87,6 +87,10 @@ struct event_filter {
 	const char *status, *container, *domain; /* NULL: any */
 	int64_t limit, offset;
 };
+/* The functions below that return cJSON return NULL when the store could
+ * not be read whole (never a shorter result); store_error then says why. */
+/* The last failure on this connection as a negative errno (above). */
+int store_error(const struct store *s);
 /* {"pending": N, "containers": N} */
 cJSON *store_events_overview(struct store *s);
 /* [event, ...] newest first */
@@ -104,12 +108,15 @@ int store_events_whitelist_pending(struct store *s, const char *pattern);
  * duplicate, or -EIO. */
 int64_t store_list_add(struct store *s, const char *list, const char *pattern,
 		       const char *note, uint32_t uid);
-/* The entries with id > after, by id, at most limit. */
+/* The entries with id > after, by id: at most limit, and past the first
+ * one at most max_bytes of their text (a page's memory stays bounded
+ * whatever the notes hold); *ret_more says whether more follow. */
 cJSON *store_list_get(struct store *s, const char *list, int64_t after,
-		      int64_t limit);
+		      int64_t limit, size_t max_bytes, bool *ret_more);
 int store_list_remove(struct store *s, const char *list, int64_t id);
 /* The list's patterns as list-file text: domains ("x", "*.x") and
- * networks, each one per line. Caller frees. */
+ * networks, each one per line. Caller frees. Returns 0, or a negative
+ * errno when the list could not be read whole (nothing returned). */
 int store_list_text(struct store *s, const char *list, char **ret_domains,
 		    char **ret_networks);
 
@@ -135,26 +142,43 @@ int store_prune(struct store *s, int64_t before);
 /* ---- space ---- */
 
 /* Bytes allocated (st_blocks, as du counts) to the regular files directly
- * in STATE_DIR and in STATE_DIR/imported: the store and its -wal/-shm,
- * events.jsonl and its rotations, isolation.json, the imported feeds.
- * Symlinks are not followed. Returns 0 or a negative errno. */
+ * in STATE_DIR and in STATE_DIR/imported, by share. Symlinks are not
+ * followed. */
+struct store_usage {
+	uint64_t store; /* egressd.db, -wal, -shm */
+	uint64_t export; /* events.jsonl, events.jsonl.1 */
+	/* What egressd cannot delete: */
+	uint64_t feeds; /* imported/: the imported feeds */
+	uint64_t other; /* the rest: set-aside damaged stores,
+			 * isolation.json, the lock */
+};
+/* Returns 0 or a negative errno. */
+int store_state_usage_split(const char *state_dir, struct store_usage *ret);
+uint64_t store_usage_total(const struct store_usage *u);
+/* The total of the above. Returns 0 or a negative errno. */
 int store_state_usage(const char *state_dir, uint64_t *ret_bytes);
 
 struct store_budget_report {
 	uint64_t bytes_before, bytes_after; /* store_state_usage() */
+	uint64_t feeds, other; /* of bytes_after: what egressd cannot delete */
 	/* events deleted, by status; "other" is a status egressd never
 	 * writes (deleted with the handled ones) */
 	int64_t deleted_handled, deleted_ignored, deleted_whitelisted;
 	int64_t deleted_other, deleted_pending;
 	bool exhausted; /* no event was left to delete above the target */
+	/* still over the target because of feeds and other files egressd
+	 * cannot delete: pending events were left alone */
+	bool pending_spared;
 };
 /* When STATE_DIR uses more than max_bytes, deletes events in batches:
  * the oldest last_seen first among those handled, ignored or
- * whitelisted, and only when none of those is left the oldest pending.
- * After each batch the freed pages go back to the file system
- * (incremental_vacuum, then a TRUNCATE checkpoint of the WAL) and the
- * usage is measured again; stops at 90% of max_bytes or when no event is
- * left (what the store cannot shrink, events.jsonl, the feeds, stays).
+ * whitelisted; the oldest pending only when none of those is left AND
+ * the store and the export alone are over the target: pending events are
+ * never deleted to make room for what egressd cannot delete (feeds,
+ * set-aside stores); pending_spared says so. After each batch the freed
+ * pages go back to the file system (incremental_vacuum, then a TRUNCATE
+ * checkpoint of the WAL) and the usage is measured again; stops at 90% of
+ * max_bytes or when nothing more may go (the export's current file stays).
  * List entries, imports and the audit log are never touched. Runs on
  * the caller's connection (the event writer's): another connection's
  * reader can hold the checkpoint up to the busy timeout (5 s), and if

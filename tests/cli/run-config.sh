@@ -37,6 +37,11 @@ mkdir "$T/dir.conf"
 refused "a directory as config" 2 "dir.conf: is a directory" -- --config "$T/dir.conf"
 printf 'mode = block\nqueue = 1\nmode = alert\n' >"$T/dup.conf"
 refused "a key set twice" 2 "dup.conf:3: 'mode' is set twice" -- --config "$T/dup.conf"
+printf 'mark_mask = 0x00600000\nmark_allow = 0x00200000\nmark_block = 0x00200000\n' >"$T/marks.conf"
+refused "colliding marks" 2 "marks.conf: mark_allow = 0x00200000 and mark_block = 0x00200000 share bits" -- --config "$T/marks.conf"
+"$EGRESSD" check-config --config "$T/marks.conf" >/dev/null 2>"$T/err"; rc=$?
+[ $rc = 2 ] && grep -q "share bits" "$T/err" && echo "ok   check-config: colliding marks refused: $(cat "$T/err")" ||
+	{ echo "FAIL check-config colliding marks: $rc $(cat "$T/err")"; fail=1; }
 printf 'a.test\n' >"$T/a.txt"
 printf '203.0.113.0/24\n' >"$T/b.txt"
 printf 'blacklist = %s\nblacklist = %s\ncontainer_if = br0\ncontainer_if = br1\n' "$T/a.txt" "$T/b.txt" >"$T/rep.conf"

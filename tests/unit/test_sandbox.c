@@ -269,6 +269,8 @@ static void daemon_allows(void)
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	CHECK(fd >= 0, "AF_UNIX: errno %d", errno);
+	/* The control socket ends a refused client's reply with it. */
+	CHECK(!shutdown(fd, SHUT_WR), "shutdown: errno %d", errno);
 	close(fd);
 	CHECK(!setns(netns, CLONE_NEWNET), "setns(net): errno %d", errno);
 	close(netns);

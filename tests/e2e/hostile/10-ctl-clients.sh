@@ -72,4 +72,107 @@ alive && ok "egressd is up after the idle, slow and deaf clients" || bad "egress
 for i in $(seq 5); do timeout -s INT 0.05 "$EGRESSCTL" --socket "$SOCK" containers >/dev/null 2>&1; done
 alive && ms=$(quick) && ok "Ctrl-C'd egressctl: egressd up, next request in ${ms} ms" ||
 	bad "egressd after interrupted clients"
+
+# 5. Notes are a line, not a document: 1024 bytes at most.
+n1024=$(head -c 1024 /dev/zero | tr '\0' N)
+ctl blacklist add note-ok.example.com --note "$n1024" >/dev/null 2>&1 &&
+	ok "a note of 1024 bytes is taken" || bad "a note of 1024 bytes refused"
+ctl blacklist add note-long.example.com --note "${n1024}N" >"$SEC/note.out" 2>&1
+[ $? = 1 ] && grep -q "note too long: 1025 bytes, at most 1024" "$SEC/note.out" &&
+	! ctl blacklist list | grep -q note-long &&
+	ok "a note of 1025 bytes is refused: $(cat "$SEC/note.out")" || bad "long note: $(cat "$SEC/note.out")"
+
+# 6. A page is bounded in bytes, and written as the client takes it: a
+#    slow reader gets the whole ~1 MiB page however long it takes; one
+#    that stops reading is cut off.
+/usr/bin/python3 - "$SOCK" "$n1024" <<'PY'
+import json, socket, sys
+req = {"cmd": "list_add", "list": "black", "note": sys.argv[2],
+       "patterns": ["p%d.page.test" % i for i in range(1100)]}
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall((json.dumps(req) + "\n").encode()); s.shutdown(socket.SHUT_WR)
+while s.recv(65536): pass
+PY
+reader() { # reader MODE: slow (64 KiB every 0.5 s) or stall (64 KiB, then 12 s)
+	/usr/bin/python3 - "$SOCK" "$1" <<'PY'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.connect(sys.argv[1])
+s.sendall(b'{"cmd":"list_get","list":"black","limit":5000}\n')
+t0, out = time.time(), b""
+while True:
+    d = s.recv(65536)
+    if not d: break
+    out += d
+    time.sleep(0.5 if sys.argv[2] == "slow" else 0)
+    if sys.argv[2] == "stall" and len(out) >= 65536:
+        time.sleep(12); sys.argv[2] = "drain"
+try:
+    o = json.loads(out); n, more = len(o["entries"]), o["more"]
+except Exception:
+    n, more = -1, None
+print(len(out), n, more, round(time.time() - t0, 1))
+PY
+}
+read -r bytes n more secs < <(reader slow)
+[ "$n" -ge 1 ] && [ "$more" = True ] && [ "$bytes" -le $((1200 * 1024)) ] && [ "${secs%.*}" -ge 5 ] &&
+	ok "a slow reader got its whole page: $n entries, $bytes bytes in $secs s (page bounded at 1 MiB of entries; was: cut at 5 s)" ||
+	bad "slow reader: $bytes bytes, $n entries, more=$more in $secs s"
+read -r sbytes sn smore ssecs < <(reader stall)
+[ "$sn" = -1 ] && [ "$sbytes" -lt "$bytes" ] &&
+	ok "a reader that stopped for 12 s was cut off ($sbytes of $bytes bytes)" ||
+	bad "stalled reader: $sbytes bytes, $sn entries"
+ms=$(quick) && ok "egressctl answers in ${ms} ms after them" || bad "slow after the readers (${ms:-timeout} ms)"
+
+# 7. Heavy requests never hold up cheap ones: four `blacklist list` of
+#    those 1 KiB notes at once, then four imports of a 2M-entry feed at
+#    once (one runs, the others are told busy at once); `egressctl
+#    containers` answers meanwhile.
+hwm() { awk '/^VmHWM/ {print int($2 / 1024)}' /proc/"$pid"/status; }
+lat() { # lat N: N timed `containers`, 0.3 s apart; prints the slowest
+	local worst=0 ms
+	for _ in $(seq "$1"); do
+		ms=$(quick) || ms=99999
+		[ "$ms" -gt "$worst" ] && worst=$ms
+		sleep 0.3
+	done
+	echo "$worst"
+}
+h0=$(hwm)
+pids=
+for i in 1 2 3 4; do ctl blacklist list >/dev/null 2>&1 & pids="$pids $!"; done
+worst=$(lat 5)
+wait $pids
+[ "$worst" -lt 300 ] && ok "egressctl containers beside 4 list readers: slowest of 5 in ${worst} ms (memory high-water ${h0} -> $(hwm) MB)" ||
+	bad "containers beside 4 list readers: ${worst} ms"
+/usr/bin/python3 -c '
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(int(sys.argv[2])): f.write("d%d.feed%d.test\n" % (i, i % 97))' "$SEC/feed.txt" "${FEED_N:-2000000}"
+h0=$(hwm)
+t0=$(date +%s%N)
+pids=
+for i in 1 2 3 4; do
+	( "$EGRESSCTL" --socket "$SOCK" --timeout 300 lists import "$SEC/feed.txt" --format domains \
+		--category t --name "par$i" >"$SEC/imp$i.out" 2>&1
+	  echo $(( ($(date +%s%N) - t0) / 1000000 )) >"$SEC/imp$i.ms" ) &
+	pids="$pids $!"
+done
+sleep 0.5
+worst=$(lat 8)
+wait $pids
+done_n=$(grep -l "^imported par" "$SEC"/imp?.out | wc -l)
+busy=$(grep -l "busy: an import is running" "$SEC"/imp?.out | wc -l)
+busy_ms=0
+for i in 1 2 3 4; do
+	grep -q busy "$SEC/imp$i.out" && [ "$(cat "$SEC/imp$i.ms")" -gt "$busy_ms" ] && busy_ms=$(cat "$SEC/imp$i.ms")
+done
+[ "$done_n" = 1 ] && [ "$busy" = 3 ] && [ "$busy_ms" -lt 1000 ] &&
+	ok "4 imports of a $(( $(stat -c %s "$SEC/feed.txt") >> 20 )) MB feed at once: 1 imported, 3 told busy within ${busy_ms} ms" ||
+	bad "4 imports at once: $done_n imported, $busy busy (slowest refusal ${busy_ms} ms): $(cat "$SEC"/imp?.out | cut -c1-120)"
+[ "$worst" -lt 300 ] && ok "egressctl containers during the imports: slowest of 8 in ${worst} ms (was 5-11 s)" ||
+	bad "containers during the imports: slowest ${worst} ms"
+echo "     memory high-water: ${h0} MB before the imports, $(hwm) MB after (was 730 MB-1.9 GB)"
+alive && ok "egressd is up" || bad "egressd died"
 stop_egressd

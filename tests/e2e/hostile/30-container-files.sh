@@ -44,18 +44,39 @@ u=$(event_user plain-passwd)
 	bad "control: user '$u', want inroot"
 
 rm -f "$R/etc/passwd"; mkfifo "$R/etc/passwd"
+# A writer waits for a reader: egressd must never be one (the file is
+# found, seen to be a FIFO and left, never opened).
+sh -c "echo x >'$R/etc/passwd'; echo opened >'$SEC/fifo-opened'" 2>/dev/null &
+writer=$!
 t0=$(date +%s%N)
 fetch fifo-passwd
 u=$(event_user fifo-passwd)
 [ "$u" = - ] && ok "/etc/passwd a FIFO: event written without a name in $(( ($(date +%s%N) - t0) / 1000000 )) ms" ||
 	bad "FIFO passwd: user '$u'"
+[ ! -e "$SEC/fifo-opened" ] && kill -0 "$writer" 2>/dev/null &&
+	ok "...and egressd never opened the FIFO (its writer still waits for a reader)" ||
+	bad "egressd opened the container's FIFO (its writer got a reader)"
+kill "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null
 ms=$(c2_event_in_time after-fifo) && ok "...and the writer goes on: c2's next event in $ms ms" ||
 	bad "the writer is stuck after the FIFO"
 
+# A device node: its driver's open must never run for egressd (think of
+# /dev/watchdog). strace -y says what each descriptor egressd got is.
 rm -f "$R/etc/passwd"; mknod "$R/etc/passwd" c 1 5 # /dev/zero
+strace -f -y -qq -e trace=openat,openat2 -o "$SEC/open.trace" -p "$pid" &
+tracer=$!
+sleep 1
 fetch zero-passwd
 u=$(event_user zero-passwd)
+kill "$tracer" 2>/dev/null
+wait "$tracer" 2>/dev/null
 [ "$u" = - ] && ok "/etc/passwd is /dev/zero: event written without a name" || bad "/dev/zero passwd: user '$u'"
+found=$(grep -c '"etc/passwd"' "$SEC/open.trace")
+opened=$(grep -E '= [0-9]+<[^>]*root/etc/passwd' "$SEC/open.trace" | grep -vc O_PATH)
+[ "$found" -ge 1 ] && [ "$opened" = 0 ] &&
+	ok "...found only as a path (O_PATH, $found lookups), never opened: $(grep -m1 '"etc/passwd"' "$SEC/open.trace" | grep -o 'openat2(.*' | cut -c1-150)" ||
+	bad "the device node: $found lookups, $opened opens: $(grep -E '= [0-9]+<[^>]*root/etc/passwd' "$SEC/open.trace" | grep -v O_PATH | head -2)"
 ms=$(c2_event_in_time after-zero) && ok "...c2's next event in $ms ms" || bad "the writer is stuck after /dev/zero"
 
 rm -f "$R/etc/passwd"; ln -s "/tmp/hostile-passwd-$$" "$R/etc/passwd"

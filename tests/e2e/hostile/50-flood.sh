@@ -109,3 +109,61 @@ grep -q "events: .* dropped so far" "$S/egressd.log" && ok "drops are logged: $(
 	echo "     (no event dropped)"
 kill -0 "$pid" && ok "egressd is up" || bad "egressd died"
 stop_egressd
+
+# 2. SIGTERM while the writer still has events to write: from c1, whose
+#    process lookups are slow (its connections stay open, among processes
+#    holding many descriptors), and from a source the inventory does not
+#    know (each asks the control plane for a rescan). The writer drains its
+#    queue before the control plane goes: egressd exits 0 (under ASan: was
+#    a use-after-free of the control plane in the rescan call).
+start_egressd --state-dir "$SEC/state2" --socket "$SOCK" --mode alert --blacklist "$SEC/black.txt"
+unshare --net sleep 120 &
+rogue=$!
+sleep 0.3
+ip -n "$NS_HOST" link add "${P}rogue" type veth peer name eth0 netns "$rogue"
+ip -n "$NS_HOST" link set "${P}rogue" master "$BRIDGE" up
+nsenter -t "$rogue" -n sh -c "ip link set lo up; ip addr add 198.18.0.99/24 dev eth0; ip link set eth0 up; ip route add default via 198.18.0.1"
+holders=
+for i in $(seq 10); do
+	ip netns exec "$NS_C1" /usr/bin/python3 -c '
+import os, resource, socket, time
+resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+keep = [os.dup(s.fileno()) for _ in range(19000)]
+time.sleep(60)' &
+	holders="$holders $!"
+done
+sleep 3
+# c1: 10 HTTP requests with distinct blacklisted Host names, on
+# connections kept open (each is found, then looked for among c1's
+# processes and their descriptors).
+ip netns exec "$NS_C1" /usr/bin/python3 -c '
+import socket, time
+keep = []
+for i in range(10):
+    s = socket.create_connection(("203.0.113.80", 80), timeout=2)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: h%d.bad.test\r\n\r\n" % i)
+    keep.append(s)
+time.sleep(60)' &
+holders="$holders $!"
+sleep 1
+# the unknown source: 60 distinct blacklisted names, one burst
+nsenter -t "$rogue" -n /usr/bin/python3 - "$DNS4" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(60):
+    qn = b"".join(bytes([len(l)]) + l.encode() for l in ("rogue%d.bad.test" % i).split(".")) + b"\0"
+    s.sendto(struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 0) + qn + b"\0\1\0\1", (sys.argv[1], 53))
+PY
+kill "$pid"
+wait "$pid"
+rc=$?
+pid=
+last=$(grep 'stopping:' "$S/egressd.log" | tail -1)
+[ "$rc" = 0 ] && ok "SIGTERM with events still to write ($(echo "$last" | grep -o 'events [0-9]* queued'), $(echo "$last" | grep -o '[0-9]* written') then): egressd stopped cleanly" ||
+	bad "SIGTERM with events still to write: egressd exit status $rc $(grep -m3 -E 'ERROR: AddressSanitizer|#[0-9] ' "$S/egressd.log" | tr '\n' ' ')"
+grep -c 'rogue' "$SEC/state2/events.jsonl" | grep -qx 60 && ok "...and every event was written first" ||
+	bad "events of the unknown source written: $(grep -c rogue "$SEC/state2/events.jsonl") of 60"
+kill $holders "$rogue" 2>/dev/null
+wait $holders "$rogue" 2>/dev/null
+ip -n "$NS_HOST" link del "${P}rogue" 2>/dev/null

@@ -58,7 +58,47 @@ pend=$(ctl --json events --limit 1000 --status pending | /usr/bin/python3 -c 'im
 	bad "budget order: $left of $handled handled, $pend of 100 pending left"
 stop_egressd
 
-# 2. A full disk: the state dir on a 1 MiB tmpfs.
+# 2. Files the budget cannot delete (imported feeds): a feed larger than
+#    the budget is refused with the sizes; one that fills most of it is
+#    taken, and pending events are never deleted to make room for it.
+printf 'max_state_mb = 2\n' >"$SEC/feeds.conf"
+start_egressd --config "$SEC/feeds.conf" --state-dir "$SEC/f" --socket "$SOCK" \
+	--mode alert --blacklist "$SEC/black.txt"
+feed() { # feed FILE BYTES: a domains feed of about that size
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    i = n = 0
+    while n < int(sys.argv[2]):
+        n += f.write("d%d.feed.test\n" % i); i += 1
+PY
+}
+feed "$SEC/big.txt" $((2560 * 1024))
+ctl lists import "$SEC/big.txt" --format domains --category t --name big >"$SEC/big.out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q "does not fit in the state dir's budget: it is 2.5 MiB.*max_state_mb is 2 MiB" "$SEC/big.out" &&
+	[ -z "$(ls "$SEC/f/imported" 2>/dev/null)" ] &&
+	ok "a 2.5 MiB feed with max_state_mb = 2 is refused, nothing kept: $(cut -c1-220 "$SEC/big.out")" ||
+	bad "the 2.5 MiB feed: exit $rc, $(cat "$SEC/big.out"), imported/: $(ls "$SEC/f/imported" 2>/dev/null)"
+feed "$SEC/most.txt" $((1900 * 1024))
+ctl lists import "$SEC/most.txt" --format domains --category t --name most >"$SEC/most.out" 2>&1 &&
+	ok "a 1.9 MiB feed fits: $(cat "$SEC/most.out")" || bad "the 1.9 MiB feed: $(cat "$SEC/most.out")"
+lookups f 40
+sleep 1
+n0=$(ctl --json events --limit 1000 --status pending | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["events"]))')
+sleep 11 # the budget's next check
+kb=$(usage_kb "$SEC/f")
+n1=$(ctl --json events --limit 1000 --status pending | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["events"]))')
+[ "$kb" -gt 2048 ] || bad "test bed: the state dir is not over its budget (${kb} KiB): nothing was tested"
+[ "$n0" -ge 30 ] && [ "$n1" = "$n0" ] &&
+	ok "feeds fill most of the budget (state dir ${kb} KiB of 2048): all $n1 pending events kept" ||
+	bad "pending events with a feed filling the budget: $n0 -> $n1 (state dir ${kb} KiB)"
+grep -q "by files egressd cannot delete: imported feeds [0-9]* bytes.*pending events are kept" "$S/egressd.log" &&
+	ok "said: $(grep -m1 'by files egressd cannot delete' "$S/egressd.log" | cut -c1-230)" ||
+	bad "not said why the state dir stays over its budget"
+stop_egressd
+
+# 3. A full disk: the state dir on a 1 MiB tmpfs.
 mkdir -p "$SEC/full"
 mount -t tmpfs -o size=1m tmpfs "$SEC/full"
 trap 'umount "$SEC/full" 2>/dev/null' EXIT

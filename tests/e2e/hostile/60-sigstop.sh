@@ -133,15 +133,19 @@ n=$(said 'stats: [0-9]* packets' | grep -o '[0-9]*')
 	bad "flood: the guard went on: $(said 'has not run for [0-9]* ms'), $(said '[0-9]* packets passed unjudged')"
 
 # 3. A dead watchdog is noticed and said loudly. Under the sandbox (the
-#    default) egressd may not fork: it says to restart egressd. Without the
-#    sandbox it starts a new one; a stopped (hung) one too; the new one
-#    guards.
+#    default) egressd may not fork: it says so and to restart egressd, and
+#    does not try. Without the sandbox it starts a new one; a stopped (hung)
+#    one too; the new one guards.
 old=$(child_of "$pid")
 [ -n "$old" ] && kill -9 "$old"
 until_ok 7 logged "ALERT: watchdog (pid $old) was killed by signal 9" &&
-	until_ok 2 logged "the sandbox forbids egressd to fork: restart egressd" &&
-	ok "sandboxed: a killed watchdog is said loudly, with what to do" ||
-	bad "sandboxed: killed watchdog not reported"
+	until_ok 2 logged "ALERT: no new watchdog: egressd's sandbox allows no fork; restart egressd" &&
+	ok "sandboxed: a killed watchdog is said loudly, with what to do: $(said 'no new watchdog.*')" ||
+	bad "sandboxed: killed watchdog not reported as it is"
+sleep 6 # another check of the main loop
+! logged 'cannot start the watchdog again' && ! logged 'watchdog started again' && [ -z "$(child_of "$pid")" ] &&
+	ok "...and no fork tried (none would be allowed)" ||
+	bad "sandboxed: a restart was tried: $(said 'cannot start the watchdog again.*')"
 stop_egressd
 printf 'sandbox = no\n' >"$SEC/nosandbox.conf"
 start --config "$SEC/nosandbox.conf"

@@ -36,6 +36,11 @@ done
 	bad "threads not confined:$badthreads"
 grep -q "sandbox: kept CAP_NET_ADMIN" "$S/egressd.log" && ok "said at start: $(grep -m1 'sandbox: kept' "$S/egressd.log" | cut -c1-140)" ||
 	bad "no sandbox line in the log"
+# The README's count is the one egressd logs.
+n=$(grep -m1 'sandbox: kept' "$S/egressd.log" | grep -o '[0-9]* syscalls allowed' | cut -d' ' -f1)
+readme=$(grep -o 'seccomp allow-list on every thread ([0-9]* syscalls' "$ROOT/README.md" | grep -o '[0-9]*')
+[ -n "$n" ] && [ "$n" = "$readme" ] && ok "the README says the $n syscalls egressd allows" ||
+	bad "egressd allows ${n:-?} syscalls, the README says ${readme:-nothing}"
 wd=$(pgrep -P "$pid" | head -1)
 [ -n "$wd" ] && [ "$(awk '/^CapEff/ {print $2}' /proc/$wd/status)" = 0000000000001000 ] &&
 	ok "the watchdog child keeps CAP_NET_ADMIN only" || bad "watchdog child caps: $(grep CapEff /proc/$wd/status 2>/dev/null)"
