@@ -170,12 +170,22 @@ void datapath_release(struct daemon *d)
 			release_token(d, tokens[i]);
 }
 
+/* A block whose event is still being attributed when its time is up is
+ * dropped without a trace in the kernel: the client sends the packet
+ * again (a SYN after ~1 s, a segment after its RTO), is still alive for
+ * the writer to name (a one-shot container whose connection was reset
+ * at once exits before it is known), and the engine's decided flow
+ * stops the retry with a reset and no second event. */
 void datapath_expire_held(struct daemon *d)
 {
 	for (size_t i = 0; i < HELD_MAX && d->nheld; i++) {
 		struct held *h = &d->held[i];
 		if (!h->token || h->deadline_ms > d->now_ms)
 			continue;
+		if (h->verdict == NF_REPEAT) {
+			h->verdict = NF_DROP;
+			h->set_mark = false;
+		}
 		send_held(h);
 		h->token = 0;
 		d->nheld--;

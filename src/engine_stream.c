@@ -96,12 +96,27 @@ static void start_of(struct engine *e, const struct flow_key *k,
 static enum engine_verdict syn_out(struct engine *e, const struct flow_key *k)
 {
 	struct observation ob = { 0 };
-	struct flow *f;
+	struct flow *f = flowtab_get(e->flows, k, e->now_s, false);
+	enum engine_verdict v;
 
+	/* The same SYN again, of a connection stopped at its SYN: the daemon
+	 * dropped the first one silently while its process was looked up
+	 * (datapath.c); this one meets the verdict, and no second event. */
+	if (f && f->decided == ENG_BLOCK && f->up.known &&
+	    f->isn == e->pk.tcp_seq)
+		return ENG_BLOCK;
 	eng_where(e, &ob);
 	inspect_flow(&e->ins, eng_owner(e), &k->server, e->now_s, &ob);
-	if (ob.d.verdict == VERDICT_BLOCK)
-		return eng_judged(e, &ob);
+	if (ob.d.verdict == VERDICT_BLOCK) {
+		v = eng_judged(e, &ob);
+		f = v == ENG_BLOCK ? flowtab_get(e->flows, k, e->now_s, true)
+				   : NULL;
+		if (f) {
+			restart(f, e->pk.tcp_seq);
+			decide(e, f, v);
+		}
+		return v;
+	}
 	f = flowtab_get(e->flows, k, e->now_s, true);
 	if (f)
 		restart(f, e->pk.tcp_seq);

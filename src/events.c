@@ -369,8 +369,10 @@ static void handle(struct events *e, const struct evq_item *it)
 		write_item(e, it, NULL);
 		return;
 	}
-	/* No container, no process to look for: its verdict goes now. */
-	give_back(e, it);
+	/* Its verdict is not given back: it times out in the packet
+	 * thread, where a block becomes a silent drop, so that the client
+	 * (a one-shot container) tries again and lives on while the rescan
+	 * finds it and its process (datapath.c). */
 	e->def[e->ndef++] = (struct deferred){ *it, now + DEFER_MS,
 					       inventory_generation() };
 	e->def[e->ndef - 1].it.token = 0;
