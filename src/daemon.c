@@ -191,6 +191,7 @@ static int setup_ruleset(struct daemon *d, const struct isolation *iso)
 				    !d->cfg.fail_closed };
 	const char *ifs[CONFIG_IFS_MAX];
 	enum nft_queue_kind kind;
+	bool syn_replaces;
 	char err[1024];
 
 	const char *isolated[ISOLATION_MAX];
@@ -198,7 +199,7 @@ static int setup_ruleset(struct daemon *d, const struct isolation *iso)
 
 	if (nft_ruleset_load(d->cfg.ruleset, &d->cfg.marks, isolated, niso, err,
 			     sizeof(err)) ||
-	    nft_syn_keep_add(err, sizeof(err)) ||
+	    nft_syn_keep_add(&syn_replaces, err, sizeof(err)) ||
 	    nft_queue_rule_add(&qc, &kind, err, sizeof(err))) {
 		fprintf(stderr, "egressd: %s\n", err);
 		return -1;
@@ -213,6 +214,11 @@ static int setup_ruleset(struct daemon *d, const struct isolation *iso)
 		fprintf(stderr, "egressd: listed networks: %s\n", err);
 		return -1;
 	}
+	if (!syn_replaces)
+		fprintf(stderr, "egressd: the kernel cannot delete from a map "
+			"in a rule: a port reused within 10 s keeps the older "
+			"connection's SYN number (its stream is then read from "
+			"the first byte seen)\n");
 	fprintf(stderr, "egressd: ruleset loaded, queue %u (%u queues) via %s, %s\n",
 		d->cfg.queue_first, d->cfg.queue_count,
 		kind == NFT_QUEUE_NATIVE ? "nft queue" : "xt NFQUEUE (nft_compat)",

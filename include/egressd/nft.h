@@ -36,8 +36,10 @@ int nft_isolate(const char *ifname, bool add, char *err, size_t errlen);
 int nft_queue_rule_add(const struct nft_queue_cfg *q,
 		       enum nft_queue_kind *ret, char *err, size_t errlen);
 /* Fills chain syn_keep: every SYN it sees goes into map syn4 / syn6 (its
- * 4-tuple: its sequence number). */
-int nft_syn_keep_add(char *err, size_t errlen);
+ * 4-tuple: its sequence number). *replaces: a new SYN replaces an older
+ * connection's entry (the kernel can delete from a map in a rule); if
+ * not, a port reused within the map's timeout keeps the old number. */
+int nft_syn_keep_add(bool *replaces, char *err, size_t errlen);
 /* Adds interface names to set container_ifs. */
 int nft_container_ifs_add(const char *const *ifs, size_t n, char *err,
 			  size_t errlen);
