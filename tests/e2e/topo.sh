@@ -117,6 +117,14 @@ E
 }
 down() {
   for f in $D/nginx.pid $D/dnsmasq.pid; do [ -s $f ] && kill $(cat $f) 2>/dev/null; rm -f $f; done
+  # Whatever still runs in a namespace goes first: a process started by
+  # `ip netns exec` holds the namespace's mount in its own mount
+  # namespace, and `ip netns del` then fails (EBUSY), leaving it for the
+  # next run to trip over.
+  for n in $H $C1 $C2 $I; do
+    for p in $(ip netns pids $n 2>/dev/null); do kill -9 $p 2>/dev/null; done
+  done
+  sleep 0.2
   for n in $H $C1 $C2 $I; do ip netns del $n 2>/dev/null; rm -rf /etc/netns/$n; done
   rmdir /etc/netns 2>/dev/null; rm -f $D/topo.env $D/big.bin
 }

@@ -81,7 +81,7 @@ for mode in same distinct; do
 done
 kill -USR1 "$pid"
 sleep 0.5
-stats=$(grep "egressd: stats:" "$S/egressd.log" | tail -1)
+stats=$(grep "egressd: stats: [0-9]" "$S/egressd.log" | tail -1)
 ctl --json events --limit 1000 --container "$NS_C1" >"$SEC/c1.json"
 /usr/bin/python3 - "$SEC/c1.json" "$N" <<'PY' >"$SEC/c1.txt"
 import json, sys
