@@ -1,48 +1,87 @@
 #!/usr/bin/env bash
-# bench-datapath.sh [N=2000] : the cost of egressd on the datapath, measured
-# three ways in one run on the namespace test bed (tests/e2e/topo.sh, prefix
-# bdp-; nothing is attached to the root namespace):
+# bench-datapath.sh [N=4000] : the cost of egressd on the datapath, measured
+# three ways side by side in one run on the namespace test bed
+# (tests/e2e/topo.sh, prefix bdp-; nothing is attached to the root
+# namespace):
 #   kernel   no egressd ruleset at all
 #   floor    egressd's ruleset and queue rule (egressd run started once, then
 #            SIGTERM: fail-open, the rule stays), the queue read by
 #            tests/bench/nfq_accept: every packet accepted at once, its flow
-#            marked "allow" (so the ruleset stops queueing it, as with egressd)
+#            marked "allow" as egressd marks it (so the ruleset stops
+#            queueing it, as with egressd)
 #   egressd  egressd run --mode block with a 1,000,000-entry blacklist
 #            (scripts/gen-domains.py; none of the names used here is in it)
-# Per way: N new TCP connections from container c1 (connect, GET /, read to
-# EOF, close) to nginx at 203.0.113.80:80, and N DNS lookups (UDP, A
-# www.example.com) to dnsmasq at 203.0.113.53, one at a time
-# (scripts/bench-datapath-client.py), and the kernel's counters of the queue
-# (/proc/net/netfilter/nfnetlink_queue of the host namespace).
+# Per way, from container c1 (scripts/bench-datapath-client.py), in this
+# order on one egressd (a new one each round, so nothing is known at first):
+#   http       N new connections to nginx at 203.0.113.80:80 (connect, GET /,
+#              read to the server's close), one at a time, no lookup before
+#   tls        N/4 new connections to 203.0.113.80:443: full TLS handshake
+#              (SNI www.example.com, checked against the test CA), GET, close
+#   http x8    3N/2 HTTP connections from 8 parallel clients (processes)
+#   http x32   the same from 32
+#   (one lookup of www.example.com: egressd now knows the name of the address)
+#   http+dns   N HTTP connections after that lookup
+#   tls+dns    N/4 TLS connections after that lookup
+#   dns        N DNS lookups (UDP, a new socket each, A www.example.com) to
+#              dnsmasq at 203.0.113.53, one at a time
+#   dns x8     2N lookups from 8 parallel clients;  dns x32  from 32
+# and, around each, the kernel's counters of queue 0 in the host namespace
+# (/proc/net/netfilter/nfnetlink_queue: id_sequence, the 8th column, counts
+# the packets sent to the reader; queue_dropped, user_dropped), and the
+# queue rule's own nft counter (more packets there than sent to the reader:
+# passed by fail-open bypass). Queued packets per operation = packets sent
+# to the reader / operations tried (warm-up included). Goal: <= 1 per
+# connection for HTTP and TLS to these unlisted addresses.
 #
-# The N operations of a way are spread over BENCH_ROUNDS rounds (default 4);
+# The operations of a way are spread over BENCH_ROUNDS rounds (default 4);
 # each round runs the three ways in turn, in a rotated order, and the samples
 # are pooled: a burst of other load on the machine then hits the three ways
-# alike instead of spoiling one of them. Prints a table, the ratios against
-# the goals (with their spread over the rounds), and a markdown snippet.
-#
-# BENCH_RESOLVE=1: the TCP client resolves www.example.com once first, as a
-# container does; egressd then decides each connection at its SYN (one
-# queued packet) instead of waiting for the request (a hard-coded address:
-# SYN, handshake ACK and request queued).
+# alike instead of spoiling one of them. Prints per kind the rates and
+# p50/p99 latencies (HTTP and TLS: the whole exchange, connect to close),
+# their ratios to the kernel and to the floor with the spread over the
+# rounds, the queued packets per operation, the goals, and a markdown
+# snippet for the README.
 # Needs root; installs the missing packages and builds (meson, build/).
-# Environment: BENCH_ROUNDS=4, BENCH_TIME_LIMIT=60 (s per way and mode, split
-# over the rounds), BENCH_LIST_N=1000000, BENCH_WARMUP=10 (operations before
-# each measured client run, not counted).
+# Environment: BENCH_ROUNDS=4, BENCH_TIME_LIMIT=60 (s per way and kind,
+# split over the rounds), BENCH_LIST_N=1000000, BENCH_WARMUP=10 (operations
+# before each measured client run, not counted in the rates).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
 . "$HERE/lib.sh"
 
-N=${1:-2000}
+N=${1:-4000}
 ROUNDS=${BENCH_ROUNDS:-4}
 case $N$ROUNDS in *[!0-9]*) N=x ;; esac
-case $N in '' | *[!0-9]* | 0*) echo "usage: $0 [N=2000]  (env BENCH_ROUNDS=4 ...)" >&2; exit 2 ;; esac
+case $N in '' | *[!0-9]* | 0*) echo "usage: $0 [N=4000]  (env BENCH_ROUNDS=4 ...)" >&2; exit 2 ;; esac
 [ "$ROUNDS" -ge 1 ] 2>/dev/null || ROUNDS=1
-[ "$ROUNDS" -le "$N" ] || ROUNDS=$N
+[ "$ROUNDS" -le $((N / 4)) ] || ROUNDS=$((N / 4))
+[ "$ROUNDS" -ge 1 ] || { echo "bench-datapath: N must be 4 or more" >&2; exit 2; }
 LIMIT=${BENCH_TIME_LIMIT:-60}
+case $LIMIT in '' | *[!0-9]*) echo "bench-datapath: BENCH_TIME_LIMIT: whole seconds" >&2; exit 2 ;; esac
+LIMIT_R=$(awk -v l="$LIMIT" -v r="$ROUNDS" 'BEGIN { print l / r }') # per client run
+# Debian's python3 (in BUILD_PKGS): the standard library is enough, and a
+# pyenv shim on PATH costs ~0.5 s a start, 30 times a round.
+PY=${BENCH_PYTHON:-/usr/bin/python3}
+[ -x "$PY" ] || PY=python3
 LIST_N=${BENCH_LIST_N:-1000000}
-ALLOW_MARK=0x00200000 # egressd's default "allow" connmark bit
+# egressd's default connmark bits (src/config.c): the floor marks as it does.
+MARK_MASK=0x00e00000 ALLOW_MARK=0x00200000
+# The kinds, in the order they run on each way: name, client mode, parallel
+# clients, operations per way (over all rounds). "resolve" is the lookup
+# that makes the kinds after it "after a lookup" (not measured).
+KINDS=(
+	"http http 1 $N"
+	"tls tls 1 $((N / 4))"
+	"http-x8 http 8 $((N * 3 / 2))"
+	"http-x32 http 32 $((N * 3 / 2))"
+	"resolve resolve 1 1"
+	"http-dns http 1 $N"
+	"tls-dns tls 1 $((N / 4))"
+	"dns dns 1 $N"
+	"dns-x8 dns 8 $((N * 2))"
+	"dns-x32 dns 32 $((N * 2))"
+)
 [ "$(id -u)" = 0 ] || { echo "bench-datapath: needs root" >&2; exit 1; }
 ensure_packages "${BUILD_PKGS[@]}" "${TESTBED_PKGS[@]}" || exit 1
 meson_build "$ROOT/build" || exit 1
@@ -91,7 +130,7 @@ H() { ip netns exec "$NS_HOST" "$@"; }
 echo "bench-datapath: generating the $LIST_N-entry blacklist"
 # SEED=1, LOOKUPS=0: the same list.txt as "gen-domains.py DIR N", without
 # the hits/misses files.
-python3 "$ROOT/scripts/gen-domains.py" "$S/list" "$LIST_N" 1 0 2>"$S/gen.log" ||
+"$PY" "$ROOT/scripts/gen-domains.py" "$S/list" "$LIST_N" 1 0 2>"$S/gen.log" ||
 	{ cat "$S/gen.log"; exit 1; }
 if grep -qxE '(\*\.)?(www\.)?example\.com' "$S/list/list.txt"; then
 	echo "bench-datapath: the generated list holds the test name" >&2
@@ -125,10 +164,10 @@ egressd_run() { # egressd_run LOG [flags...]
 	local log=$1
 	shift
 	start_bg egressd "$log" "running in" 300 "$EGRESSD" run --config /dev/null \
-		--state-dir "$S/state" --container-if "$BRIDGE" \
+		--state-dir "$S/state" --socket "$S/ctl.sock" --container-if "$BRIDGE" \
 		--ruleset "$ROOT/nft/egressd.nft" "$@"
 }
-queued() { # packets sent to the queue so far (the rule's counter)
+queued() { # packets that reached the queue rule so far (its nft counter)
 	H nft list chain inet egressd to_queue 2>/dev/null |
 		sed -n '0,/.*counter packets \([0-9]*\).*/s//\1/p'
 }
@@ -136,26 +175,33 @@ qstats() { # queue 0 of the host namespace: "portid queue_dropped user_dropped i
 	H cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null |
 		awk '$1 == 0 { print $2, $6, $7, $8; f = 1 } END { if (!f) print "- - - -" }'
 }
-measure() { # measure WAY ROUND COUNT : the clients, then the queue counters
-	local way=$1 r=$2 n=$3 f mode line=
+summary() { # summary JSON : one line of a client's result
+	"$PY" -c 'import json,sys; j=json.load(open(sys.argv[1]))
+print("%7.0f/s p50 %6.0f p99 %7.0f us, %d err" % (j["rate"], j["p50_us"] or -1,
+      j["p99_us"] or -1, j["errors"]), end="")' "$1"
+}
+measure() { # measure WAY ROUND : every kind, each between two readings of the queue
+	local way=$1 r=$2 f k name mode par total n
 	f=$S/$way.$r
 	queued >"$f.queued0"
-	qstats >"$f.queue0"
-	for mode in tcp dns; do
-		BENCH_SAMPLES=$f.$mode.samples ip netns exec "$NS_C1" python3 "$CLIENT" \
-			"$mode" "$n" "$(python3 -c "print($LIMIT / $ROUNDS)")" >"$f.$mode.json" 2>"$f.$mode.err" ||
-			{ echo "bench-datapath: $way $mode client failed:" >&2; cat "$f.$mode.err" >&2; exit 1; }
-		line+=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1]))
-print("  %s %6.0f/s p50 %4.0f p99 %5.0f us, %d err" % (sys.argv[2], j["rate"], j["p50_us"] or -1,
-      j["p99_us"] or -1, j["errors"]), end="")' "$f.$mode.json" "$mode")
+	for k in "${KINDS[@]}"; do
+		read -r name mode par total <<<"$k"
+		n=$((total / ROUNDS + (r <= total % ROUNDS)))
+		[ "$mode" = resolve ] && n=1
+		qstats >"$f.$name.q0"
+		BENCH_CA=$CA BENCH_SAMPLES=$f.$name.samples ip netns exec "$NS_C1" "$PY" "$CLIENT" \
+			"$mode" "$n" "$LIMIT_R" "$par" \
+			>"$f.$name.json" 2>"$f.$name.err" ||
+			{ echo "bench-datapath: $way $name client failed:" >&2; cat "$f.$name.err" >&2; exit 1; }
+		qstats >"$f.$name.q1"
+		[ "$mode" = resolve ] && continue
+		printf '  round %d %-8s %-9s %s  queued %s\n' "$r" "$way" "$name" "$(summary "$f.$name.json")" \
+			"$(awk 'NR == 1 { a = $4 } NR == 2 { print a == "-" ? "-" : $4 - a }' "$f.$name.q0" "$f.$name.q1")"
 	done
 	queued >"$f.queued"
-	qstats >"$f.queue"
-	printf '  round %d %-8s%s  queue: %s\n' "$r" "$way" "$line" \
-		"$(awk '{ print "dropped", $2, "user_dropped", $3 }' "$f.queue")"
 }
 
-way_kernel() { # ROUND COUNT
+way_kernel() { # ROUND
 	H nft delete table inet egressd 2>/dev/null
 	if H nft list table inet egressd >/dev/null 2>&1; then
 		echo "bench-datapath: cannot remove table inet egressd" >&2
@@ -163,7 +209,7 @@ way_kernel() { # ROUND COUNT
 	fi
 	measure kernel "$@"
 }
-way_floor() { # ROUND COUNT
+way_floor() { # ROUND
 	egressd_run "$S/egressd-setup.log"
 	stop_pid
 	if ! grep -q "ruleset left in place (bypass" "$S/egressd-setup.log"; then
@@ -176,12 +222,13 @@ way_floor() { # ROUND COUNT
 		echo "bench-datapath: the queue rule is gone after egressd stopped" >&2
 		exit 1
 	fi
-	start_bg nfq_accept "$S/nfq_accept.log" "reading queue" 10 "$NFQ" --mark-allow "$ALLOW_MARK"
+	start_bg nfq_accept "$S/nfq_accept.log" "reading queue" 10 "$NFQ" \
+		--mark-allow "$ALLOW_MARK" --mark-mask "$MARK_MASK"
 	measure floor "$@"
 	stop_pid
 	grep -h "packets" "$S/nfq_accept.log" | sed 's/^/    /'
 }
-way_egressd() { # ROUND COUNT
+way_egressd() { # ROUND
 	egressd_run "$S/egressd.log" --mode block --blacklist "$S/list/list.txt"
 	grep -q "(lists not loaded)" "$S/egressd.log" && { cat "$S/egressd.log" >&2; exit 1; }
 	echo "$ready_s" >>"$S/egressd.ready"
@@ -194,23 +241,34 @@ way_egressd() { # ROUND COUNT
 
 WAYS=(kernel floor egressd)
 for ((r = 1; r <= ROUNDS; r++)); do
-	n=$((N / ROUNDS + (r <= N % ROUNDS)))
 	order=()
 	for ((i = 0; i < 3; i++)); do order+=("${WAYS[(i + r - 1) % 3]}"); done
-	echo "bench-datapath: round $r/$ROUNDS: $n operations per way and mode, order ${order[*]}"
-	for w in "${order[@]}"; do "way_$w" "$r" "$n"; done
+	echo "bench-datapath: round $r/$ROUNDS, order ${order[*]}"
+	for w in "${order[@]}"; do "way_$w" "$r"; done
 done
 t_end=$(date +%s)
 grep -h "ruleset loaded" "$S/egressd.all.log" | head -1 | sed 's/^egressd: /  egressd: /'
 echo "  egressd with the $LIST_N-entry list: running after $(paste -sd/ "$S/egressd.ready") s;" \
 	"RSS at the end of the last round: $(cat "$S/egressd.rss" 2>/dev/null)"
+err_lines=$(grep -hE "verdict errors|ENOBUFS|lost" "$S/egressd.all.log" |
+	grep -vE "(stats|stopping): [0-9]+ packets, 0 ENOBUFS, 0 verdict errors")
+[ -z "$err_lines" ] || { echo "  egressd reported losses or verdict errors:"; echo "$err_lines" | sed 's/^/    /'; }
 
-python3 - "$S" "$N" "$ROUNDS" "$LIST_N" "$((t_end - t_start))" <<'PY'
+KIND_NAMES=$(for k in "${KINDS[@]}"; do echo "$k"; done)
+"$PY" - "$S" "$N" "$ROUNDS" "$LIST_N" "$((t_end - t_start))" "$KIND_NAMES" <<'PY'
 import json, sys
 S, N, ROUNDS, LIST_N, took = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+KINDS = [k.split() for k in sys.argv[6].splitlines() if k.split()[1] != "resolve"]
 ways = ["kernel", "floor", "egressd"]
 label = {"kernel": "kernel alone", "floor": "floor (nfq_accept)",
          "egressd": "egressd block, %s-entry list" % format(LIST_N, ",")}
+kind_label = {
+    "http": "HTTP, 1 client", "tls": "TLS, 1 client",
+    "http-x8": "HTTP, 8 clients", "http-x32": "HTTP, 32 clients",
+    "http-dns": "HTTP after a lookup", "tls-dns": "TLS after a lookup",
+    "dns": "DNS, 1 client", "dns-x8": "DNS, 8 clients", "dns-x32": "DNS, 32 clients"}
+STREAM = [k[0] for k in KINDS if k[1] in ("http", "tls")]
+allr = list(range(1, ROUNDS + 1))
 
 def pct(xs, p):  # nearest rank, xs sorted, ns -> us
     if not xs:
@@ -218,144 +276,164 @@ def pct(xs, p):  # nearest rank, xs sorted, ns -> us
     k = max(0, min(len(xs) - 1, -(-len(xs) * p // 100) - 1))
     return xs[k] / 1000.0
 
-def read(path):
+def words(path):
     try:
         return open(path).read().split()
     except OSError:
         return []
 
-def agg(w, mode, rounds):
-    """Pooled figures of one way and mode over the given rounds."""
-    js = [json.load(open("%s/%s.%d.%s.json" % (S, w, r, mode))) for r in rounds]
-    lat, req = [], []
+def agg(w, kind, rounds):
+    """Pooled figures of one way and kind over the given rounds."""
+    js = [json.load(open("%s/%s.%d.%s.json" % (S, w, r, kind))) for r in rounds]
+    lat = []
     for r in rounds:
-        for line in open("%s/%s.%d.%s.samples" % (S, w, r, mode)):
-            v = line.split()
-            lat.append(int(v[0]))
-            if len(v) > 1:
-                req.append(int(v[1]))
+        for line in open("%s/%s.%d.%s.samples" % (S, w, r, kind)):
+            lat.append(int(line.split()[0]))
     lat.sort()
-    req.sort()
     count = sum(j["count"] for j in js)
     el = sum(j["elapsed_s"] for j in js)
+    sent = drops = 0
+    seen = True
+    for r in rounds:
+        p0, qd0, ud0, id0 = words("%s/%s.%d.%s.q0" % (S, w, r, kind))
+        p1, qd1, ud1, id1 = words("%s/%s.%d.%s.q1" % (S, w, r, kind))
+        if p1 == "-" or p0 != p1:  # no reader, or another one: no figure
+            seen = False
+            continue
+        sent += int(id1) - int(id0)
+        drops += int(qd1) - int(qd0) + int(ud1) - int(ud0)
+    tried = sum(j["attempts"] for j in js)
     return {"count": count, "errors": sum(j["errors"] for j in js),
             "limited": any(j["time_limited"] for j in js),
             "rate": count / el if el > 0 else 0.0,
-            "p50": pct(lat, 50), "p99": pct(lat, 99), "req50": pct(req, 50)}
+            "p50": pct(lat, 50), "p99": pct(lat, 99),
+            "sent": sent if seen else None, "drops": drops if seen else None,
+            "per_op": sent / tried if seen and tried else None}
 
-def queue(w, rounds):
-    """Queue drops (growth during the runs) and packets queued."""
-    qd = ud = q = 0
-    seen = False
-    for r in rounds:
-        p0, qd0, ud0, _ = read("%s/%s.%d.queue0" % (S, w, r))
-        p1, qd1, ud1, _ = read("%s/%s.%d.queue" % (S, w, r))
-        if p1 != "-":
-            seen = True
-            # The kernel's counters live as long as the queue's reader: only
-            # the growth counts when the same reader was there before.
-            same = p0 == p1
-            qd += int(qd1) - (int(qd0) if same else 0)
-            ud += int(ud1) - (int(ud0) if same else 0)
-        a, b = read("%s/%s.%d.queued0" % (S, w, r)), read("%s/%s.%d.queued" % (S, w, r))
-        if a and b:
-            q += int(b[0]) - int(a[0])
-    return (qd, ud, q) if seen else (None, None, None)
+def bypassed(w):
+    """Packets that reached the queue rule but not the reader (fail-open)."""
+    tot = 0
+    for r in allr:
+        a, b = words("%s/%s.%d.queued0" % (S, w, r)), words("%s/%s.%d.queued" % (S, w, r))
+        if not a or not b:
+            return None
+        sent = 0
+        for kind in [k.split()[0] for k in sys.argv[6].splitlines()]:
+            p0, _, _, id0 = words("%s/%s.%d.%s.q0" % (S, w, r, kind))
+            p1, _, _, id1 = words("%s/%s.%d.%s.q1" % (S, w, r, kind))
+            if p1 != "-" and p0 == p1:
+                sent += int(id1) - int(id0)
+        tot += int(b[0]) - int(a[0]) - sent
+    return tot
 
-allr = list(range(1, ROUNDS + 1))
-R = {w: {"tcp": agg(w, "tcp", allr), "dns": agg(w, "dns", allr),
-         "q": queue(w, allr)} for w in ways}
+A = {w: {k[0]: agg(w, k[0], allr) for k in KINDS} for w in ways}
+P = {r: {w: {k[0]: agg(w, k[0], [r]) for k in KINDS} for w in ways} for r in allr}
+
+def ratio(x, y):
+    return x / y if x is not None and y else None
+
+def rat(kind, key, num, den):
+    """(pooled ratio, [per-round ratios]) of key between two ways."""
+    tot = ratio(A[num][kind][key], A[den][kind][key])
+    per = [ratio(P[r][num][kind][key], P[r][den][kind][key]) for r in allr]
+    return tot, [v for v in per if v is not None]
+
+def fr(t):
+    v, per = t
+    if v is None:
+        return "-"
+    if len(per) < 2:
+        return "%.2f" % v
+    return "%.2f (%.2f–%.2f)" % (v, min(per), max(per))
 
 def f(v, nd=0):
     return "-" if v is None else ("%.*f" % (nd, v))
 
-hdr = ["way", "conn/s", "connect p50 us", "connect p99 us", "req p50 us",
-       "DNS/s", "DNS p50 us", "DNS p99 us", "errors", "queued pkts",
-       "queue_dropped", "user_dropped"]
-rows = []
-for w in ways:
-    t, d, (qd, ud, q) = R[w]["tcp"], R[w]["dns"], R[w]["q"]
-    e = "%d%s" % (t["errors"] + d["errors"], " (time limit)" if t["limited"] or d["limited"] else "")
-    rows.append([label[w], f(t["rate"]), f(t["p50"]), f(t["p99"]), f(t["req50"]),
-                 f(d["rate"]), f(d["p50"]), f(d["p99"]), e, f(q), f(qd), f(ud)])
+def perop(kind):
+    return "%s / %s" % (f(A["floor"][kind]["per_op"], 2), f(A["egressd"][kind]["per_op"], 2))
 
-def ratios(rounds):
-    A = {w: {m: agg(w, m, rounds) for m in ("tcp", "dns")} for w in ways}
-    K, F, E = A["kernel"], A["floor"], A["egressd"]
-    add_f = F["tcp"]["p50"] - K["tcp"]["p50"]
-    add_e = E["tcp"]["p50"] - K["tcp"]["p50"]
-    dadd_f = F["dns"]["p50"] - K["dns"]["p50"]
-    dadd_e = E["dns"]["p50"] - K["dns"]["p50"]
-    return {"rate": E["tcp"]["rate"] / K["tcp"]["rate"],
-            "lat": add_e / add_f if add_f > 0 else None, "add_e": add_e, "add_f": add_f,
-            "drate": E["dns"]["rate"] / K["dns"]["rate"],
-            "dlat": dadd_e / dadd_f if dadd_f > 0 else None, "dadd_e": dadd_e, "dadd_f": dadd_f,
-            "frate": F["tcp"]["rate"] / K["tcp"]["rate"]}
+rate_hdr = ["kind", "kernel /s", "floor /s", "egressd /s", "floor ÷ kernel",
+            "egressd ÷ kernel", "egressd ÷ floor", "queued per op: floor / egressd", "errors"]
+rate_rows = []
+for k in KINDS:
+    kind = k[0]
+    e = sum(A[w][kind]["errors"] for w in ways)
+    lim = any(A[w][kind]["limited"] for w in ways)
+    rate_rows.append([kind_label.get(kind, kind)] + [f(A[w][kind]["rate"]) for w in ways] +
+                     [fr(rat(kind, "rate", "floor", "kernel")), fr(rat(kind, "rate", "egressd", "kernel")),
+                      fr(rat(kind, "rate", "egressd", "floor")), perop(kind),
+                      "%d%s" % (e, " (time limit)" if lim else "")])
+lat_hdr = ["kind", "p50 µs: kernel / floor / egressd", "p50 egressd ÷ kernel", "p50 egressd ÷ floor",
+           "p99 µs: kernel / floor / egressd", "p99 egressd ÷ kernel", "p99 egressd ÷ floor"]
+lat_rows = []
+for k in KINDS:
+    kind = k[0]
+    lat_rows.append([kind_label.get(kind, kind),
+                     " / ".join(f(A[w][kind]["p50"]) for w in ways),
+                     fr(rat(kind, "p50", "egressd", "kernel")), fr(rat(kind, "p50", "egressd", "floor")),
+                     " / ".join(f(A[w][kind]["p99"]) for w in ways),
+                     fr(rat(kind, "p99", "egressd", "kernel")), fr(rat(kind, "p99", "egressd", "floor"))])
 
-T = ratios(allr)
-per = [ratios([r]) for r in allr] if ROUNDS > 1 else []
+def added(rounds_agg, kind):
+    k, fl, e = (rounds_agg[w][kind]["p50"] for w in ways)
+    return (e - k) / (fl - k) if fl - k > 0 else None, e - k, fl - k
 
-def spread(key, fmt="%.2f"):
-    vs = [p[key] for p in per if p[key] is not None]
-    if not per:
-        return ""
-    if len(vs) < len(per):
-        return " (rounds: %d of %d n/a)" % (len(per) - len(vs), len(per))
-    return " (rounds: %s)" % " ".join(fmt % v for v in vs)
-
-qd, ud, _ = R["egressd"]["q"]
-drops = None if qd is None else qd + ud
 def verdict(ok):
-    return "meets" if ok else "MISSES"
+    return "n/a" if ok is None else "meets" if ok else "MISSES"
+
+worst = max((A["egressd"][k]["per_op"] or 99, k) for k in STREAM)
+drops = [A["egressd"][k[0]]["drops"] for k in KINDS]
+drops = None if None in drops else sum(drops)
+byp = bypassed("egressd")
+lat_tot = added(A, "http")
+lat_per = [v for v in (added(P[r], "http")[0] for r in allr) if v is not None]
 checks = [
-    ("connection rate, egressd / kernel", "%.2fx" % T["rate"] + spread("rate"),
-     ">= 0.8x", verdict(T["rate"] >= 0.8)),
-    ("added p50 connect latency, egressd / floor",
-     ("%.2fx (+%.0f us vs +%.0f us)" % (T["lat"], T["add_e"], T["add_f"]) if T["lat"] is not None
-      else "n/a (floor adds %+.0f us, egressd %+.0f us)" % (T["add_f"], T["add_e"]))
-     + spread("lat"), "<= 1.3x", verdict(T["lat"] is not None and T["lat"] <= 1.3)),
-    ("egressd queue drops (queue_dropped + user_dropped)",
-     "n/a (no queue line)" if drops is None else str(drops), "0",
-     verdict(drops == 0)),
-]
-info = [
-    ("connection rate, floor / kernel", "%.2fx" % T["frate"] + spread("frate")),
-    ("DNS lookup rate, egressd / kernel", "%.2fx" % T["drate"] + spread("drate")),
-    ("added p50 DNS latency, egressd / floor",
-     ("%.2fx (+%.0f us vs +%.0f us)" % (T["dlat"], T["dadd_e"], T["dadd_f"]) if T["dlat"] is not None
-      else "n/a (floor adds %+.0f us)" % T["dadd_f"]) + spread("dlat")),
+    ("queued packets per HTTP/TLS connection, egressd (worst kind: %s)" % kind_label[worst[1]],
+     "%.3f" % worst[0], "<= 1", verdict(worst[0] <= 1.0)),
+    ("egressd queue drops (queue_dropped + user_dropped) / fail-open passes",
+     "%s / %s" % (f(drops), f(byp)), "0 / 0", verdict(drops == 0 and byp == 0)),
+    ("HTTP connection rate (1 client), egressd ÷ kernel", fr(rat("http", "rate", "egressd", "kernel")),
+     ">= 0.8", verdict((rat("http", "rate", "egressd", "kernel")[0] or 0) >= 0.8)),
+    ("added p50 HTTP latency (1 client), egressd ÷ floor",
+     ("%.2f (+%.0f µs vs +%.0f µs)" % lat_tot if lat_tot[0] is not None
+      else "n/a (floor adds %+.0f µs, egressd %+.0f µs)" % (lat_tot[2], lat_tot[1]))
+     + (" (rounds %.2f–%.2f)" % (min(lat_per), max(lat_per)) if len(lat_per) > 1 else ""),
+     "<= 1.3", verdict(None if lat_tot[0] is None else lat_tot[0] <= 1.3)),
 ]
 
-w = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(hdr)]
+def table(hdr, rows):
+    w = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(hdr)]
+    print("  ".join(h.rjust(w[i]) if i else h.ljust(w[i]) for i, h in enumerate(hdr)))
+    for r in rows:
+        print("  ".join(c.rjust(w[i]) if i else c.ljust(w[i]) for i, c in enumerate(r)))
+
+def md(hdr, rows):
+    print("| " + " | ".join(hdr) + " |")
+    print("|" + "|".join(["---"] + ["---:"] * (len(hdr) - 1)) + "|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
 print()
-print("Datapath benchmark: N=%d sequential new TCP connections and N DNS lookups per way, "
-      "%d interleaved rounds (run took %s s)" % (N, ROUNDS, took))
-print("  ".join(h.rjust(w[i]) if i else h.ljust(w[i]) for i, h in enumerate(hdr)))
-for r in rows:
-    print("  ".join(c.rjust(w[i]) if i else c.ljust(w[i]) for i, c in enumerate(r)))
+print("Datapath benchmark: N=%d, %d interleaved rounds, ways: %s (run took %s s)"
+      % (N, ROUNDS, "; ".join(label[w] for w in ways), took))
+print("Ratios: pooled over the rounds, (min–max of the rounds); latency of HTTP/TLS = connect to close.")
+print()
+table(rate_hdr, rate_rows)
+print()
+table(lat_hdr, lat_rows)
 print()
 for name, val, goal, v in checks:
-    print("  %-51s %-58s goal %-7s %s" % (name, val, goal, v))
-for name, val in info:
-    print("  %-51s %s" % (name, val))
+    print("  %-72s %-34s goal %-5s %s" % (name, val, goal, v))
 
 print()
 print("```markdown")
-print("Datapath benchmark (`scripts/bench-datapath.sh %d`): per way %d new TCP connections "
-      "(connect + HTTP GET) and %d UDP DNS lookups, one at a time, from a container "
-      "namespace, in %d interleaved rounds; connect = TCP handshake time."
-      % (N, N, N, ROUNDS))
+md(rate_hdr, rate_rows)
 print()
-print("| " + " | ".join(hdr) + " |")
-print("|" + "|".join(["---"] + ["---:"] * (len(hdr) - 1)) + "|")
-for r in rows:
-    print("| " + " | ".join(r) + " |")
+md(lat_hdr, lat_rows)
 print()
 print("| check | measured | goal | |")
 print("|---|---|---|---|")
 for name, val, goal, v in checks:
     print("| %s | %s | %s | %s |" % (name, val, goal, v))
-for name, val in info:
-    print("| %s | %s | (info) | |" % (name, val))
 print("```")
 PY
