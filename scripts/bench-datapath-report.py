@@ -174,6 +174,20 @@ print()
 table(H_LAT, rows_lat)
 print()
 table(H_Q, rows_q)
+
+
+def idle(w):
+    """CPU ms per second of the reader with no traffic, per round."""
+    out = []
+    for r in range(1, ROUNDS + 1):
+        a, b = words("%s/%s.%d.idle0" % (S, w, r)), words("%s/%s.%d.idle1" % (S, w, r))
+        if a and b and "-" not in a + b:
+            out.append("%.1f" % ((int(b[0]) + int(b[1]) - int(a[0]) - int(a[1])) * 1e3 / TCK / 2))
+    return "/".join(out) or "-"
+
+
+checks.append(("CPU ms/s with no traffic (2 s, per round), nfq_accept / egressd",
+               "%s / %s" % (idle("floor"), idle("egressd")), "", ""))
 print()
 for name, val, goal, v in checks:
     print("  %-84s %-8s goal %-4s %s" % (name, val, goal, v))
