@@ -69,7 +69,8 @@ static bool hold(struct daemon *d, const struct held *h)
 
 static uint32_t token_new(struct daemon *d)
 {
-	if (!++d->next_token)
+	d->next_token = (d->next_token + 1) & ~DATAPATH_TOKEN_SILENT;
+	if (!d->next_token)
 		d->next_token = 1;
 	return d->next_token;
 }
@@ -93,11 +94,25 @@ static enum engine_dir dir_of(const struct daemon *d,
 		       : ENGINE_OUT;
 }
 
+/* A block released "silent" (its container is not known yet: the writer
+ * waits for a rescan) is dropped without a trace in the kernel: the
+ * client sends the packet again (a SYN after ~1 s, a segment after its
+ * RTO) and is still alive for the rescan to name (a one-shot container
+ * whose connection was reset at once exited before it was known); the
+ * engine's decided flow stops the retry with a reset and no second
+ * event. Only then: a retry may meet a full queue. */
 static void release_token(struct daemon *d, uint32_t token)
 {
+	bool silent = token & DATAPATH_TOKEN_SILENT;
+
+	token &= ~DATAPATH_TOKEN_SILENT;
 	for (size_t i = 0; i < HELD_MAX && d->nheld; i++) {
 		if (d->held[i].token != token)
 			continue;
+		if (silent && d->held[i].verdict == NF_REPEAT) {
+			d->held[i].verdict = NF_DROP;
+			d->held[i].set_mark = false;
+		}
 		send_held(&d->held[i]);
 		d->held[i].token = 0;
 		d->nheld--;
@@ -170,22 +185,12 @@ void datapath_release(struct daemon *d)
 			release_token(d, tokens[i]);
 }
 
-/* A block whose event is still being attributed when its time is up is
- * dropped without a trace in the kernel: the client sends the packet
- * again (a SYN after ~1 s, a segment after its RTO), is still alive for
- * the writer to name (a one-shot container whose connection was reset
- * at once exits before it is known), and the engine's decided flow
- * stops the retry with a reset and no second event. */
 void datapath_expire_held(struct daemon *d)
 {
 	for (size_t i = 0; i < HELD_MAX && d->nheld; i++) {
 		struct held *h = &d->held[i];
 		if (!h->token || h->deadline_ms > d->now_ms)
 			continue;
-		if (h->verdict == NF_REPEAT) {
-			h->verdict = NF_DROP;
-			h->set_mark = false;
-		}
 		send_held(h);
 		h->token = 0;
 		d->nheld--;

@@ -59,7 +59,9 @@ void datapath_release(struct daemon *d);
 void datapath_expire_held(struct daemon *d);
 /* Every held verdict now (stopping). */
 void datapath_flush_held(struct daemon *d);
-/* Passed to the event writer: a held verdict may go. */
+/* Passed to the event writer: a held verdict may go; with this bit, a
+ * block goes as a silent drop (its container is being looked for). */
+#define DATAPATH_TOKEN_SILENT EVENTS_TOKEN_SILENT
 void datapath_attributed(void *ctx, uint32_t token);
 
 /* After a list change: true if the accepted connection from src

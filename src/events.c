@@ -369,10 +369,11 @@ static void handle(struct events *e, const struct evq_item *it)
 		write_item(e, it, NULL);
 		return;
 	}
-	/* Its verdict is not given back: it times out in the packet
-	 * thread, where a block becomes a silent drop, so that the client
-	 * (a one-shot container) tries again and lives on while the rescan
+	/* Its verdict goes now, a block as a silent drop: the client (a
+	 * one-shot container) tries again and lives on while the rescan
 	 * finds it and its process (datapath.c). */
+	if (it->token && e->release)
+		e->release(e->release_ctx, it->token | EVENTS_TOKEN_SILENT);
 	e->def[e->ndef++] = (struct deferred){ *it, now + DEFER_MS,
 					       inventory_generation() };
 	e->def[e->ndef - 1].it.token = 0;

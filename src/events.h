@@ -34,6 +34,9 @@ struct events_options {
 	/* A held verdict may go: its event's process was looked up (or
 	 * will not be). Called from the writer; must not block. */
 	void (*release)(void *ctx, uint32_t token);
+	/* ORed into a token released for an event whose container is not
+	 * known yet: a block then goes as a silent drop (datapath.c). */
+#define EVENTS_TOKEN_SILENT 0x80000000u
 	void *release_ctx;
 };
 /* Opens the store and STATE_DIR/events.jsonl for appending; the writer
