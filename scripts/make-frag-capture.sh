@@ -26,7 +26,7 @@ for i in $(seq 1 100); do hosts="$hosts --host-record=many6.frag.test,2001:db8:1
 ip netns exec "$NS_INET" dnsmasq --no-resolv --no-hosts --bind-interfaces \
 	--listen-address=203.0.113.55,2001:db8:53::55 --edns-packet-max=4096 $hosts \
 	--pid-file="$T/dnsmasq.pid" --user=root
-ip netns exec "$NS_C1" tcpdump -ni eth0 -U -w "$T/cap.pcap" 'udp port 53 or (ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] == 44)' 2>/dev/null &
+ip netns exec "$NS_C1" tcpdump --immediate-mode -ni eth0 -U -w "$T/cap.pcap" 'udp port 53 or (ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] == 44)' 2>/dev/null &
 tp=$!
 sleep 0.5
 ip netns exec "$NS_C1" dig +bufsize=4096 +time=2 +tries=1 @203.0.113.55 many.frag.test A >/dev/null

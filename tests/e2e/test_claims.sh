@@ -94,7 +94,9 @@ https() { # https NAME IP [curl flags]: TLS to IP naming NAME
 want sni && for mode in block alert; do
 	run "$mode"
 	[ "$mode" = block ] && {
-		ip netns exec "$NS_HOST" tcpdump -ni "$BRIDGE" -U -w "$S/sni.pcap" 2>/dev/null &
+		# --immediate-mode: TPACKET_V3 hands over a block of packets only
+		# when it fills or times out; the last ones were lost at the kill.
+		ip netns exec "$NS_HOST" tcpdump --immediate-mode -ni "$BRIDGE" -U -w "$S/sni.pcap" 2>/dev/null &
 		tpid=$!
 		sleep 0.5
 	}
