@@ -65,7 +65,7 @@ for t in "$ROOT"/tests/e2e/test_*.sh; do
 		fi
 		continue
 	fi
-	if EGRESSD="$B/egressd" timeout 300 bash "$t"; then
+	if EGRESSD="$B/egressd" timeout 600 bash "$t"; then
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1))

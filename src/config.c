@@ -4,11 +4,13 @@
 #include "egressd/oci.h"
 #include "watchdog.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "egressd/fileio.h"
@@ -16,6 +18,9 @@
 void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
+	/* Installed and started, egressd protects: what the lists name is
+	 * stopped (fail-open keeps the rest flowing if egressd stops). */
+	c->block = true;
 	c->queue_first = 0;
 	c->queue_count = 1;
 	c->queue_maxlen = 4096;
@@ -158,12 +163,61 @@ static int set_u32_range(uint32_t *dst, const char *v, uint32_t lo,
 	return 0;
 }
 
+/* "auto" adds the bridges found to lead to other namespaces (watch.h). */
 static int set_ifname(struct config *c, const char *v)
 {
+	if (!strcmp(v, "auto")) {
+		c->ifs_auto = true;
+		return 0;
+	}
 	if (!ifname_ok(v) || c->nifs == CONFIG_IFS_MAX)
 		return -EINVAL;
 	snprintf(c->ifs[c->nifs++], sizeof(c->ifs[0]), "%s", v);
 	return 0;
+}
+
+/* "ADDRESS:PORT" ("[v6]:port" for IPv6), or "" for off. */
+static int set_listen(struct config *c, const char *v)
+{
+	struct sockaddr_storage ss;
+
+	if (*v && config_parse_listen(v, &ss))
+		return -EINVAL;
+	return set_str(c->metrics_listen, sizeof(c->metrics_listen), v);
+}
+
+int config_parse_listen(const char *v, struct sockaddr_storage *ret)
+{
+	char host[64];
+	const char *colon = strrchr(v, ':'), *h = v;
+	size_t hl = colon ? (size_t)(colon - v) : 0;
+	uint32_t port;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ret;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ret;
+
+	if (!colon || !hl || parse_u32(colon + 1, &port) || !port ||
+	    port > 65535)
+		return -EINVAL;
+	if (*h == '[' && hl >= 2 && h[hl - 1] == ']') {
+		h++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = 0;
+	memset(ret, 0, sizeof(*ret));
+	if (v[0] != '[' && inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	if (v[0] == '[' && inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	return -EINVAL;
 }
 
 static int set_action(enum engine_action *dst, const char *v)
@@ -213,7 +267,7 @@ enum key_id {
 	K_RETENTION_DAYS, K_MAX_STATE_MB, K_SYSLOG, K_TTL_FLOOR, K_MARK_MASK,
 	K_MARK_ALLOW, K_MARK_BLOCK, K_BLACKLIST, K_WHITELIST, K_CONTAINER_IF,
 	K_WATCHDOG_TIMEOUT, K_SANDBOX, K_REDACT, K_MARK_IN, K_UNREADABLE,
-	K_DNS_BYPASS, K_ECH, K_TRUSTED_RESOLVERS, K_COUNT
+	K_DNS_BYPASS, K_ECH, K_TRUSTED_RESOLVERS, K_METRICS_LISTEN, K_COUNT
 };
 
 /* Settings that may be given more than once (each adds one). */
@@ -249,6 +303,7 @@ static const struct {
 	[K_DNS_BYPASS] = { "dns_bypass", false },
 	[K_ECH] = { "ech", false },
 	[K_TRUSTED_RESOLVERS] = { "trusted_resolvers", false },
+	[K_METRICS_LISTEN] = { "metrics_listen", false },
 };
 
 static int key_find(const char *name)
@@ -313,6 +368,8 @@ static int key_apply(struct config *c, enum key_id k, const char *v)
 		return set_action(&c->ech, v);
 	case K_TRUSTED_RESOLVERS:
 		return set_trusted(c, v);
+	case K_METRICS_LISTEN:
+		return set_listen(c, v);
 	case K_WATCHDOG_TIMEOUT:
 		return set_u32_range(&c->watchdog_timeout_s, v, 0,
 				     WATCHDOG_TIMEOUT_MAX_S);
@@ -352,6 +409,17 @@ static char *trim(char *s)
 	while (e > s && isspace((unsigned char)e[-1]))
 		*--e = 0;
 	return s;
+}
+
+void config_finish(struct config *c)
+{
+	static const char *const def[] = CONFIG_DEFAULT_IFS;
+
+	if (c->nifs)
+		return;
+	for (size_t i = 0; i < sizeof(def) / sizeof(def[0]); i++)
+		snprintf(c->ifs[c->nifs++], sizeof(c->ifs[0]), "%s", def[i]);
+	c->ifs_default = true;
 }
 
 /* The marks: each verdict needs bits of its own inside the mask, or one

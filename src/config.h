@@ -53,7 +53,15 @@ struct config {
 	char list_paths[CONFIG_LISTS_MAX][256];
 	size_t nifs;
 	char ifs[CONFIG_IFS_MAX][16];
+	bool ifs_auto; /* container_if = auto */
+	char metrics_listen[80]; /* "ADDR:PORT" of /metrics, "" for off */
+	bool ifs_default; /* none named: config_finish gave the defaults */
 };
+
+/* The container interfaces watched when none is named: Docker's, CNI's
+ * (bridge plugin, kubenet), Podman's and Calico's routed veths. */
+#define CONFIG_DEFAULT_IFS \
+	{ "docker0", "br-*", "cni0", "cbr0", "podman*", "cni-podman*", "cali*" }
 
 void config_defaults(struct config *c);
 /* Reads "key = value" lines, then checks the marks (config_check_marks).
@@ -61,6 +69,12 @@ void config_defaults(struct config *c);
  * A missing file is an error only if `required`. */
 int config_load(struct config *c, const char *path, bool required, char *err,
 		size_t errlen);
+/* "127.0.0.1:9617" or "[::1]:9617" into an address; -EINVAL if not. */
+struct sockaddr_storage;
+int config_parse_listen(const char *v, struct sockaddr_storage *ret);
+/* After the file and the flags: the default interfaces if none was
+ * named (auto alone keeps them too). */
+void config_finish(struct config *c);
 /* Applies one setting (from the file or a flag). */
 int config_set(struct config *c, const char *key, const char *value,
 	       char *err, size_t errlen);

@@ -4,6 +4,7 @@
  * sockets, a deadline for each request and each reply); workers run the
  * commands; the verb table says which function serves which command. */
 #include "ctl.h"
+#include "log.h"
 #include "egressd/clock.h"
 #include "ctl_internal.h"
 
@@ -178,6 +179,7 @@ static const struct verb {
 	bool cheap;
 } verbs[] = {
 	{ "containers", cmd_containers, false, true },
+	{ "status", cmd_status, false, true },
 	{ "isolate", cmd_isolate, false, true },
 	{ "unisolate", cmd_unisolate, false, true },
 	{ "events_overview", cmd_events_overview, true, true },
@@ -284,7 +286,7 @@ static void *worker(void *arg)
 	/* A store that cannot be opened leaves the commands that need it
 	 * saying so; the others still work. */
 	if (store_open(c->cfg->state_dir, &st, err, sizeof(err)))
-		fprintf(stderr, "egressd: control: %s\n", err);
+		log_err("control: %s\n", err);
 	pthread_mutex_lock(&c->jobs_lock);
 	for (;;) {
 		struct ctl_job *j = NULL;

@@ -6,6 +6,8 @@
 #pragma once
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "config.h"
 #include "egressd/ct.h"
 #include "egressd/isolation.h"
@@ -37,6 +39,17 @@ struct policy_update {
 /* The main loop polls this: each readable struct policy_update * is an
  * update (heap; the reader takes it over and frees it). */
 int ctl_policy_fd(const struct ctl *c);
+/* What `status` reports of the packet thread: its published counters
+ * (status.h) and how its queue rule was added ("native", "compat").
+ * Before ctl_start; the pointers outlive ctl. */
+struct status_board;
+struct status_cats;
+void ctl_set_status(struct ctl *c, const struct status_board *b,
+		    const struct status_cats *cats, const char *queue_kind);
+/* The status (what `egressctl status` shows): {"ok":true, "version",
+ * "mode", "interfaces", "lists", "counters", ...}. Any thread, while ctl
+ * runs. */
+cJSON *ctl_status(struct ctl *c);
 /* Asks for the lists to be rebuilt (SIGHUP); never waits. */
 void ctl_request_reload(struct ctl *c);
 /* Asks for a container rescan now (an event from an unknown source);

@@ -29,6 +29,8 @@
 #include "egressd/isolation.h"
 #include "egressd/limits.h"
 #include "egressd/store.h"
+#include "egressd/watch.h"
+#include "status.h"
 
 struct ctl_client;
 struct ctl_job;
@@ -49,6 +51,14 @@ struct ctl {
 	struct inventory *inv; /* the latest scan */
 	struct isolation *iso;
 	cJSON *sources; /* the lists' sources and their entry counts */
+	/* the interfaces watched now (inventory thread; read under lock) */
+	struct watch_set watch, watch_next;
+	bool watch_known; /* a scan filled watch */
+	/* status: the packet thread's counters (status.h) and facts */
+	const struct status_board *board;
+	const struct status_cats *cats;
+	const char *queue_kind;
+	int64_t started; /* wall clock */
 	time_t lists_loaded; /* when the policy was last built */
 	gid_t group; /* members may talk to us; (gid_t)-1 if none */
 	int lfd; /* the listening socket */
@@ -119,6 +129,7 @@ bool note_arg(const struct ctl_req *r, const char **ret, cJSON **ret_err);
 
 /* The commands (ctl.c's verb table). Each returns its reply. */
 cJSON *cmd_containers(struct ctl_req *r);
+cJSON *cmd_status(struct ctl_req *r);
 cJSON *cmd_isolate(struct ctl_req *r);
 cJSON *cmd_unisolate(struct ctl_req *r);
 cJSON *cmd_events_overview(struct ctl_req *r);

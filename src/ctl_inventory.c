@@ -3,6 +3,7 @@
  * a Docker event or when asked; isolation follows), and the commands
  * `containers`, `isolate` and `unisolate`. */
 #include "ctl.h"
+#include "log.h"
 #include "ctl_internal.h"
 #include "egressd/clock.h"
 
@@ -16,16 +17,94 @@
 #include <unistd.h>
 
 #include "egressd/inventory_docker.h"
+#include "egressd/nft.h"
+#include "egressd/watch.h"
 #include "egressd/oci.h"
 #include "jsonout.h"
 
 /* ---- the inventory thread ---- */
 
-static size_t bridges_of(const struct config *cfg, const char **br)
+#define BRIDGES_MAX (CONFIG_IFS_MAX + WATCH_IFS_MAX)
+
+/* The configured interfaces, and those container_if = auto found. */
+static size_t bridges_of(const struct ctl *c, const struct watch_set *w,
+			 const char **br)
 {
-	for (size_t i = 0; i < cfg->nifs; i++)
-		br[i] = cfg->ifs[i];
-	return cfg->nifs;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->cfg->nifs; i++)
+		br[n++] = c->cfg->ifs[i];
+	for (size_t i = 0; i < w->n && n < BRIDGES_MAX; i++)
+		if (!strcmp(w->ifs[i].pattern, "auto"))
+			br[n++] = w->ifs[i].name;
+	return n;
+}
+
+/* The ruleset's container_ifs set follows what auto finds: the
+ * configured names and the bridges found now, replaced whole when they
+ * change. Returns 0 or a negative errno (logged). */
+static int auto_sync(struct ctl *c, const struct watch_set *now)
+{
+	const char *all[BRIDGES_MAX];
+	size_t n = bridges_of(c, now, all);
+	bool changed = false;
+	char err[256] = "";
+	int r = 0;
+
+	for (size_t i = 0; i < now->n; i++)
+		changed |= !strcmp(now->ifs[i].pattern, "auto") &&
+			   !watch_has(&c->watch, now->ifs[i].name);
+	for (size_t i = 0; i < c->watch.n; i++)
+		changed |= !strcmp(c->watch.ifs[i].pattern, "auto") &&
+			   !watch_has(now, c->watch.ifs[i].name);
+	if (changed)
+		r = nft_container_ifs_replace(all, n, err, sizeof(err));
+	if (r)
+		log_err("container interfaces found by auto: "
+			"%s\n", err);
+	return r;
+}
+
+/* Said at the first scan and at every change: which interfaces are
+ * watched, and loudly when none is (a host where egressd sees nothing
+ * must not look like a quiet one). */
+static void watch_log(const struct ctl *c, const struct watch_set *w)
+{
+	char text[1024], pats[512] = "";
+	size_t o = 0;
+
+	if (w->n) {
+		watch_text(w, text, sizeof(text));
+		log_info("watching %zu container interface%s: "
+			"%s\n", w->n, w->n == 1 ? "" : "s", text);
+		return;
+	}
+	for (size_t i = 0; i < c->cfg->nifs && o < sizeof(pats); i++)
+		o += (size_t)snprintf(pats + o, sizeof(pats) - o, "%s%s",
+				      i ? ", " : "", c->cfg->ifs[i]);
+	log_warn("WARNING: no container interface exists "
+		"(container_if: %s%s): egressd sees no container's traffic "
+		"until one appears\n", pats,
+		c->cfg->ifs_auto ? "; auto found no bridge with a container "
+				   "on it" : "");
+}
+
+/* The interfaces of this scan; logged and synced when they changed. */
+static void watch_update(struct ctl *c, const struct rtnl_dump *host)
+{
+	struct watch_set *now = &c->watch_next;
+
+	watch_resolve(host, (const char (*)[16])c->cfg->ifs, c->cfg->nifs,
+		      c->cfg->ifs_auto, now);
+	if (c->watch_known && watch_same(now, &c->watch))
+		return;
+	if (c->cfg->ifs_auto && auto_sync(c, now))
+		return; /* tried again at the next scan */
+	watch_log(c, now);
+	pthread_mutex_lock(&c->lock);
+	c->watch = *now;
+	c->watch_known = true;
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* Scans into *scratch, outside the lock; then the scan becomes c->inv.
@@ -33,8 +112,8 @@ static size_t bridges_of(const struct config *cfg, const char **br)
  * was deleted). */
 static void rescan(struct ctl *c, struct inventory **scratch)
 {
-	const char *br[CONFIG_IFS_MAX];
-	size_t nbr = bridges_of(c->cfg, br);
+	const char *br[BRIDGES_MAX];
+	size_t nbr = bridges_of(c, &c->watch, br);
 	struct inventory_scan scan;
 	struct inventory *t;
 	int r;
@@ -44,6 +123,10 @@ static void rescan(struct ctl *c, struct inventory **scratch)
 	pthread_mutex_unlock(&c->inv_gen_lock);
 	r = inventory_scan_begin(&scan, br, nbr, *scratch);
 	scan.prev = c->inv; /* only this thread changes it */
+	if (!r) {
+		watch_update(c, scan.host);
+		scan.nbridges = bridges_of(c, &c->watch, br);
+	}
 
 	if (!r)
 		r = inventory_scan_netns(&scan, "/run/netns");
@@ -231,8 +314,11 @@ static cJSON *container_json(const struct ctl *c, const struct container *k)
 static void host_json(const struct ctl *c, cJSON *o)
 {
 	const char *br[CONFIG_IFS_MAX];
-	size_t nbr = bridges_of(c->cfg, br);
+	size_t nbr = c->cfg->nifs;
 	struct host_facts f;
+
+	for (size_t i = 0; i < nbr; i++)
+		br[i] = c->cfg->ifs[i];
 	cJSON *h;
 
 	if (host_facts_read(br, nbr, &f))
@@ -275,8 +361,8 @@ cJSON *cmd_containers(struct ctl_req *r)
  * namespaces, not the last scan. A stopped container has no port. */
 static bool port_still_ours(const struct ctl *c, const struct container *k)
 {
-	const char *br[CONFIG_IFS_MAX];
-	size_t nbr = bridges_of(c->cfg, br);
+	const char *br[BRIDGES_MAX];
+	size_t nbr = bridges_of(c, &c->watch, br);
 
 	return !k->veth[0] || !inventory_verify_port(k, br, nbr);
 }
@@ -311,13 +397,13 @@ static cJSON *isolate_locked(struct ctl_req *r, const char *key,
 		return reply_error("%s", err);
 	}
 	e = isolation_find(c->iso, key);
-	fprintf(stderr, "egressd: uid %u %s %s (%s)%s%s\n", (unsigned)r->uid,
+	log_notice("uid %u %s %s (%s)%s%s\n", (unsigned)r->uid,
 		isolate ? "isolated" : "restored", e->name,
 		iso_state_name(e->state), note ? ": " : "", note ? note : "");
 	snprintf(what, wlen, "%s (%s)%s%s", e->name, e->id, note ? ": " : "",
 		 note ? note : "");
 	if (c->iso->unsaved)
-		fprintf(stderr, "egressd: isolation state not saved to %s (full "
+		log_err("isolation state not saved to %s (full "
 			"disk?): the kernel holds it, egressd saves it when it "
 			"can\n", c->iso->path);
 	o = reply_ok();

@@ -4,6 +4,7 @@
  * come while a build runs are served by one more build, never queued one
  * by one; a reload never waits behind a client. */
 #include "ctl.h"
+#include "log.h"
 #include "ctl_internal.h"
 #include "egressd/clock.h"
 
@@ -74,7 +75,7 @@ static int build(struct ctl *c, struct store *st, char *err, size_t errlen)
 	 * judged by the old lists only; its next new flow meets the new. */
 	r = ct_collect(c->cfg->marks.mask, c->cfg->marks.allow, &u->accepted);
 	if (r)
-		fprintf(stderr, "egressd: conntrack dump failed (%s): accepted "
+		log_err("conntrack dump failed (%s): accepted "
 			"connections are not re-judged\n", strerror(-r));
 	if (write(c->policy_out[1], &u, sizeof(u)) != sizeof(u)) {
 		policy_free(&u->policy);
@@ -93,7 +94,7 @@ static void *policy_thread(void *arg)
 	char err[512] = "";
 
 	if (store_open(c->cfg->state_dir, &st, err, sizeof(err)))
-		fprintf(stderr, "egressd: lists: %s: the store's entries are "
+		log_warn("lists: %s: the store's entries are "
 			"left out of rebuilds\n", err);
 	pthread_mutex_lock(&c->pol_lock);
 	for (;;) {
@@ -108,7 +109,7 @@ static void *policy_thread(void *arg)
 		err[0] = 0;
 		r = build(c, st, err, sizeof(err));
 		if (r)
-			fprintf(stderr, "egressd: reload refused, old lists "
+			log_err("reload refused, old lists "
 				"kept: %s\n", err);
 		pthread_mutex_lock(&c->pol_lock);
 		c->pol_done = gen;

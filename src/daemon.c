@@ -3,6 +3,9 @@
  * the packet path itself is datapath.c. */
 #include "daemon.h"
 
+#include <systemd/sd-daemon.h>
+#include "log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -14,10 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
+#include "log.h"
+#include "metrics.h"
 #include "instance.h"
 #include "policyload.h"
 #include "datapath.h"
@@ -73,7 +79,7 @@ static int parse_flags(int argc, char **argv, struct config *c)
 			cfg_given = true;
 		}
 	if (config_load(c, cfgfile, cfg_given, err, sizeof(err))) {
-		fprintf(stderr, "egressd: %s\n", err);
+		log_err("%s\n", err);
 		return 2;
 	}
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -92,7 +98,7 @@ static int parse_flags(int argc, char **argv, struct config *c)
 			return 2;
 		}
 		if (config_set(c, keys[ch], optarg, err, sizeof(err))) {
-			fprintf(stderr, "egressd: --%s: %s\n", keys[ch], err);
+			log_err("--%s: %s\n", keys[ch], err);
 			return 2;
 		}
 	}
@@ -100,6 +106,7 @@ static int parse_flags(int argc, char **argv, struct config *c)
 		usage(stderr);
 		return 2;
 	}
+	config_finish(c);
 	return 0;
 }
 
@@ -109,18 +116,18 @@ static int parse_flags(int argc, char **argv, struct config *c)
 static void report_store(const struct store_open_report *rep)
 {
 	if (rep->vacuumed)
-		fprintf(stderr, "egressd: store: compacted once for the disk "
+		log_info("store: compacted once for the disk "
 			"budget (incremental auto-vacuum)\n");
 	if (!rep->damaged)
 		return;
-	fprintf(stderr, "egressd: STORE DAMAGED (%s): set aside as %s, a fresh "
+	log_err("STORE DAMAGED (%s): set aside as %s, a fresh "
 		"store started; salvaged %lld list entries, %lld imports, %lld "
 		"audit lines, %lld events (%lld unreadable rows)\n",
 		rep->why, rep->set_aside, (long long)rep->salvaged.lists,
 		(long long)rep->salvaged.imports, (long long)rep->salvaged.audit,
 		(long long)rep->salvaged.events, (long long)rep->salvaged.errors);
 	if (rep->salvage_error)
-		fprintf(stderr, "egressd: store: the salvage could not be kept: "
+		log_err("store: the salvage could not be kept: "
 			"%s; the damaged store stays at %s\n",
 			strerror(-rep->salvage_error), rep->set_aside);
 }
@@ -135,14 +142,14 @@ static int load_policy(struct daemon *d, struct policy *ret)
 	int r;
 
 	if (store_open_checked(d->cfg.state_dir, &st, &rep, err, sizeof(err))) {
-		fprintf(stderr, "egressd: store: %s\n", err);
+		log_err("store: %s\n", err);
 		return -EIO;
 	}
 	report_store(&rep);
 	r = policy_load(&d->cfg, st, ret, err, sizeof(err));
 	store_close(st);
 	if (r) {
-		fprintf(stderr, "egressd: %s (lists not loaded)\n", err);
+		log_err("%s (lists not loaded)\n", err);
 		return -EINVAL;
 	}
 	return 0;
@@ -156,7 +163,7 @@ static void report_ct_probe(struct nfqueue *q)
 {
 	int r = nfqueue_probe_conntrack(q);
 
-	fprintf(stderr, "egressd: NFQA_CT %s; verdicts mark packets and the "
+	log_info("NFQA_CT %s; verdicts mark packets and the "
 		"forward_mark chain copies the mark to the connection\n",
 		r ? "not available" : "available");
 }
@@ -168,7 +175,7 @@ static int setup_queues(struct daemon *d)
 	char err[512];
 
 	if (d->cfg.queue_count > QUEUES_MAX) {
-		fprintf(stderr, "egressd: at most %d queues\n", QUEUES_MAX);
+		log_err("at most %d queues\n", QUEUES_MAX);
 		return -1;
 	}
 	for (d->nq = 0; d->nq < d->cfg.queue_count; d->nq++) {
@@ -177,7 +184,7 @@ static int setup_queues(struct daemon *d)
 			d->cfg.queue_maxlen, !d->cfg.fail_closed, err,
 			sizeof(err));
 		if (!d->qs[d->nq]) {
-			fprintf(stderr, "egressd: %s\n", err);
+			log_err("%s\n", err);
 			return -1;
 		}
 	}
@@ -201,25 +208,26 @@ static int setup_ruleset(struct daemon *d, const struct isolation *iso)
 			     sizeof(err)) ||
 	    nft_syn_keep_add(&syn_replaces, err, sizeof(err)) ||
 	    nft_queue_rule_add(&qc, &kind, err, sizeof(err))) {
-		fprintf(stderr, "egressd: %s\n", err);
+		log_err("%s\n", err);
 		return -1;
 	}
 	for (size_t i = 0; i < d->cfg.nifs; i++)
 		ifs[i] = d->cfg.ifs[i];
 	if (nft_container_ifs_add(ifs, d->cfg.nifs, err, sizeof(err))) {
-		fprintf(stderr, "egressd: container interfaces: %s\n", err);
+		log_err("container interfaces: %s\n", err);
 		return -1;
 	}
 	if (policy_listed_sync(&d->policy, err, sizeof(err))) {
-		fprintf(stderr, "egressd: listed networks: %s\n", err);
+		log_err("listed networks: %s\n", err);
 		return -1;
 	}
+	d->queue_kind = kind;
 	if (!syn_replaces)
-		fprintf(stderr, "egressd: the kernel cannot delete from a map "
-			"in a rule: a port reused within 10 s keeps the older "
-			"connection's SYN number (its stream is then read from "
-			"the first byte seen)\n");
-	fprintf(stderr, "egressd: ruleset loaded, queue %u (%u queues) via %s, %s\n",
+		log_warn("the kernel cannot delete from a map in a rule: a "
+			 "port reused within 10 s keeps the older connection's "
+			 "SYN number (its stream is then read from the first "
+			 "byte seen)\n");
+	log_info("ruleset loaded, queue %u (%u queues) via %s, %s\n",
 		d->cfg.queue_first, d->cfg.queue_count,
 		kind == NFT_QUEUE_NATIVE ? "nft queue" : "xt NFQUEUE (nft_compat)",
 		d->cfg.fail_closed ? "fail-closed (drop)" : "fail-open (bypass)");
@@ -269,8 +277,7 @@ static void stats_log(const struct daemon *d, const char *when)
 	if (d->eng)
 		engine_get_stats(d->eng, &eng);
 	synmap_stats(d->synmap, &sa, &sm);
-	fprintf(stderr,
-		"egressd: %s: %lu packets, %lu ENOBUFS, %lu verdict errors, "
+	log_info("%s: %lu packets, %lu ENOBUFS, %lu verdict errors, "
 		"%lu malformed, queue drops %lu (full) %lu (user), "
 		"events %lu queued, %lu counted into others, %lu dropped, "
 		"%lu written, %lu store errors, %lu export errors, "
@@ -278,8 +285,7 @@ static void stats_log(const struct daemon *d, const char *when)
 		when, pk, nb, ve, eng.malformed, qd, ud, es.queued, es.coalesced,
 		es.dropped, es.written, es.store_errors, es.export_errors,
 		es.unattributed_timeouts, eng.flows);
-	fprintf(stderr,
-		"egressd: %s: engine: %lu packets, %lu malformed, %lu unreadable, "
+	log_info("%s: engine: %lu packets, %lu malformed, %lu unreadable, "
 		"%lu not DNS on port 53, %lu flows evicted (table full), "
 		"%lu QUIC hellos incomplete; verdicts held %lu timed out, %lu "
 		"not held (all slots busy); SYN sequence numbers asked %lu, "
@@ -302,7 +308,7 @@ static void cut_forbidden(struct daemon *d, const struct ct_list *l)
 		    !ct_mark(&l->v[i], d->cfg.marks.mask, d->cfg.marks.block))
 			n++;
 	if (n)
-		fprintf(stderr, "egressd: %d connections cut after the list "
+		log_warn("%d connections cut after the list "
 			"change\n", n);
 }
 
@@ -321,7 +327,7 @@ static void swap_policy(struct daemon *d, int fd)
 		cut_forbidden(d, u->accepted);
 		ct_list_free(u->accepted);
 		free(u);
-		fprintf(stderr, "egressd: lists loaded: %zu black, %zu white "
+		log_notice("lists loaded: %zu black, %zu white "
 			"entries\n",
 			match_set_domains(d->policy.black) +
 				match_set_networks(d->policy.black),
@@ -363,8 +369,10 @@ static bool on_signal(struct daemon *d, int sfd)
 	struct signalfd_siginfo si;
 
 	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
+		if (si.ssi_signo == SIGHUP) {
 			ctl_request_reload(d->ctl);
+			events_reopen(d->events);
+		}
 		else if (si.ssi_signo == SIGUSR1)
 			stats_log(d, "stats");
 		else
@@ -382,22 +390,24 @@ static void report_losses(struct daemon *d)
 	for (size_t i = 0; i < d->nq; i++)
 		nb += nfqueue_get_stats(d->qs[i])->enobufs;
 	if (nb > d->enobufs_reported) {
-		fprintf(stderr, "egressd: %lu queue messages lost (ENOBUFS): "
+		log_err("%lu queue messages lost (ENOBUFS): "
 			"the kernel outran the reader\n",
 			nb - d->enobufs_reported);
 		d->enobufs_reported = nb;
 	}
 	engine_get_stats(d->eng, &st);
 	if (st.flows_evicted > d->evicted_reported) {
-		fprintf(stderr, "egressd: flow table full: %lu undecided flows "
+		log_warn("flow table full: %lu undecided flows "
 			"evicted since the last report (the least recently "
 			"seen, for new ones: every new flow is still read)\n",
 			st.flows_evicted - d->evicted_reported);
 		d->evicted_reported = st.flows_evicted;
 	}
 	kernel_queue_drops(d, &qd, &ud);
+	d->qdrop_full = qd;
+	d->qdrop_user = ud;
 	if (qd + ud > d->qdrops_reported) {
-		fprintf(stderr, "egressd: %lu packets dropped by the kernel since "
+		log_err("%lu packets dropped by the kernel since "
 			"the last report: the queue was full (a flood faster "
 			"than egressd; they are dropped, never passed unseen)\n",
 			qd + ud - d->qdrops_reported);
@@ -428,6 +438,46 @@ static void clock_update(struct daemon *d)
 	d->now = d->now_ms / 1000;
 }
 
+/* The counters for `egressctl status` and /metrics, once a second: all
+ * in memory, nothing read from the kernel here. */
+static void publish(struct daemon *d)
+{
+	struct status_counters c = { 0 };
+	struct events_stats es = { 0 };
+	struct engine_stats eng = { 0 };
+
+	if (d->now_ms - d->published_ms < 1000 && d->published_ms)
+		return;
+	for (size_t i = 0; i < d->nq; i++) {
+		const struct nfqueue_stats *st = nfqueue_get_stats(d->qs[i]);
+		c.packets += st->packets;
+		c.enobufs += st->enobufs;
+		c.verdict_errors += st->verdict_errors;
+	}
+	engine_get_stats(d->eng, &eng);
+	events_get_stats(d->events, &es);
+	c.malformed = eng.malformed;
+	c.unreadable = eng.unreadable;
+	c.queue_full = d->qdrop_full;
+	c.queue_user = d->qdrop_user;
+	memcpy(c.by_kind, d->by_kind, sizeof(c.by_kind));
+	memcpy(c.verdicts, d->verdicts, sizeof(c.verdicts));
+	c.events_queued = es.queued;
+	c.events_coalesced = es.coalesced;
+	c.events_dropped = es.dropped;
+	c.events_written = es.written;
+	c.store_errors = es.store_errors;
+	c.export_errors = es.export_errors;
+	c.held_timeouts = d->held_timeouts;
+	c.held_full = d->held_full;
+	c.flows_evicted = eng.flows_evicted;
+	c.flows = eng.flows;
+	c.dns_cache_entries = eng.dns_entries;
+	c.published_ms = d->now_ms;
+	status_publish(&d->board, &c);
+	d->published_ms = d->now_ms;
+}
+
 /* Every few seconds: idle flows, losses, the watchdog's own health. */
 static void upkeep(struct daemon *d, uint64_t *last)
 {
@@ -453,7 +503,7 @@ static int loop(struct daemon *d)
 	pf[pol] = (struct pollfd){ ctl_policy_fd(d->ctl), POLLIN, 0 };
 	pf[rel] = (struct pollfd){ d->release[0], POLLIN, 0 };
 
-	fprintf(stderr, "egressd: running in %s mode\n",
+	log_notice("running in %s mode\n",
 		d->cfg.block ? "block" : "alert");
 	for (;;) {
 		if (poll(pf, rel + 1, poll_timeout(d)) < 0 && errno != EINTR)
@@ -469,10 +519,11 @@ static int loop(struct daemon *d)
 		for (size_t i = 0; i < d->nq; i++)
 			if (pf[i].revents &&
 			    nfqueue_receive(d->qs[i], datapath_on_packet, d) < 0)
-				fprintf(stderr, "egressd: queue read: %s\n",
+				log_err("queue read: %s\n",
 					strerror(errno));
 		datapath_expire_held(d);
 		upkeep(d, &last_sweep);
+		publish(d);
 	}
 	close(pf[sig].fd);
 	return 0;
@@ -480,6 +531,21 @@ static int loop(struct daemon *d)
 
 /* What is touched only after every check passed: the kernel (queues
  * bound first, checked, then the ruleset), the control socket. */
+/* The metrics socket, while sockets may still be made. Metrics that
+ * cannot be served (the port taken) are said loudly, and egressd runs
+ * on without them: enforcement never waits for monitoring. */
+static void setup_metrics(struct daemon *d)
+{
+	char err[256];
+
+	d->metrics_fd = -1;
+	if (!d->cfg.metrics_listen[0])
+		return;
+	d->metrics_fd = metrics_listen(d->cfg.metrics_listen, err, sizeof(err));
+	if (d->metrics_fd < 0)
+		log_warn("WARNING: no metrics: %s\n", err);
+}
+
 static int setup_privileged(struct daemon *d, const struct isolation *iso,
 			    struct ctl **ret_ctl)
 {
@@ -489,9 +555,10 @@ static int setup_privileged(struct daemon *d, const struct isolation *iso,
 		return -1;
 	*ret_ctl = ctl_bind(&d->cfg, err, sizeof(err));
 	if (!*ret_ctl) {
-		fprintf(stderr, "egressd: %s\n", err);
+		log_err("%s\n", err);
 		return -1;
 	}
+	setup_metrics(d);
 	return 0;
 }
 
@@ -510,7 +577,7 @@ static size_t trusted_resolvers(struct daemon *d)
 		snprintf(line + strlen(line), sizeof(line) - strlen(line),
 			 "%s%s", i ? ", " : "", text);
 	}
-	fprintf(stderr, "egressd: trusted resolvers%s: %s\n",
+	log_info("trusted resolvers%s: %s\n",
 		d->cfg.trusted_auto ? " (the host's)" : "", n ? line : "none");
 	return n;
 }
@@ -537,17 +604,17 @@ static int setup_memory(struct daemon *d)
 	 * fatal. */
 	d->synmap = synmap_open();
 	if (!d->synmap)
-		fprintf(stderr, "egressd: cannot open the netlink socket for "
+		log_err("cannot open the netlink socket for "
 			"SYN sequence numbers: streams are read from the first "
 			"byte seen\n");
 	ec.tcp_isn = d->synmap ? synmap_get : NULL;
 	ec.tcp_isn_ctx = d->synmap;
-	fprintf(stderr, "egressd: unreadable = %s, dns_bypass = %s, ech = %s\n",
+	log_info("unreadable = %s, dns_bypass = %s, ech = %s\n",
 		action_name(ec.unreadable), action_name(ec.dns_bypass),
 		action_name(ec.ech));
 	d->eng = engine_new(&ec, &d->policy);
 	if (!d->eng || pipe2(d->release, O_NONBLOCK | O_CLOEXEC)) {
-		fprintf(stderr, "egressd: out of memory\n");
+		log_err("out of memory\n");
 		return -1;
 	}
 	return 0;
@@ -561,7 +628,7 @@ static int start_watchdog(struct daemon *d)
 			       d->cfg.fail_closed, d->cfg.sandbox, &d->wd);
 
 	if (r)
-		fprintf(stderr, "egressd: watchdog: %s\n", strerror(-r));
+		log_err("watchdog: %s\n", strerror(-r));
 	return r;
 }
 
@@ -593,7 +660,7 @@ static int open_events(struct daemon *d, struct ctl *ctl)
 	};
 	d->events = events_open(d->cfg.state_dir, &eo, err, sizeof(err));
 	if (!d->events) {
-		fprintf(stderr, "egressd: events: %s\n", err);
+		log_err("events: %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -608,25 +675,25 @@ static int sandbox_enter(const struct config *cfg, const struct watchdog *wd)
 	int r;
 
 	if (!cfg->sandbox) {
-		fprintf(stderr, "egressd: sandbox off (sandbox = no): every "
+		log_warn("sandbox off (sandbox = no): every "
 			"capability, no syscall filter\n");
 		return 0;
 	}
 	sandbox_allow_kill(watchdog_pid(wd));
 	r = sandbox_drop_caps(SANDBOX_DAEMON);
 	if (r) {
-		fprintf(stderr, "egressd: sandbox: cannot drop capabilities: "
+		log_err("sandbox: cannot drop capabilities: "
 			"%s\n", strerror(-r));
 		return -1;
 	}
 	r = sandbox_seccomp(SANDBOX_DAEMON);
 	if (r < 0) {
-		fprintf(stderr, "egressd: sandbox: cannot load the syscall "
+		log_err("sandbox: cannot load the syscall "
 			"filter: %s\n", strerror(-r));
 		return -1;
 	}
 	sandbox_caps_text(SANDBOX_DAEMON, caps, sizeof(caps));
-	fprintf(stderr, "egressd: sandbox: kept %s; %d syscalls allowed "
+	log_info("sandbox: kept %s; %d syscalls allowed "
 		"(seccomp, no_new_privs)\n", caps, r);
 	return 0;
 }
@@ -639,12 +706,24 @@ static int start_threads(struct daemon *d, struct ctl *ctl,
 	char err[512] = "";
 
 	if (events_start(d->events)) {
-		fprintf(stderr, "egressd: cannot start the event writer\n");
+		log_err("cannot start the event writer\n");
 		return -1;
 	}
+	ctl_set_status(ctl, &d->board, &d->cats,
+		       d->queue_kind == NFT_QUEUE_NATIVE ? "native" : "compat");
 	if (ctl_start(ctl, iso, &d->policy, err, sizeof(err))) {
-		fprintf(stderr, "egressd: %s\n", err);
+		log_err("%s\n", err);
 		return -1;
+	}
+	if (d->metrics_fd >= 0) {
+		d->metrics = metrics_start(d->metrics_fd, ctl, err, sizeof(err));
+		d->metrics_fd = -1;
+		if (d->metrics)
+			log_info("metrics on http://%s/metrics\n",
+				d->cfg.metrics_listen);
+		else
+			log_warn("WARNING: no metrics: %s\n",
+				err);
 	}
 	return 0;
 }
@@ -658,13 +737,13 @@ static int preflight(struct daemon *d, struct instance *in,
 
 	if (instance_claim(in, d->cfg.state_dir, err, sizeof(err)) ||
 	    ctl_socket_check(d->cfg.socket, err, sizeof(err))) {
-		fprintf(stderr, "egressd: %s\n", err);
+		log_err("%s\n", err);
 		return -1;
 	}
 	if (load_policy(d, &d->policy) || setup_memory(d))
 		return -1;
 	if (isolation_load(iso, d->cfg.state_dir, err, sizeof(err))) {
-		fprintf(stderr, "egressd: isolation state: %s\n", err);
+		log_err("isolation state: %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -685,12 +764,12 @@ int daemon_check_config(int argc, char **argv)
 	if (r)
 		return r;
 	if (access(cfg.ruleset, R_OK)) {
-		fprintf(stderr, "egressd: ruleset %s: %s\n", cfg.ruleset,
+		log_err("ruleset %s: %s\n", cfg.ruleset,
 			strerror(errno));
 		return 1;
 	}
 	if (policy_load(&cfg, NULL, &p, err, sizeof(err))) {
-		fprintf(stderr, "egressd: %s (lists refused)\n", err);
+		log_err("%s (lists refused)\n", err);
 		return 1;
 	}
 	black = match_set_domains(p.black) + match_set_networks(p.black);
@@ -717,12 +796,14 @@ int daemon_main(int argc, char **argv)
 	 * every send also says MSG_NOSIGNAL, this is the net below. */
 	signal(SIGPIPE, SIG_IGN);
 	umask(027);
+	log_init();
 	config_defaults(&d.cfg);
+	d.metrics_fd = -1;
 	r = parse_flags(argc, argv, &d.cfg);
 	if (r)
 		return r;
 	if (geteuid() != 0) {
-		fprintf(stderr, "egressd: run needs root (CAP_NET_ADMIN) to "
+		log_err("run needs root (CAP_NET_ADMIN) to "
 			"program nftables and read NFQUEUE\n");
 		return 1;
 	}
@@ -731,13 +812,22 @@ int daemon_main(int argc, char **argv)
 	    start_watchdog(&d) || open_events(&d, ctl) ||
 	    sandbox_enter(&d.cfg, d.wd) || start_threads(&d, ctl, iso);
 	d.ctl = ctl;
-	if (!r)
+	if (!r) {
+		/* systemd (Type=notify): the ruleset, the queues and every
+		 * thread are in place; a no-op when not started by it. */
+		sd_notifyf(0, "READY=1\nSTATUS=%s mode, fail-%s",
+			   d.cfg.block ? "block" : "alert",
+			   d.cfg.fail_closed ? "closed" : "open");
 		r = loop(&d) ? 1 : 0;
+		sd_notify(0, "STOPPING=1");
+	}
 	else
 		r = 1;
 	stats_log(&d, "stopping");
 	/* The writer before the control plane: it asks ctl for rescans (an
 	 * event from an unknown source) until it has drained its queue. */
+	metrics_stop(d.metrics); /* it asks ctl */
+	d.metrics = NULL;
 	events_close(d.events);
 	d.events = NULL;
 	ctl_stop(ctl);
@@ -745,7 +835,7 @@ int daemon_main(int argc, char **argv)
 	if (d.eng)
 		datapath_flush_held(&d);
 	if (d.nq)
-		fprintf(stderr, "egressd: ruleset left in place (%s)\n",
+		log_warn("ruleset left in place (%s)\n",
 			d.cfg.fail_closed ? "fail-closed: undecided traffic drops"
 					  : "bypass: traffic passes");
 	for (size_t i = 0; i < d.nq; i++)

@@ -123,6 +123,21 @@ static void release_token(struct daemon *d, uint32_t token)
 /* The engine's events to the writer; the first one with a process to
  * look up takes the held verdict's token (counted into an event already
  * waiting: nothing to wait for, the verdict goes now). */
+/* For status and metrics; the verdicts' order is status.h's. */
+static void count(struct daemon *d, const struct nfqueue_packet *p,
+		  const struct engine_out *out)
+{
+	enum status_kind k = status_kind_of(p->data, p->len);
+
+	_Static_assert(ENG_REWRITE == (int)STATUS_ACT_REWRITE,
+		       "status.h's actions follow engine.h's verdicts");
+	d->by_kind[k]++;
+	if ((unsigned)out->verdict < STATUS_ACTIONS)
+		d->verdicts[out->verdict][k]++;
+	for (unsigned i = 0; i < out->nevents; i++)
+		status_cats_count(&d->cats, out->events[i].rule.category);
+}
+
 static void push_events(struct daemon *d, const struct engine_out *out,
 			uint32_t token)
 {
@@ -157,6 +172,7 @@ void datapath_on_packet(struct nfqueue *q, const struct nfqueue_packet *p,
 	};
 	in.port = in.dir == ENGINE_OUT ? p->physindev : p->physoutdev;
 	engine_packet(d->eng, &in, &out);
+	count(d, p, &out);
 	nf_of(d, p, &out, &h);
 	if (wants_hold(&out)) {
 		h.token = token_new(d);

@@ -8,6 +8,7 @@
 #include "egressd/engine.h"
 #include "egressd/nfq.h"
 #include "events.h"
+#include "status.h"
 
 /* Queues read by the one packet thread (fanout spreads the kernel's work;
  * one reader keeps the engine lock-free). */
@@ -47,6 +48,17 @@ struct daemon {
 	uint32_t next_token;
 	int release[2]; /* the writer's "attributed" tokens, to the loop */
 	unsigned long held_timeouts, held_full;
+	/* For `egressctl status` and /metrics: counted here by the packet
+	 * thread, published to board about once a second (status.h). */
+	uint64_t by_kind[STATUS_KINDS];
+	uint64_t verdicts[STATUS_ACTIONS][STATUS_KINDS];
+	unsigned long qdrop_full, qdrop_user; /* the kernel's, last read */
+	uint64_t published_ms;
+	struct status_board board;
+	struct status_cats cats;
+	enum nft_queue_kind queue_kind;
+	int metrics_fd; /* bound while privileged, then served */
+	struct metrics *metrics;
 };
 
 /* The nfqueue callback: judges one packet and sends its verdict (or holds

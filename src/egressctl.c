@@ -32,6 +32,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: egressctl [--socket PATH] [--timeout SECONDS] [--json] COMMAND\n"
 	      "commands:\n"
+	      "  status                        mode, interfaces watched, lists,\n"
+	      "                                counters, containers, state size\n"
 	      "  containers                    the containers egressd knows, with\n"
 	      "                                their isolation state\n"
 	      "  isolate CONTAINER [--note T]  cut a container off the network\n"
@@ -364,6 +366,87 @@ static int cmd_containers(int argc, char **argv)
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "cmd", "containers");
 	return finish(request(req), containers_table);
+}
+
+/* ---- status ---- */
+
+static double num(const cJSON *o, const char *k);
+static void when(double t, char *out, size_t len);
+
+static void status_ifs(const cJSON *reply)
+{
+	const cJSON *ifs = cJSON_GetObjectItemCaseSensitive(reply, "interfaces");
+	const cJSON *f;
+	char cf[512], ports[512];
+
+	join(cJSON_GetObjectItemCaseSensitive(reply, "container_if"), cf,
+	     sizeof(cf));
+	printf("container_if: %s%s\n", cf,
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+		       reply, "container_if_default"))
+		       ? " (the defaults: none configured)"
+		       : "");
+	if (!cJSON_GetArraySize(ifs))
+		printf("watching:     NOTHING (no such interface exists)\n");
+	cJSON_ArrayForEach(f, ifs)
+	{
+		join(cJSON_GetObjectItemCaseSensitive(f, "ports"), ports,
+		     sizeof(ports));
+		printf("watching:     %-15s (%s) %.0f ports: %s\n",
+		       str(f, "name"), str(f, "matched"), num(f, "nports"),
+		       ports);
+	}
+}
+
+static void status_counts(const cJSON *reply)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(reply, "counters");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(n, "verdicts");
+	const cJSON *it;
+
+	printf("packets:      %.0f (", num(n, "packets"));
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(n, "packets_by_kind"))
+		printf("%s%s %.0f", it == cJSON_GetObjectItemCaseSensitive(
+				      n, "packets_by_kind")->child ? "" : ", ",
+		       it->string, it->valuedouble);
+	printf(")\nverdicts:     ");
+	cJSON_ArrayForEach(it, v)
+		printf("%s%s %.0f", it == v->child ? "" : ", ", it->string,
+		       it->valuedouble);
+	printf("\nlosses:       queue drops %.0f (full) %.0f (user), ENOBUFS "
+	       "%.0f, malformed %.0f, events dropped %.0f\n",
+	       num(n, "queue_drops_full"), num(n, "queue_drops_user"),
+	       num(n, "enobufs"), num(n, "malformed"), num(n, "events_dropped"));
+	printf("events:       %.0f written, ", num(n, "events_written"));
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(reply, "events_by_category"))
+		printf("%s %.0f; ", it->string, it->valuedouble);
+	printf("DNS cache %.0f addresses, %.0f flows undecided\n",
+	       num(n, "dns_cache_entries"), num(n, "flows_undecided"));
+}
+
+static void status_table(const cJSON *reply)
+{
+	const cJSON *q = cJSON_GetObjectItemCaseSensitive(reply, "queue");
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(reply, "containers");
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(reply, "state_dir");
+	const cJSON *l;
+	char t[32];
+
+	printf("egressd %s, %s mode, fail-%s, queue %.0f (%.0f) via %s, up "
+	       "%.0f s\n", str(reply, "version"), str(reply, "mode"),
+	       str(reply, "fail"), num(q, "first"), num(q, "count"),
+	       str(q, "kind"), num(reply, "uptime_s"));
+	status_ifs(reply);
+	when(num(reply, "lists_loaded"), t, sizeof(t));
+	printf("lists:        loaded %s\n", t);
+	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(reply, "lists"))
+		printf("  %-5s %-40.40s %-14s %.0f entries\n", str(l, "list"),
+		       str(l, "source"), str(l, "category"), num(l, "entries"));
+	status_counts(reply);
+	printf("containers:   %.0f known, %.0f isolated\n", num(k, "known"),
+	       num(k, "isolated"));
+	printf("state dir:    %s, %.1f MiB of %.0f MiB\n", str(s, "path"),
+	       num(s, "bytes") / 1048576.0, num(s, "budget_bytes") / 1048576.0);
 }
 
 /* ---- events ---- */
@@ -1074,6 +1157,11 @@ int main(int argc, char **argv)
 		return lists_import(argc - 1, argv + 1);
 	if (argc >= 1 && !strcmp(argv[0], "containers"))
 		return cmd_containers(argc, argv);
+	if (argc == 1 && !strcmp(argv[0], "status")) {
+		cJSON *req = cJSON_CreateObject();
+		cJSON_AddStringToObject(req, "cmd", "status");
+		return finish(request(req), status_table);
+	}
 	if (argc >= 1 && !strcmp(argv[0], "events"))
 		return cmd_events(argc, argv);
 	if (argc >= 1 && (!strcmp(argv[0], "blacklist") ||

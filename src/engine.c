@@ -466,4 +466,5 @@ void engine_get_stats(const struct engine *e, struct engine_stats *ret)
 	*ret = e->st;
 	ret->flows_evicted = flowtab_evicted(e->flows);
 	ret->flows = flowtab_size(e->flows);
+	ret->dns_entries = dnscache_size(e->ins.cache);
 }

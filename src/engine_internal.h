@@ -43,10 +43,6 @@ struct engine {
  * over HTTPS should stay off (Firefox: an NXDOMAIN turns it off). */
 #define DOH_CANARY "use-application-dns.net"
 
-/* The name a client of a DoH-blocking network asks to learn whether DNS
- * over HTTPS should stay off (Firefox: an NXDOMAIN turns it off). */
-#define DOH_CANARY "use-application-dns.net"
-
 uint32_t eng_owner_lookup(const struct engine *e, const struct ip_addr *a);
 /* The container's side of the packet, the other side, its port. */
 const struct ip_addr *eng_client_of(const struct engine *e);

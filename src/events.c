@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "events.h"
+#include "log.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -65,7 +67,8 @@ struct ratelog {
 #define BUDGET_SPARED_LOG_MS (10 * 60 * 1000)
 
 struct events {
-	int fd; /* events.jsonl, O_APPEND */
+	int fd; /* events.jsonl, O_APPEND: copytruncate is safe too */
+	_Atomic bool reopen; /* SIGHUP: logrotate moved the file away */
 	char dir[512], path[600];
 	pthread_t thread;
 	bool started;
@@ -115,10 +118,10 @@ static void ratelog(struct ratelog *rl, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (rl->seen - rl->told > 1)
-		fprintf(stderr, "egressd: %s (%lu times since the last report)\n",
+		log_warn("%s (%lu times since the last report)\n",
 			msg, rl->seen - rl->told);
 	else
-		fprintf(stderr, "egressd: %s\n", msg);
+		log_warn("%s\n", msg);
 	rl->told = rl->seen;
 	rl->last = now;
 }
@@ -267,6 +270,8 @@ static void record(struct events *e, const struct evq_item *it, cJSON *o,
 				 : strerror((int)-id));
 }
 
+static void reopen_export(struct events *e);
+
 /* One whole line or nothing: a full disk never leaves a torn line. */
 static void export(struct events *e, const char *line)
 {
@@ -278,6 +283,8 @@ static void export(struct events *e, const char *line)
 		return;
 	memcpy(buf, line, len);
 	buf[len] = '\n';
+	if (atomic_exchange(&e->reopen, false))
+		reopen_export(e);
 	r = e->fd >= 0 ? file_append_whole(e->fd, buf, len + 1) : -EBADF;
 	free(buf);
 	if (r) {
@@ -423,6 +430,22 @@ static int open_export(struct events *e)
 	return e->fd < 0 ? -errno : 0;
 }
 
+/* After SIGHUP: the name may now be another file (logrotate's rename
+ * and create); the next line goes there. */
+static void reopen_export(struct events *e)
+{
+	if (e->fd >= 0)
+		close(e->fd);
+	if (open_export(e))
+		log_err("%s: cannot reopen: %s\n", e->path, strerror(errno));
+}
+
+void events_reopen(struct events *e)
+{
+	if (e)
+		atomic_store(&e->reopen, true);
+}
+
 /* events.jsonl past its share: it becomes events.jsonl.1 (the older .1
  * goes), a log shipper that follows the name sees a new file. */
 static void rotate_export(struct events *e)
@@ -437,12 +460,12 @@ static void rotate_export(struct events *e)
 	close(e->fd);
 	e->fd = -1;
 	if (rename(e->path, old))
-		fprintf(stderr, "egressd: %s: cannot rotate: %s\n", e->path,
+		log_err("%s: cannot rotate: %s\n", e->path,
 			strerror(errno));
 	if (open_export(e))
-		fprintf(stderr, "egressd: %s: %s\n", e->path, strerror(errno));
+		log_err("%s: %s\n", e->path, strerror(errno));
 	else
-		fprintf(stderr, "egressd: %s rotated to %s (over a quarter of "
+		log_info("%s rotated to %s (over a quarter of "
 			"max_state_mb)\n", e->path, old);
 }
 
@@ -459,7 +482,7 @@ static void shed_export(struct events *e)
 	    stat(old, &st))
 		return;
 	if (!unlink(old))
-		fprintf(stderr, "egressd: state dir over its budget: removed %s "
+		log_warn("state dir over its budget: removed %s "
 			"(%lld bytes)\n", old, (long long)st.st_size);
 }
 
@@ -479,7 +502,7 @@ static void budget(struct events *e)
 	r = store_budget_enforce(e->store, e->dir, e->max_bytes, &rep);
 	if (rep.deleted_handled + rep.deleted_ignored + rep.deleted_whitelisted +
 	    rep.deleted_other + rep.deleted_pending)
-		fprintf(stderr, "egressd: state dir over its budget (%llu of %llu "
+		log_warn("state dir over its budget (%llu of %llu "
 			"bytes): deleted the oldest events, %lld handled, ignored "
 			"or whitelisted, %lld pending; now %llu bytes\n",
 			(unsigned long long)rep.bytes_before,

@@ -62,4 +62,7 @@ struct events_stats {
 	unsigned long queued, coalesced, dropped, written;
 	unsigned long store_errors, export_errors, unattributed_timeouts;
 };
+/* events.jsonl is opened again before the next line (SIGHUP, after
+ * logrotate). Any thread; never waits. */
+void events_reopen(struct events *e);
 void events_get_stats(struct events *e, struct events_stats *ret);

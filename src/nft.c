@@ -418,8 +418,8 @@ int nft_syn_keep_add(bool *replaces, char *err, size_t errlen)
 	return r;
 }
 
-int nft_container_ifs_add(const char *const *ifs, size_t n, char *err,
-			  size_t errlen)
+static int container_ifs_op(const char *op, const char *const *ifs,
+			    size_t n, char *err, size_t errlen)
 {
 	char cmd[4096];
 	size_t o;
@@ -427,7 +427,10 @@ int nft_container_ifs_add(const char *const *ifs, size_t n, char *err,
 	if (!n)
 		return 0;
 	o = (size_t)snprintf(cmd, sizeof(cmd),
-			     "add element inet " TABLE " container_ifs { ");
+			     "%s%s element inet " TABLE " container_ifs { ",
+			     strcmp(op, "replace") ? "" :
+			     "flush set inet " TABLE " container_ifs\n",
+			     strcmp(op, "replace") ? op : "add");
 	for (size_t i = 0; i < n && o < sizeof(cmd); i++)
 		o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, "%s\"%s\"",
 				      i ? ", " : "", ifs[i]);
@@ -437,6 +440,21 @@ int nft_container_ifs_add(const char *const *ifs, size_t n, char *err,
 	}
 	strcat(cmd, " }");
 	return nft_run(cmd, err, errlen);
+}
+
+int nft_container_ifs_add(const char *const *ifs, size_t n, char *err,
+			  size_t errlen)
+{
+	return container_ifs_op("add", ifs, n, err, errlen);
+}
+
+/* In one transaction: the kernel here refuses to add a name to the
+ * interval set once it holds wildcards ("interval overlaps"), while a
+ * flush and the whole list together go in. */
+int nft_container_ifs_replace(const char *const *ifs, size_t n, char *err,
+			      size_t errlen)
+{
+	return container_ifs_op("replace", ifs, n, err, errlen);
 }
 
 int nft_guard_set(enum nft_guard g, char *err, size_t errlen)

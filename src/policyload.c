@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "policyload.h"
+#include "log.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -166,9 +167,9 @@ static void report_feeds(const struct list_spec *specs,
 		if (!specs[i].system)
 			continue;
 		if (r->refused)
-			fprintf(stderr, "egressd: feed LEFT OUT: %s\n", r->error);
+			log_warn("feed LEFT OUT: %s\n", r->error);
 		else if (r->stats.invalid)
-			fprintf(stderr, "egressd: feed %s: %u invalid lines "
+			log_warn("feed %s: %u invalid lines "
 				"skipped (first at line %u: %s)\n", r->path,
 				r->stats.invalid, r->stats.first_invalid[0].line,
 				r->stats.first_invalid[0].msg);

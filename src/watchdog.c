@@ -4,6 +4,7 @@
  * it was forked with and one shared page; it reads the heartbeat there
  * every tick and only ever runs nft set commands (nft_guard_set). */
 #include "watchdog.h"
+#include "log.h"
 
 #include "sandbox.h"
 
@@ -347,7 +348,7 @@ static void child_restart(struct watchdog *wd)
 	int r;
 
 	if (wd->restarts == WATCHDOG_RESTARTS_MAX) {
-		fprintf(stderr, "egressd: ALERT: watchdog given up after %d "
+		log_err("ALERT: watchdog given up after %d "
 			"restarts: a stalled packet thread now holds container "
 			"traffic until egressd ends\n",
 			WATCHDOG_RESTARTS_MAX);
@@ -356,10 +357,10 @@ static void child_restart(struct watchdog *wd)
 	wd->restarts++;
 	r = child_spawn(wd);
 	if (r)
-		fprintf(stderr, "egressd: ALERT: cannot start the watchdog "
+		log_err("ALERT: cannot start the watchdog "
 			"again: %s\n", strerror(-r));
 	else
-		fprintf(stderr, "egressd: watchdog started again (pid %d, "
+		log_notice("watchdog started again (pid %d, "
 			"restart %u of %d)\n",
 			(int)wd->child, wd->restarts, WATCHDOG_RESTARTS_MAX);
 }
@@ -381,26 +382,26 @@ void watchdog_check(struct watchdog *wd)
 	if (!r) {
 		if (!child_hung(wd))
 			return;
-		fprintf(stderr, "egressd: ALERT: watchdog (pid %d) has not "
+		log_err("ALERT: watchdog (pid %d) has not "
 			"looked at the heartbeat for over %d ms: killing it\n",
 			(int)wd->child, WATCHDOG_CHILD_STALE_MS);
 		kill(wd->child, SIGKILL);
 		r = waitpid(wd->child, &st, 0);
 	}
 	status_text(r, st, how, sizeof(how));
-	fprintf(stderr, "egressd: ALERT: watchdog (pid %d) %s: until it is "
+	log_err("ALERT: watchdog (pid %d) %s: until it is "
 		"back, a stalled packet thread holds container traffic\n",
 		(int)wd->child, how);
 	wd->child = 0;
 	/* It may have died with its guard on; the packet thread, which runs
 	 * this, is alive, so no guard belongs there. */
 	if (nft_guard_set(NFT_GUARD_OFF, err, sizeof(err)))
-		fprintf(stderr, "egressd: watchdog: cannot remove its guard: "
+		log_err("watchdog: cannot remove its guard: "
 			"%s\n", err);
 	/* The sandbox allows no fork (a parser bug must not spawn
 	 * processes), so a watchdog is forked at start only. */
 	if (wd->sandbox)
-		fprintf(stderr, "egressd: ALERT: no new watchdog: egressd's "
+		log_err("ALERT: no new watchdog: egressd's "
 			"sandbox allows no fork; restart egressd to have one "
 			"again (with sandbox = no it would start one itself)\n");
 	else
@@ -435,7 +436,7 @@ void watchdog_stop(struct watchdog *wd)
 		return;
 	if (wd->child && !child_stop(wd->child) &&
 	    nft_guard_set(NFT_GUARD_OFF, err, sizeof(err)))
-		fprintf(stderr, "egressd: watchdog: cannot remove its guard: "
+		log_err("watchdog: cannot remove its guard: "
 			"%s\n", err);
 	munmap(wd->page, sizeof(*wd->page));
 	free(wd);

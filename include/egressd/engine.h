@@ -105,6 +105,7 @@ struct engine_stats {
 	unsigned long not_dns_on_53, quic_incomplete;
 	unsigned long isn_stale; /* a kept ISN that did not fit the flow */
 	size_t flows; /* undecided now */
+	size_t dns_entries; /* addresses the DNS cache maps now */
 };
 
 struct engine;

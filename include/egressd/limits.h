@@ -150,6 +150,14 @@
 /* A note on a list entry, an isolation or a whitelisting: a line for the
  * operator, not a document (59 KB notes made one page of entries 300 MB). */
 #define CTL_NOTE_MAX 1024
+
+/* /metrics: a scrape every few seconds from one or two Prometheus
+ * servers. More clients at once are refused; one that sends nothing for
+ * METRICS_TIMEOUT_S is dropped; a request head has this much memory. */
+#define METRICS_CLIENTS_MAX 8
+#define METRICS_TIMEOUT_S 10
+#define METRICS_CONN_MEMORY (32 * 1024)
+#define METRICS_BACKLOG 16
 /* A list change waits this long for the rebuilt lists to be in force
  * before its reply says "still applying". */
 #define CTL_APPLY_WAIT_MS 10000

@@ -43,6 +43,10 @@ int nft_syn_keep_add(bool *replaces, char *err, size_t errlen);
 /* Adds interface names to set container_ifs. */
 int nft_container_ifs_add(const char *const *ifs, size_t n, char *err,
 			  size_t errlen);
+/* Replaces the whole set with these, atomically (container_if = auto:
+ * bridges found and gone). */
+int nft_container_ifs_replace(const char *const *ifs, size_t n, char *err,
+			      size_t errlen);
 
 /* Replaces sets listed4 and listed6 (the blacklisted networks: a SYN to
  * one is queued, any other SYN accepted in the kernel) in one

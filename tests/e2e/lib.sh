@@ -47,7 +47,8 @@ start_egressd() {
 	local before sock=
 	before=$(grep -c "running in" "$S/egressd.log" 2>/dev/null)
 	for a in "$@"; do [ "${prev:-}" = --socket ] && sock=$a; prev=$a; done
-	ip netns exec "$NS_HOST" "$EGRESSD" run --config /dev/null \
+	# alert unless the test says otherwise (egressd's default is block).
+	ip netns exec "$NS_HOST" "$EGRESSD" run --config /dev/null --mode alert \
 		--state-dir "$S/state" --socket "$S/egressd.sock" --container-if "$BRIDGE" \
 		--ruleset "$ROOT/nft/egressd.nft" "$@" >>"$S/egressd.log" 2>&1 &
 	pid=$!

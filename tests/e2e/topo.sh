@@ -10,6 +10,8 @@
 #   OFFLOAD=off   turn off checksum/segmentation offloads on every veth, so that
 #                 captures show real wire segments with valid checksums (needs ethtool)
 #   C_MTU=1280    MTU of the containers' eth0 (and their bridge ports)
+#   BR=br0        the bridge's name (br-egtest: one egressd watches with no
+#                 configuration, as Docker's user networks)
 #
 # Names served by dnsmasq in ${P}inet (203.0.113.53, 2001:db8:53::53), all TTL 300:
 #   www.example.com, api.example.com    A 203.0.113.80  AAAA 2001:db8:80::80
@@ -27,6 +29,7 @@
 # http://.../big is a 32 MiB download.
 set -euo pipefail
 P=${P:-e2e-}; H=${P}host C1=${P}c1 C2=${P}c2 I=${P}inet
+BR=${BR:-br0}
 if [ "$P" = e2e- ]; then TD=/tmp/egressd-testbed; else TD=/tmp/egressd-testbed-${P%-}; fi
 D=${TOPO_DIR:-$TD}/run
 x() { ip netns exec "$@"; }
@@ -57,12 +60,12 @@ up() {
     ip netns add $n; ip -n $n link set lo up; x $n sysctl -qw net.ipv6.conf.{all,default}.accept_dad=0
   done
   x $H sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-  ip -n $H link add br0 type bridge; ip -n $H link set br0 up
-  ip -n $H addr add 198.18.0.1/24 dev br0; ip -n $H addr add 2001:db8:1::1/64 dev br0
+  ip -n $H link add $BR type bridge; ip -n $H link set $BR up
+  ip -n $H addr add 198.18.0.1/24 dev $BR; ip -n $H addr add 2001:db8:1::1/64 dev $BR
   V1=${V1:-veth$(openssl rand -hex 4 | cut -c1-7)} V2=${V2:-veth$(openssl rand -hex 4 | cut -c1-7)}
   i=11
   for cv in $C1:$V1 $C2:$V2; do c=${cv%:*} v=${cv#*:}
-    ip -n $H link add $v master br0 type veth peer name eth0 netns $c
+    ip -n $H link add $v master $BR type veth peer name eth0 netns $c
     if [ -n "${C_MTU:-}" ]; then ip -n $H link set $v mtu $C_MTU; ip -n $c link set eth0 mtu $C_MTU; fi
     nooffload $H $v; nooffload $c eth0
     ip -n $H link set $v up
@@ -111,7 +114,7 @@ http { access_log $D/log/nginx.log; default_type text/plain; client_body_temp_pa
 E
   head -c 32M /dev/zero > $D/big.bin   # long downloads: /big
   x $I nginx -c $D/nginx.conf
-  printf '%s\n' NS_HOST=$H NS_C1=$C1 NS_C2=$C2 NS_INET=$I VETH_C1=$V1 VETH_C2=$V2 BRIDGE=br0 \
+  printf '%s\n' NS_HOST=$H NS_C1=$C1 NS_C2=$C2 NS_INET=$I VETH_C1=$V1 VETH_C2=$V2 BRIDGE=$BR \
     IP_C1=198.18.0.11 IP_C2=198.18.0.12 IP6_C1=2001:db8:1::11 IP6_C2=2001:db8:1::12 \
     DNS4=203.0.113.53 DNS6=2001:db8:53::53 CA=$D/ca.pem > $D/topo.env
 }

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bool journal;
+
+/* JOURNAL_STREAM is "DEV:INODE" of the stream systemd connected; a child
+ * whose stderr was redirected since inherits the variable, not the
+ * stream, hence the comparison. */
+void log_init(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	journal = v && sscanf(v, "%llu:%llu", &dev, &ino) == 2 &&
+		  !fstat(STDERR_FILENO, &st) && st.st_dev == dev &&
+		  st.st_ino == ino;
+}
+
+void log_msg(enum log_prio p, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One write per line: lines of threads never interleave. */
+	if (journal)
+		fprintf(stderr, "<%d>egressd: %s", (int)p, line);
+	else
+		fprintf(stderr, "egressd: %s", line);
+}
