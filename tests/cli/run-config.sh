@@ -78,4 +78,14 @@ if [ "$(id -u)" = 0 ]; then
 	refused "/dev/zero as a list" 1 "/dev/zero: not a regular file" -- \
 		--config /dev/null --state-dir "$T/state" --socket "$T/ctl.sock" --blacklist /dev/zero
 fi
+# Every setting egressd knows is documented in the shipped config and in
+# egressd.conf(5) (written from it by scripts/make-conf-man.py).
+SRC=$HERE/../..
+missing=
+for k in $(grep -o '\[K_[A-Z_]*\] = { "[a-z_]*"' "$SRC/src/config.c" | sed 's/.*"\(.*\)"/\1/'); do
+	grep -qE "^#?$k =" "$SRC/etc/egressd.conf" || missing="$missing $k(conf)"
+	grep -q "^\.B $k =" "$SRC/man/egressd.conf.5" || missing="$missing $k(man)"
+done
+[ -z "$missing" ] && echo "ok   every setting is in etc/egressd.conf and egressd.conf(5)" ||
+	{ echo "FAIL undocumented settings:$missing"; fail=1; }
 exit $fail
