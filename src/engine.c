@@ -221,7 +221,7 @@ enum engine_action eng_action_of(const struct engine *e,
 {
 	struct ip_addr a;
 
-	if (strcmp(ob->d.hit.source->category, "dns-bypass"))
+	if (strcmp(ob->d.hit.source->category, DECIDE_CATEGORY_DNS_BYPASS))
 		return ENGINE_BLOCK;
 	if (ob->dport == 53 && !ip_addr_parse(ob->d.subject, &a))
 		return ENGINE_ALLOW;
