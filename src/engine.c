@@ -428,7 +428,9 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct policy *p)
 	if (!e)
 		return NULL;
 	e->cfg = *cfg;
-	if (inspector_init(&e->ins, p, DNSCACHE_ENTRIES_DEFAULT,
+	if (inspector_init(&e->ins, p,
+			   cfg->dns_cache_entries ? cfg->dns_cache_entries
+						  : DNSCACHE_ENTRIES_DEFAULT,
 			   cfg->ttl_floor) ||
 	    !(e->flows = flowtab_new(ENGINE_FLOWS_MAX))) {
 		engine_free(e);

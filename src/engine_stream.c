@@ -90,6 +90,21 @@ static void start_of(struct engine *e, const struct flow_key *k,
 	restart(f, isn);
 }
 
+/* Does a listed address decide its flow at the SYN? When it stops it, or
+ * in alert mode when it is reported (no claim could add to that). A hit
+ * that neither stops nor is reported in alert mode (the dns-bypass
+ * list's: plain DNS on port 53, or its own action) leaves the flow to
+ * its first payload: DNS over TCP is read, a claim may still stop it. */
+static bool syn_decides(const struct engine *e, const struct observation *ob)
+{
+	enum engine_action a;
+
+	if (ob->d.verdict != VERDICT_BLOCK)
+		return false;
+	a = eng_action_of(e, ob);
+	return eng_stops(e, a) || (!e->cfg.block && a != ENGINE_ALLOW);
+}
+
 /* A SYN going out: only the address can say anything yet. A block is
  * final; anything else waits for the first payload, whose claim may
  * still block (a whitelisted address included: domain fronting). */
@@ -100,7 +115,7 @@ static enum engine_verdict syn_out(struct engine *e, const struct flow_key *k)
 
 	eng_where(e, &ob);
 	inspect_flow(&e->ins, eng_owner(e), &k->server, e->now_s, &ob);
-	if (ob.d.verdict == VERDICT_BLOCK)
+	if (syn_decides(e, &ob))
 		return eng_judged(e, &ob);
 	f = flowtab_get(e->flows, k, e->now_s, true);
 	if (f)

@@ -19,6 +19,7 @@
 #define GOOD_IP "203.0.113.80"
 #define LISTED_IP "203.0.113.99"
 #define POOL_IP "203.0.113.33"
+#define BYPASS_IP "192.0.2.8" /* a DoH resolver's (dns-bypass list) */
 
 static struct policy pol;
 static struct engine *eng;
@@ -57,6 +58,8 @@ static void lists(void)
 	match_set_add_cidr(pol.black, s, &a, l);
 	s = match_set_add_source(pol.black, "dns-bypass", "dns-bypass", true);
 	match_set_add_domain(pol.black, s, "dns.google", MATCH_EXACT);
+	ip_cidr_parse(BYPASS_IP, &a, &l);
+	match_set_add_cidr(pol.black, s, &a, l);
 	s = match_set_add_source(pol.white, "custom", "custom", false);
 	match_set_add_domain(pol.white, s, "good.test", MATCH_EXACT);
 	match_set_finish(pol.black);
@@ -561,6 +564,34 @@ START_TEST(dns_over_tls_and_a_doh_name_are_alerted)
 }
 END_TEST
 
+/* A DoH resolver's address (dns-bypass list) decided its flow at the SYN
+ * when its action did not stop it: DNS over TCP to it on port 53 went
+ * unread (its answers unmapped, a blacklisted name resolved), and a
+ * hello to it claiming a C2 name passed (found by fuzz_engine). */
+START_TEST(a_dns_bypass_address_leaves_the_flow_to_its_payload)
+{
+	const char *name = "evil.test";
+	uint8_t m[514];
+	size_t n;
+
+	ck_assert_int_eq(syn(BYPASS_IP, 53, true), ENG_ACCEPT);
+	n = dns_msg(m + 2, false, &name, 1, NULL);
+	put16(m, (unsigned)n);
+	ck_assert_int_eq(data(BYPASS_IP, 53, 0, m, n + 2), ENG_ACCEPT);
+	ck_assert(has_event(EV_DNS_QUERY, true));
+	n = dns_msg(m + 2, true, &name, 1, LISTED_IP);
+	put16(m, (unsigned)n);
+	tcp(BYPASS_IP, 53, C1, sport, 777, 0x18, m, n + 2);
+	ck_assert_int_eq(send_in(), ENG_DROP);
+	/* a hello claiming a C2 name, to the same address on 443 */
+	isn += 100000;
+	ck_assert_int_eq(syn(BYPASS_IP, 443, true), ENG_ACCEPT);
+	n = client_hello("evil.test", NULL, 0);
+	ck_assert_int_eq(data(BYPASS_IP, 443, 0, hello, n), ENG_BLOCK);
+	ck_assert(has_event(EV_TLS, true));
+}
+END_TEST
+
 START_TEST(the_doh_canary_is_nxdomain_in_block_mode)
 {
 	const char *name = "use-application-dns.net";
@@ -664,6 +695,7 @@ static Suite *suite(void)
 	ADD(b, unreadable_block_blocks);
 	ADD(b, a_stratum_client_is_stopped_on_any_port);
 	ADD(b, dns_over_tls_and_a_doh_name_are_alerted);
+	ADD(b, a_dns_bypass_address_leaves_the_flow_to_its_payload);
 	ADD(b, the_doh_canary_is_nxdomain_in_block_mode);
 	ADD(b, a_lookup_of_a_blacklisted_name_holds_for_its_process);
 	ADD(b, a_full_flow_table_still_reads_new_flows);
