@@ -58,6 +58,7 @@ static void restart(struct flow *f, uint32_t isn)
 	f->decided = 0;
 	f->unknown_waits = 0;
 	f->not_dns = false;
+	f->dns_read = false;
 	f->blocked = false;
 	reasm_start(&f->up, isn + 1);
 	f->isn = isn;
@@ -259,7 +260,10 @@ enum engine_verdict eng_tcp(struct engine *e)
 			return v;
 		f->not_dns = true;
 		e->st.not_dns_on_53++;
-		reasm_free(&f->up);
+		/* The client's stream is whole from its start unless DNS
+		 * messages were taken off it. */
+		if (f->dns_read)
+			reasm_free(&f->up);
 		reasm_free(&f->down);
 	}
 	if (!e->pk.payload_len) {

@@ -592,6 +592,29 @@ START_TEST(a_dns_bypass_address_leaves_the_flow_to_its_payload)
 }
 END_TEST
 
+/* TLS or HTTP over TCP on port 53 was read as DNS: its first bytes as a
+ * message length of thousands, waited for forever, so a hello claiming
+ * a C2 name passed (found by fuzz_engine). Whole, or its two halves in
+ * reverse order. */
+START_TEST(tls_and_http_on_port_53_are_read_as_such)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: evil.test\r\n\r\n";
+	size_t n = client_hello("evil.test", NULL, 0);
+
+	ck_assert_int_eq(syn(GOOD_IP, 53, true), ENG_ACCEPT);
+	ck_assert_int_eq(data(GOOD_IP, 53, 0, hello, n), ENG_BLOCK);
+	ck_assert(has_event(EV_TLS, true));
+	isn += 100000;
+	syn(GOOD_IP, 53, true);
+	ck_assert_int_eq(data(GOOD_IP, 53, 40, hello + 40, n - 40), ENG_ACCEPT);
+	ck_assert_int_eq(data(GOOD_IP, 53, 0, hello, 40), ENG_BLOCK);
+	isn += 100000;
+	syn(GOOD_IP, 53, true);
+	ck_assert_int_eq(data(GOOD_IP, 53, 0, req, strlen(req)), ENG_BLOCK);
+	ck_assert(has_event(EV_HTTP, true));
+}
+END_TEST
+
 START_TEST(the_doh_canary_is_nxdomain_in_block_mode)
 {
 	const char *name = "use-application-dns.net";
@@ -696,6 +719,7 @@ static Suite *suite(void)
 	ADD(b, a_stratum_client_is_stopped_on_any_port);
 	ADD(b, dns_over_tls_and_a_doh_name_are_alerted);
 	ADD(b, a_dns_bypass_address_leaves_the_flow_to_its_payload);
+	ADD(b, tls_and_http_on_port_53_are_read_as_such);
 	ADD(b, the_doh_canary_is_nxdomain_in_block_mode);
 	ADD(b, a_lookup_of_a_blacklisted_name_holds_for_its_process);
 	ADD(b, a_full_flow_table_still_reads_new_flows);
