@@ -1083,7 +1083,7 @@ static const char *claim_name(struct rd *r, char *buf, size_t cap)
 static size_t http_claim(struct rd *r, uint8_t *p, const char *const *n)
 {
 	static const char *const fmt[] = {
-		"GET / HTTP/1.1\r\nHost: %s\r\nX-Other: %s\r\n\r\n",
+		"GET http://%s:8080/x HTTP/1.1\r\nHost: %s\r\n\r\n",
 		"GET http://%s/ HTTP/1.1\r\nHost: %s\r\n\r\n",
 		"POST /x HTTP/1.1\r\nHost: %s\r\nHost: %s\r\n\r\n",
 		"CONNECT %s:443 HTTP/1.1\r\nHost: %s\r\n\r\n",
@@ -1157,6 +1157,10 @@ static void op_claim(struct rd *r)
 	claim_where(r, &c);
 	c.names[0] = claim_name(r, b1, sizeof(b1));
 	c.names[1] = ctl & 1 ? claim_name(r, b2, sizeof(b2)) : NULL;
+	if (!c.names[0]) { /* a hello without a first name has none */
+		c.names[0] = c.names[1];
+		c.names[1] = NULL;
+	}
 	if (ctl & 0x80)
 		claim_quic(r, &c, ctl);
 	else
