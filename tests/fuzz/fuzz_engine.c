@@ -304,6 +304,12 @@ static void check_out(const struct engine_out *o, const uint8_t *p, size_t len,
 	CHECK((unsigned)o->verdict <= ENG_REWRITE);
 	CHECK(o->nevents <= ENGINE_EVENTS_MAX);
 	for (unsigned i = 0; i < o->nevents; i++) {
+		const struct event *ev = &o->events[i];
+		if (ev->blocked && !stops(o->verdict))
+			fprintf(stderr, "verdict %d with a stopping %s event "
+				"(%s: %s)\n", o->verdict,
+				event_kind_name(ev->kind), ev->rule.category,
+				ev->rule.pattern);
 		check_event(&o->events[i]);
 		/* (a query's event tells that its answer will be stopped) */
 		CHECK(!o->events[i].blocked || stops(o->verdict) ||

@@ -11,6 +11,7 @@
 #include "egressd/flowtab.h"
 #include "egressd/limits.h"
 #include "egressd/policy.h"
+#include "quic_build.h"
 #include "util.h"
 
 #define C1 "198.18.0.11"
@@ -615,6 +616,49 @@ START_TEST(tls_and_http_on_port_53_are_read_as_such)
 }
 END_TEST
 
+/* A client Initial to GOOD_IP:443 from port 42000, carrying hello[0,
+ * len) of a hello whose whole length is in its header, for the
+ * connection whose DCID starts with `tag`. */
+static enum engine_verdict quic_initial(uint8_t tag, const uint8_t *h,
+					size_t len)
+{
+	static uint8_t frames[2000], dgram[1500];
+	uint8_t dcid[8] = { tag, 1, 2, 3, 4, 5, 6, 7 };
+	struct qb_initial qi = { .version = QUIC_V1, .dcid = dcid,
+				 .dcid_len = 8, .pn_len = 1, .frames = frames,
+				 .size = 1200 };
+	struct quic_keys k;
+	size_t n;
+
+	ck_assert_int_eq(quic_initial_keys(QUIC_V1, dcid, 8, &k), 0);
+	qi.frames_len = qb_crypto(frames, 0, h, len);
+	n = qb_initial(dgram, sizeof(dgram), &qi, &k);
+	ck_assert_uint_gt(n, 0);
+	udp(C1, 42000, GOOD_IP, 443, dgram, n);
+	return send_out();
+}
+
+/* A UDP flow allowed by one QUIC hello, then a new connection on it whose
+ * hello egressd cannot read (unreadable = block): the event said blocked
+ * and the datagram passed, as did the connection (found by fuzz_engine). */
+START_TEST(an_allowed_quic_flow_blocks_an_unreadable_new_hello)
+{
+	static uint8_t h[20000];
+	struct engine_cfg c = cfg;
+	size_t n;
+
+	engine_free(eng);
+	c.unreadable = ENGINE_BLOCK;
+	eng = engine_new(&c, &pol);
+	n = qb_hello(h, "www.ok.test", 0);
+	ck_assert_int_eq(quic_initial(0xa0, h, n), ENG_ALLOW);
+	ck_assert_uint_gt(qb_hello(h, "www.ok.test", TLS_HELLO_MAX),
+			  TLS_HELLO_MAX); /* too large to read */
+	ck_assert_int_eq(quic_initial(0xb0, h, 1000), ENG_BLOCK);
+	ck_assert(has_event(EV_UNREADABLE, true));
+}
+END_TEST
+
 START_TEST(the_doh_canary_is_nxdomain_in_block_mode)
 {
 	const char *name = "use-application-dns.net";
@@ -720,6 +764,7 @@ static Suite *suite(void)
 	ADD(b, dns_over_tls_and_a_doh_name_are_alerted);
 	ADD(b, a_dns_bypass_address_leaves_the_flow_to_its_payload);
 	ADD(b, tls_and_http_on_port_53_are_read_as_such);
+	ADD(b, an_allowed_quic_flow_blocks_an_unreadable_new_hello);
 	ADD(b, the_doh_canary_is_nxdomain_in_block_mode);
 	ADD(b, a_lookup_of_a_blacklisted_name_holds_for_its_process);
 	ADD(b, a_full_flow_table_still_reads_new_flows);
