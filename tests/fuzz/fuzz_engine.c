@@ -255,7 +255,9 @@ static void check_event(const struct event *ev)
 	      *ev->rule.matched);
 }
 
-/* The counters only grow, and never say more than was fed. */
+/* The counters only grow; those counted once per packet never say more
+ * than was fed (malformed and unreadable count DNS messages: a TCP
+ * segment may carry several). */
 static void check_stats(void)
 {
 	static struct engine_stats last;
@@ -263,7 +265,6 @@ static void check_stats(void)
 
 	engine_get_stats(H.e[0], &st);
 	CHECK(st.packets == H.npkts);
-	CHECK(st.malformed <= st.packets && st.unreadable <= st.packets);
 	CHECK(st.not_dns_on_53 <= st.packets);
 	CHECK(st.quic_incomplete <= st.packets && st.isn_stale <= st.packets);
 	CHECK(st.flows <= ENGINE_FLOWS_MAX && st.flows <= st.packets);
@@ -305,7 +306,8 @@ static void check_out(const struct engine_out *o, const uint8_t *p, size_t len,
 	CHECK(o->nevents <= ENGINE_EVENTS_MAX);
 	for (unsigned i = 0; i < o->nevents; i++) {
 		const struct event *ev = &o->events[i];
-		if (ev->blocked && !stops(o->verdict))
+		if (ev->blocked && !stops(o->verdict) &&
+		    ev->kind != EV_DNS_QUERY)
 			fprintf(stderr, "verdict %d with a stopping %s event "
 				"(%s: %s)\n", o->verdict,
 				event_kind_name(ev->kind), ev->rule.category,

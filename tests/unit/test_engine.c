@@ -124,7 +124,8 @@ static void ip4(const char *src, const char *dst, uint8_t proto, size_t hl,
 	pkt[9] = proto;
 	inet_pton(AF_INET, src, pkt + 12);
 	inet_pton(AF_INET, dst, pkt + 16);
-	memcpy(pkt + 20 + hl, payload, len);
+	if (len) /* a SYN has no payload (memcpy from NULL is undefined) */
+		memcpy(pkt + 20 + hl, payload, len);
 	plen = 20 + hl + len;
 }
 
