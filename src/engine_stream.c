@@ -146,6 +146,25 @@ static enum engine_verdict dot(struct engine *e, struct observation *ob)
 	return eng_stops(e, e->cfg.dns_bypass) ? ENG_BLOCK : ENG_ALLOW;
 }
 
+/* DNS over TLS's bytes: a hello whose names (or address) the lists stop
+ * is judged as any (a C2 on port 853 passed as DoT); anything else has
+ * the dns_bypass policy. Bytes past a gap wait for the start. */
+static enum engine_verdict dot_bytes(struct engine *e, struct flow *f,
+				     struct observation *ob, int r)
+{
+	if (!r && !f->up.len)
+		return ENG_ACCEPT;
+	if (!r) {
+		r = inspect_stream(&e->ins, eng_owner(e), &ob->dst, f->up.buf,
+				   f->up.len, e->now_s, ob);
+		if (r == -EAGAIN)
+			return ENG_ACCEPT;
+		if (!r && ob->d.verdict == VERDICT_BLOCK)
+			return eng_judged(e, ob);
+	}
+	return dot(e, ob);
+}
+
 /* Not TLS nor HTTP: on the ports of TLS and HTTP that cannot be read;
  * elsewhere the address and the resolved names decide. */
 static enum engine_verdict other(struct engine *e, struct observation *ob)
@@ -169,12 +188,12 @@ static enum engine_verdict client_bytes(struct engine *e, struct flow *f)
 	int r;
 
 	eng_where(e, &ob);
-	if (ob.dport == DOT_PORT)
-		return dot(e, &ob);
 	r = reasm_add(&f->up, e->pk.tcp_seq, false, e->pk.payload,
 		      e->pk.payload_len);
 	if (r == -EAGAIN)
 		return ENG_ACCEPT; /* far past the start: not the first message */
+	if (ob.dport == DOT_PORT)
+		return dot_bytes(e, f, &ob, r);
 	if (r == -E2BIG || r == -ENOMEM)
 		return eng_unreadable(e, &ob, "a first message longer than "
 				      "egressd reads");

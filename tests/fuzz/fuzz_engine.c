@@ -1028,14 +1028,14 @@ struct claim {
 };
 
 /* What the flow's verdict must be: 1 stopped, -1 never stopped, 0 either
- * (an action of its own: DNS over TLS, the dns-bypass list). A claim
+ * (an action of its own: the dns-bypass list; DNS over TLS). A claim
  * only adds a reason to stop: a blacklisted name stops the flow whatever
  * its address, and a whitelisted one never unlocks a listed address. */
 static int claim_expect(const struct claim *c)
 {
 	int a = addr_listed(&c->w), n = 0;
 
-	if (H.claimer_seen || c->w.sport == 853)
+	if (H.claimer_seen)
 		return 0;
 	for (int i = 0; i < 2; i++)
 		if (claim_listed(c->names[i]) > n)
@@ -1046,7 +1046,7 @@ static int claim_expect(const struct claim *c)
 		return -1;
 	if (a == 2 || n == 2)
 		return 1;
-	return a || n ? 0 : -1;
+	return a || n || c->w.sport == 853 ? 0 : -1;
 }
 
 static void claim_check(const struct claim *c, enum engine_verdict v,

@@ -566,6 +566,24 @@ START_TEST(dns_over_tls_and_a_doh_name_are_alerted)
 }
 END_TEST
 
+/* Port 853 is no exemption: a hello there claiming a C2 name passed as
+ * DNS over TLS, alerted only (seen writing fuzz_engine's claim rule);
+ * its halves in reverse order too. */
+START_TEST(a_c2_hello_on_the_dot_port_is_reset)
+{
+	size_t n = client_hello("evil.test", NULL, 0);
+
+	syn(GOOD_IP, 853, false);
+	ck_assert_int_eq(data(GOOD_IP, 853, 0, hello, n), ENG_BLOCK);
+	ck_assert(has_event(EV_TLS, true));
+	ck_assert_str_eq(out.events[0].rule.category, "c2");
+	isn += 100000;
+	syn(GOOD_IP, 853, false);
+	ck_assert_int_eq(data(GOOD_IP, 853, 30, hello + 30, n - 30), ENG_ACCEPT);
+	ck_assert_int_eq(data(GOOD_IP, 853, 0, hello, 30), ENG_BLOCK);
+}
+END_TEST
+
 /* A DoH resolver's address (dns-bypass list) decided its flow at the SYN
  * when its action did not stop it: DNS over TCP to it on port 53 went
  * unread (its answers unmapped, a blacklisted name resolved), and a
@@ -763,6 +781,7 @@ static Suite *suite(void)
 	ADD(b, unreadable_block_blocks);
 	ADD(b, a_stratum_client_is_stopped_on_any_port);
 	ADD(b, dns_over_tls_and_a_doh_name_are_alerted);
+	ADD(b, a_c2_hello_on_the_dot_port_is_reset);
 	ADD(b, a_dns_bypass_address_leaves_the_flow_to_its_payload);
 	ADD(b, tls_and_http_on_port_53_are_read_as_such);
 	ADD(b, an_allowed_quic_flow_blocks_an_unreadable_new_hello);
