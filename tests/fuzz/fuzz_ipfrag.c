@@ -12,7 +12,9 @@
  * - of a known datagram, its payload is the true bytes from offset 0;
  * - a clean set of fragments (no overlap, the whole covered, in any
  *   order, nothing else in between) gives the datagram exactly, at its
- *   last fragment, and only then.
+ *   last fragment, and only then;
+ * - memory is bounded: IPFRAG_SLOTS datagrams and one whole one, however
+ *   many fragments come (checked where the sanitizer counts it).
  *
  * Input: ops until the input ends. op u8 % 5:
  *   0-1 fragment: key u8 | offset u16 (8-byte units) | length u16 |
@@ -31,6 +33,8 @@
 #include "egressd/ipfrag.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* ASan's count of bytes allocated; absent from a plain build. */
+size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
 
 #define CHECK(x)                                                             \
 	do {                                                                 \
@@ -190,6 +194,17 @@ static void check_whole(const uint8_t *p, size_t len)
 	CHECK(!memcmp(p + h, truth[k], len - h));
 }
 
+/* The slots' buffers, the whole datagram's, the table itself. */
+#define MEM_MAX (IPFRAG_SLOTS * (DGRAM_MAX + 1024) + 2 * DGRAM_MAX)
+static size_t mem_base;
+
+static size_t mem_now(void)
+{
+	return __sanitizer_get_current_allocated_bytes
+		       ? __sanitizer_get_current_allocated_bytes()
+		       : 0;
+}
+
 static int add(const uint8_t *p, size_t len)
 {
 	const uint8_t *ret = NULL;
@@ -201,6 +216,7 @@ static int add(const uint8_t *p, size_t len)
 		CHECK(ret_len == len); /* not a fragment: itself */
 	else if (r == 0)
 		check_whole(ret, ret_len);
+	CHECK(mem_now() - mem_base <= MEM_MAX);
 	return r;
 }
 
@@ -297,6 +313,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dgram_init(k, b, b & 0x80 ? 65535 - (b & 0x7f) * 41
 					  : 1 + (b & 0x7f) * 15);
 	}
+	mem_base = mem_now();
 	F = ipfrag_new();
 	CHECK(F);
 	now = 1000;
