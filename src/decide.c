@@ -29,13 +29,40 @@ static bool try_ip(const struct match_set *s, const struct ip_addr *a,
 	return true;
 }
 
+/* The dns-bypass list's hits have an action of their own (engine.h's
+ * dns_bypass), which may be weaker than a block. */
+static bool weak_hit(const struct decision *d)
+{
+	return !strcmp(d->hit.source->category, DECIDE_CATEGORY_DNS_BYPASS);
+}
+
+/* Of two blacklist hits on one flow or one answer, the stronger one:
+ * the first, unless a later one outranks a dns-bypass hit (a resolver's
+ * name claimed or resolved first must not hide a C2's after it). */
+static bool keep_stronger(struct decision *d, const struct decision *c,
+			  bool found)
+{
+	if (!found || (weak_hit(d) && !weak_hit(c)))
+		*d = *c;
+	return true;
+}
+
 static bool any_name(const struct match_set *s, const char *const *names,
 		     unsigned n, enum verdict v, struct decision *d)
 {
-	for (unsigned i = 0; i < n; i++)
-		if (try_name(s, names[i], v, d))
+	struct decision c;
+	bool found = false;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (!try_name(s, names[i], v, &c))
+			continue;
+		if (v != VERDICT_BLOCK) {
+			*d = c;
 			return true;
-	return false;
+		}
+		found = keep_stronger(d, &c, found);
+	}
+	return found;
 }
 
 void decide_names(const struct policy *p, const char *const *names,
@@ -53,13 +80,14 @@ void decide_names(const struct policy *p, const char *const *names,
 static bool claim_blocks(const struct policy *p, const char *const *claims,
 			 unsigned n, struct decision *d)
 {
-	struct decision w;
+	struct decision w, c;
+	bool found = false;
 
 	for (unsigned i = 0; i < n; i++)
 		if (!try_name(p->white, claims[i], VERDICT_ALLOW, &w) &&
-		    try_name(p->black, claims[i], VERDICT_BLOCK, d))
-			return true;
-	return false;
+		    try_name(p->black, claims[i], VERDICT_BLOCK, &c))
+			found = keep_stronger(d, &c, found);
+	return found;
 }
 
 /* A resolved name that is whitelisted; with only_trusted, one that a
@@ -75,14 +103,13 @@ static bool white_name(const struct policy *p, const char *const *names,
 	return false;
 }
 
-void decide_flow(const struct policy *p, const struct flow_claims *fc,
-		 struct decision *d)
+/* The address and the names the container resolved for it. */
+static void decide_address(const struct policy *p,
+			   const struct flow_claims *fc, struct decision *d)
 {
 	const struct ip_addr *dst = fc->dst;
 
 	d->verdict = VERDICT_NONE;
-	if (claim_blocks(p, fc->claims, fc->nclaims, d))
-		return;
 	if (try_ip(p->white, dst, VERDICT_ALLOW, d))
 		return;
 	/* A listed address: only a trusted resolver's name unlocks it (any
@@ -98,4 +125,22 @@ void decide_flow(const struct policy *p, const struct flow_claims *fc,
 	    any_name(p->black, fc->resolved, fc->nresolved, VERDICT_BLOCK, d))
 		return;
 	d->verdict = VERDICT_NONE;
+}
+
+void decide_flow(const struct policy *p, const struct flow_claims *fc,
+		 struct decision *d)
+{
+	struct decision c;
+
+	if (!claim_blocks(p, fc->claims, fc->nclaims, &c)) {
+		decide_address(p, fc, d);
+		return;
+	}
+	if (weak_hit(&c)) {
+		/* A listed address outranks a dns-bypass claim. */
+		decide_address(p, fc, d);
+		if (d->verdict == VERDICT_BLOCK && !weak_hit(d))
+			return;
+	}
+	*d = c;
 }

@@ -25,7 +25,11 @@ struct dnscache {
 	struct dc_entry *e;
 	uint32_t *bucket;
 	size_t cap, nbuckets, used;
-	uint32_t head, tail, free_list;
+	uint32_t head, tail;
+	/* Entries are taken in order, never given back (one is evicted
+	 * when all are used): nothing touches the table at creation, so a
+	 * new cache costs no page until it is used (the engine's is 9 MB). */
+	uint32_t fresh;
 };
 
 static uint32_t key_hash(uint32_t owner, const struct ip_addr *a, size_t n)
@@ -53,9 +57,6 @@ struct dnscache *dnscache_new(size_t max)
 		goto fail;
 	memset(c->bucket, 0xff, c->nbuckets * sizeof(*c->bucket));
 	c->head = c->tail = NIL;
-	for (size_t i = 0; i < max; i++)
-		c->e[i].chain = i + 1 < max ? (uint32_t)i + 1 : NIL;
-	c->free_list = 0;
 	return c;
 fail:
 	dnscache_free(c);
@@ -75,7 +76,7 @@ void dnscache_free(struct dnscache *c)
 	if (!c)
 		return;
 	if (c->e)
-		for (size_t i = 0; i < c->cap; i++)
+		for (size_t i = 0; i < c->fresh; i++)
 			entry_clear(&c->e[i]);
 	free(c->e);
 	free(c->bucket);
@@ -139,12 +140,10 @@ static uint32_t entry_new(struct dnscache *c, uint32_t owner,
 {
 	uint32_t i, *b;
 
-	if (c->free_list != NIL) {
-		i = c->free_list;
-		c->free_list = c->e[i].chain;
-	} else {
+	if (c->fresh < c->cap)
+		i = c->fresh++;
+	else
 		i = evict(c);
-	}
 	c->e[i].owner = owner;
 	c->e[i].addr = *a;
 	b = &c->bucket[key_hash(owner, a, c->nbuckets)];

@@ -221,7 +221,7 @@ enum engine_action eng_action_of(const struct engine *e,
 {
 	struct ip_addr a;
 
-	if (strcmp(ob->d.hit.source->category, "dns-bypass"))
+	if (strcmp(ob->d.hit.source->category, DECIDE_CATEGORY_DNS_BYPASS))
 		return ENGINE_BLOCK;
 	if (ob->dport == 53 && !ip_addr_parse(ob->d.subject, &a))
 		return ENGINE_ALLOW;
@@ -428,7 +428,9 @@ struct engine *engine_new(const struct engine_cfg *cfg, const struct policy *p)
 	if (!e)
 		return NULL;
 	e->cfg = *cfg;
-	if (inspector_init(&e->ins, p, DNSCACHE_ENTRIES_DEFAULT,
+	if (inspector_init(&e->ins, p,
+			   cfg->dns_cache_entries ? cfg->dns_cache_entries
+						  : DNSCACHE_ENTRIES_DEFAULT,
 			   cfg->ttl_floor) ||
 	    !(e->flows = flowtab_new(ENGINE_FLOWS_MAX))) {
 		engine_free(e);

@@ -162,6 +162,10 @@ bool eng_dns_tcp(struct engine *e, struct flow *f, enum engine_verdict *v)
 	if (reasm_add(r, e->pk.tcp_seq, e->pk.tcp_flags & TCP_SYN, e->pk.payload,
 		      e->pk.payload_len) == -E2BIG)
 		reasm_consume(r, r->len); /* a hostile length: start over */
+	/* A hello or a request read as a length would wait for thousands
+	 * of bytes the server never needs: TLS on port 53 went unjudged. */
+	if (!in && !f->dns_read && inspect_starts_like_web(r->buf, r->len))
+		return false;
 	cursor_init(&s, r->buf, r->len);
 	while ((n = dns_tcp_next(&s, &msg)) == 1) {
 		if (message(e, cursor_ptr(&msg), cursor_left(&msg), &a)) {
@@ -171,6 +175,7 @@ bool eng_dns_tcp(struct engine *e, struct flow *f, enum engine_verdict *v)
 			a = e->cfg.block ? DNS_DROP : DNS_PASS;
 		}
 		stop |= a != DNS_PASS;
+		f->dns_read |= !in;
 	}
 	if (n == -EBADMSG && !in)
 		return false;

@@ -83,6 +83,15 @@ static enum engine_verdict so_far(const struct flow *f, enum engine_verdict v)
 	return f->decided ? (enum engine_verdict)f->decided : v;
 }
 
+/* A new judgement on the flow (a hello read again, or unreadable): a
+ * blocked flow stays blocked, else the new verdict holds, so that an
+ * event that says "blocked" is never let through. */
+static enum engine_verdict judged_again(const struct flow *f,
+					enum engine_verdict v)
+{
+	return f->decided == ENG_BLOCK ? ENG_BLOCK : v;
+}
+
 /* A complete hello: its names judged with the address. */
 static enum engine_verdict hello(struct engine *e, struct flow *f,
 				 const struct tls_hello *h)
@@ -98,9 +107,7 @@ static enum engine_verdict hello(struct engine *e, struct flow *f,
 	ob.kind = OBS_QUIC;
 	v = eng_judged(e, &ob);
 	((struct quic_state *)f->app)->judged = true;
-	if (f->decided == ENG_BLOCK)
-		return ENG_BLOCK; /* a blocked flow stays blocked */
-	return v;
+	return judged_again(f, v);
 }
 
 static enum engine_verdict unreadable(struct engine *e, struct flow *f,
@@ -110,8 +117,7 @@ static enum engine_verdict unreadable(struct engine *e, struct flow *f,
 
 	eng_where(e, &ob);
 	state_drop(f);
-	return so_far(f, eng_unreadable(e, &ob, why)) == ENG_BLOCK ? ENG_BLOCK
-								   : ENG_ALLOW;
+	return judged_again(f, eng_unreadable(e, &ob, why));
 }
 
 static const char *why_of(int r)
@@ -175,7 +181,7 @@ enum engine_verdict eng_quic(struct engine *e, struct flow *f)
 		return unreadable(e, f, "a QUIC hello that did not complete");
 	}
 	if (r == -ENOMSG) /* not an Initial after all: the address */
-		return so_far(f, eng_by_address(e));
+		return judged_again(f, eng_by_address(e));
 	return unreadable(e, f, why_of(r));
 }
 

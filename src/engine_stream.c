@@ -58,6 +58,7 @@ static void restart(struct flow *f, uint32_t isn)
 	f->decided = 0;
 	f->unknown_waits = 0;
 	f->not_dns = false;
+	f->dns_read = false;
 	f->blocked = false;
 	reasm_start(&f->up, isn + 1);
 	f->isn = isn;
@@ -90,6 +91,21 @@ static void start_of(struct engine *e, const struct flow_key *k,
 	restart(f, isn);
 }
 
+/* Does a listed address decide its flow at the SYN? When it stops it, or
+ * in alert mode when it is reported (no claim could add to that). A hit
+ * that neither stops nor is reported in alert mode (the dns-bypass
+ * list's: plain DNS on port 53, or its own action) leaves the flow to
+ * its first payload: DNS over TCP is read, a claim may still stop it. */
+static bool syn_decides(const struct engine *e, const struct observation *ob)
+{
+	enum engine_action a;
+
+	if (ob->d.verdict != VERDICT_BLOCK)
+		return false;
+	a = eng_action_of(e, ob);
+	return eng_stops(e, a) || (!e->cfg.block && a != ENGINE_ALLOW);
+}
+
 /* A SYN going out: only the address can say anything yet. A block is
  * final; anything else waits for the first payload, whose claim may
  * still block (a whitelisted address included: domain fronting). */
@@ -107,7 +123,7 @@ static enum engine_verdict syn_out(struct engine *e, const struct flow_key *k)
 		return ENG_BLOCK;
 	eng_where(e, &ob);
 	inspect_flow(&e->ins, eng_owner(e), &k->server, e->now_s, &ob);
-	if (ob.d.verdict == VERDICT_BLOCK) {
+	if (syn_decides(e, &ob)) {
 		v = eng_judged(e, &ob);
 		f = v == ENG_BLOCK ? flowtab_get(e->flows, k, e->now_s, true)
 				   : NULL;
@@ -145,6 +161,25 @@ static enum engine_verdict dot(struct engine *e, struct observation *ob)
 	return eng_stops(e, e->cfg.dns_bypass) ? ENG_BLOCK : ENG_ALLOW;
 }
 
+/* DNS over TLS's bytes: a hello whose names (or address) the lists stop
+ * is judged as any (a C2 on port 853 passed as DoT); anything else has
+ * the dns_bypass policy. Bytes past a gap wait for the start. */
+static enum engine_verdict dot_bytes(struct engine *e, struct flow *f,
+				     struct observation *ob, int r)
+{
+	if (!r && !f->up.len)
+		return ENG_ACCEPT;
+	if (!r) {
+		r = inspect_stream(&e->ins, eng_owner(e), &ob->dst, f->up.buf,
+				   f->up.len, e->now_s, ob);
+		if (r == -EAGAIN)
+			return ENG_ACCEPT;
+		if (!r && ob->d.verdict == VERDICT_BLOCK)
+			return eng_judged(e, ob);
+	}
+	return dot(e, ob);
+}
+
 /* Not TLS nor HTTP: on the ports of TLS and HTTP that cannot be read;
  * elsewhere the address and the resolved names decide. */
 static enum engine_verdict other(struct engine *e, struct observation *ob)
@@ -168,12 +203,12 @@ static enum engine_verdict client_bytes(struct engine *e, struct flow *f)
 	int r;
 
 	eng_where(e, &ob);
-	if (ob.dport == DOT_PORT)
-		return dot(e, &ob);
 	r = reasm_add(&f->up, e->pk.tcp_seq, false, e->pk.payload,
 		      e->pk.payload_len);
 	if (r == -EAGAIN)
 		return ENG_ACCEPT; /* far past the start: not the first message */
+	if (ob.dport == DOT_PORT)
+		return dot_bytes(e, f, &ob, r);
 	if (r == -E2BIG || r == -ENOMEM)
 		return eng_unreadable(e, &ob, "a first message longer than "
 				      "egressd reads");
@@ -259,7 +294,10 @@ enum engine_verdict eng_tcp(struct engine *e)
 			return v;
 		f->not_dns = true;
 		e->st.not_dns_on_53++;
-		reasm_free(&f->up);
+		/* The client's stream is whole from its start unless DNS
+		 * messages were taken off it. */
+		if (f->dns_read)
+			reasm_free(&f->up);
 		reasm_free(&f->down);
 	}
 	if (!e->pk.payload_len) {

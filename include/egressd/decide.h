@@ -23,9 +23,15 @@ struct decision {
 
 const char *verdict_name(enum verdict v);
 
+/* The category of the dns-bypass list (lists/dns-bypass.txt): its hits
+ * have an action of their own (engine.h), so any other blacklisted name
+ * of the same flow or answer is reported before it. */
+#define DECIDE_CATEGORY_DNS_BYPASS "dns-bypass"
+
 /* Judges a set of names that all describe one thing (a DNS question and
  * its CNAME chain): any whitelisted name allows, else the first
- * blacklisted name blocks. */
+ * blacklisted name blocks (one of the dns-bypass list only when no
+ * other is listed). */
 void decide_names(const struct policy *p, const char *const *names,
 		  unsigned n, struct decision *ret);
 
@@ -44,6 +50,8 @@ struct flow_claims {
  * whitelisted that very name; a claim never allows. Then the address: a
  * whitelisted address allows; a blacklisted one blocks unless a trusted
  * resolver gave the container a whitelisted name for it; then any
- * whitelisted resolved name allows and any blacklisted one blocks. */
+ * whitelisted resolved name allows and any blacklisted one blocks. A hit
+ * of the dns-bypass list is the reason given only when there is no
+ * other (its action may be weaker than a block). */
 void decide_flow(const struct policy *p, const struct flow_claims *fc,
 		 struct decision *ret);

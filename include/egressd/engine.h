@@ -34,6 +34,10 @@ enum engine_action { ENGINE_ALLOW, ENGINE_ALERT, ENGINE_BLOCK };
 struct engine_cfg {
 	bool block; /* block mode, else alert */
 	uint32_t ttl_floor; /* s: an answer's mapping lives at least this */
+	/* (container, address) pairs the DNS cache holds; 0: the default,
+	 * DNSCACHE_ENTRIES_DEFAULT. The fuzz harness takes a small one: a
+	 * fresh engine per input, and evictions within reach. */
+	size_t dns_cache_entries;
 	/* A first payload that starts like TLS or HTTP (or on 443, 80) and
 	 * cannot be read, a hello that never completes, a CNAME chain longer
 	 * than egressd follows: what egressd does not know it cannot let

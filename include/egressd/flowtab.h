@@ -26,6 +26,7 @@ struct flow {
 			 retransmissions and the rest of the stream */
 	bool done; /* judged: no more bytes needed (replay) */
 	bool not_dns; /* on port 53, yet not DNS: read as any flow */
+	bool dns_read; /* a DNS message was read off the client's stream */
 	/* Decided (the caller's verdict, 0: not yet): kept a while so that
 	 * packets queued before the verdict took effect find it. */
 	uint8_t decided;

@@ -19,6 +19,8 @@ static void setup(void)
 	match_set_add_domain(p.black, s, "cdn-bad.test", MATCH_EXACT);
 	ip_cidr_parse("203.0.113.0/24", &a, &plen);
 	match_set_add_cidr(p.black, s, &a, plen);
+	s = match_set_add_source(p.black, "dns-bypass", "dns-bypass", true);
+	match_set_add_domain(p.black, s, "dns.google", MATCH_EXACT);
 	s = match_set_add_source(p.white, "custom", "custom", false);
 	match_set_add_domain(p.white, s, "ok.bad.test", MATCH_EXACT);
 	match_set_add_domain(p.white, s, "good.test", MATCH_EXACT);
@@ -126,6 +128,45 @@ START_TEST(any_of_several_claims_blocks)
 }
 END_TEST
 
+/* A name of the dns-bypass list has an action of its own (alert by
+ * default): claimed or resolved first, it hid a C2 name after it, and a
+ * hello claiming "dns.google" and "c2.bad.test" passed in block mode
+ * (found by fuzz_engine). Any other hit is the reason given. */
+START_TEST(a_dns_bypass_hit_never_hides_another)
+{
+	const char *claims[] = { "dns.google", "c2.bad.test" };
+	const char *chain[] = { "dns.google", "x.bad.test" };
+	struct ip_addr a;
+	struct flow_claims fc = { claims, 2, NULL, NULL, 0, &a };
+	struct decision d;
+
+	ip_addr_parse("192.0.2.9", &a);
+	decide_flow(&p, &fc, &d);
+	ck_assert_int_eq(d.verdict, VERDICT_BLOCK);
+	ck_assert_str_eq(d.hit.source->category, "c2");
+	ck_assert_str_eq(d.subject, "c2.bad.test");
+	/* resolved names */
+	fc = (struct flow_claims){ NULL, 0, chain, NULL, 2, &a };
+	decide_flow(&p, &fc, &d);
+	ck_assert_str_eq(d.hit.source->category, "c2");
+	/* a CNAME chain */
+	decide_names(&p, chain, 2, &d);
+	ck_assert_str_eq(d.hit.source->category, "c2");
+	/* a listed address outranks a dns-bypass claim */
+	ip_addr_parse("203.0.113.80", &a);
+	fc = (struct flow_claims){ claims, 1, NULL, NULL, 0, &a };
+	decide_flow(&p, &fc, &d);
+	ck_assert_int_eq(d.verdict, VERDICT_BLOCK);
+	ck_assert_str_eq(d.hit.source->category, "c2");
+	ck_assert_str_eq(d.subject, "203.0.113.80");
+	/* alone, the dns-bypass hit is the reason */
+	ip_addr_parse("192.0.2.9", &a);
+	decide_flow(&p, &fc, &d);
+	ck_assert_int_eq(d.verdict, VERDICT_BLOCK);
+	ck_assert_str_eq(d.hit.source->category, "dns-bypass");
+}
+END_TEST
+
 START_TEST(empty_policy_decides_none)
 {
 	struct policy none = { 0 };
@@ -148,6 +189,7 @@ static Suite *suite(void)
 	ADD(tc, only_a_trusted_resolver_unlocks_a_listed_address);
 	ADD(tc, a_claim_only_adds_a_reason_to_block);
 	ADD(tc, any_of_several_claims_blocks);
+	ADD(tc, a_dns_bypass_hit_never_hides_another);
 	ADD(tc, empty_policy_decides_none);
 	suite_add_tcase(s, tc);
 	return s;

@@ -11,6 +11,7 @@
 #include "egressd/flowtab.h"
 #include "egressd/limits.h"
 #include "egressd/policy.h"
+#include "quic_build.h"
 #include "util.h"
 
 #define C1 "198.18.0.11"
@@ -19,6 +20,7 @@
 #define GOOD_IP "203.0.113.80"
 #define LISTED_IP "203.0.113.99"
 #define POOL_IP "203.0.113.33"
+#define BYPASS_IP "192.0.2.8" /* a DoH resolver's (dns-bypass list) */
 
 static struct policy pol;
 static struct engine *eng;
@@ -57,6 +59,8 @@ static void lists(void)
 	match_set_add_cidr(pol.black, s, &a, l);
 	s = match_set_add_source(pol.black, "dns-bypass", "dns-bypass", true);
 	match_set_add_domain(pol.black, s, "dns.google", MATCH_EXACT);
+	ip_cidr_parse(BYPASS_IP, &a, &l);
+	match_set_add_cidr(pol.black, s, &a, l);
 	s = match_set_add_source(pol.white, "custom", "custom", false);
 	match_set_add_domain(pol.white, s, "good.test", MATCH_EXACT);
 	match_set_finish(pol.black);
@@ -120,7 +124,8 @@ static void ip4(const char *src, const char *dst, uint8_t proto, size_t hl,
 	pkt[9] = proto;
 	inet_pton(AF_INET, src, pkt + 12);
 	inet_pton(AF_INET, dst, pkt + 16);
-	memcpy(pkt + 20 + hl, payload, len);
+	if (len) /* a SYN has no payload (memcpy from NULL is undefined) */
+		memcpy(pkt + 20 + hl, payload, len);
 	plen = 20 + hl + len;
 }
 
@@ -561,6 +566,118 @@ START_TEST(dns_over_tls_and_a_doh_name_are_alerted)
 }
 END_TEST
 
+/* Port 853 is no exemption: a hello there claiming a C2 name passed as
+ * DNS over TLS, alerted only (seen writing fuzz_engine's claim rule);
+ * its halves in reverse order too. */
+START_TEST(a_c2_hello_on_the_dot_port_is_reset)
+{
+	size_t n = client_hello("evil.test", NULL, 0);
+
+	syn(GOOD_IP, 853, false);
+	ck_assert_int_eq(data(GOOD_IP, 853, 0, hello, n), ENG_BLOCK);
+	ck_assert(has_event(EV_TLS, true));
+	ck_assert_str_eq(out.events[0].rule.category, "c2");
+	isn += 100000;
+	syn(GOOD_IP, 853, false);
+	ck_assert_int_eq(data(GOOD_IP, 853, 30, hello + 30, n - 30), ENG_ACCEPT);
+	ck_assert_int_eq(data(GOOD_IP, 853, 0, hello, 30), ENG_BLOCK);
+}
+END_TEST
+
+/* A DoH resolver's address (dns-bypass list) decided its flow at the SYN
+ * when its action did not stop it: DNS over TCP to it on port 53 went
+ * unread (its answers unmapped, a blacklisted name resolved), and a
+ * hello to it claiming a C2 name passed (found by fuzz_engine). */
+START_TEST(a_dns_bypass_address_leaves_the_flow_to_its_payload)
+{
+	const char *name = "evil.test";
+	uint8_t m[514];
+	size_t n;
+
+	ck_assert_int_eq(syn(BYPASS_IP, 53, true), ENG_ACCEPT);
+	n = dns_msg(m + 2, false, &name, 1, NULL);
+	put16(m, (unsigned)n);
+	ck_assert_int_eq(data(BYPASS_IP, 53, 0, m, n + 2), ENG_ACCEPT);
+	ck_assert(has_event(EV_DNS_QUERY, true));
+	n = dns_msg(m + 2, true, &name, 1, LISTED_IP);
+	put16(m, (unsigned)n);
+	tcp(BYPASS_IP, 53, C1, sport, 777, 0x18, m, n + 2);
+	ck_assert_int_eq(send_in(), ENG_DROP);
+	/* a hello claiming a C2 name, to the same address on 443 */
+	isn += 100000;
+	ck_assert_int_eq(syn(BYPASS_IP, 443, true), ENG_ACCEPT);
+	n = client_hello("evil.test", NULL, 0);
+	ck_assert_int_eq(data(BYPASS_IP, 443, 0, hello, n), ENG_BLOCK);
+	ck_assert(has_event(EV_TLS, true));
+}
+END_TEST
+
+/* TLS or HTTP over TCP on port 53 was read as DNS: its first bytes as a
+ * message length of thousands, waited for forever, so a hello claiming
+ * a C2 name passed (found by fuzz_engine). Whole, or its two halves in
+ * reverse order. */
+START_TEST(tls_and_http_on_port_53_are_read_as_such)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: evil.test\r\n\r\n";
+	size_t n = client_hello("evil.test", NULL, 0);
+
+	ck_assert_int_eq(syn(GOOD_IP, 53, true), ENG_ACCEPT);
+	ck_assert_int_eq(data(GOOD_IP, 53, 0, hello, n), ENG_BLOCK);
+	ck_assert(has_event(EV_TLS, true));
+	isn += 100000;
+	syn(GOOD_IP, 53, true);
+	ck_assert_int_eq(data(GOOD_IP, 53, 40, hello + 40, n - 40), ENG_ACCEPT);
+	ck_assert_int_eq(data(GOOD_IP, 53, 0, hello, 40), ENG_BLOCK);
+	isn += 100000;
+	syn(GOOD_IP, 53, true);
+	ck_assert_int_eq(data(GOOD_IP, 53, 0, req, strlen(req)), ENG_BLOCK);
+	ck_assert(has_event(EV_HTTP, true));
+}
+END_TEST
+
+/* A client Initial to GOOD_IP:443 from port 42000, carrying hello[0,
+ * len) of a hello whose whole length is in its header, for the
+ * connection whose DCID starts with `tag`. */
+static enum engine_verdict quic_initial(uint8_t tag, const uint8_t *h,
+					size_t len)
+{
+	static uint8_t frames[2000], dgram[1500];
+	uint8_t dcid[8] = { tag, 1, 2, 3, 4, 5, 6, 7 };
+	struct qb_initial qi = { .version = QUIC_V1, .dcid = dcid,
+				 .dcid_len = 8, .pn_len = 1, .frames = frames,
+				 .size = 1200 };
+	struct quic_keys k;
+	size_t n;
+
+	ck_assert_int_eq(quic_initial_keys(QUIC_V1, dcid, 8, &k), 0);
+	qi.frames_len = qb_crypto(frames, 0, h, len);
+	n = qb_initial(dgram, sizeof(dgram), &qi, &k);
+	ck_assert_uint_gt(n, 0);
+	udp(C1, 42000, GOOD_IP, 443, dgram, n);
+	return send_out();
+}
+
+/* A UDP flow allowed by one QUIC hello, then a new connection on it whose
+ * hello egressd cannot read (unreadable = block): the event said blocked
+ * and the datagram passed, as did the connection (found by fuzz_engine). */
+START_TEST(an_allowed_quic_flow_blocks_an_unreadable_new_hello)
+{
+	static uint8_t h[20000];
+	struct engine_cfg c = cfg;
+	size_t n;
+
+	engine_free(eng);
+	c.unreadable = ENGINE_BLOCK;
+	eng = engine_new(&c, &pol);
+	n = qb_hello(h, "www.ok.test", 0);
+	ck_assert_int_eq(quic_initial(0xa0, h, n), ENG_ALLOW);
+	ck_assert_uint_gt(qb_hello(h, "www.ok.test", TLS_HELLO_MAX),
+			  TLS_HELLO_MAX); /* too large to read */
+	ck_assert_int_eq(quic_initial(0xb0, h, 1000), ENG_BLOCK);
+	ck_assert(has_event(EV_UNREADABLE, true));
+}
+END_TEST
+
 START_TEST(the_doh_canary_is_nxdomain_in_block_mode)
 {
 	const char *name = "use-application-dns.net";
@@ -664,6 +781,10 @@ static Suite *suite(void)
 	ADD(b, unreadable_block_blocks);
 	ADD(b, a_stratum_client_is_stopped_on_any_port);
 	ADD(b, dns_over_tls_and_a_doh_name_are_alerted);
+	ADD(b, a_c2_hello_on_the_dot_port_is_reset);
+	ADD(b, a_dns_bypass_address_leaves_the_flow_to_its_payload);
+	ADD(b, tls_and_http_on_port_53_are_read_as_such);
+	ADD(b, an_allowed_quic_flow_blocks_an_unreadable_new_hello);
 	ADD(b, the_doh_canary_is_nxdomain_in_block_mode);
 	ADD(b, a_lookup_of_a_blacklisted_name_holds_for_its_process);
 	ADD(b, a_full_flow_table_still_reads_new_flows);
