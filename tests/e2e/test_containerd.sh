@@ -54,6 +54,8 @@ printf 'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n' >>"$S/containerd.tom
 containerd --config "$S/containerd.toml" >"$S/containerd.log" 2>&1 &
 cpid=$!
 for _ in $(seq 50); do ctr_ version >/dev/null 2>&1 && break; sleep 0.2; done
+# A run killed half-way leaves its task in runc's own root (not under $S).
+runc --root /run/containerd/runc/default delete -f "$ID" >/dev/null 2>&1
 ctr_ run -d --rootfs --env PATH=/bin --with-ns "network:$S/podns" "$S/rootfs" "$ID" /bin/sh -c 'sleep 100000' \
 	>"$S/ctr.log" 2>&1 || { echo "FAIL ctr run: $(cat "$S/ctr.log")"; exit 1; }
 BUNDLES=$S/state/io.containerd.runtime.v2.task
