@@ -129,6 +129,10 @@ ms=$(quick) && ok "egressctl answers in ${ms} ms after them" || bad "slow after 
 #    those 1 KiB notes at once, then four imports of a 2M-entry feed at
 #    once (one runs, the others are told busy at once); `egressctl
 #    containers` answers meanwhile.
+# A cheap verb's worst latency beside heavy ones: 300 ms; an ASan build
+# runs 2-5 times slower on this 2-core machine (the heavy workers too).
+LAT_MAX=300
+ldd "$EGRESSD" 2>/dev/null | grep -q libasan && LAT_MAX=1500
 hwm() { awk '/^VmHWM/ {print int($2 / 1024)}' /proc/"$pid"/status; }
 lat() { # lat N: N timed `containers`, 0.3 s apart; prints the slowest
 	local worst=0 ms
@@ -144,7 +148,7 @@ pids=
 for i in 1 2 3 4; do ctl blacklist list >/dev/null 2>&1 & pids="$pids $!"; done
 worst=$(lat 5)
 wait $pids
-[ "$worst" -lt 300 ] && ok "egressctl containers beside 4 list readers: slowest of 5 in ${worst} ms (memory high-water ${h0} -> $(hwm) MB)" ||
+[ "$worst" -lt "$LAT_MAX" ] && ok "egressctl containers beside 4 list readers: slowest of 5 in ${worst} ms (memory high-water ${h0} -> $(hwm) MB)" ||
 	bad "containers beside 4 list readers: ${worst} ms"
 /usr/bin/python3 -c '
 import sys
@@ -171,7 +175,7 @@ done
 [ "$done_n" = 1 ] && [ "$busy" = 3 ] && [ "$busy_ms" -lt 1000 ] &&
 	ok "4 imports of a $(( $(stat -c %s "$SEC/feed.txt") >> 20 )) MB feed at once: 1 imported, 3 told busy within ${busy_ms} ms" ||
 	bad "4 imports at once: $done_n imported, $busy busy (slowest refusal ${busy_ms} ms): $(cat "$SEC"/imp?.out | cut -c1-120)"
-[ "$worst" -lt 300 ] && ok "egressctl containers during the imports: slowest of 8 in ${worst} ms (was 5-11 s)" ||
+[ "$worst" -lt "$LAT_MAX" ] && ok "egressctl containers during the imports: slowest of 8 in ${worst} ms (was 5-11 s)" ||
 	bad "containers during the imports: slowest ${worst} ms"
 echo "     memory high-water: ${h0} MB before the imports, $(hwm) MB after (was 730 MB-1.9 GB)"
 alive && ok "egressd is up" || bad "egressd died"
