@@ -114,6 +114,8 @@ static const char *const servers6[] = {
 	"2001:db8:1::10",
 };
 #define NSERVERS 8 /* the 7 above and one from the input */
+/* Names in an answer's chain the harness writes, at most. */
+#define DNS_CHAIN_NAMES 20
 
 static const char *const names[] = {
 	"evil.test", "x.bad.test", "bad.test", "good.test", "www.ok.test",
@@ -137,14 +139,10 @@ static void add_cidr(struct match_set *s, int src, const char *a, unsigned l)
 	CHECK(!match_set_add_cidr(s, src, &ip, l));
 }
 
-static void init_once(void)
+static void policy_build(void)
 {
-	static bool done;
 	int s;
 
-	if (done)
-		return;
-	done = true;
 	pol.black = match_set_new();
 	pol.white = match_set_new();
 	s = match_set_add_source(pol.black, "intel", "c2", true);
@@ -168,6 +166,16 @@ static void init_once(void)
 	add_cidr(pol.white, s, "2001:db8:1::10", 128);
 	CHECK(match_set_finish(pol.black) >= 0);
 	CHECK(match_set_finish(pol.white) >= 0);
+}
+
+static void init_once(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	policy_build();
 	CHECK(!ip_addr_parse("198.18.0.1", &trusted[0]));
 	CHECK(!ip_addr_parse("2001:db8:53::1", &trusted[1]));
 	for (size_t i = 0; i < 7; i++) {
@@ -625,54 +633,65 @@ static size_t put_name(uint8_t *p, const char *name)
 	return o;
 }
 
+static const uint8_t *server_addr(unsigned i, bool v6)
+{
+	i %= NSERVERS;
+	if (i == 7)
+		return v6 ? H.rand_srv6 : H.rand_srv4;
+	return v6 ? srv6[i] : srv4[i];
+}
+
+/* One answer record: owner CNAME target, or (target NULL) owner's
+ * address, server srv's. */
+static size_t dns_rr(uint8_t *m, const char *owner, const char *target,
+		     bool v6, uint32_t ttl, unsigned srv)
+{
+	size_t o = put_name(m, owner), l;
+
+	put16(m + o, target ? 5 : v6 ? 28 : 1);
+	put16(m + o + 2, 1);
+	put32(m + o + 4, ttl);
+	o += 8;
+	if (target) {
+		l = put_name(m + o + 2, target);
+	} else {
+		l = v6 ? 16 : 4;
+		memcpy(m + o + 2, server_addr(srv, v6), l);
+	}
+	put16(m + o, (unsigned)l);
+	return o + 2 + l;
+}
+
 /* A DNS message: a query, or an answer whose chain has n names (CNAMEs
- * from the asked name to the last, which has an address). */
+ * from the asked name through c<i>.chain.test to the last, which has an
+ * address). */
 static size_t dns_of(struct rd *r, uint8_t *m, bool answer)
 {
-	char asked[64], last[64], cn[32];
+	char asked[64], last[64], cn[DNS_CHAIN_NAMES][24];
+	const char *chain[DNS_CHAIN_NAMES];
 	uint8_t f = rd_u8(r), srv = rd_u8(r);
-	const char *q = name_of(r, asked, sizeof(asked));
 	unsigned n = answer ? 1 + (f >> 4 == 15 ? 16 + (f & 3) : (f >> 4) % 3) : 0;
 	bool v6 = f & 1;
 	size_t o = 12;
 
+	chain[0] = name_of(r, asked, sizeof(asked));
+	for (unsigned i = 1; i < n; i++) {
+		snprintf(cn[i], sizeof(cn[i]), "c%u.chain.test", i);
+		chain[i] = cn[i];
+	}
+	if (n > 1)
+		chain[n - 1] = name_of(r, last, sizeof(last));
 	memset(m, 0, 12);
 	put16(m, 0x1234);
 	put16(m + 2, answer ? 0x8180 | (f & 2 ? 3 : 0) : 0x0100);
 	put16(m + 4, 1);
 	put16(m + 6, n);
-	o += put_name(m + o, q);
+	o += put_name(m + o, chain[0]);
 	put16(m + o, v6 ? 28 : 1), put16(m + o + 2, 1);
 	o += 4;
-	if (n > 1)
-		name_of(r, last, sizeof(last));
-	for (unsigned i = 0; i < n; i++) {
-		const char *owner = q;
-		if (i) {
-			snprintf(cn, sizeof(cn), "c%u.chain.test", i);
-			owner = i == n - 1 ? last : cn;
-		}
-		o += put_name(m + o, owner);
-		put16(m + o, i == n - 1 ? (v6 ? 28 : 1) : 5);
-		put16(m + o + 2, 1);
-		put32(m + o + 4, f & 4 ? 0 : 300);
-		o += 8;
-		if (i == n - 1) {
-			unsigned s = srv % NSERVERS;
-			put16(m + o, v6 ? 16 : 4);
-			if (v6)
-				memcpy(m + o + 2, s < 7 ? srv6[s] : H.rand_srv6, 16);
-			else
-				memcpy(m + o + 2, s < 7 ? srv4[s] : H.rand_srv4, 4);
-			o += 2 + (v6 ? 16 : 4);
-		} else {
-			size_t l;
-			snprintf(cn, sizeof(cn), "c%u.chain.test", i + 1);
-			l = put_name(m + o + 2, i + 1 == n - 1 ? last : cn);
-			put16(m + o, (unsigned)l);
-			o += 2 + l;
-		}
-	}
+	for (unsigned i = 0; i < n; i++)
+		o += dns_rr(m + o, chain[i], i + 1 < n ? chain[i + 1] : NULL, v6,
+			    f & 4 ? 0 : 300, srv);
 	if (f & 8) { /* one byte changed */
 		uint16_t at = rd_u16(r);
 		m[at % o] ^= rd_u8(r) | 1;
@@ -711,14 +730,6 @@ static size_t payload_of(struct rd *r, uint8_t kind, bool in, uint8_t *p)
 }
 
 /* ---- endpoints ---- */
-
-static const uint8_t *server_addr(unsigned i, bool v6)
-{
-	i %= NSERVERS;
-	if (i == 7)
-		return v6 ? H.rand_srv6 : H.rand_srv4;
-	return v6 ? srv6[i] : srv4[i];
-}
 
 static uint16_t port_of(struct rd *r, uint8_t sel)
 {

@@ -581,6 +581,13 @@ START_TEST(a_c2_hello_on_the_dot_port_is_reset)
 	syn(GOOD_IP, 853, false);
 	ck_assert_int_eq(data(GOOD_IP, 853, 30, hello + 30, n - 30), ENG_ACCEPT);
 	ck_assert_int_eq(data(GOOD_IP, 853, 0, hello, 30), ENG_BLOCK);
+	/* what is no hello has the dns_bypass policy at once (test_claims'
+	 * probe) */
+	isn += 100000;
+	syn(GOOD_IP, 853, false);
+	ck_assert_int_eq(data(GOOD_IP, 853, 0, "\x16\x03\x01\x00\x05hello", 10),
+			 ENG_ALLOW);
+	ck_assert_str_eq(out.events[0].rule.category, "dns-bypass");
 }
 END_TEST
 
