@@ -19,7 +19,7 @@ E2E_PKGS=("${TESTBED_PKGS[@]}" containerd runc busybox-static docker.io
 ensure_packages() {
 	local missing=() p
 	for p in "$@"; do
-		dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep >/dev/null "ok installed" ||
 			missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0

@@ -38,7 +38,7 @@ install_missing() {
 	local want=()
 	[ -x /usr/sbin/dockerd ] && [ -x "$DOCKER" ] || want+=(docker.io)
 	dpkg-query -W -f='${Status}' busybox-static 2>/dev/null |
-		grep -q "ok installed" || want+=(busybox-static)
+		grep >/dev/null "ok installed" || want+=(busybox-static)
 	[ ${#want[@]} -eq 0 ] && return 0
 	if ! { apt-get update -qq &&
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -173,11 +173,11 @@ check() {
 	out=$("$probe" list "$SOCK") || fail "docker_probe list: $out"
 	while read -r l; do echo "  $l"; done <<<"$out"
 	pid=$(dk inspect -f '{{.State.Pid}}' e2e-web)
-	echo "$out" | grep -q "^container $web name=e2e-web image=$IMAGE image_id=sha256:[0-9a-f]\{64\} running=1 pid=$pid$" ||
+	echo "$out" | grep >/dev/null "^container $web name=e2e-web image=$IMAGE image_id=sha256:[0-9a-f]\{64\} running=1 pid=$pid$" ||
 		fail "e2e-web not listed as running with pid $pid"
 	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = httpd ] ||
 		fail "pid $pid is not the container's httpd"
-	echo "$out" | grep -q "^container $stopped name=e2e-stopped image=$IMAGE .* running=0 pid=0$" ||
+	echo "$out" | grep >/dev/null "^container $stopped name=e2e-stopped image=$IMAGE .* running=0 pid=0$" ||
 		fail "e2e-stopped not listed as stopped"
 
 	echo "events:"

@@ -22,10 +22,10 @@ expect() { # expect NAME WANT(pass|block) COMMAND...
 	[ "$got" = "$want" ] && ok "$name ($got)" || bad "$name (got $got, want $want)"
 }
 nx() { # nx NS NAME : the lookup answers NXDOMAIN within 1 s
-	ip netns exec "$1" dig +time=1 +tries=1 "$2" | grep -q "status: NXDOMAIN"
+	ip netns exec "$1" dig +time=1 +tries=1 "$2" | grep >/dev/null "status: NXDOMAIN"
 }
-resolves() { ip netns exec "$1" dig +short +time=1 +tries=1 "$2" | grep -q .; }
-resolves_tcp() { ip netns exec "$1" dig +tcp +short +time=1 +tries=1 "$2" | grep -q '^[0-9]'; }
+resolves() { ip netns exec "$1" dig +short +time=1 +tries=1 "$2" | grep >/dev/null .; }
+resolves_tcp() { ip netns exec "$1" dig +tcp +short +time=1 +tries=1 "$2" | grep >/dev/null '^[0-9]'; }
 # Packets the queue rule has sent to egressd (its counter; nft cannot print
 # the xt target itself, hence the error output is dropped).
 queued() {
@@ -130,7 +130,7 @@ while True:
 badns=$!
 sleep 0.3
 expect "an unreadable DNS answer is dropped in block mode" block \
-	$C1 sh -c 'dig +short +noedns +time=1 +tries=1 @203.0.113.80 x.example.com | grep -q "^[0-9]"'
+	$C1 sh -c 'dig +short +noedns +time=1 +tries=1 @203.0.113.80 x.example.com | grep >/dev/null "^[0-9]"'
 kill "$badns" 2>/dev/null
 wait "$badns" 2>/dev/null
 expect "DNS over TCP: good name" pass resolves_tcp "$NS_C1" www.example.com

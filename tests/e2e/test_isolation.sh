@@ -49,7 +49,7 @@ grep -q "$NS_C1 .*$VETH_C1" "$S/list" && grep -q "$NS_C2 .*$VETH_C2" "$S/list" &
 	! grep -q "$NS_INET" "$S/list" &&
 	ok "egressctl containers: both containers with their veths, not the uplink" ||
 	{ bad "egressctl containers"; cat "$S/list"; }
-ctl --json containers | grep -q '"outer"' && ok "host facts in --json" || bad "no host facts"
+ctl --json containers | grep >/dev/null '"outer"' && ok "host facts in --json" || bad "no host facts"
 check_c1 up "before"
 
 # A live connection of c1, cut by the isolation (its socket stops receiving).
@@ -71,7 +71,7 @@ r1=$(rcvd); sleep 1; r2=$(rcvd)
 kill "$dl" 2>/dev/null; wait "$dl" 2>/dev/null
 check_c1 down "isolated"
 expect "isolated: c2 egress unaffected" up web "$NS_C2" http://203.0.113.80/
-ctl containers | grep -q "$NS_C1 .*isolated" && ok "containers shows isolated" ||
+ctl containers | grep >/dev/null "$NS_C1 .*isolated" && ok "containers shows isolated" ||
 	bad "containers does not show isolated"
 
 stop_egressd
@@ -94,7 +94,7 @@ ip -n "$NS_C1" route add default via 2001:db8:1::1
 sleep 2.5
 expect "container restarted (new veth $NEW): still isolated" down \
 	web "$NS_C1" http://203.0.113.80/
-ctl containers | grep -q "$NS_C1 .*isolated .*$NEW" && ok "isolation bound to the container, now on $NEW" ||
+ctl containers | grep >/dev/null "$NS_C1 .*isolated .*$NEW" && ok "isolation bound to the container, now on $NEW" ||
 	{ bad "isolation did not follow the new veth"; ctl containers; }
 
 ctl unisolate "$NS_C1" >"$S/out" 2>&1 && grep -q restored "$S/out" &&
@@ -146,7 +146,7 @@ print(ask(b'{"cmd":"containers","pad":"' + b"x" * 70000 + b'"}'))
 print(ask(b'{"cmd":"containers"}')[:12])
 PY
 grep -q "malformed request" "$S/out" && grep -q "unknown command 'launch-missiles'" "$S/out" &&
-	grep -q "larger than the limit" "$S/out" && tail -1 "$S/out" | grep -q '"ok":true' &&
+	grep -q "larger than the limit" "$S/out" && tail -1 "$S/out" | grep >/dev/null '"ok":true' &&
 	ok "malformed, unknown and oversized requests get errors; the daemon keeps serving" ||
 	{ bad "bad requests"; cat "$S/out"; }
 

@@ -49,7 +49,7 @@ c2_lookups() { # ten distinct blacklisted names from c2, during the flood;
 	: >"$SEC/c2-ok-$1"
 	for i in $(seq 10); do
 		ip netns exec "$NS_C2" dig +time=1 +tries=5 @"$DNS4" "c2-$1-$i.bad.test" 2>/dev/null |
-			grep -q "status: NXDOMAIN" && echo "c2-$1-$i.bad.test" >>"$SEC/c2-ok-$1"
+			grep >/dev/null "status: NXDOMAIN" && echo "c2-$1-$i.bad.test" >>"$SEC/c2-ok-$1"
 	done
 }
 c2_kept() { # of c2's names answered in round $1, how many have an event
@@ -103,7 +103,7 @@ qdrops=$(echo "$stats" | sed -n 's/.*queue drops \([0-9]*\) (full).*/\1/p')
 [ "${same:-0}" -ge "${answered:-1}" ] &&
 	ok "the repeated name's event counts $same of $sent lookups sent ($answered answered; kernel queue drops over both floods: ${qdrops:-?})" ||
 	bad "the repeated name's event counts ${same:-0}, fewer than the $answered answered of $sent sent (kernel queue drops: ${qdrops:-?})"
-echo "$stats" | grep -q " 0 dropped," && ok "no event dropped by egressd" || bad "events dropped: $stats"
+echo "$stats" | grep >/dev/null " 0 dropped," && ok "no event dropped by egressd" || bad "events dropped: $stats"
 echo "     $stats"
 grep -q "events: .* dropped so far" "$S/egressd.log" && ok "drops are logged: $(grep -m1 'dropped so far' "$S/egressd.log")" ||
 	echo "     (no event dropped)"
@@ -162,7 +162,7 @@ pid=
 last=$(grep 'stopping:' "$S/egressd.log" | tail -1)
 [ "$rc" = 0 ] && ok "SIGTERM with events still to write ($(echo "$last" | grep -o 'events [0-9]* queued'), $(echo "$last" | grep -o '[0-9]* written') then): egressd stopped cleanly" ||
 	bad "SIGTERM with events still to write: egressd exit status $rc $(grep -m3 -E 'ERROR: AddressSanitizer|#[0-9] ' "$S/egressd.log" | tr '\n' ' ')"
-grep -c 'rogue' "$SEC/state2/events.jsonl" | grep -qx 60 && ok "...and every event was written first" ||
+grep -c 'rogue' "$SEC/state2/events.jsonl" | grep -x >/dev/null 60 && ok "...and every event was written first" ||
 	bad "events of the unknown source written: $(grep -c rogue "$SEC/state2/events.jsonl") of 60"
 kill $holders "$rogue" 2>/dev/null
 wait $holders "$rogue" 2>/dev/null

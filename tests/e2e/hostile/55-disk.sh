@@ -106,15 +106,15 @@ start_egressd --state-dir "$SEC/full/state" --socket "$SOCK" --mode block --blac
 head -c 2M /dev/zero >"$SEC/full/filler" 2>/dev/null # fills what is left
 lookups c 100
 sleep 2
-dig_c1 c-late.bad.test | grep -q NXDOMAIN && ok "disk full: a blacklisted name is still refused" ||
+dig_c1 c-late.bad.test | grep >/dev/null NXDOMAIN && ok "disk full: a blacklisted name is still refused" ||
 	bad "disk full: verdict lost"
-dig_c1 www.example.com | grep -q "203.0.113.80" && ok "disk full: a good name still resolves" ||
+dig_c1 www.example.com | grep >/dev/null "203.0.113.80" && ok "disk full: a good name still resolves" ||
 	bad "disk full: good name failed"
 ctl isolate "$NS_C2" >"$SEC/iso.out" 2>&1
 ip netns exec "$NS_C2" curl -s -m 1 http://203.0.113.80/ >/dev/null && bad "disk full: isolation did not cut c2 ($(cat "$SEC/iso.out"))" ||
 	ok "disk full: isolation works ($(cat "$SEC/iso.out"))"
 ctl unisolate "$NS_C2" >/dev/null 2>&1
-ls "$SEC/full/state" | grep -q '\.tmp$' && bad "a temporary file stayed: $(ls "$SEC/full/state")" ||
+ls "$SEC/full/state" | grep >/dev/null '\.tmp$' && bad "a temporary file stayed: $(ls "$SEC/full/state")" ||
 	ok "no temporary file left behind"
 /usr/bin/python3 - "$SEC/full/state/events.jsonl" <<'PY' && ok "events.jsonl has no torn line" || bad "events.jsonl has a torn line"
 import json, sys

@@ -11,8 +11,8 @@ H="ip netns exec $NS_HOST"
 printf 'other.example.net\n' >"$SEC/black.txt"
 LOG0=0 old= new= third= child=
 
-resolves() { $C1 dig +short +time=1 +tries=1 @203.0.113.53 "$1" 2>/dev/null | grep -q '^[0-9]'; }
-refused() { $C1 dig +time=1 +tries=1 @203.0.113.53 "$1" 2>/dev/null | grep -q 'status: NXDOMAIN'; }
+resolves() { $C1 dig +short +time=1 +tries=1 @203.0.113.53 "$1" 2>/dev/null | grep >/dev/null '^[0-9]'; }
+refused() { $C1 dig +time=1 +tries=1 @203.0.113.53 "$1" 2>/dev/null | grep >/dev/null 'status: NXDOMAIN'; }
 connects() { $C1 curl -sf -o /dev/null -m 1 http://203.0.113.80/; }
 # elements SET: how many elements the guard set has ("no set" and false
 # without the set).
@@ -31,11 +31,11 @@ until_ok() {
 }
 # The log since the last mark (egressd.log is the whole run's).
 mark() { LOG0=$(cat "$S/egressd.log" 2>/dev/null | wc -l); }
-logged() { tail -n +"$((LOG0 + 1))" "$S/egressd.log" | grep -q "$1"; }
+logged() { tail -n +"$((LOG0 + 1))" "$S/egressd.log" | grep >/dev/null "$1"; }
 said() { tail -n +"$((LOG0 + 1))" "$S/egressd.log" | grep -o "$1" | tail -1; }
 pass_on() { [ "$(elements watchdog_pass)" = 2 ]; }
 child_of() { pgrep -P "$1" | head -1; }
-gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+gone() { ! kill -0 "$1" 2>/dev/null || grep >/dev/null '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 # probes OUT : for WINDOW_S seconds, every 0.25 s, one lookup and one
 # connection in the background; each writes "KIND END_NS RC" to OUT.
 probes() {

@@ -54,7 +54,7 @@ sleep 1
 line=$(grep 'other.example.net' "$ST/events.jsonl" | grep -m1 curl)
 if [ -z "$line" ]; then
 	bad "no event with the curl command line"
-elif echo "$line" | grep -qE 'S3cr3tT0ken|AbCdEf|hunter2'; then
+elif echo "$line" | grep -E >/dev/null 'S3cr3tT0ken|AbCdEf|hunter2'; then
 	bad "a secret reached events.jsonl: $line"
 else
 	ok "secrets masked in events.jsonl: $(echo "$line" | grep -o '"cmdline":"curl[^"]*"' | head -1 | cut -c1-150)"
