@@ -14,6 +14,8 @@
 /* Compression pointers followed while reading one name. Real encoders need
  * one or two; a loop or a chain longer than this is hostile. */
 #define DNS_PTR_JUMPS_MAX 16
+/* The fixed header: id, flags, four counts. */
+#define DNS_HEADER_LEN 12
 /* Resource records kept from one message (answer + authority + additional
  * are walked, only answers are kept). 256 A records with compressed names
  * fill a 4 KB EDNS answer: every UDP answer fits. Past it (a huge answer

@@ -4,7 +4,7 @@
  * code and accepts every packet at once, marking it decided when
  * --mark-allow is given (so the same ruleset stops queueing the flow, as
  * with egressd). The verdict's mark is the packet's with the MASK bits
- * replaced by MARK, as egressd writes it (src/datapath.c): a packet queued
+ * replaced by MARK, as egressd writes it (src/daemon/datapath.c): a packet queued
  * on its way in carries the "in" bit, which would otherwise stay and keep
  * forward_mark from seeing "allow". */
 #include <linux/netfilter.h>

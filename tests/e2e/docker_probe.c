@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* docker_probe: the Docker client (src/docker.c) against a real dockerd,
+/* docker_probe: the Docker client (src/containers/docker.c) against a real dockerd,
  * for tests/e2e/dockerbed.sh check.
  *
  *   docker_probe list SOCK            one line per container

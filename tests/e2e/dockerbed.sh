@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # dockerbed.sh up|down|check PROBE : a real dockerd for the Docker client
-# (src/docker.c), confined to its own network namespace, so that its bridges,
+# (src/containers/docker.c), confined to its own network namespace, so that its bridges,
 # iptables rules and veths never touch the root namespace and nothing can
 # leave the machine. No pulls: the only image is busybox-static imported as
 # a rootfs tarball.

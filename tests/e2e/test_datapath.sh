@@ -49,7 +49,7 @@ printf '203.0.113.82/31\n2001:db8:80::82/127\n' >"$S/black-ip.txt"
 printf 'www.shop.test\n' >"$S/white.txt"
 
 start_mode block --blacklist "$S/black.txt" --blacklist "cidr:$S/black-ip.txt"
-# Least privilege (src/sandbox.c), on by default: every thread of egressd
+# Least privilege (src/kernel/sandbox.c), on by default: every thread of egressd
 # has the seccomp filter, no_new_privs and only the four capabilities
 # (CAP_NET_ADMIN 12, CAP_SYS_ADMIN 21, CAP_SYS_PTRACE 19,
 # CAP_DAC_READ_SEARCH 2: 0x281004), none to regain.

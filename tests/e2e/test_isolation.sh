@@ -63,6 +63,11 @@ while s.recv(4096):
 dl=$!
 sleep 1
 rcvd() { $C1 ss -Htni '( dport = :80 )' | grep -o 'bytes_received:[0-9]*' | cut -d: -f2 | head -1; }
+# It must be live first (at ~400 KB/s the 32 MiB take over a minute):
+# a download that never connected would look "cut" below.
+r0=$(rcvd); sleep 0.5; r0b=$(rcvd)
+[ -n "$r0" ] && [ -n "$r0b" ] && [ "$r0b" -gt "$r0" ] && ok "the download is live before the isolation ($r0 -> $r0b bytes)" ||
+	bad "the download is not live before the isolation ('$r0' -> '$r0b')"
 ctl isolate "$NS_C1" --note "xmrig seen" >"$S/out" 2>&1 && grep -q "isolated" "$S/out" &&
 	ok "egressctl isolate: $(cat "$S/out")" || { bad "isolate: $(cat "$S/out")"; }
 r1=$(rcvd); sleep 1; r2=$(rcvd)

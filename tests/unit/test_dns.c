@@ -145,6 +145,18 @@ START_TEST(compression_loop_and_forward_pointer_refused)
 	ck_assert_int_eq(dns_parse(self, sizeof(self), &m), -EBADMSG);
 	ck_assert_int_eq(dns_parse(fwd, sizeof(fwd), &m), -EBADMSG);
 	ck_assert_int_eq(dns_parse(ext, sizeof(ext), &m), -EBADMSG);
+	/* pointer into the header (offset 5: qdcount's low byte, 1, then
+	 * ancount 0 = "\001." ...): a name made of the counts, which an
+	 * NXDOMAIN rewrite changes (fuzz_dns) */
+	static const uint8_t hdr[] = { 0, 1, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0,
+				       0xc0, 5, 0, 1, 0, 1 };
+	ck_assert_int_eq(dns_parse(hdr, sizeof(hdr), &m), -EBADMSG);
+	/* a pointer back to offset 14, inside the name's own label "\002ab",
+	 * where 'b' (98) reads as a label running past the pointer into the
+	 * record after the question (fuzz_dns) */
+	static const uint8_t past[] = { 0, 1, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0,
+					2, 'a', 'b', 0xc0, 14, 0, 1, 0, 1 };
+	ck_assert_int_eq(dns_parse(past, sizeof(past), &m), -EBADMSG);
 }
 END_TEST
 

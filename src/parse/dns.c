@@ -2,6 +2,7 @@
 #include "egressd/dns.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,13 +38,19 @@ static void name_append_label(char *out, size_t *olen, const uint8_t *lab,
 static int dns_read_name(struct cursor *c, char *out)
 {
 	struct cursor w = *c;
-	size_t olen = 0, wire = 1, end = 0;
+	size_t olen = 0, wire = 1, end = 0, bound = SIZE_MAX;
 	unsigned jumps = 0;
 	uint8_t len, lo;
 	const uint8_t *lab;
 
 	for (;;) {
 		size_t at = w.pos;
+		/* After a jump, every byte of the name lies before the
+		 * pointer: a name told earlier, never one whose label runs
+		 * on into later bytes (an answer's), which a rewrite that
+		 * keeps only the question would change (fuzz_dns). */
+		if (at >= bound)
+			return -EBADMSG;
 		if (cursor_u8(&w, &len))
 			return -EMSGSIZE;
 		if (len == 0)
@@ -52,10 +59,15 @@ static int dns_read_name(struct cursor *c, char *out)
 			if (cursor_u8(&w, &lo))
 				return -EMSGSIZE;
 			size_t target = (size_t)(len & 0x3f) << 8 | lo;
-			if (target >= at || ++jumps > DNS_PTR_JUMPS_MAX)
+			/* Never into the header (its counts are no name, and
+			 * an NXDOMAIN rewrite changes them: the question read
+			 * again would be another name; found by fuzz_dns). */
+			if (target < DNS_HEADER_LEN || target >= at ||
+			    ++jumps > DNS_PTR_JUMPS_MAX)
 				return -EBADMSG;
 			if (!end)
 				end = w.pos;
+			bound = at;
 			w.pos = target;
 			continue;
 		}
@@ -63,6 +75,8 @@ static int dns_read_name(struct cursor *c, char *out)
 			return -EBADMSG;
 		wire += len + 1u;
 		if (wire > DNS_NAME_WIRE_MAX)
+			return -EBADMSG;
+		if (w.pos + len > bound)
 			return -EBADMSG;
 		if (cursor_bytes(&w, len, &lab))
 			return -EMSGSIZE;

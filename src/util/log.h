@@ -10,7 +10,13 @@ enum log_prio {
 	LOG_P_WARNING = 4,
 	LOG_P_NOTICE = 5,
 	LOG_P_INFO = 6,
+	LOG_P_DEBUG = 7,
 };
+
+/* Lines less important than this are not written (log_level). */
+void log_set_level(enum log_prio max);
+/* "err", "warn", "notice", "info" or "debug"; -1 if none of them. */
+int log_level_parse(const char *s);
 
 /* Checks once whether stderr is the journal's stream. */
 void log_init(void);
@@ -22,3 +28,4 @@ void log_msg(enum log_prio p, const char *fmt, ...)
 #define log_warn(...) log_msg(LOG_P_WARNING, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_P_NOTICE, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_P_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_P_DEBUG, __VA_ARGS__)

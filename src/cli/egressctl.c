@@ -604,13 +604,30 @@ static void results_table(const cJSON *reply)
 		       str(reply, "pattern"), num(reply, "also_whitelisted"));
 }
 
-/* "7d", "12h", "30m", "90s" or seconds. */
+/* A count (--limit, --offset, an id): digits only, at most 10^9. "2m"
+ * is no count (it was read as a span: 120). */
+static int parse_count(const char *s, double *ret)
+{
+	char *end;
+	long long v;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return -1;
+	v = strtoll(s, &end, 10);
+	if (*end || v > 1000000000LL)
+		return -1;
+	*ret = (double)v;
+	return 0;
+}
+
+/* "7d", "12h", "30m", "90s" or seconds; at most 100 years (1e300 made
+ * the daemon's time arithmetic overflow). */
 static int parse_span(const char *s, double *ret)
 {
 	char *end;
 	double v = strtod(s, &end);
 
-	if (end == s || v < 0)
+	if (end == s || !(v >= 0 && v <= 36500.0 * 86400))
 		return -1;
 	switch (*end) {
 	case 'd': v *= 86400; end++; break;
@@ -618,7 +635,7 @@ static int parse_span(const char *s, double *ret)
 	case 'm': v *= 60; end++; break;
 	case 's': end++; break;
 	}
-	if (*end)
+	if (*end || v > 36500.0 * 86400)
 		return -1;
 	*ret = v;
 	return 0;
@@ -632,6 +649,8 @@ static int parse_time(const char *s, double *ret)
 	double v = strtod(s, &end);
 
 	if (end != s && !*end) {
+		if (!(v >= 0 && v < 1e11))
+			return -1;
 		*ret = v;
 		return 0;
 	}
@@ -692,7 +711,7 @@ static int cmd_events_list(int argc, char **argv)
 		}
 		if (!key || (c == 's' ? parse_span(optarg, &v)
 			     : (c == 'f' || c == 't') ? parse_time(optarg, &v)
-						      : parse_span(optarg, &v))) {
+						      : parse_count(optarg, &v))) {
 			fprintf(stderr, "egressctl: bad value '%s'\n", optarg ? optarg : "");
 			cJSON_Delete(req);
 			usage(stderr);
@@ -757,9 +776,14 @@ static int cmd_events(int argc, char **argv)
 		return finish(request(req), overview_table);
 	}
 	if (!strcmp(sub, "show") && argc == 3) {
+		double id;
+		if (parse_count(argv[2], &id) || !id) {
+			fprintf(stderr, "egressctl: '%s' is not an id\n", argv[2]);
+			return 2;
+		}
 		req = cJSON_CreateObject();
 		cJSON_AddStringToObject(req, "cmd", "events_show");
-		cJSON_AddNumberToObject(req, "id", atof(argv[2]));
+		cJSON_AddNumberToObject(req, "id", id);
 		return finish(request(req), show_table);
 	}
 	if (!strcmp(sub, "whitelist"))

@@ -55,6 +55,7 @@ struct config {
 	char ifs[CONFIG_IFS_MAX][16];
 	bool ifs_auto; /* container_if = auto */
 	char metrics_listen[80]; /* "ADDR:PORT" of /metrics, "" for off */
+	int log_level; /* log.h's enum log_prio: lines above it not written */
 	bool ifs_default; /* none named: config_finish gave the defaults */
 };
 

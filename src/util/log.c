@@ -5,10 +5,31 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static bool journal;
+static enum log_prio level = LOG_P_INFO;
+
+void log_set_level(enum log_prio max)
+{
+	level = max;
+}
+
+int log_level_parse(const char *s)
+{
+	static const char *const names[] = { [LOG_P_ERR] = "err",
+					     [LOG_P_WARNING] = "warn",
+					     [LOG_P_NOTICE] = "notice",
+					     [LOG_P_INFO] = "info",
+					     [LOG_P_DEBUG] = "debug" };
+
+	for (int i = LOG_P_ERR; i <= LOG_P_DEBUG; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
 
 /* JOURNAL_STREAM is "DEV:INODE" of the stream systemd connected; a child
  * whose stderr was redirected since inherits the variable, not the
@@ -29,6 +50,8 @@ void log_msg(enum log_prio p, const char *fmt, ...)
 	char line[2048];
 	va_list ap;
 
+	if (p > level)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);

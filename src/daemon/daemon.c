@@ -802,6 +802,7 @@ int daemon_main(int argc, char **argv)
 	r = parse_flags(argc, argv, &d.cfg);
 	if (r)
 		return r;
+	log_set_level((enum log_prio)d.cfg.log_level);
 	if (geteuid() != 0) {
 		log_err("run needs root (CAP_NET_ADMIN) to "
 			"program nftables and read NFQUEUE\n");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "config.h"
+#include "log.h"
 
 #include "egressd/oci.h"
 #include "watchdog.h"
@@ -21,6 +22,7 @@ void config_defaults(struct config *c)
 	/* Installed and started, egressd protects: what the lists name is
 	 * stopped (fail-open keeps the rest flowing if egressd stops). */
 	c->block = true;
+	c->log_level = LOG_P_INFO;
 	c->queue_first = 0;
 	c->queue_count = 1;
 	c->queue_maxlen = 4096;
@@ -267,7 +269,7 @@ enum key_id {
 	K_RETENTION_DAYS, K_MAX_STATE_MB, K_SYSLOG, K_TTL_FLOOR, K_MARK_MASK,
 	K_MARK_ALLOW, K_MARK_BLOCK, K_BLACKLIST, K_WHITELIST, K_CONTAINER_IF,
 	K_WATCHDOG_TIMEOUT, K_SANDBOX, K_REDACT, K_MARK_IN, K_UNREADABLE,
-	K_DNS_BYPASS, K_ECH, K_TRUSTED_RESOLVERS, K_METRICS_LISTEN, K_COUNT
+	K_DNS_BYPASS, K_ECH, K_TRUSTED_RESOLVERS, K_METRICS_LISTEN, K_LOG_LEVEL, K_COUNT
 };
 
 /* Settings that may be given more than once (each adds one). */
@@ -304,6 +306,7 @@ static const struct {
 	[K_ECH] = { "ech", false },
 	[K_TRUSTED_RESOLVERS] = { "trusted_resolvers", false },
 	[K_METRICS_LISTEN] = { "metrics_listen", false },
+	[K_LOG_LEVEL] = { "log_level", false },
 };
 
 static int key_find(const char *name)
@@ -370,6 +373,8 @@ static int key_apply(struct config *c, enum key_id k, const char *v)
 		return set_trusted(c, v);
 	case K_METRICS_LISTEN:
 		return set_listen(c, v);
+	case K_LOG_LEVEL:
+		return (c->log_level = log_level_parse(v)) < 0 ? -EINVAL : 0;
 	case K_WATCHDOG_TIMEOUT:
 		return set_u32_range(&c->watchdog_timeout_s, v, 0,
 				     WATCHDOG_TIMEOUT_MAX_S);
