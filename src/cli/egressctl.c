@@ -28,42 +28,7 @@ static const char *sock_path = "/run/egressd/egressd.sock";
 static bool json_out;
 static long timeout_s = EGRESSCTL_TIMEOUT_S;
 
-static void usage(FILE *f)
-{
-	fputs("usage: egressctl [--socket PATH] [--timeout SECONDS] [--json] COMMAND\n"
-	      "commands:\n"
-	      "  status                        mode, interfaces watched, lists,\n"
-	      "                                counters, containers, state size\n"
-	      "  containers                    the containers egressd knows, with\n"
-	      "                                their isolation state\n"
-	      "  isolate CONTAINER [--note T]  cut a container off the network\n"
-	      "                                (name or id prefix)\n"
-	      "  unisolate CONTAINER           give it its network back\n"
-	      "  events overview               pending events, containers affected\n"
-	      "  events [--since 7d | --from T --to T] [--status S]\n"
-	      "         [--container C] [--domain D] [--limit N] [--offset N]\n"
-	      "                                events, newest first (last 7 days)\n"
-	      "  events show ID                every field of one event\n"
-	      "  events whitelist ID [--domain D] [--note T] [--all-pending]\n"
-	      "  events handled ID...  | events ignore ID...\n"
-	      "  events delete ID... --yes | events isolate ID\n"
-	      "  blacklist add PATTERN... [--note T] [--force] | blacklist list\n"
-	      "  blacklist remove ID...        (whitelist: the same)\n"
-	      "  lists                         list sources, entries, loaded\n"
-	      "  lists import FILE --format F --category C [--name N] [--whitelist]\n"
-	      "                                a threat-intel feed as a system\n"
-	      "                                source (F: domains, wildcard, hosts,\n"
-	      "                                adblock, rpz, cidr, auto); a\n"
-	      "                                blacklist feed's allow rules are\n"
-	      "                                ignored unless it is imported\n"
-	      "                                --whitelist\n"
-	      "  audit [--limit N]             who changed what\n"
-	      "  lists check [--format F] [--strip-bogons] [--feed] FILE...\n"
-	      "                                validate list files (offline)\n"
-	      "  version\n"
-	      "exit status: 0 done, 1 refused, 2 usage error\n",
-	      f);
-}
+static void usage(FILE *f);
 
 /* ---- transport ---- */
 
@@ -1134,6 +1099,198 @@ static int lists_check(int argc, char **argv)
 	return bad;
 }
 
+/* ---- the verb table: dispatch and help come from it ---- */
+
+static int v_status(int argc, char **argv)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	(void)argc;
+	(void)argv;
+	cJSON_AddStringToObject(req, "cmd", "status");
+	return finish(request(req), status_table);
+}
+
+static int v_lists(int argc, char **argv)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	(void)argc;
+	(void)argv;
+	cJSON_AddStringToObject(req, "cmd", "lists");
+	return finish(request(req), sources_table);
+}
+
+static int v_lists_check(int argc, char **argv)
+{
+	return lists_check(argc - 1, argv + 1);
+}
+
+static int v_lists_import(int argc, char **argv)
+{
+	return lists_import(argc - 1, argv + 1);
+}
+
+static int v_black(int argc, char **argv)
+{
+	return cmd_list(argc, argv, "black");
+}
+
+static int v_white(int argc, char **argv)
+{
+	return cmd_list(argc, argv, "white");
+}
+
+static int v_isolate(int argc, char **argv)
+{
+	return cmd_isolate(argc, argv, true);
+}
+
+static int v_unisolate(int argc, char **argv)
+{
+	return cmd_isolate(argc, argv, false);
+}
+
+static int v_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("egressctl %s\n", EGRESSD_VERSION);
+	return 0;
+}
+
+static int v_help(int argc, char **argv);
+
+#define ANY 1000
+/* name [sub]: the words; min, max: the words after them. usage: the
+ * lines `egressctl help` prints for it. First match wins (the "lists"
+ * subcommands before "lists"). */
+static const struct verb {
+	const char *name, *sub;
+	int min, max;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+} verbs[] = {
+	{ "status", NULL, 0, 0, v_status,
+	  "  status                        mode, interfaces watched, lists,\n"
+	  "                                counters, containers, state size\n" },
+	{ "containers", NULL, 0, 0, cmd_containers,
+	  "  containers                    the containers egressd knows, with\n"
+	  "                                their isolation state\n" },
+	{ "isolate", NULL, 1, 3, v_isolate,
+	  "  isolate CONTAINER [--note T]  cut a container off the network\n"
+	  "                                (name or id prefix)\n" },
+	{ "unisolate", NULL, 1, 3, v_unisolate,
+	  "  unisolate CONTAINER           give it its network back\n" },
+	{ "events", NULL, 0, ANY, cmd_events,
+	  "  events overview               pending events, containers affected\n"
+	  "  events [--since 7d | --from T --to T] [--status S]\n"
+	  "         [--container C] [--domain D] [--limit N] [--offset N]\n"
+	  "                                events, newest first (last 7 days)\n"
+	  "  events show ID                every field of one event\n"
+	  "  events whitelist ID [--domain D] [--note T] [--all-pending]\n"
+	  "  events handled ID...  | events ignore ID...\n"
+	  "  events delete ID... --yes | events isolate ID\n" },
+	{ "blacklist", NULL, 1, ANY, v_black,
+	  "  blacklist add PATTERN... [--note T] [--force] | blacklist list\n"
+	  "  blacklist remove ID...\n" },
+	{ "whitelist", NULL, 1, ANY, v_white,
+	  "  whitelist add PATTERN... [--note T] [--force] | whitelist list\n"
+	  "  whitelist remove ID...\n" },
+	{ "lists", "check", 1, ANY, v_lists_check,
+	  "  lists check [--format F] [--strip-bogons] [--feed] FILE...\n"
+	  "                                validate list files (offline)\n" },
+	{ "lists", "import", 1, ANY, v_lists_import,
+	  "  lists import FILE --format F --category C [--name N] [--whitelist]\n"
+	  "                                a threat-intel feed as a system\n"
+	  "                                source (F: domains, wildcard, hosts,\n"
+	  "                                adblock, rpz, cidr, auto); a\n"
+	  "                                blacklist feed's allow rules are\n"
+	  "                                ignored unless it is imported\n"
+	  "                                --whitelist\n" },
+	{ "lists", NULL, 0, 0, v_lists,
+	  "  lists                         list sources, entries, loaded\n" },
+	{ "audit", NULL, 0, 2, cmd_audit,
+	  "  audit [--limit N]             who changed what\n" },
+	{ "version", NULL, 0, 0, v_version, "  version\n" },
+	{ "help", NULL, 0, 1, v_help,
+	  "  help [COMMAND]                this text, or one command's\n" },
+};
+
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+static void usage(FILE *f)
+{
+	fputs("usage: egressctl [--socket PATH] [--timeout SECONDS] [--json] "
+	      "COMMAND\ncommands:\n", f);
+	for (size_t i = 0; i < NVERBS; i++)
+		fputs(verbs[i].usage, f);
+	fputs("COMMAND --help: that command's lines\n"
+	      "exit status: 0 done, 1 refused, 2 usage error\n", f);
+}
+
+/* The lines of every verb called name (lists has three). */
+static bool verb_usage(FILE *f, const char *name)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < NVERBS; i++)
+		if (!strcmp(verbs[i].name, name)) {
+			fputs(verbs[i].usage, f);
+			found = true;
+		}
+	return found;
+}
+
+static int v_help(int argc, char **argv)
+{
+	if (argc == 1) {
+		usage(stdout);
+		return 0;
+	}
+	if (verb_usage(stdout, argv[1]))
+		return 0;
+	fprintf(stderr, "egressctl: no command '%s'\n", argv[1]);
+	return 2;
+}
+
+static const struct verb *verb_find(int argc, char **argv)
+{
+	for (size_t i = 0; argc >= 1 && i < NVERBS; i++) {
+		const struct verb *v = &verbs[i];
+		if (strcmp(v->name, argv[0]))
+			continue;
+		if (!v->sub || (argc >= 2 && !strcmp(argv[1], v->sub)))
+			return v;
+	}
+	return NULL;
+}
+
+static int dispatch(int argc, char **argv)
+{
+	const struct verb *v = verb_find(argc, argv);
+	int words;
+
+	if (!v) {
+		if (argc >= 1)
+			fprintf(stderr, "egressctl: no command '%s'\n", argv[0]);
+		usage(stderr);
+		return 2;
+	}
+	for (int k = 1; k < argc; k++)
+		if (!strcmp(argv[k], "--help")) {
+			verb_usage(stdout, v->name);
+			return 0;
+		}
+	words = argc - 1 - (v->sub ? 1 : 0);
+	if (words < v->min || words > v->max) {
+		fprintf(stderr, "usage:\n");
+		verb_usage(stderr, v->name);
+		return 2;
+	}
+	return v->fn(argc, argv);
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -1175,37 +1332,5 @@ int main(int argc, char **argv)
 			k--;
 		}
 	optind = 1;
-	if (argc >= 2 && !strcmp(argv[0], "lists") && !strcmp(argv[1], "check"))
-		return lists_check(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[0], "lists") && !strcmp(argv[1], "import"))
-		return lists_import(argc - 1, argv + 1);
-	if (argc >= 1 && !strcmp(argv[0], "containers"))
-		return cmd_containers(argc, argv);
-	if (argc == 1 && !strcmp(argv[0], "status")) {
-		cJSON *req = cJSON_CreateObject();
-		cJSON_AddStringToObject(req, "cmd", "status");
-		return finish(request(req), status_table);
-	}
-	if (argc >= 1 && !strcmp(argv[0], "events"))
-		return cmd_events(argc, argv);
-	if (argc >= 1 && (!strcmp(argv[0], "blacklist") ||
-			  !strcmp(argv[0], "whitelist")))
-		return cmd_list(argc, argv, argv[0][0] == 'b' ? "black" : "white");
-	if (argc == 1 && !strcmp(argv[0], "lists")) {
-		cJSON *req = cJSON_CreateObject();
-		cJSON_AddStringToObject(req, "cmd", "lists");
-		return finish(request(req), sources_table);
-	}
-	if (argc >= 1 && !strcmp(argv[0], "audit"))
-		return cmd_audit(argc, argv);
-	if (argc >= 1 && !strcmp(argv[0], "isolate"))
-		return cmd_isolate(argc, argv, true);
-	if (argc >= 1 && !strcmp(argv[0], "unisolate"))
-		return cmd_isolate(argc, argv, false);
-	if (argc == 1 && !strcmp(argv[0], "version")) {
-		printf("egressctl %s\n", EGRESSD_VERSION);
-		return 0;
-	}
-	usage(stderr);
-	return 2;
+	return dispatch(argc, argv);
 }

@@ -21,6 +21,21 @@ usage_err "events --from 1e300" events --from 1e300
 usage_err "events show 1.5" events show 1.5
 usage_err "events show abc" events show abc
 usage_err "events show 0" events show 0
+usage_err "an unknown command" bogus
+usage_err "containers with an argument" containers extra
+usage_err "lists with a stray word" lists foo
+# Help comes from the verb table: every command, each with its lines.
+help=$("$EGRESSCTL" help) && [ "$("$EGRESSCTL" events --help | head -1 | awk '{print $1}')" = events ] &&
+	"$EGRESSCTL" help isolate | grep >/dev/null "isolate CONTAINER" &&
+	ok_help=1
+for v in status containers isolate unisolate events blacklist whitelist lists audit version; do
+	[[ $help == *"  $v"* ]] || ok_help=
+	# and egressctl(8) documents it
+	grep >/dev/null -w "^\.B $v\|^\.BI \"\?$v\|^\.B $v " "$(dirname "$0")/../../man/egressctl.8" ||
+		{ echo "FAIL egressctl(8) lacks $v"; fail=1; }
+done
+[ -n "${ok_help:-}" ] && echo "ok   help and COMMAND --help come from the verb table (every command listed)" ||
+	{ echo "FAIL help: $help"; fail=1; }
 # Good values get past the parser: the error is then the missing socket.
 "$EGRESSCTL" --socket "$S" events --limit 20 --since 2d >/dev/null 2>&1
 rc=$?
