@@ -52,26 +52,37 @@ static int nft_query(const char *cmds, char *out, size_t outlen, char *err,
 	return r ? -EINVAL : 0;
 }
 
+
 static int nft_run(const char *cmds, char *err, size_t errlen)
 {
 	return nft_query(cmds, NULL, 0, err, errlen);
 }
 
-/* Replaces every occurrence of token in *s with value. */
-static int subst(char **s, const char *token, const char *value)
+/* The shipped ruleset defines the mark variables with egressd's defaults,
+ * so that it is valid nft on its own (`nft -c -f egressd.nft`); egressd
+ * blanks those lines and puts its configured values in defines of its own
+ * in front (a second define of a name is an error in nft; libnftables'
+ * nft_ctx_add_var applies to files only, not to a buffer). Every
+ * variable must have its define line: a ruleset without one is refused. */
+static int defines_strip(char *text, const char *const *names, size_t n,
+			 char *err, size_t errlen)
 {
-	char *p;
-
-	while ((p = strstr(*s, token))) {
-		size_t pre = (size_t)(p - *s), tl = strlen(token);
-		char *n = malloc(strlen(*s) - tl + strlen(value) + 1);
-		if (!n)
-			return -ENOMEM;
-		memcpy(n, *s, pre);
-		strcpy(n + pre, value);
-		strcat(n, p + tl);
-		free(*s);
-		*s = n;
+	for (size_t i = 0; i < n; i++) {
+		char want[32];
+		char *p = text, *hit = NULL;
+		snprintf(want, sizeof(want), "define %s =", names[i]);
+		while ((p = strstr(p, want))) {
+			if (p == text || p[-1] == '\n')
+				hit = p;
+			p += strlen(want);
+		}
+		if (!hit) {
+			snprintf(err, errlen, "the ruleset has no line "
+				 "'define %s = ...'", names[i]);
+			return -EINVAL;
+		}
+		while (*hit && *hit != '\n')
+			*hit++ = ' ';
 	}
 	return 0;
 }
@@ -102,8 +113,10 @@ int nft_ruleset_load(const char *path, const struct nft_marks *m,
 		     const char *const *isolated, size_t nisolated, char *err,
 		     size_t errlen)
 {
-	char *text, v[4][16], *extra = NULL;
-	size_t len, xl = 64 + nisolated * 40;
+	static const char *const names[] = { "MASK", "ALLOW", "BLOCK", "IN" };
+	const uint32_t vals[] = { m->mask, m->allow, m->block, m->in };
+	char *text, defs[4 * 40] = "", *extra = NULL;
+	size_t len, xl = 64 + nisolated * 40, o = 0;
 	int r;
 
 	r = file_read_all(path, &text, &len);
@@ -111,27 +124,20 @@ int nft_ruleset_load(const char *path, const struct nft_marks *m,
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
-	snprintf(v[0], sizeof(v[0]), "0x%08x", m->mask);
-	snprintf(v[1], sizeof(v[1]), "0x%08x", m->allow);
-	snprintf(v[2], sizeof(v[2]), "0x%08x", m->block);
-	snprintf(v[3], sizeof(v[3]), "0x%08x", m->in);
-	r = subst(&text, "@MASK@", v[0]);
-	if (!r)
-		r = subst(&text, "@ALLOW@", v[1]);
-	if (!r)
-		r = subst(&text, "@BLOCK@", v[2]);
-	if (!r)
-		r = subst(&text, "@IN@", v[3]);
+	for (size_t i = 0; i < 4; i++)
+		o += (size_t)snprintf(defs + o, sizeof(defs) - o,
+				      "define %s = 0x%08x\n", names[i], vals[i]);
+	r = defines_strip(text, names, 4, err, errlen);
 	if (!r && !(extra = calloc(1, 2 * xl)))
 		r = -ENOMEM;
 	if (!r)
 		r = isolation_cmds(isolated, nisolated, true, extra, 2 * xl);
 	if (!r) {
-		char *all = malloc(strlen(text) + strlen(extra) + 2);
+		char *all = malloc(strlen(defs) + strlen(text) + strlen(extra) + 2);
 		if (!all) {
 			r = -ENOMEM;
 		} else {
-			sprintf(all, "%s\n%s", text, extra);
+			sprintf(all, "%s%s\n%s", defs, text, extra);
 			r = nft_run(all, err, errlen);
 			free(all);
 		}

@@ -48,6 +48,10 @@ ifs_has() {
 served() { ip netns exec "$NS_C1" curl -sk -m 3 -o /dev/null --resolve "$1:443:203.0.113.80" "https://$1/"; }
 printf 'bad-sni.example\n' >"$S/black.txt"
 
+# The shipped ruleset is nft on its own (its mark defaults as defines).
+ip netns exec "$NS_HOST" nft -c -f "$ROOT/nft/egressd.nft" >"$S/nftc.txt" 2>&1 &&
+	ok "nft -c -f nft/egressd.nft passes" || { bad "nft -c: $(head -3 "$S/nftc.txt")"; }
+
 # 1. Nothing configured: the defaults watch br-dflt, in block mode.
 run_bare "$S/a.log" --blacklist "$S/black.txt"
 grep -q "running in block mode" "$S/a.log" && ok "no config: block mode" || { bad "mode"; cat "$S/a.log"; }
