@@ -45,9 +45,12 @@ wd=$(pgrep -P "$pid" | head -1)
 [ -n "$wd" ] && [ "$(awk '/^CapEff/ {print $2}' /proc/$wd/status)" = 0000000000001000 ] &&
 	ok "the watchdog child keeps CAP_NET_ADMIN only" || bad "watchdog child caps: $(grep CapEff /proc/$wd/status 2>/dev/null)"
 
-# A secret in a command line never reaches the export. curl downloads
-# slowly (/big, rate-limited) so that it is still there to be named even
-# when the writer is slow (the ASan build on a loaded machine).
+# A secret in a command line never reaches the export. In alert mode,
+# curl downloads slowly (/big, rate-limited) so that it is still there to
+# be named even when the writer is slow (the ASan build on a loaded
+# machine); in block mode its reset would end it within the 100 ms hold.
+stop_egressd
+start_egressd --state-dir "$ST" --socket "$SOCK" --mode alert --blacklist "$SEC/black.txt"
 ip netns exec "$NS_C1" sh -c 'curl -s -m 2 --limit-rate 2M -H "Authorization: Bearer S3cr3tT0ken" \
 	"https://other.example.net/big?token=AbCdEf&x=1" --resolve other.example.net:443:203.0.113.81 -k \
 	-u "alice:hunter2" >/dev/null 2>&1; true'
