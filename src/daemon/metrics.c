@@ -265,6 +265,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 {
 	struct metrics *m = cls;
 	static char not_found[] = "not found: try /metrics\n";
+	static char not_allowed[] = "method not allowed: GET /metrics\n";
 	cJSON *s;
 	char *body;
 	size_t len = 0;
@@ -275,8 +276,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (*upload_len)
 		return MHD_NO; /* no body is expected */
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return reply(conn, 405, "text/plain", not_found,
-			     strlen(not_found), MHD_RESPMEM_PERSISTENT);
+		return reply(conn, 405, "text/plain", not_allowed,
+			     strlen(not_allowed), MHD_RESPMEM_PERSISTENT);
 	if (strcmp(url, "/metrics"))
 		return reply(conn, 404, "text/plain", not_found,
 			     strlen(not_found), MHD_RESPMEM_PERSISTENT);

@@ -13,9 +13,8 @@ bool watch_match(const char *pattern, const char *name)
 	return !strcmp(pattern, name);
 }
 
-/* A port whose peer lives in another namespace: a container's veth (or
- * a VM's? no: a tap has no peer; a veth pair inside the host has no
- * nsid). */
+/* A port whose peer lives in another namespace: a container's veth. A
+ * VM's tap has no peer, and a veth pair inside the host has no nsid. */
 static bool foreign_port(const struct rtnl_link *l)
 {
 	return l->link_netnsid != RTNL_NSID_NONE;
