@@ -9,6 +9,7 @@
 
 #include "ctl.h"
 #include "ctl_internal.h"
+#include "ctl_reply.h"
 #include "ctl_lists.h"
 #include "jsonout.h"
 
@@ -25,7 +26,7 @@ cJSON *cmd_events_overview(struct ctl_req *r)
 	cJSON *o = store_events_overview(r->store), *rep;
 
 	if (!o)
-		return reply_store_error(r, "the overview");
+		return reply_store_error(store_error(r->store), "the overview");
 	rep = reply_ok();
 	cJSON_AddItemToObject(rep, "overview", o);
 	return rep;
@@ -63,7 +64,7 @@ cJSON *cmd_events_list(struct ctl_req *r)
 				   "ignored, whitelisted)", f.status);
 	events = store_events_list(r->store, &f);
 	if (!events)
-		return reply_store_error(r, "the events");
+		return reply_store_error(store_error(r->store), "the events");
 	rep = reply_ok();
 	cJSON_AddItemToObject(rep, "events", events);
 	return rep;
@@ -219,7 +220,7 @@ cJSON *cmd_events_whitelist(struct ctl_req *r)
 	int64_t lid;
 	int marked = 0;
 
-	if (!note_arg(r, &note, &rep))
+	if (!note_arg(r->req, &note, &rep))
 		return rep;
 	ev = store_event_get(r->store, id);
 	if (!ev)

@@ -112,21 +112,6 @@ struct ctl_req {
 	struct store *store; /* the worker's own connection, or NULL */
 };
 
-cJSON *reply_error(const char *fmt, const char *arg);
-cJSON *reply_ok(void);
-/* The store could not be read whole: an error naming what and why,
- * never a shorter answer. */
-cJSON *reply_store_error(const struct ctl_req *r, const char *what);
-const char *str_arg(const cJSON *req, const char *key);
-/* A number argument clamped to [lo, hi]; dflt when absent. *bad is set
- * when present but not a number within the range. */
-int64_t num_arg(const cJSON *req, const char *key, int64_t dflt, int64_t lo,
-		int64_t hi, bool *bad);
-bool bool_arg(const cJSON *req, const char *key);
-/* The optional "note" into *ret (NULL if absent). Returns false, with the
- * refusal in *ret_err, when it is longer than CTL_NOTE_MAX. */
-bool note_arg(const struct ctl_req *r, const char **ret, cJSON **ret_err);
-
 /* The commands (ctl.c's verb table). Each returns its reply. */
 cJSON *cmd_containers(struct ctl_req *r);
 cJSON *cmd_status(struct ctl_req *r);

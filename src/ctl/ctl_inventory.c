@@ -5,6 +5,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "ctl_internal.h"
+#include "ctl_reply.h"
 #include "egressd/clock.h"
 
 #include <errno.h>
@@ -439,7 +440,7 @@ static cJSON *isolate_cmd(struct ctl_req *r, bool isolate)
 
 	if (!key)
 		return reply_error("missing \"container\"", NULL);
-	if (!note_arg(r, &note, &err))
+	if (!note_arg(r->req, &note, &err))
 		return err;
 	return ctl_isolate_key(r, key, note, isolate);
 }

@@ -16,6 +16,7 @@
 
 #include "ctl.h"
 #include "ctl_internal.h"
+#include "ctl_reply.h"
 #include "egressd/domain.h"
 #include "egressd/fileio.h"
 #include "egressd/clock.h"
@@ -124,7 +125,7 @@ cJSON *cmd_list_add(struct ctl_req *r)
 	cJSON *rep, *res;
 	int added = 0, n = 0;
 
-	if (!note_arg(r, &note, &rep))
+	if (!note_arg(r->req, &note, &rep))
 		return rep;
 	if (!list_name_ok(list) || !cJSON_IsArray(pats))
 		return reply_error("need \"list\" (black or white) and \"patterns\"",
@@ -167,7 +168,7 @@ cJSON *cmd_list_get(struct ctl_req *r)
 	page = store_list_get(r->store, list, after, limit, CTL_PAGE_BYTES,
 			      &more);
 	if (!page)
-		return reply_store_error(r, "the list");
+		return reply_store_error(store_error(r->store), "the list");
 	rep = reply_ok();
 	cJSON_AddBoolToObject(rep, "more", more);
 	cJSON_AddItemToObject(rep, "entries", page);
@@ -221,7 +222,7 @@ cJSON *cmd_lists(struct ctl_req *r)
 	cJSON *imports = store_imports_get(r->store), *rep;
 
 	if (!imports)
-		return reply_store_error(r, "the imports");
+		return reply_store_error(store_error(r->store), "the imports");
 	rep = reply_ok();
 	pthread_mutex_lock(&c->lock);
 	cJSON_AddItemToObject(rep, "sources", c->sources
@@ -463,7 +464,7 @@ cJSON *cmd_audit(struct ctl_req *r)
 		return reply_error("bad number: limit 1..5000, before >= 1", NULL);
 	lines = store_audit_get(r->store, before, limit);
 	if (!lines)
-		return reply_store_error(r, "the audit log");
+		return reply_store_error(store_error(r->store), "the audit log");
 	rep = reply_ok();
 	cJSON_AddItemToObject(rep, "audit", lines);
 	return rep;
