@@ -27,6 +27,17 @@ cJSON *reply_ok(void)
 	return o;
 }
 
+cJSON *reply_ok_with(const char *key, cJSON *v)
+{
+	cJSON *o = v ? reply_ok() : NULL;
+
+	if (o && cJSON_AddItemToObject(o, key, v))
+		return o;
+	cJSON_Delete(o);
+	cJSON_Delete(v);
+	return reply_error("out of memory", NULL);
+}
+
 cJSON *reply_store_error(int err, const char *what)
 {
 	char msg[256];

@@ -11,6 +11,9 @@
 cJSON *reply_error(const char *fmt, const char *arg);
 /* {"ok":true} */
 cJSON *reply_ok(void);
+/* {"ok":true, key: v}, taking v; a NULL v (out of memory) makes it an
+ * error, never an answer without it. */
+cJSON *reply_ok_with(const char *key, cJSON *v);
 /* The store could not be read whole (err: a negative errno of store.h):
  * an error naming what and why, never a shorter answer. */
 cJSON *reply_store_error(int err, const char *what);
