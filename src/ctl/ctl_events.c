@@ -12,7 +12,6 @@
 #include "ctl_json.h"
 #include "ctl_reply.h"
 #include "ctl_lists.h"
-#include "jsonout.h"
 
 #define EVENTS_LIST_DEFAULT_S (7 * 86400)
 #define EVENTS_LIST_LIMIT_MAX 1000
@@ -131,21 +130,21 @@ static void audit_event(struct ctl_req *r, const char *action, int64_t id,
 /* isolate from an event: its container, then the event is handled. */
 static int handle_isolate(struct ctl_req *r, int64_t id, cJSON *one)
 {
+	struct ctl_isolated done;
 	struct store_event ev;
-	cJSON *x;
+	char err[512];
 	int e = store_event_get(r->store, id, &ev);
 
 	if (e)
 		return e;
-	x = ctl_isolate_key(r, ev.container_id, "isolated from an event", true);
-	e = cJSON_IsTrue(cJSON_GetObjectItem(x, "ok"))
-		    ? store_event_set_status(r->store, id, "handled")
-		    : -EPERM;
-	if (e == -EPERM)
-		cJSON_AddStringToObject(one, "error", json_str(x, "error", ""));
-	cJSON_Delete(x);
+	e = ctl_isolate_key(r, ev.container_id, "isolated from an event", true,
+			    &done, err, sizeof(err));
 	store_event_release(&ev);
-	return e;
+	if (!e)
+		return store_event_set_status(r->store, id, "handled");
+	/* The reason is the isolation's: not "no such event". */
+	cJSON_AddStringToObject(one, "error", err);
+	return -EPERM;
 }
 
 static int handle_one(struct ctl_req *r, const char *action, int64_t id,

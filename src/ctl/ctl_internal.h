@@ -135,10 +135,19 @@ void ctl_inventory_stop(struct ctl *c);
 /* Asks for a rescan now and waits (at most ms) until one that started
  * after the call has finished. Returns true if it did. */
 bool ctl_inventory_fresh(struct ctl *c, unsigned ms);
+/* What an isolation or a restore did. */
+struct ctl_isolated {
+	struct iso_entry entry; /* the container's isolation now */
+	bool saved; /* in isolation.json (else the kernel alone holds it) */
+};
 /* Isolates (or restores) a container by key (name or id prefix); logs
- * and audits. */
-cJSON *ctl_isolate_key(struct ctl_req *r, const char *key, const char *note,
-		       bool isolate);
+ * and audits. Returns 0 with ret filled, or a negative errno with err
+ * filled (a sentence for the operator): -ENOENT no such container (or,
+ * restoring, not isolated), -ENOTUNIQ the key matches several, -EAGAIN it
+ * is not on its listed port now, or isolation's own error. */
+int ctl_isolate_key(struct ctl_req *r, const char *key, const char *note,
+		    bool isolate, struct ctl_isolated *ret, char *err,
+		    size_t errlen);
 
 /* ctl_policy.c */
 int ctl_policy_start(struct ctl *c, const struct policy *initial);
