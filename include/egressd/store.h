@@ -134,7 +134,7 @@ void store_events_release(struct store_events *l);
 int store_event_set_status(struct store *s, int64_t id, const char *status);
 int store_event_delete(struct store *s, int64_t id);
 /* Marks every pending event whose subject the pattern covers whitelisted;
- * returns how many. */
+ * returns how many, or a negative errno. */
 int store_events_whitelist_pending(struct store *s, const char *pattern);
 
 /* List entries ("black" or "white"). Returns the new id, -EEXIST for a
@@ -160,6 +160,8 @@ struct store_list_page {
 int store_list_get(struct store *s, const char *list, int64_t after,
 		   int64_t limit, size_t max_bytes, struct store_list_page *ret);
 void store_list_page_release(struct store_list_page *p);
+/* Returns 0, -ENOENT (no such entry in that list) or another negative
+ * errno. */
 int store_list_remove(struct store *s, const char *list, int64_t id);
 /* The list's patterns as list-file text: domains ("x", "*.x") and
  * networks, each one per line. Caller frees. Returns 0, or a negative
@@ -167,6 +169,7 @@ int store_list_remove(struct store *s, const char *list, int64_t id);
 int store_list_text(struct store *s, const char *list, char **ret_domains,
 		    char **ret_networks);
 
+/* One line of who did what, stamped now. Returns 0 or a negative errno. */
 int store_audit(struct store *s, uint32_t uid, const char *action,
 		const char *what);
 struct store_audit_line {

@@ -1,6 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The control plane's state, shared by its files. Internal.
  *
+ * Files call one way: ctl.c (the io thread, the workers, the verb table)
+ * -> ctl_*.c (the commands, the inventory and policy threads) -> the
+ * leaves ctl_reply.c (request arguments, common replies) and ctl_json.c
+ * (the store's rows as reply JSON); among the commands ctl_events.c
+ * calls ctl_inventory.c and ctl_lists.c, ctl_lists.c calls ctl_policy.c,
+ * and none calls back. Typed data crosses between them; JSON is built
+ * last, for the reply.
+ *
  * Threads:
  *   io         accepts clients, reads requests and writes replies, all
  *              non-blocking with deadlines (ctl.c);
