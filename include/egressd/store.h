@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The store: SQLite in WAL mode in the state dir, schema versioned with
- * migrations. Events (aggregated), the operator's list entries and the
- * audit log. Each thread opens its own connection: the event writer
- * writes events, the control thread reads them and handles them. Never
- * used on the packet path. The one file that talks to SQLite. */
+ * migrations. Events (aggregated), the operator's list entries, the
+ * imported feeds and the audit log. Each thread opens its own connection:
+ * the event writer writes events, each control worker reads and handles
+ * them, the policy thread reads the lists. Rows come out as structs; what
+ * turns them into JSON is the caller's wire edge. Never used on the
+ * packet path. The one file that talks to SQLite. */
 #pragma once
-#include <cjson/cJSON.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -63,8 +64,8 @@ void store_close(struct store *s);
  * subject, process path, process user and day (of `time`), or starts a
  * new pending event (also when the event of that key was handled, ignored
  * or whitelisted): count is added, the earliest first_seen and the latest
- * last_seen are kept. detail is the occurrence's full JSON (kept,
- * latest). */
+ * last_seen are kept. detail is the occurrence's full JSON text (kept,
+ * latest; NULL: none). */
 struct store_occurrence {
 	const char *type; /* "domain" or "ip" */
 	const char *subject; /* the domain or the address */
@@ -75,44 +76,92 @@ struct store_occurrence {
 	int64_t time; /* seconds since the epoch (the latest occurrence) */
 	int64_t count; /* occurrences; 0 means 1 */
 	int64_t first_time; /* the earliest; 0 means time */
-	const cJSON *detail;
+	const char *detail;
 };
 /* Returns the event id (> 0) and whether it is new, or a negative errno
  * (-EINVAL for a negative count or a first_time after time). */
 int64_t store_event_record(struct store *s, const struct store_occurrence *o,
 			   bool *ret_new);
 
+/* ---- reading ----
+ * The functions that read rows return 0 or a negative errno, and fill
+ * *ret only on success: a read that fails part-way (a damaged page, a
+ * lock held past the busy timeout, memory) is an error, never a shorter
+ * result. A row's strings are never NULL (SQL NULL reads as "") and are
+ * owned by the row: its page's _release frees them. */
+
+struct store_overview {
+	int64_t pending; /* events pending */
+	int64_t containers; /* distinct containers with a pending event */
+};
+int store_events_overview(struct store *s, struct store_overview *ret);
+
+/* An event: every column of its row. */
+struct store_event {
+	int64_t id;
+	const char *type; /* "domain" or "ip" */
+	const char *subject, *container_id, *container_name;
+	const char *process_path, *process_user;
+	const char *day; /* YYYY-MM-DD, local: the aggregation's day */
+	int64_t first_seen, last_seen, count;
+	const char *status; /* pending, handled, ignored or whitelisted */
+	const char *action; /* the latest: alerted or blocked */
+	const char *rule_list, *rule_source, *rule_pattern, *rule_category;
+	/* the latest occurrence's JSON text as recorded ("" if none); NULL
+	 * in a list (store_events_list does not read it) */
+	const char *detail;
+	char *buf; /* owns the strings */
+};
+/* Frees what e holds (not e). */
+void store_event_release(struct store_event *e);
+/* Returns 0, -ENOENT (no such event) or another negative errno. */
+int store_event_get(struct store *s, int64_t id, struct store_event *ret);
+
 struct event_filter {
 	int64_t from, to; /* last_seen within [from, to] */
 	const char *status, *container, *domain; /* NULL: any */
 	int64_t limit, offset;
 };
-/* The functions below that return cJSON return NULL when the store could
- * not be read whole (never a shorter result); store_error then says why. */
-/* The last failure on this connection as a negative errno (above). */
-int store_error(const struct store *s);
-/* {"pending": N, "containers": N} */
-cJSON *store_events_overview(struct store *s);
-/* [event, ...] newest first */
-cJSON *store_events_list(struct store *s, const struct event_filter *f);
-/* The event with every field, or NULL if there is none. */
-cJSON *store_event_get(struct store *s, int64_t id);
-/* Returns 0, -ENOENT (no such event) or -EIO. */
+struct store_events {
+	struct store_event *v; /* newest first */
+	size_t n;
+};
+int store_events_list(struct store *s, const struct event_filter *f,
+		      struct store_events *ret);
+void store_events_release(struct store_events *l);
+
+/* Returns 0, -ENOENT (no such event) or another negative errno. */
 int store_event_set_status(struct store *s, int64_t id, const char *status);
 int store_event_delete(struct store *s, int64_t id);
 /* Marks every pending event whose subject the pattern covers whitelisted;
- * returns how many. */
+ * returns how many, or a negative errno. */
 int store_events_whitelist_pending(struct store *s, const char *pattern);
 
 /* List entries ("black" or "white"). Returns the new id, -EEXIST for a
- * duplicate, or -EIO. */
+ * duplicate, or another negative errno. */
 int64_t store_list_add(struct store *s, const char *list, const char *pattern,
 		       const char *note, uint32_t uid);
+struct store_list_entry {
+	int64_t id;
+	const char *pattern, *note;
+	int64_t created; /* seconds since the epoch */
+	uint32_t created_by; /* uid */
+	char *buf; /* owns the strings */
+};
+struct store_list_page {
+	struct store_list_entry *v; /* by id */
+	size_t n;
+	bool more; /* entries follow this page */
+};
 /* The entries with id > after, by id: at most limit, and past the first
  * one at most max_bytes of their text (a page's memory stays bounded
- * whatever the notes hold); *ret_more says whether more follow. */
-cJSON *store_list_get(struct store *s, const char *list, int64_t after,
-		      int64_t limit, size_t max_bytes, bool *ret_more);
+ * whatever the notes hold; the first always comes, so a page is never
+ * empty while entries follow). */
+int store_list_get(struct store *s, const char *list, int64_t after,
+		   int64_t limit, size_t max_bytes, struct store_list_page *ret);
+void store_list_page_release(struct store_list_page *p);
+/* Returns 0, -ENOENT (no such entry in that list) or another negative
+ * errno. */
 int store_list_remove(struct store *s, const char *list, int64_t id);
 /* The list's patterns as list-file text: domains ("x", "*.x") and
  * networks, each one per line. Caller frees. Returns 0, or a negative
@@ -120,23 +169,47 @@ int store_list_remove(struct store *s, const char *list, int64_t id);
 int store_list_text(struct store *s, const char *list, char **ret_domains,
 		    char **ret_networks);
 
+/* One line of who did what, stamped now. Returns 0 or a negative errno. */
 int store_audit(struct store *s, uint32_t uid, const char *action,
 		const char *what);
+struct store_audit_line {
+	int64_t id;
+	int64_t time; /* seconds since the epoch */
+	uint32_t uid;
+	const char *action, *what;
+	char *buf; /* owns the strings */
+};
+struct store_audit_page {
+	struct store_audit_line *v; /* newest first */
+	size_t n;
+};
 /* The lines with id < before, newest first, at most limit. */
-cJSON *store_audit_get(struct store *s, int64_t before, int64_t limit);
+int store_audit_get(struct store *s, int64_t before, int64_t limit,
+		    struct store_audit_page *ret);
+void store_audit_page_release(struct store_audit_page *p);
+
 /* An imported feed: its copy in the state dir and how to read it. */
 struct store_import {
 	const char *name, *path, *format, *category;
 	int64_t entries, stripped;
-	uint32_t uid;
+	uint32_t uid; /* who imported it */
 	bool white; /* imported as a whitelist: its entries allow */
+	/* When (seconds since the epoch), and the owner of the strings:
+	 * filled by store_imports_get; store_import_put stamps now. */
+	int64_t imported;
+	char *buf;
 };
-/* Adds or replaces (same name) an import. Returns 0 or -EIO. */
+/* Adds or replaces (same name) an import. Returns 0 or a negative errno. */
 int store_import_put(struct store *s, const struct store_import *im);
-/* [{"name", "path", "format", "category", "entries", ...}] */
-cJSON *store_imports_get(struct store *s);
+struct store_imports {
+	struct store_import *v; /* by name */
+	size_t n;
+};
+int store_imports_get(struct store *s, struct store_imports *ret);
+void store_imports_release(struct store_imports *im);
 
-/* Deletes events last seen before `before`. Returns how many. */
+/* Deletes events last seen before `before`. Returns how many, or a
+ * negative errno. */
 int store_prune(struct store *s, int64_t before);
 
 /* ---- space ---- */

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "egressd/clock.h"
 #include "ctl_internal.h"
+#include "ctl_reply.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jsonout.h"
 
 /* Descriptors a client may pass with its request; the first is kept (a
  * feed to import), the others are closed at once. */
@@ -75,65 +75,6 @@ struct ctl_job {
 
 /* ---- replies ---- */
 
-cJSON *reply_error(const char *fmt, const char *arg)
-{
-	cJSON *o = cJSON_CreateObject();
-	char msg[512];
-
-	snprintf(msg, sizeof(msg), fmt, arg ? arg : "");
-	cJSON_AddBoolToObject(o, "ok", false);
-	cJSON_AddStringToObject(o, "error", msg);
-	return o;
-}
-
-cJSON *reply_store_error(const struct ctl_req *r, const char *what)
-{
-	int e = store_error(r->store);
-	char msg[256];
-
-	snprintf(msg, sizeof(msg), "cannot read %s from the store: %s", what,
-		 e == -EBADMSG ? "it is damaged (a restart of egressd sets it "
-				 "aside)"
-		 : e == -EBUSY ? "busy, try again"
-			       : strerror(-e));
-	return reply_error("%s", msg);
-}
-
-cJSON *reply_ok(void)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddBoolToObject(o, "ok", true);
-	return o;
-}
-
-const char *str_arg(const cJSON *req, const char *key)
-{
-	return json_str(req, key, NULL);
-}
-
-int64_t num_arg(const cJSON *req, const char *key, int64_t dflt, int64_t lo,
-		int64_t hi, bool *bad)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
-
-	if (!v)
-		return dflt;
-	/* Compared as doubles before any conversion: 1e300 or NaN must not
-	 * reach an integer (undefined behaviour). */
-	if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)lo) ||
-	    !(v->valuedouble <= (double)hi)) {
-		*bad = true;
-		return dflt;
-	}
-	return (int64_t)v->valuedouble;
-}
-
-bool bool_arg(const cJSON *req, const char *key)
-{
-	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, key));
-}
-
 /* The reply as one line (cJSON leaves room for the NUL, where the newline
  * goes). Takes o. */
 static char *reply_text(cJSON *o, size_t *len)
@@ -150,20 +91,6 @@ static char *reply_text(cJSON *o, size_t *len)
 	*len = strlen(s);
 	s[(*len)++] = '\n';
 	return s;
-}
-
-bool note_arg(const struct ctl_req *r, const char **ret, cJSON **ret_err)
-{
-	const char *note = str_arg(r->req, "note");
-	char msg[96];
-
-	*ret = note;
-	if (!note || strlen(note) <= CTL_NOTE_MAX)
-		return true;
-	snprintf(msg, sizeof(msg), "note too long: %zu bytes, at most %d",
-		 strlen(note), CTL_NOTE_MAX);
-	*ret_err = reply_error("%s", msg);
-	return false;
 }
 
 /* ---- the verb table ---- */

@@ -9,8 +9,9 @@
 
 #include "ctl.h"
 #include "ctl_internal.h"
+#include "ctl_json.h"
+#include "ctl_reply.h"
 #include "ctl_lists.h"
-#include "jsonout.h"
 
 #define EVENTS_LIST_DEFAULT_S (7 * 86400)
 #define EVENTS_LIST_LIMIT_MAX 1000
@@ -22,13 +23,12 @@
 
 cJSON *cmd_events_overview(struct ctl_req *r)
 {
-	cJSON *o = store_events_overview(r->store), *rep;
+	struct store_overview ov;
+	int e = store_events_overview(r->store, &ov);
 
-	if (!o)
-		return reply_store_error(r, "the overview");
-	rep = reply_ok();
-	cJSON_AddItemToObject(rep, "overview", o);
-	return rep;
+	if (e)
+		return reply_store_error(e, "the overview");
+	return reply_ok_with("overview", ctl_json_overview(&ov));
 }
 
 static bool status_ok(const char *s)
@@ -51,7 +51,9 @@ cJSON *cmd_events_list(struct ctl_req *r)
 	};
 	int64_t since = num_arg(r->req, "since", EVENTS_LIST_DEFAULT_S, 0,
 				TIME_ARG_MAX, &bad);
-	cJSON *rep, *events;
+	struct store_events l;
+	cJSON *rep;
+	int e;
 
 	f.from = num_arg(r->req, "from", now - since, -TIME_ARG_MAX,
 			 TIME_ARG_MAX, &bad);
@@ -61,11 +63,11 @@ cJSON *cmd_events_list(struct ctl_req *r)
 	if (!status_ok(f.status))
 		return reply_error("unknown status '%s' (pending, handled, "
 				   "ignored, whitelisted)", f.status);
-	events = store_events_list(r->store, &f);
-	if (!events)
-		return reply_store_error(r, "the events");
-	rep = reply_ok();
-	cJSON_AddItemToObject(rep, "events", events);
+	e = store_events_list(r->store, &f, &l);
+	if (e)
+		return reply_store_error(e, "the events");
+	rep = reply_ok_with("events", ctl_json_events(&l));
+	store_events_release(&l);
 	return rep;
 }
 
@@ -76,32 +78,43 @@ static int64_t id_arg(const struct ctl_req *r)
 	return num_arg(r->req, "id", 0, 1, INT64_MAX / 2, &bad);
 }
 
-/* The event with what is known now of its container. */
-cJSON *cmd_events_show(struct ctl_req *r)
+/* What is known now of the event's container. */
+static void add_container_now(struct ctl *c, cJSON *o, const char *cid)
 {
-	int64_t id = id_arg(r);
-	cJSON *e = store_event_get(r->store, id), *rep, *now;
+	cJSON *now = cJSON_AddObjectToObject(o, "container_now");
 	const struct container *k;
 	const struct iso_entry *iso;
-	char buf[32];
 
-	if (!e) {
-		snprintf(buf, sizeof(buf), "%lld", (long long)id);
-		return reply_error("no event %s", buf);
-	}
-	const char *cid = json_str(e, "container_id", "");
-	now = cJSON_AddObjectToObject(e, "container_now");
-	pthread_mutex_lock(&r->c->lock);
-	k = inventory_find(r->c->inv, cid);
-	iso = isolation_find(r->c->iso, cid);
+	pthread_mutex_lock(&c->lock);
+	k = inventory_find(c->inv, cid);
+	iso = isolation_find(c->iso, cid);
 	cJSON_AddStringToObject(now, "state",
 				k ? (k->running ? "running" : "stopped") : "gone");
 	cJSON_AddStringToObject(now, "isolation",
 				iso ? iso_state_name(iso->state) : "none");
-	pthread_mutex_unlock(&r->c->lock);
-	rep = reply_ok();
-	cJSON_AddItemToObject(rep, "event", e);
-	return rep;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The event with what is known now of its container. */
+cJSON *cmd_events_show(struct ctl_req *r)
+{
+	int64_t id = id_arg(r);
+	struct store_event ev;
+	int e = store_event_get(r->store, id, &ev);
+	char buf[32];
+	cJSON *o;
+
+	if (e == -ENOENT) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)id);
+		return reply_error("no event %s", buf);
+	}
+	if (e)
+		return reply_store_error(e, "the event");
+	o = ctl_json_event(&ev);
+	if (o)
+		add_container_now(r->c, o, ev.container_id);
+	store_event_release(&ev);
+	return reply_ok_with("event", o);
 }
 
 static void audit_event(struct ctl_req *r, const char *action, int64_t id,
@@ -117,21 +130,21 @@ static void audit_event(struct ctl_req *r, const char *action, int64_t id,
 /* isolate from an event: its container, then the event is handled. */
 static int handle_isolate(struct ctl_req *r, int64_t id, cJSON *one)
 {
-	cJSON *ev = store_event_get(r->store, id), *x;
-	int e;
+	struct ctl_isolated done;
+	struct store_event ev;
+	char err[512];
+	int e = store_event_get(r->store, id, &ev);
 
-	if (!ev)
-		return -ENOENT;
-	x = ctl_isolate_key(r, json_str(ev, "container_id", ""),
-			    "isolated from an event", true);
-	e = cJSON_IsTrue(cJSON_GetObjectItem(x, "ok"))
-		    ? store_event_set_status(r->store, id, "handled")
-		    : -EPERM;
-	if (e == -EPERM)
-		cJSON_AddStringToObject(one, "error", json_str(x, "error", ""));
-	cJSON_Delete(x);
-	cJSON_Delete(ev);
-	return e;
+	if (e)
+		return e;
+	e = ctl_isolate_key(r, ev.container_id, "isolated from an event", true,
+			    &done, err, sizeof(err));
+	store_event_release(&ev);
+	if (!e)
+		return store_event_set_status(r->store, id, "handled");
+	/* The reason is the isolation's: not "no such event". */
+	cJSON_AddStringToObject(one, "error", err);
+	return -EPERM;
 }
 
 static int handle_one(struct ctl_req *r, const char *action, int64_t id,
@@ -209,46 +222,57 @@ static bool covers(const char *pattern, const char *subject)
 	return sl > pl && !strcmp(subject + sl - pl, pattern + 1);
 }
 
+/* The pattern to whitelist: the one asked for ("domain") or the event's
+ * subject, which it must cover. Returns the refusal, or NULL. */
+static cJSON *whitelist_pattern(const struct ctl_req *r, const char *subject,
+				char *pattern, size_t len)
+{
+	const char *want = str_arg(r->req, "domain");
+	const char *p = want ? want : subject;
+	char why[200], msg[400];
+
+	if (!ctl_pattern_check(p, bool_arg(r->req, "force"), pattern, len, why,
+			       sizeof(why)) &&
+	    covers(pattern, subject))
+		return NULL;
+	snprintf(msg, sizeof(msg), "'%s' %s", p,
+		 why[0] ? why : "does not cover the event's subject");
+	return reply_error("%s", msg);
+}
+
 cJSON *cmd_events_whitelist(struct ctl_req *r)
 {
-	int64_t id = id_arg(r);
-	const char *want = str_arg(r->req, "domain"), *note;
-	char pattern[300], why[200], more[400];
-	cJSON *ev, *rep;
-	const char *subject;
-	int64_t lid;
-	int marked = 0;
+	int64_t id = id_arg(r), lid;
+	bool all = bool_arg(r->req, "all_pending");
+	char pattern[300], more[400];
+	struct store_event ev;
+	const char *note;
+	int e, marked = 0;
+	cJSON *rep;
 
-	if (!note_arg(r, &note, &rep))
+	if (!note_arg(r->req, &note, &rep))
 		return rep;
-	ev = store_event_get(r->store, id);
-	if (!ev)
-		return reply_error("no such event", NULL);
-	subject = json_str(ev, "subject", "");
-	if (ctl_pattern_check(want ? want : subject, bool_arg(r->req, "force"),
-			      pattern, sizeof(pattern), why, sizeof(why)) ||
-	    !covers(pattern, subject)) {
-		snprintf(more, sizeof(more), "'%s' %s", want ? want : subject,
-			 why[0] ? why : "does not cover the event's subject");
-		cJSON_Delete(ev);
-		return reply_error("%s", more);
-	}
+	e = store_event_get(r->store, id, &ev);
+	if (e)
+		return e == -ENOENT ? reply_error("no such event", NULL)
+				    : reply_store_error(e, "the event");
+	rep = whitelist_pattern(r, ev.subject, pattern, sizeof(pattern));
+	store_event_release(&ev);
+	if (rep)
+		return rep;
 	lid = store_list_add(r->store, "white", pattern,
 			     note ? note : "whitelisted from an event", r->uid);
-	if (lid < 0 && lid != -EEXIST) {
-		cJSON_Delete(ev);
+	if (lid < 0 && lid != -EEXIST)
 		return reply_error("cannot store the entry", NULL);
-	}
 	store_event_set_status(r->store, id, "whitelisted");
-	if (bool_arg(r->req, "all_pending"))
+	if (all)
 		marked = store_events_whitelist_pending(r->store, pattern);
 	snprintf(more, sizeof(more), "whitelist %s%s", pattern,
-		 bool_arg(r->req, "all_pending") ? " (all pending)" : "");
+		 all ? " (all pending)" : "");
 	audit_event(r, "whitelist", id, more);
 	rep = reply_ok();
 	cJSON_AddStringToObject(rep, "pattern", pattern);
 	cJSON_AddNumberToObject(rep, "also_whitelisted", marked > 0 ? marked : 0);
 	ctl_lists_applied(r->c, rep);
-	cJSON_Delete(ev);
 	return rep;
 }

@@ -1,6 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The control plane's state, shared by its files. Internal.
  *
+ * Files call one way: ctl.c (the io thread, the workers, the verb table)
+ * -> ctl_*.c (the commands, the inventory and policy threads) -> the
+ * leaves ctl_reply.c (request arguments, common replies) and ctl_json.c
+ * (the store's rows as reply JSON); among the commands ctl_events.c
+ * calls ctl_inventory.c and ctl_lists.c, ctl_lists.c calls ctl_policy.c,
+ * and none calls back. Typed data crosses between them; JSON is built
+ * last, for the reply.
+ *
  * Threads:
  *   io         accepts clients, reads requests and writes replies, all
  *              non-blocking with deadlines (ctl.c);
@@ -112,21 +120,6 @@ struct ctl_req {
 	struct store *store; /* the worker's own connection, or NULL */
 };
 
-cJSON *reply_error(const char *fmt, const char *arg);
-cJSON *reply_ok(void);
-/* The store could not be read whole: an error naming what and why,
- * never a shorter answer. */
-cJSON *reply_store_error(const struct ctl_req *r, const char *what);
-const char *str_arg(const cJSON *req, const char *key);
-/* A number argument clamped to [lo, hi]; dflt when absent. *bad is set
- * when present but not a number within the range. */
-int64_t num_arg(const cJSON *req, const char *key, int64_t dflt, int64_t lo,
-		int64_t hi, bool *bad);
-bool bool_arg(const cJSON *req, const char *key);
-/* The optional "note" into *ret (NULL if absent). Returns false, with the
- * refusal in *ret_err, when it is longer than CTL_NOTE_MAX. */
-bool note_arg(const struct ctl_req *r, const char **ret, cJSON **ret_err);
-
 /* The commands (ctl.c's verb table). Each returns its reply. */
 cJSON *cmd_containers(struct ctl_req *r);
 cJSON *cmd_status(struct ctl_req *r);
@@ -150,10 +143,19 @@ void ctl_inventory_stop(struct ctl *c);
 /* Asks for a rescan now and waits (at most ms) until one that started
  * after the call has finished. Returns true if it did. */
 bool ctl_inventory_fresh(struct ctl *c, unsigned ms);
+/* What an isolation or a restore did. */
+struct ctl_isolated {
+	struct iso_entry entry; /* the container's isolation now */
+	bool saved; /* in isolation.json (else the kernel alone holds it) */
+};
 /* Isolates (or restores) a container by key (name or id prefix); logs
- * and audits. */
-cJSON *ctl_isolate_key(struct ctl_req *r, const char *key, const char *note,
-		       bool isolate);
+ * and audits. Returns 0 with ret filled, or a negative errno with err
+ * filled (a sentence for the operator): -ENOENT no such container (or,
+ * restoring, not isolated), -ENOTUNIQ the key matches several, -EAGAIN it
+ * is not on its listed port now, or isolation's own error. */
+int ctl_isolate_key(struct ctl_req *r, const char *key, const char *note,
+		    bool isolate, struct ctl_isolated *ret, char *err,
+		    size_t errlen);
 
 /* ctl_policy.c */
 int ctl_policy_start(struct ctl *c, const struct policy *initial);

@@ -5,6 +5,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "ctl_internal.h"
+#include "ctl_reply.h"
 #include "egressd/clock.h"
 
 #include <errno.h>
@@ -367,81 +368,130 @@ static bool port_still_ours(const struct ctl *c, const struct container *k)
 	return !k->veth[0] || !inventory_verify_port(k, br, nbr);
 }
 
-static cJSON *isolate_locked(struct ctl_req *r, const char *key,
-			     const char *note, bool isolate, char *what,
-			     size_t wlen)
+/* Under c->lock. The container key names, on its listed port now.
+ * Returns 0, or a negative errno with err filled. */
+static int isolate_target(const struct ctl *c, const char *key,
+			  const struct container **ret, char *err,
+			  size_t errlen)
+{
+	const struct container *k = inventory_find(c->inv, key);
+
+	if (!k && inventory_matches(c->inv, key) > 1) {
+		snprintf(err, errlen, "'%s' matches several containers: give "
+			 "more of the id", key);
+		return -ENOTUNIQ;
+	}
+	if (!k) {
+		snprintf(err, errlen, "no container '%s' (name or id prefix; "
+			 "see egressctl containers)", key);
+		return -ENOENT;
+	}
+	if (!port_still_ours(c, k)) {
+		snprintf(err, errlen, "'%s' is not on its listed port now: not "
+			 "isolated (try again)", k->name);
+		return -EAGAIN;
+	}
+	*ret = k;
+	return 0;
+}
+
+/* Under c->lock. */
+static int isolate_locked(struct ctl_req *r, const char *key,
+			  const char *note, bool isolate,
+			  struct ctl_isolated *ret, char *err, size_t errlen)
 {
 	struct ctl *c = r->c;
 	const struct container *k;
 	const struct iso_entry *e;
-	char err[256];
-	cJSON *o;
+	char why[256];
+	int rc;
 
 	if (isolate) {
-		k = inventory_find(c->inv, key);
-		if (!k && inventory_matches(c->inv, key) > 1)
-			return reply_error("'%s' matches several containers: "
-					   "give more of the id", key);
-		if (!k)
-			return reply_error("no container '%s' (name or id "
-					   "prefix; see egressctl containers)",
-					   key);
-		if (!port_still_ours(c, k))
-			return reply_error("'%s' is not on its listed port "
-					   "now: not isolated (try again)",
-					   k->name);
-		if (isolation_isolate(c->iso, k, note, r->uid, err, sizeof(err)))
-			return reply_error("isolation failed: %s", err);
+		rc = isolate_target(c, key, &k, err, errlen);
+		if (!rc && (rc = isolation_isolate(c->iso, k, note, r->uid, why,
+						   sizeof(why))))
+			snprintf(err, errlen, "isolation failed: %s", why);
+		if (rc)
+			return rc;
 		key = k->id;
-	} else if (isolation_restore(c->iso, key, r->uid, err, sizeof(err))) {
-		return reply_error("%s", err);
+	} else if ((rc = isolation_restore(c->iso, key, r->uid, err, errlen))) {
+		return rc;
 	}
 	e = isolation_find(c->iso, key);
-	log_notice("uid %u %s %s (%s)%s%s\n", (unsigned)r->uid,
-		isolate ? "isolated" : "restored", e->name,
-		iso_state_name(e->state), note ? ": " : "", note ? note : "");
-	snprintf(what, wlen, "%s (%s)%s%s", e->name, e->id, note ? ": " : "",
-		 note ? note : "");
-	if (c->iso->unsaved)
-		log_err("isolation state not saved to %s (full "
-			"disk?): the kernel holds it, egressd saves it when it "
-			"can\n", c->iso->path);
-	o = reply_ok();
-	cJSON_AddStringToObject(o, "container", e->name);
-	cJSON_AddStringToObject(o, "id", e->id);
-	cJSON_AddStringToObject(o, "state", iso_state_name(e->state));
-	cJSON_AddBoolToObject(o, "saved", !c->iso->unsaved);
-	return o;
+	if (!e) { /* it was there a moment ago, under the same lock */
+		snprintf(err, errlen, "'%s' vanished from the isolation state", key);
+		return -ENOENT;
+	}
+	ret->entry = *e;
+	ret->saved = !c->iso->unsaved;
+	return 0;
 }
 
-cJSON *ctl_isolate_key(struct ctl_req *r, const char *key, const char *note,
-		       bool isolate)
+static void isolate_log(const struct ctl_req *r, const struct ctl_isolated *d,
+			const char *note, bool isolate)
 {
-	char what[300] = "";
-	cJSON *o;
+	log_notice("uid %u %s %s (%s)%s%s\n", (unsigned)r->uid,
+		   isolate ? "isolated" : "restored", d->entry.name,
+		   iso_state_name(d->entry.state), note ? ": " : "",
+		   note ? note : "");
+	if (!d->saved)
+		log_err("isolation state not saved to %s (full disk?): the "
+			"kernel holds it, egressd saves it when it can\n",
+			r->c->iso->path);
+}
+
+int ctl_isolate_key(struct ctl_req *r, const char *key, const char *note,
+		    bool isolate, struct ctl_isolated *ret, char *err,
+		    size_t errlen)
+{
+	struct ctl_isolated done;
+	char what[300];
+	int rc;
 
 	/* The port cut must be the container's now, not a second ago. */
 	if (isolate)
 		ctl_inventory_fresh(r->c, 1500);
 	pthread_mutex_lock(&r->c->lock);
-	o = isolate_locked(r, key, note, isolate, what, sizeof(what));
+	rc = isolate_locked(r, key, note, isolate, &done, err, errlen);
 	pthread_mutex_unlock(&r->c->lock);
-	if (what[0] && r->store)
+	if (rc)
+		return rc;
+	isolate_log(r, &done, note, isolate);
+	snprintf(what, sizeof(what), "%s (%s)%s%s", done.entry.name,
+		 done.entry.id, note ? ": " : "", note ? note : "");
+	if (r->store)
 		store_audit(r->store, r->uid, isolate ? "isolate" : "unisolate",
 			    what);
+	*ret = done;
+	return 0;
+}
+
+/* The reply of isolate and unisolate: the wire edge of ctl_isolate_key. */
+static cJSON *isolate_reply(const struct ctl_isolated *d)
+{
+	cJSON *o = reply_ok();
+
+	cJSON_AddStringToObject(o, "container", d->entry.name);
+	cJSON_AddStringToObject(o, "id", d->entry.id);
+	cJSON_AddStringToObject(o, "state", iso_state_name(d->entry.state));
+	cJSON_AddBoolToObject(o, "saved", d->saved);
 	return o;
 }
 
 static cJSON *isolate_cmd(struct ctl_req *r, bool isolate)
 {
 	const char *key = str_arg(r->req, "container"), *note;
-	cJSON *err;
+	struct ctl_isolated done;
+	char err[512];
+	cJSON *o;
 
 	if (!key)
 		return reply_error("missing \"container\"", NULL);
-	if (!note_arg(r, &note, &err))
-		return err;
-	return ctl_isolate_key(r, key, note, isolate);
+	if (!note_arg(r->req, &note, &o))
+		return o;
+	if (ctl_isolate_key(r, key, note, isolate, &done, err, sizeof(err)))
+		return reply_error("%s", err);
+	return isolate_reply(&done);
 }
 
 cJSON *cmd_isolate(struct ctl_req *r)

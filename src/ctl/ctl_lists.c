@@ -16,6 +16,8 @@
 
 #include "ctl.h"
 #include "ctl_internal.h"
+#include "ctl_json.h"
+#include "ctl_reply.h"
 #include "egressd/domain.h"
 #include "egressd/fileio.h"
 #include "egressd/clock.h"
@@ -124,7 +126,7 @@ cJSON *cmd_list_add(struct ctl_req *r)
 	cJSON *rep, *res;
 	int added = 0, n = 0;
 
-	if (!note_arg(r, &note, &rep))
+	if (!note_arg(r->req, &note, &rep))
 		return rep;
 	if (!list_name_ok(list) || !cJSON_IsArray(pats))
 		return reply_error("need \"list\" (black or white) and \"patterns\"",
@@ -157,20 +159,25 @@ cJSON *cmd_list_get(struct ctl_req *r)
 	int64_t after = num_arg(r->req, "after", 0, 0, INT64_MAX / 2, &bad);
 	int64_t limit = num_arg(r->req, "limit", LIST_PAGE_DEFAULT, 1,
 				CTL_PAGE_MAX, &bad);
-	cJSON *rep, *page;
-	bool more;
+	struct store_list_page page;
+	cJSON *rep;
+	int e;
 
 	if (!list_name_ok(list))
 		return reply_error("need \"list\" (black or white)", NULL);
 	if (bad)
 		return reply_error("bad number: after >= 0, limit 1..5000", NULL);
-	page = store_list_get(r->store, list, after, limit, CTL_PAGE_BYTES,
-			      &more);
-	if (!page)
-		return reply_store_error(r, "the list");
+	e = store_list_get(r->store, list, after, limit, CTL_PAGE_BYTES, &page);
+	if (e)
+		return reply_store_error(e, "the list");
 	rep = reply_ok();
-	cJSON_AddBoolToObject(rep, "more", more);
-	cJSON_AddItemToObject(rep, "entries", page);
+	cJSON_AddBoolToObject(rep, "more", page.more);
+	if (!cJSON_AddItemToObject(rep, "entries",
+				   ctl_json_list_entries(&page))) {
+		cJSON_Delete(rep);
+		rep = reply_error("out of memory", NULL);
+	}
+	store_list_page_release(&page);
 	return rep;
 }
 
@@ -218,10 +225,16 @@ cJSON *cmd_list_remove(struct ctl_req *r)
 cJSON *cmd_lists(struct ctl_req *r)
 {
 	struct ctl *c = r->c;
-	cJSON *imports = store_imports_get(r->store), *rep;
+	struct store_imports im;
+	cJSON *rep, *imports;
+	int e = store_imports_get(r->store, &im);
 
+	if (e)
+		return reply_store_error(e, "the imports");
+	imports = ctl_json_imports(&im);
+	store_imports_release(&im);
 	if (!imports)
-		return reply_store_error(r, "the imports");
+		return reply_error("out of memory", NULL);
 	rep = reply_ok();
 	pthread_mutex_lock(&c->lock);
 	cJSON_AddItemToObject(rep, "sources", c->sources
@@ -417,9 +430,12 @@ static cJSON *lists_import(struct ctl_req *r)
 		unlink(tmp);
 		return reply_error("cannot keep the feed: %s", strerror(errno));
 	}
-	im = (struct store_import){ name, path, list_format_name(rep.stats.format),
-				    cat, rep.stats.entries, rep.stats.stripped,
-				    r->uid, spec.white };
+	im = (struct store_import){ .name = name, .path = path,
+				    .format = list_format_name(rep.stats.format),
+				    .category = cat,
+				    .entries = rep.stats.entries,
+				    .stripped = rep.stats.stripped,
+				    .uid = r->uid, .white = spec.white };
 	if (store_import_put(r->store, &im)) {
 		unlink(path);
 		return reply_error("cannot record the import in the store", NULL);
@@ -457,14 +473,16 @@ cJSON *cmd_audit(struct ctl_req *r)
 	int64_t limit = num_arg(r->req, "limit", 50, 1, CTL_PAGE_MAX, &bad);
 	int64_t before = num_arg(r->req, "before", INT64_MAX / 2, 1,
 				 INT64_MAX / 2, &bad);
-	cJSON *rep, *lines;
+	struct store_audit_page page;
+	cJSON *rep;
+	int e;
 
 	if (bad)
 		return reply_error("bad number: limit 1..5000, before >= 1", NULL);
-	lines = store_audit_get(r->store, before, limit);
-	if (!lines)
-		return reply_store_error(r, "the audit log");
-	rep = reply_ok();
-	cJSON_AddItemToObject(rep, "audit", lines);
+	e = store_audit_get(r->store, before, limit, &page);
+	if (e)
+		return reply_store_error(e, "the audit log");
+	rep = reply_ok_with("audit", ctl_json_audit(&page));
+	store_audit_page_release(&page);
 	return rep;
 }

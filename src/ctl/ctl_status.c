@@ -4,6 +4,7 @@
  * lists' sources) and one look at the state dir's size: a cheap verb. */
 #include "ctl.h"
 #include "ctl_internal.h"
+#include "ctl_reply.h"
 
 #include <dirent.h>
 #include <fcntl.h>

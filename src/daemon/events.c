@@ -218,13 +218,26 @@ static void add_process(struct events *e, cJSON *o, const struct container *c,
 
 /* ---- the store and the export ---- */
 
-/* Aggregates the occurrences into the store's events (container, subject,
- * process path, user, day) and tags the exported line with the event. */
+static void record_failed(struct events *e, const struct store_occurrence *oc,
+			  int64_t id)
+{
+	COUNT(e, store_errors);
+	ratelog(&e->rl_store, "events: %s event for %s not stored: %s",
+		oc->subject, oc->container_name,
+		id == -ENOSPC    ? "the disk is full"
+		: id == -EBADMSG ? "the store is damaged (restart egressd to "
+				   "set it aside)"
+				 : strerror((int)-id));
+}
+
+/* Aggregates the occurrences into the store's events (by container,
+ * subject, process path, user, day), the line so far as its detail, then
+ * tags the exported line with the event. */
 static void record(struct events *e, const struct evq_item *it, cJSON *o,
 		   const struct container *c, const struct proc_attr *pa)
 {
 	const struct event *ev = &it->ev;
-	char ip[IP_ADDR_TEXT], user[64] = "";
+	char ip[IP_ADDR_TEXT], user[64] = "", *detail;
 	struct ip_addr a;
 	unsigned plen;
 	bool fresh;
@@ -253,21 +266,16 @@ static void record(struct events *e, const struct evq_item *it, cJSON *o,
 		.time = it->last,
 		.count = it->count,
 		.first_time = ev->time,
-		.detail = o,
 	};
+	oc.detail = detail = cJSON_PrintUnformatted(o); /* NULL: none */
 	id = store_event_record(e->store, &oc, &fresh);
-	if (id > 0) {
-		cJSON_AddNumberToObject(o, "event_id", (double)id);
-		cJSON_AddBoolToObject(o, "new_event", fresh);
+	cJSON_free(detail);
+	if (id <= 0) {
+		record_failed(e, &oc, id);
 		return;
 	}
-	COUNT(e, store_errors);
-	ratelog(&e->rl_store, "events: %s event for %s not stored: %s",
-		oc.subject, oc.container_name,
-		id == -ENOSPC    ? "the disk is full"
-		: id == -EBADMSG ? "the store is damaged (restart egressd to "
-				   "set it aside)"
-				 : strerror((int)-id));
+	cJSON_AddNumberToObject(o, "event_id", (double)id);
+	cJSON_AddBoolToObject(o, "new_event", fresh);
 }
 
 static void reopen_export(struct events *e);

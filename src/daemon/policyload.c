@@ -10,7 +10,6 @@
 
 #include "egressd/match.h"
 #include "egressd/nft.h"
-#include "jsonout.h"
 
 /* List files taken from the system lists directory: a bound on one
  * build's work when the directory is not what it should be. */
@@ -88,24 +87,22 @@ static int add_system(struct specs *s, const char *dir)
 
 static int add_imports(struct specs *s, struct store *st)
 {
-	cJSON *im = store_imports_get(st), *it;
+	struct store_imports im;
 	int r = 0;
 
-	if (!im) /* never a policy without the feeds it could not read */
-		return -EIO;
-	cJSON_ArrayForEach(it, im)
-	{
-		struct list_spec sp = { .system = true, .flags = LIST_STRIP_BOGONS };
-		sp.path = keep(s, strdup(json_str(it, "path", "")));
-		sp.category = keep(s, strdup(json_str(it, "category", "")));
-		sp.white = !strcmp(json_str(it, "list", "black"), "white");
-		if (list_format_parse(json_str(it, "format", "auto"), &sp.format))
+	if (store_imports_get(st, &im))
+		return -EIO; /* never a policy without the feeds it could not read */
+	for (size_t i = 0; !r && i < im.n; i++) {
+		struct list_spec sp = { .system = true,
+					.flags = LIST_STRIP_BOGONS,
+					.white = im.v[i].white };
+		sp.path = keep(s, strdup(im.v[i].path));
+		sp.category = keep(s, strdup(im.v[i].category));
+		if (list_format_parse(im.v[i].format, &sp.format))
 			sp.format = LIST_FMT_AUTO;
 		r = sp.path && sp.category ? add(s, &sp) : -ENOMEM;
-		if (r)
-			break;
 	}
-	cJSON_Delete(im);
+	store_imports_release(&im);
 	return r;
 }
 

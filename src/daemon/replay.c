@@ -120,21 +120,57 @@ static void add_strings(cJSON *o, const char *key, const char *const *v,
 		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
 }
 
+/* A string member's text, "-" for any other type: replay prints JSON it
+ * built itself, but a type is checked before it is read. */
+static const char *text_of(const cJSON *v)
+{
+	return cJSON_IsString(v) && v->valuestring ? v->valuestring : "-";
+}
+
+static void print_scalar(const cJSON *v)
+{
+	if (cJSON_IsNumber(v))
+		printf("%g", v->valuedouble);
+	else if (cJSON_IsBool(v))
+		fputs(cJSON_IsTrue(v) ? "true" : "false", stdout);
+	else
+		fputs(text_of(v), stdout); /* null: "-" */
+}
+
+/* list:pattern, then the rule's other members as key=value. */
 static void print_rule(const cJSON *it)
 {
-	const cJSON *l = cJSON_GetObjectItem(it, "list");
-	const cJSON *p = cJSON_GetObjectItem(it, "pattern");
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(it, "list");
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(it, "pattern");
 	const cJSON *e;
 
-	printf("%s:%s", l->valuestring, p->valuestring);
+	printf("%s:%s", text_of(l), text_of(p));
 	cJSON_ArrayForEach(e, it)
 	{
 		if (e != l && e != p)
-			printf(" %s=%s", e->string, e->valuestring);
+			printf(" %s=%s", e->string, text_of(e));
 	}
 }
 
-/* Text form: key=value pairs in the JSON's order, arrays comma-joined. */
+/* An array comma-joined, "-" when empty. */
+static void print_array(const cJSON *a)
+{
+	const cJSON *e;
+	bool first = true;
+
+	if (!cJSON_GetArraySize(a))
+		putchar('-');
+	cJSON_ArrayForEach(e, a)
+	{
+		if (!first)
+			putchar(',');
+		first = false;
+		print_scalar(e);
+	}
+}
+
+/* Text form: key=value pairs in the JSON's order, arrays comma-joined;
+ * the kind first, bare. */
 static void print_text(const cJSON *o)
 {
 	const cJSON *it;
@@ -146,31 +182,16 @@ static void print_text(const cJSON *o)
 			putchar(' ');
 		first = false;
 		if (!strcmp(it->string, "kind")) {
-			fputs(it->valuestring, stdout);
+			fputs(text_of(it), stdout);
 			continue;
 		}
 		printf("%s=", it->string);
-		if (cJSON_IsString(it)) {
-			fputs(it->valuestring, stdout);
-		} else if (cJSON_IsNumber(it)) {
-			printf("%g", it->valuedouble);
-		} else if (cJSON_IsBool(it)) {
-			fputs(cJSON_IsTrue(it) ? "true" : "false", stdout);
-		} else if (cJSON_IsNull(it)) {
-			putchar('-');
-		} else if (cJSON_IsArray(it)) {
-			const cJSON *e;
-			bool f2 = true;
-			if (!cJSON_GetArraySize(it))
-				putchar('-');
-			cJSON_ArrayForEach(e, it)
-			{
-				printf("%s%s", f2 ? "" : ",", e->valuestring);
-				f2 = false;
-			}
-		} else if (cJSON_IsObject(it)) {
+		if (cJSON_IsArray(it))
+			print_array(it);
+		else if (cJSON_IsObject(it))
 			print_rule(it);
-		}
+		else
+			print_scalar(it);
 	}
 	putchar('\n');
 }

@@ -8,6 +8,8 @@
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -770,46 +772,6 @@ static int run(struct store *s, sqlite3_stmt *st)
 	return r;
 }
 
-/* One row as a JSON object, named by the columns; "detail" and other
- * JSON text columns are parsed in place. */
-static cJSON *row_json(sqlite3_stmt *st)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	for (int c = 0; c < sqlite3_column_count(st); c++) {
-		const char *name = sqlite3_column_name(st, c);
-		if (sqlite3_column_type(st, c) == SQLITE_INTEGER) {
-			cJSON_AddNumberToObject(o, name,
-						(double)sqlite3_column_int64(st, c));
-		} else if (!strcmp(name, "detail")) {
-			cJSON *d = cJSON_Parse((const char *)sqlite3_column_text(st, c));
-			cJSON_AddItemToObject(o, name, d ? d : cJSON_CreateNull());
-		} else {
-			const unsigned char *t = sqlite3_column_text(st, c);
-			cJSON_AddStringToObject(o, name, t ? (const char *)t : "");
-		}
-	}
-	return o;
-}
-
-/* Every row, or NULL: a step that fails part-way (a damaged page, a lock
- * held past the busy timeout, memory) must never pass for a shorter
- * result. */
-static cJSON *rows_json(sqlite3_stmt *st)
-{
-	cJSON *a = st ? cJSON_CreateArray() : NULL;
-	int rc = SQLITE_DONE;
-
-	while (a && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		cJSON_AddItemToArray(a, row_json(st));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		cJSON_Delete(a);
-		return NULL;
-	}
-	return a;
-}
-
 /* What a row weighs as text: its columns' bytes (a page's bound). */
 static size_t row_bytes(sqlite3_stmt *st)
 {
@@ -820,9 +782,127 @@ static size_t row_bytes(sqlite3_stmt *st)
 	return n;
 }
 
-int store_error(const struct store *s)
+/* A statement prep() returned NULL for: SQLite's error, or a bug (a
+ * format that does not bind every parameter) as -EIO. */
+static int prep_errno(struct store *s)
 {
-	return sql_errno(sqlite3_extended_errcode(s->db));
+	int rc = sqlite3_extended_errcode(s->db);
+
+	return rc == SQLITE_OK ? -EIO : sql_errno(rc);
+}
+
+/* ---- rows into structs ---- */
+
+/* How a kind of row is read: into a struct of `size` bytes whose one
+ * allocation, the block of its strings, is the char * at buf_off. */
+struct row_kind {
+	size_t size, buf_off;
+	int (*fill)(sqlite3_stmt *st, void *row); /* 0 or -ENOMEM */
+};
+
+struct rows {
+	void *v;
+	size_t n, cap;
+};
+
+/* Copies the text of the columns cols[0..n) of the current row into one
+ * block, each NUL-terminated, and points *out[i] at each ("" for NULL).
+ * Returns the block, or NULL when out of memory. */
+static char *row_strings(sqlite3_stmt *st, const int *cols,
+			 const char **const *out, size_t n)
+{
+	size_t total = 0, len;
+	char *buf, *p;
+
+	for (size_t i = 0; i < n; i++) {
+		/* text first, then bytes: the length of the text form */
+		if (!sqlite3_column_text(st, cols[i]) &&
+		    sqlite3_column_type(st, cols[i]) != SQLITE_NULL)
+			return NULL; /* the conversion ran out of memory */
+		total += (size_t)sqlite3_column_bytes(st, cols[i]) + 1;
+	}
+	p = buf = malloc(total);
+	if (!buf)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *t = sqlite3_column_text(st, cols[i]);
+		len = (size_t)sqlite3_column_bytes(st, cols[i]);
+		if (len)
+			memcpy(p, t, len);
+		p[len] = 0;
+		*out[i] = p;
+		p += len + 1;
+	}
+	return buf;
+}
+
+static void rows_free(void *v, size_t n, const struct row_kind *k)
+{
+	for (size_t i = 0; i < n; i++)
+		free(*(char **)((char *)v + i * k->size + k->buf_off));
+	free(v);
+}
+
+static int rows_push(struct rows *r, const struct row_kind *k,
+		     sqlite3_stmt *st)
+{
+	void *row;
+	int e;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		void *v = reallocarray(r->v, cap, k->size);
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	row = (char *)r->v + r->n * k->size;
+	memset(row, 0, k->size);
+	e = k->fill(st, row);
+	if (!e)
+		r->n++;
+	return e;
+}
+
+/* The rows of st (finalized here): at most limit, and past the first at
+ * most max_bytes of text (SIZE_MAX: no bound); *ret_more, if asked,
+ * says whether rows were left. Every row or none: a step that fails
+ * part-way must never pass for a shorter result. */
+static int rows_read(struct store *s, sqlite3_stmt *st,
+		     const struct row_kind *k, size_t limit, size_t max_bytes,
+		     struct rows *ret, bool *ret_more)
+{
+	struct rows r = { 0 };
+	size_t bytes = 0, b = 0;
+	bool more = false;
+	int rc = SQLITE_DONE, e = 0;
+
+	if (!st)
+		return prep_errno(s);
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (max_bytes != SIZE_MAX)
+			b = row_bytes(st);
+		/* The first row always: a page never comes back empty. */
+		if (r.n == limit || (r.n && bytes + b > max_bytes)) {
+			more = true;
+			rc = SQLITE_DONE;
+			break;
+		}
+		e = rows_push(&r, k, st);
+		bytes += b;
+	}
+	sqlite3_finalize(st);
+	if (!e && rc != SQLITE_DONE)
+		e = sql_errno(rc);
+	if (e) {
+		rows_free(r.v, r.n, k);
+		return e;
+	}
+	*ret = r;
+	if (ret_more)
+		*ret_more = more;
+	return 0;
 }
 
 /* ---- events ---- */
@@ -887,47 +967,96 @@ int64_t store_event_record(struct store *s, const struct store_occurrence *o,
 {
 	int64_t count = o->count ? o->count : 1;
 	int64_t first = o->first_time ? o->first_time : o->time;
-	char day[11], *detail;
+	char day[11];
 	bool fresh;
 	int64_t id;
 
 	if (count < 0 || first > o->time)
 		return -EINVAL;
-	detail = cJSON_PrintUnformatted(o->detail);
 	local_day(o->time, day);
-	id = event_join(s, o, count, first, day, detail);
+	id = event_join(s, o, count, first, day, o->detail);
 	fresh = !id;
 	if (fresh)
-		id = event_insert(s, o, count, first, day, detail);
-	cJSON_free(detail);
+		id = event_insert(s, o, count, first, day, o->detail);
 	if (id > 0)
 		*ret_new = fresh;
 	return id;
 }
 
-cJSON *store_events_overview(struct store *s)
+int store_events_overview(struct store *s, struct store_overview *ret)
 {
 	sqlite3_stmt *st = prep(s,
-				"SELECT count(*) AS pending, count(DISTINCT"
-				" container_id) AS containers FROM events"
-				" WHERE status='pending'",
+				"SELECT count(*), count(DISTINCT container_id)"
+				" FROM events WHERE status='pending'",
 				"");
-	cJSON *o = NULL;
+	int rc = st ? sqlite3_step(st) : SQLITE_OK;
 
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		o = row_json(st);
+	if (rc == SQLITE_ROW) {
+		ret->pending = sqlite3_column_int64(st, 0);
+		ret->containers = sqlite3_column_int64(st, 1);
+	}
 	sqlite3_finalize(st);
-	return o;
+	return rc == SQLITE_ROW ? 0 : st ? sql_errno(rc) : prep_errno(s);
 }
 
+/* The events' columns as read, in the order of enum event_col. */
 #define EVENT_COLUMNS                                                       \
 	"id, type, subject, container_id, container_name, process_path,"    \
 	" process_user, day, first_seen, last_seen, count, status, action," \
 	" rule_list, rule_source, rule_pattern, rule_category"
 
+enum event_col {
+	EV_ID, EV_TYPE, EV_SUBJECT, EV_CONTAINER_ID, EV_CONTAINER_NAME,
+	EV_PROCESS_PATH, EV_PROCESS_USER, EV_DAY, EV_FIRST_SEEN, EV_LAST_SEEN,
+	EV_COUNT, EV_STATUS, EV_ACTION, EV_RULE_LIST, EV_RULE_SOURCE,
+	EV_RULE_PATTERN, EV_RULE_CATEGORY,
+	EV_DETAIL, /* store_event_get only */
+};
+
+static int event_fill(sqlite3_stmt *st, void *row)
+{
+	static const int cols[] = {
+		EV_TYPE, EV_SUBJECT, EV_CONTAINER_ID, EV_CONTAINER_NAME,
+		EV_PROCESS_PATH, EV_PROCESS_USER, EV_DAY, EV_STATUS, EV_ACTION,
+		EV_RULE_LIST, EV_RULE_SOURCE, EV_RULE_PATTERN, EV_RULE_CATEGORY,
+		EV_DETAIL,
+	};
+	struct store_event *e = row;
+	const char **const out[] = {
+		&e->type, &e->subject, &e->container_id, &e->container_name,
+		&e->process_path, &e->process_user, &e->day, &e->status,
+		&e->action, &e->rule_list, &e->rule_source, &e->rule_pattern,
+		&e->rule_category, &e->detail,
+	};
+	size_t n = sizeof(cols) / sizeof(cols[0]);
+
+	if (sqlite3_column_count(st) <= EV_DETAIL)
+		n--; /* a list: no detail, which stays NULL */
+	e->id = sqlite3_column_int64(st, EV_ID);
+	e->first_seen = sqlite3_column_int64(st, EV_FIRST_SEEN);
+	e->last_seen = sqlite3_column_int64(st, EV_LAST_SEEN);
+	e->count = sqlite3_column_int64(st, EV_COUNT);
+	e->buf = row_strings(st, cols, out, n);
+	return e->buf ? 0 : -ENOMEM;
+}
+
+static const struct row_kind event_kind = {
+	sizeof(struct store_event), offsetof(struct store_event, buf),
+	event_fill,
+};
+
+void store_event_release(struct store_event *e)
+{
+	if (!e)
+		return;
+	free(e->buf);
+	e->buf = NULL;
+}
+
 /* Suffix and prefix tests by substr(), not LIKE: a '%' or '_' in what the
  * operator typed must not widen the match. */
-cJSON *store_events_list(struct store *s, const struct event_filter *f)
+int store_events_list(struct store *s, const struct event_filter *f,
+		      struct store_events *ret)
 {
 	sqlite3_stmt *st = prep(
 		s,
@@ -941,21 +1070,37 @@ cJSON *store_events_list(struct store *s, const struct event_filter *f)
 		" ORDER BY last_seen DESC, id DESC LIMIT ?6 OFFSET ?7",
 		"iitttii", f->from, f->to, f->status, f->container, f->domain,
 		f->limit, f->offset);
+	struct rows r;
+	int e = rows_read(s, st, &event_kind, SIZE_MAX, SIZE_MAX, &r, NULL);
 
-	return rows_json(st);
+	if (!e)
+		*ret = (struct store_events){ r.v, r.n };
+	return e;
 }
 
-cJSON *store_event_get(struct store *s, int64_t id)
+void store_events_release(struct store_events *l)
+{
+	if (!l)
+		return;
+	rows_free(l->v, l->n, &event_kind);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int store_event_get(struct store *s, int64_t id, struct store_event *ret)
 {
 	sqlite3_stmt *st = prep(s, "SELECT " EVENT_COLUMNS ", detail FROM"
 				   " events WHERE id = ?",
 				"i", id);
-	cJSON *o = NULL;
+	struct rows r;
+	int e = rows_read(s, st, &event_kind, 1, SIZE_MAX, &r, NULL);
 
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		o = row_json(st);
-	sqlite3_finalize(st);
-	return o;
+	if (e)
+		return e;
+	if (r.n)
+		*ret = *(struct store_event *)r.v;
+	free(r.v);
+	return r.n ? 0 : -ENOENT;
 }
 
 int store_event_set_status(struct store *s, int64_t id, const char *status)
@@ -1011,38 +1156,51 @@ int64_t store_list_add(struct store *s, const char *list, const char *pattern,
 				 : sql_errno(rc);
 }
 
-cJSON *store_list_get(struct store *s, const char *list, int64_t after,
-		      int64_t limit, size_t max_bytes, bool *ret_more)
+static int list_entry_fill(sqlite3_stmt *st, void *row)
 {
-	sqlite3_stmt *st = prep(s,
-				"SELECT id, pattern, note, created, created_by"
-				" FROM lists WHERE list = ? AND id > ? ORDER BY"
-				" id LIMIT ?",
-				"tii", list, after, limit + 1);
-	cJSON *a = st ? cJSON_CreateArray() : NULL;
-	int rc = SQLITE_DONE;
-	size_t bytes = 0;
-	int64_t n = 0;
+	static const int cols[] = { 1, 2 };
+	struct store_list_entry *l = row;
+	const char **const out[] = { &l->pattern, &l->note };
 
-	*ret_more = false;
-	while (a && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t b = row_bytes(st);
-		/* The first row always: a page never comes back empty. */
-		if (n == limit || (n && bytes + b > max_bytes)) {
-			*ret_more = true;
-			rc = SQLITE_DONE;
-			break;
-		}
-		cJSON_AddItemToArray(a, row_json(st));
-		bytes += b;
-		n++;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		cJSON_Delete(a);
-		return NULL;
-	}
-	return a;
+	l->id = sqlite3_column_int64(st, 0);
+	l->created = sqlite3_column_int64(st, 3);
+	l->created_by = (uint32_t)sqlite3_column_int64(st, 4);
+	l->buf = row_strings(st, cols, out, 2);
+	return l->buf ? 0 : -ENOMEM;
+}
+
+static const struct row_kind list_entry_kind = {
+	sizeof(struct store_list_entry), offsetof(struct store_list_entry, buf),
+	list_entry_fill,
+};
+
+int store_list_get(struct store *s, const char *list, int64_t after,
+		   int64_t limit, size_t max_bytes, struct store_list_page *ret)
+{
+	struct rows r;
+	bool more;
+	int e;
+
+	if (limit < 1 || limit == INT64_MAX)
+		return -EINVAL;
+	/* One row past the limit: whether more follow. */
+	e = rows_read(s, prep(s, "SELECT id, pattern, note, created, created_by"
+				 " FROM lists WHERE list = ? AND id > ? ORDER"
+				 " BY id LIMIT ?",
+			      "tii", list, after, limit + 1),
+		      &list_entry_kind, (size_t)limit, max_bytes, &r, &more);
+	if (!e)
+		*ret = (struct store_list_page){ r.v, r.n, more };
+	return e;
+}
+
+void store_list_page_release(struct store_list_page *p)
+{
+	if (!p)
+		return;
+	rows_free(p->v, p->n, &list_entry_kind);
+	p->v = NULL;
+	p->n = 0;
 }
 
 int store_list_remove(struct store *s, const char *list, int64_t id)
@@ -1081,8 +1239,11 @@ int store_list_text(struct store *s, const char *list, char **ret_domains,
 		const char *p = (const char *)sqlite3_column_text(st, 0);
 		struct ip_addr a;
 		unsigned plen;
-		r = ip_cidr_parse(p, &a, &plen) ? append(&dom, &dl, p)
-						: append(&net, &nl, p);
+		if (!p) /* NOT NULL: the text conversion ran out of memory */
+			r = -ENOMEM;
+		else
+			r = ip_cidr_parse(p, &a, &plen) ? append(&dom, &dl, p)
+							: append(&net, &nl, p);
 	}
 	/* A step that failed part-way is an error: a partial list of the
 	 * operator's entries must never go into the policy. */
@@ -1113,12 +1274,46 @@ int store_audit(struct store *s, uint32_t uid, const char *action,
 	return r < 0 ? r : 0;
 }
 
-cJSON *store_audit_get(struct store *s, int64_t before, int64_t limit)
+static int audit_line_fill(sqlite3_stmt *st, void *row)
 {
-	return rows_json(prep(s,
-			      "SELECT id, time, uid, action, what FROM audit"
-			      " WHERE id < ? ORDER BY id DESC LIMIT ?",
-			      "ii", before, limit));
+	static const int cols[] = { 3, 4 };
+	struct store_audit_line *a = row;
+	const char **const out[] = { &a->action, &a->what };
+
+	a->id = sqlite3_column_int64(st, 0);
+	a->time = sqlite3_column_int64(st, 1);
+	a->uid = (uint32_t)sqlite3_column_int64(st, 2);
+	a->buf = row_strings(st, cols, out, 2);
+	return a->buf ? 0 : -ENOMEM;
+}
+
+static const struct row_kind audit_line_kind = {
+	sizeof(struct store_audit_line), offsetof(struct store_audit_line, buf),
+	audit_line_fill,
+};
+
+int store_audit_get(struct store *s, int64_t before, int64_t limit,
+		    struct store_audit_page *ret)
+{
+	struct rows r;
+	int e = rows_read(s, prep(s, "SELECT id, time, uid, action, what"
+				     " FROM audit WHERE id < ? ORDER BY id"
+				     " DESC LIMIT ?",
+				  "ii", before, limit),
+			  &audit_line_kind, SIZE_MAX, SIZE_MAX, &r, NULL);
+
+	if (!e)
+		*ret = (struct store_audit_page){ r.v, r.n };
+	return e;
+}
+
+void store_audit_page_release(struct store_audit_page *p)
+{
+	if (!p)
+		return;
+	rows_free(p->v, p->n, &audit_line_kind);
+	p->v = NULL;
+	p->n = 0;
 }
 
 /* ---- imported feeds ---- */
@@ -1137,13 +1332,51 @@ int store_import_put(struct store *s, const struct store_import *im)
 	return r < 0 ? r : 0;
 }
 
-cJSON *store_imports_get(struct store *s)
+static int import_fill(sqlite3_stmt *st, void *row)
 {
-	return rows_json(prep(s,
-			      "SELECT name, path, format, category, entries,"
-			      " stripped, imported, imported_by, list FROM imports"
-			      " ORDER BY name",
-			      ""));
+	static const int cols[] = { 0, 1, 2, 3, 8 };
+	struct store_import *im = row;
+	const char *list;
+	const char **const out[] = { &im->name, &im->path, &im->format,
+				     &im->category, &list };
+
+	im->entries = sqlite3_column_int64(st, 4);
+	im->stripped = sqlite3_column_int64(st, 5);
+	im->imported = sqlite3_column_int64(st, 6);
+	im->uid = (uint32_t)sqlite3_column_int64(st, 7);
+	im->buf = row_strings(st, cols, out, 5);
+	if (!im->buf)
+		return -ENOMEM;
+	im->white = !strcmp(list, "white");
+	return 0;
+}
+
+static const struct row_kind import_kind = {
+	sizeof(struct store_import), offsetof(struct store_import, buf),
+	import_fill,
+};
+
+int store_imports_get(struct store *s, struct store_imports *ret)
+{
+	struct rows r;
+	int e = rows_read(s, prep(s, "SELECT name, path, format, category,"
+				     " entries, stripped, imported, imported_by,"
+				     " list FROM imports ORDER BY name",
+				  ""),
+			  &import_kind, SIZE_MAX, SIZE_MAX, &r, NULL);
+
+	if (!e)
+		*ret = (struct store_imports){ r.v, r.n };
+	return e;
+}
+
+void store_imports_release(struct store_imports *im)
+{
+	if (!im)
+		return;
+	rows_free(im->v, im->n, &import_kind);
+	im->v = NULL;
+	im->n = 0;
 }
 
 /* ---- space ---- */

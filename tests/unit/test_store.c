@@ -35,31 +35,41 @@ static void teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+#define DETAIL "{\"dst\":\"203.0.113.81:443\"}"
+
 static int64_t occur(const char *subject, const char *container, int64_t t)
 {
-	cJSON *d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "dst", "203.0.113.81:443");
 	struct store_occurrence o = {
 		.type = "domain", .subject = subject, .container_id = container,
 		.container_name = "web", .process_path = "/usr/bin/wget",
 		.process_user = "root", .action = "blocked", .rule_list = "black",
 		.rule_source = "intel", .rule_pattern = "*.bad.test",
-		.rule_category = "c2", .time = t, .detail = d,
+		.rule_category = "c2", .time = t, .detail = DETAIL,
 	};
 	bool fresh;
-	int64_t id = store_event_record(s, &o, &fresh);
 
-	cJSON_Delete(d);
-	return id;
+	return store_event_record(s, &o, &fresh);
 }
 
 static int count_of(int64_t id)
 {
-	cJSON *e = store_event_get(s, id);
-	int n = (int)cJSON_GetObjectItem(e, "count")->valuedouble;
+	struct store_event e;
 
-	cJSON_Delete(e);
-	return n;
+	ck_assert_int_eq(store_event_get(s, id, &e), 0);
+	store_event_release(&e);
+	return (int)e.count;
+}
+
+/* The local day of t as the store writes it. */
+static const char *day_of(int64_t t)
+{
+	static char d[11];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	strftime(d, sizeof(d), "%Y-%m-%d", &tm);
+	return d;
 }
 
 START_TEST(occurrences_aggregate_per_key_and_day)
@@ -70,11 +80,28 @@ START_TEST(occurrences_aggregate_per_key_and_day)
 	ck_assert_int_gt(a, 0);
 	ck_assert_int_eq(occur("c2.bad.test", "abc", t + 60), a);
 	ck_assert_int_eq(count_of(a), 2);
-	cJSON *e = store_event_get(s, a);
-	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(e, "detail"),
-					     "dst")->valuestring,
-			 "203.0.113.81:443"); /* the occurrence's detail is kept */
-	cJSON_Delete(e);
+	struct store_event e;
+	ck_assert_int_eq(store_event_get(s, a, &e), 0);
+	ck_assert_str_eq(e.detail, DETAIL); /* the occurrence's detail is kept */
+	/* every column of the row */
+	ck_assert_int_eq(e.id, a);
+	ck_assert_str_eq(e.type, "domain");
+	ck_assert_str_eq(e.subject, "c2.bad.test");
+	ck_assert_str_eq(e.container_id, "abc");
+	ck_assert_str_eq(e.container_name, "web");
+	ck_assert_str_eq(e.process_path, "/usr/bin/wget");
+	ck_assert_str_eq(e.process_user, "root");
+	ck_assert_str_eq(e.day, day_of(t));
+	ck_assert_int_eq(e.first_seen, t);
+	ck_assert_int_eq(e.last_seen, t + 60);
+	ck_assert_int_eq(e.count, 2);
+	ck_assert_str_eq(e.status, "pending");
+	ck_assert_str_eq(e.action, "blocked");
+	ck_assert_str_eq(e.rule_list, "black");
+	ck_assert_str_eq(e.rule_source, "intel");
+	ck_assert_str_eq(e.rule_pattern, "*.bad.test");
+	ck_assert_str_eq(e.rule_category, "c2");
+	store_event_release(&e);
 	ck_assert_int_ne(occur("c2.bad.test", "other", t), a); /* container */
 	ck_assert_int_ne(occur("x.bad.test", "abc", t), a); /* subject */
 	ck_assert_int_ne(occur("c2.bad.test", "abc", t + 86400 * 2), a); /* day */
@@ -84,6 +111,7 @@ END_TEST
 START_TEST(handled_event_starts_a_new_one)
 {
 	int64_t t = 1795800000, a = occur("c2.bad.test", "abc", t), b;
+	struct store_event e = { .id = -1 };
 
 	ck_assert_int_eq(store_event_set_status(s, a, "handled"), 0);
 	b = occur("c2.bad.test", "abc", t + 5);
@@ -91,7 +119,8 @@ START_TEST(handled_event_starts_a_new_one)
 	ck_assert_int_eq(count_of(b), 1);
 	ck_assert_int_eq(store_event_set_status(s, 999, "handled"), -ENOENT);
 	ck_assert_int_eq(store_event_delete(s, b), 0);
-	ck_assert_ptr_null(store_event_get(s, b));
+	ck_assert_int_eq(store_event_get(s, b, &e), -ENOENT);
+	ck_assert_int_eq(e.id, -1); /* untouched */
 }
 END_TEST
 
@@ -99,42 +128,48 @@ START_TEST(overview_and_filters)
 {
 	int64_t t = 1795800000;
 	struct event_filter f = { .from = 0, .to = t + 1000, .limit = 50 };
-	cJSON *o, *l;
+	struct store_overview o;
+	struct store_events l;
 
 	occur("c2.bad.test", "abc", t);
 	occur("pool.mine.test", "abc", t);
 	occur("c2.bad.test", "def", t);
-	o = store_events_overview(s);
-	ck_assert_int_eq((int)cJSON_GetObjectItem(o, "pending")->valuedouble, 3);
-	ck_assert_int_eq((int)cJSON_GetObjectItem(o, "containers")->valuedouble, 2);
-	cJSON_Delete(o);
+	ck_assert_int_eq(store_events_overview(s, &o), 0);
+	ck_assert_int_eq(o.pending, 3);
+	ck_assert_int_eq(o.containers, 2);
 	f.domain = "bad.test"; /* parent domain covers c2.bad.test */
-	l = store_events_list(s, &f);
-	ck_assert_int_eq(cJSON_GetArraySize(l), 2);
-	cJSON_Delete(l);
+	ck_assert_int_eq(store_events_list(s, &f, &l), 0);
+	ck_assert_int_eq(l.n, 2);
+	ck_assert_str_eq(l.v[0].rule_category, "c2");
+	ck_assert_ptr_null(l.v[0].detail); /* not read in a list */
+	store_events_release(&l);
+	ck_assert_ptr_null(l.v);
 	f.domain = "%"; /* no LIKE wildcards from the operator */
-	l = store_events_list(s, &f);
-	ck_assert_int_eq(cJSON_GetArraySize(l), 0);
-	cJSON_Delete(l);
+	ck_assert_int_eq(store_events_list(s, &f, &l), 0);
+	ck_assert_int_eq(l.n, 0);
+	store_events_release(&l);
 	f.domain = NULL;
 	f.container = "ab"; /* id prefix */
-	l = store_events_list(s, &f);
-	ck_assert_int_eq(cJSON_GetArraySize(l), 2);
-	cJSON_Delete(l);
+	ck_assert_int_eq(store_events_list(s, &f, &l), 0);
+	ck_assert_int_eq(l.n, 2);
+	ck_assert_str_eq(l.v[0].container_id, "abc");
+	ck_assert_str_eq(l.v[1].container_id, "abc");
+	store_events_release(&l);
 	ck_assert_int_eq(store_events_whitelist_pending(s, "*.bad.test"), 2);
 	f.container = NULL;
 	f.status = "pending";
-	l = store_events_list(s, &f);
-	ck_assert_int_eq(cJSON_GetArraySize(l), 1);
-	cJSON_Delete(l);
+	ck_assert_int_eq(store_events_list(s, &f, &l), 0);
+	ck_assert_int_eq(l.n, 1);
+	ck_assert_str_eq(l.v[0].subject, "pool.mine.test");
+	store_events_release(&l);
 }
 END_TEST
 
 START_TEST(list_entries_and_duplicates)
 {
+	struct store_list_page l;
+	struct store_audit_page a;
 	char *dom, *net;
-	bool more;
-	cJSON *l;
 
 	ck_assert_int_gt(store_list_add(s, "black", "*.bad.test", "c2", 0), 0);
 	ck_assert_int_gt(store_list_add(s, "black", "203.0.113.0/24", "", 0), 0);
@@ -145,18 +180,27 @@ START_TEST(list_entries_and_duplicates)
 	ck_assert_str_eq(net, "203.0.113.0/24\n");
 	free(dom);
 	free(net);
-	l = store_list_get(s, "black", 0, 100, 1 << 20, &more);
-	ck_assert_int_eq(cJSON_GetArraySize(l), 2);
-	ck_assert(!more);
-	ck_assert_int_eq(store_list_remove(s, "black",
-				(int64_t)cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0),
-							     "id")->valuedouble), 0);
-	cJSON_Delete(l);
+	ck_assert_int_eq(store_list_get(s, "black", 0, 100, 1 << 20, &l), 0);
+	ck_assert_int_eq(l.n, 2);
+	ck_assert(!l.more);
+	ck_assert_str_eq(l.v[0].pattern, "*.bad.test");
+	ck_assert_str_eq(l.v[0].note, "c2");
+	ck_assert_str_eq(l.v[1].note, "");
+	ck_assert_int_eq(l.v[0].created_by, 0);
+	ck_assert_int_gt(l.v[0].created, 1700000000);
+	ck_assert_int_lt(l.v[0].id, l.v[1].id); /* by id */
+	ck_assert_int_eq(store_list_remove(s, "black", l.v[0].id), 0);
+	store_list_page_release(&l);
 	ck_assert_int_eq(store_list_remove(s, "black", 12345), -ENOENT);
-	ck_assert_int_eq(store_audit(s, 0, "blacklist add", "*.bad.test"), 0);
-	l = store_audit_get(s, INT64_MAX, 10);
-	ck_assert_int_eq(cJSON_GetArraySize(l), 1);
-	cJSON_Delete(l);
+	ck_assert_int_eq(store_list_get(s, "black", 0, 0, 1 << 20, &l), -EINVAL);
+	ck_assert_int_eq(store_audit(s, 4242, "blacklist add", "*.bad.test"), 0);
+	ck_assert_int_eq(store_audit_get(s, INT64_MAX, 10, &a), 0);
+	ck_assert_int_eq(a.n, 1);
+	ck_assert_int_eq(a.v[0].uid, 4242);
+	ck_assert_str_eq(a.v[0].action, "blacklist add");
+	ck_assert_str_eq(a.v[0].what, "*.bad.test");
+	ck_assert_int_gt(a.v[0].time, 1700000000);
+	store_audit_page_release(&a);
 }
 END_TEST
 
@@ -190,36 +234,33 @@ static char *path_in(const char *name)
 static int64_t event_at(const char *subject, int64_t t, const char *status,
 			size_t pad)
 {
-	char *filler = malloc(pad + 1);
-	cJSON *d = cJSON_CreateObject();
+	char *detail = malloc(pad + 12);
 	bool fresh;
 
-	memset(filler, 'x', pad);
-	filler[pad] = 0;
-	cJSON_AddStringToObject(d, "pad", filler);
+	memcpy(detail, "{\"pad\":\"", 8);
+	memset(detail + 8, 'x', pad);
+	strcpy(detail + 8 + pad, "\"}");
 	struct store_occurrence o = {
 		.type = "domain", .subject = subject, .container_id = "abc",
 		.container_name = "web", .process_path = "/usr/bin/curl",
 		.process_user = "root", .action = "alerted", .time = t,
-		.detail = d,
+		.detail = detail,
 	};
 	int64_t id = store_event_record(s, &o, &fresh);
 
 	ck_assert_int_gt(id, 0);
 	if (strcmp(status, "pending"))
 		ck_assert_int_eq(store_event_set_status(s, id, status), 0);
-	cJSON_Delete(d);
-	free(filler);
+	free(detail);
 	return id;
 }
 
 static int pending_count(void)
 {
-	cJSON *o = store_events_overview(s);
-	int n = (int)cJSON_GetObjectItem(o, "pending")->valuedouble;
+	struct store_overview o;
 
-	cJSON_Delete(o);
-	return n;
+	ck_assert_int_eq(store_events_overview(s, &o), 0);
+	return (int)o.pending;
 }
 
 /* The first row of a statement run on the store file directly. */
@@ -330,8 +371,10 @@ static void damage_tail(const char *path, int pages)
 START_TEST(damaged_tail_pages_set_aside_and_salvaged)
 {
 	struct store_open_report rep;
-	struct store_import im = { "feed", "/x/imported/feed", "domains", "c2",
-				   10, 0, 0, false };
+	struct store_import im = { .name = "feed", .path = "/x/imported/feed",
+				   .format = "domains", .category = "c2",
+				   .entries = 10 };
+	struct store_imports got;
 	char err[512] = "", sub[64], v[64];
 	int64_t t = 1795800000;
 	off_t damaged_size;
@@ -364,6 +407,11 @@ START_TEST(damaged_tail_pages_set_aside_and_salvaged)
 	ck_assert_int_eq(rep.salvage_error, 0);
 	ck_assert_int_eq(rep.salvaged.lists, 3);
 	ck_assert_int_eq(rep.salvaged.imports, 1);
+	ck_assert_int_eq(store_imports_get(s, &got), 0);
+	ck_assert_int_eq(got.n, 1);
+	ck_assert_str_eq(got.v[0].path, "/x/imported/feed");
+	ck_assert_int_eq(got.v[0].entries, 10);
+	store_imports_release(&got);
 	ck_assert_int_eq(rep.salvaged.audit, 2);
 	/* Most events sat before the damage; the damaged pages cost some. */
 	ck_assert_int_gt(rep.salvaged.events, events / 2);
@@ -377,10 +425,10 @@ START_TEST(damaged_tail_pages_set_aside_and_salvaged)
 	ck_assert_int_eq(pending_count(), rep.salvaged.events);
 	event_at("new.bad.test", t + events, "pending", 10);
 	ck_assert_int_eq(pending_count(), rep.salvaged.events + 1);
-	bool more;
-	cJSON *l = store_list_get(s, "black", 0, 1000, 1 << 20, &more);
-	ck_assert_int_eq(cJSON_GetArraySize(l), 2);
-	cJSON_Delete(l);
+	struct store_list_page l;
+	ck_assert_int_eq(store_list_get(s, "black", 0, 1000, 1 << 20, &l), 0);
+	ck_assert_int_eq(l.n, 2);
+	store_list_page_release(&l);
 	sql_text(path_in("egressd.db"), "PRAGMA quick_check", v, sizeof(v));
 	ck_assert_str_eq(v, "ok");
 	store_close(s);
@@ -615,7 +663,7 @@ START_TEST(coalesced_occurrences_add_count_and_keep_bounds)
 	};
 	bool fresh;
 	int64_t id = store_event_record(s, &o, &fresh);
-	cJSON *e;
+	struct store_event e;
 
 	ck_assert_int_gt(id, 0);
 	ck_assert(fresh);
@@ -627,12 +675,13 @@ START_TEST(coalesced_occurrences_add_count_and_keep_bounds)
 	o.count = 3, o.first_time = t - 200, o.time = t - 150;
 	ck_assert_int_eq(store_event_record(s, &o, &fresh), id);
 	ck_assert_int_eq(count_of(id), 9);
-	e = store_event_get(s, id);
-	ck_assert_int_eq((int64_t)cJSON_GetObjectItem(e, "first_seen")->valuedouble,
-			 t - 200);
-	ck_assert_int_eq((int64_t)cJSON_GetObjectItem(e, "last_seen")->valuedouble,
-			 t + 10);
-	cJSON_Delete(e);
+	ck_assert_int_eq(store_event_get(s, id, &e), 0);
+	ck_assert_int_eq(e.first_seen, t - 200);
+	ck_assert_int_eq(e.last_seen, t + 10);
+	ck_assert_str_eq(e.detail, ""); /* recorded without one */
+	ck_assert_str_eq(e.container_name, ""); /* not given: '' */
+	ck_assert_str_eq(e.rule_source, "");
+	store_event_release(&e);
 	o.count = -1;
 	ck_assert_int_eq(store_event_record(s, &o, &fresh), -EINVAL);
 	o.count = 2, o.first_time = t + 1, o.time = t;
@@ -647,7 +696,7 @@ START_TEST(list_pages_are_bounded_in_bytes)
 {
 	char note[1001], pat[32];
 	int64_t after = 0, seen = 0, pages = 0;
-	bool more = true;
+	struct store_list_page l = { .more = true };
 
 	memset(note, 'N', 1000);
 	note[1000] = 0;
@@ -655,29 +704,29 @@ START_TEST(list_pages_are_bounded_in_bytes)
 		snprintf(pat, sizeof(pat), "p%d.bad.test", i);
 		ck_assert_int_gt(store_list_add(s, "black", pat, note, 0), 0);
 	}
-	while (more) {
-		cJSON *l = store_list_get(s, "black", after, 5000, 5000, &more);
-		int n = cJSON_GetArraySize(l);
-		ck_assert_int_ge(n, 1);
-		ck_assert_int_le(n, 5); /* ~1.1 KB a row */
-		seen += n;
+	while (l.more) {
+		ck_assert_int_eq(store_list_get(s, "black", after, 5000, 5000, &l), 0);
+		ck_assert_int_ge(l.n, 1);
+		ck_assert_int_le(l.n, 5); /* ~1.1 KB a row */
+		for (size_t i = 0; i < l.n; i++)
+			ck_assert_str_eq(l.v[i].note, note); /* whole */
+		seen += (int64_t)l.n;
 		pages++;
-		after = (int64_t)cJSON_GetObjectItem(cJSON_GetArrayItem(l, n - 1),
-						     "id")->valuedouble;
-		cJSON_Delete(l);
+		after = l.v[l.n - 1].id;
+		store_list_page_release(&l);
 	}
 	ck_assert_int_eq(seen, 20);
 	ck_assert_int_ge(pages, 4);
 	/* One row larger than the bound still comes, alone. */
-	cJSON *l = store_list_get(s, "black", 0, 5000, 10, &more);
-	ck_assert_int_eq(cJSON_GetArraySize(l), 1);
-	ck_assert(more);
-	cJSON_Delete(l);
+	ck_assert_int_eq(store_list_get(s, "black", 0, 5000, 10, &l), 0);
+	ck_assert_int_eq(l.n, 1);
+	ck_assert(l.more);
+	store_list_page_release(&l);
 	/* The row limit holds too. */
-	l = store_list_get(s, "black", 0, 3, 1 << 20, &more);
-	ck_assert_int_eq(cJSON_GetArraySize(l), 3);
-	ck_assert(more);
-	cJSON_Delete(l);
+	ck_assert_int_eq(store_list_get(s, "black", 0, 3, 1 << 20, &l), 0);
+	ck_assert_int_eq(l.n, 3);
+	ck_assert(l.more);
+	store_list_page_release(&l);
 }
 END_TEST
 
@@ -709,8 +758,9 @@ START_TEST(a_read_failing_part_way_is_an_error_not_less)
 {
 	char err[512] = "", pat[64], note[400], *dom = NULL, *net = NULL;
 	struct event_filter f = { .from = 0, .to = INT64_MAX, .limit = 100000 };
-	bool more;
-	cJSON *l;
+	struct store_list_page l = { .n = 77 };
+	struct store_audit_page a = { .n = 77 };
+	struct store_events ev = { .n = 77 };
 
 	memset(note, 'n', sizeof(note) - 1);
 	note[sizeof(note) - 1] = 0;
@@ -733,14 +783,125 @@ START_TEST(a_read_failing_part_way_is_an_error_not_less)
 	ck_assert_int_lt(store_list_text(s, "black", &dom, &net), 0);
 	ck_assert_ptr_null(dom);
 	ck_assert_ptr_null(net);
-	ck_assert_ptr_null(store_list_get(s, "black", 0, 5000, 64 << 20, &more));
-	ck_assert_int_eq(store_error(s), -EBADMSG);
-	ck_assert_ptr_null(store_audit_get(s, INT64_MAX, 5000));
-	ck_assert_ptr_null(store_events_list(s, &f));
+	ck_assert_int_eq(store_list_get(s, "black", 0, 5000, 64 << 20, &l),
+			 -EBADMSG);
+	ck_assert_int_lt(store_audit_get(s, INT64_MAX, 5000, &a), 0);
+	ck_assert_int_lt(store_events_list(s, &f, &ev), 0);
+	/* nothing returned: not part of a page */
+	ck_assert_int_eq(l.n + a.n + ev.n, 3 * 77);
 	/* The whitelist, on pages of its own, still reads (empty). */
-	l = store_list_get(s, "white", 0, 2, 64 << 20, &more);
-	ck_assert_ptr_nonnull(l);
-	cJSON_Delete(l);
+	ck_assert_int_eq(store_list_get(s, "white", 0, 2, 64 << 20, &l), 0);
+	ck_assert_int_eq(l.n, 0);
+	ck_assert(!l.more);
+	store_list_page_release(&l);
+}
+END_TEST
+
+/* Imports come back as they were put, by name; putting a name again
+ * replaces it. */
+START_TEST(imports_come_back_typed)
+{
+	struct store_import a = {
+		.name = "zfeed", .path = "/s/imported/zfeed", .format = "hosts",
+		.category = "malware", .entries = 11, .stripped = 2,
+		.uid = 1000,
+	};
+	struct store_import b = {
+		.name = "afeed", .path = "/s/imported/afeed",
+		.format = "wildcard", .category = "partners", .entries = 3,
+		.white = true,
+	};
+	struct store_imports im;
+	int64_t now = time(NULL);
+
+	ck_assert_int_eq(store_imports_get(s, &im), 0);
+	ck_assert_int_eq(im.n, 0);
+	store_imports_release(&im);
+	ck_assert_int_eq(store_import_put(s, &a), 0);
+	ck_assert_int_eq(store_import_put(s, &b), 0);
+	a.entries = 12;
+	ck_assert_int_eq(store_import_put(s, &a), 0);
+	ck_assert_int_eq(store_imports_get(s, &im), 0);
+	ck_assert_int_eq(im.n, 2);
+	ck_assert_str_eq(im.v[0].name, "afeed");
+	ck_assert_str_eq(im.v[0].format, "wildcard");
+	ck_assert_str_eq(im.v[0].category, "partners");
+	ck_assert(im.v[0].white);
+	ck_assert_int_eq(im.v[0].uid, 0);
+	ck_assert_str_eq(im.v[1].name, "zfeed");
+	ck_assert_str_eq(im.v[1].path, "/s/imported/zfeed");
+	ck_assert(!im.v[1].white);
+	ck_assert_int_eq(im.v[1].entries, 12); /* replaced */
+	ck_assert_int_eq(im.v[1].stripped, 2);
+	ck_assert_int_eq(im.v[1].uid, 1000);
+	ck_assert_int_ge(im.v[1].imported, now);
+	ck_assert_int_le(im.v[1].imported, now + 5);
+	store_imports_release(&im);
+	ck_assert_ptr_null(im.v);
+	store_imports_release(NULL);
+}
+END_TEST
+
+static char *filled(size_t n, char c)
+{
+	char *p = malloc(n + 1);
+
+	ck_assert_ptr_nonnull(p);
+	memset(p, c, n);
+	p[n] = 0;
+	return p;
+}
+
+/* No field has a size of its own: long strings come back whole, in a
+ * list as in one event; a SQL NULL comes back "" (never NULL). */
+START_TEST(long_fields_come_back_whole)
+{
+	char *subject = filled(5000, 's'), *path = filled(4096, 'p');
+	char *what = filled(70000, 'w'), *pad = filled(100000, 'x');
+	char *detail = malloc(100000 + 12), sql[200];
+	struct event_filter f = { .from = 0, .to = INT64_MAX, .limit = 10 };
+	struct store_occurrence o = {
+		.type = "domain", .subject = subject, .container_id = "abc",
+		.process_path = path, .action = "alerted", .time = 1795800000,
+		.rule_list = "black", .detail = detail,
+	};
+	struct store_audit_page a;
+	struct store_events l;
+	struct store_event e;
+	sqlite3 *db;
+	int64_t id;
+	bool fresh;
+
+	snprintf(detail, 100000 + 12, "{\"pad\":\"%s\"}", pad);
+	id = store_event_record(s, &o, &fresh);
+	ck_assert_int_gt(id, 0);
+	ck_assert_int_eq(store_event_get(s, id, &e), 0);
+	ck_assert_str_eq(e.subject, subject);
+	ck_assert_str_eq(e.process_path, path);
+	ck_assert_str_eq(e.detail, detail);
+	store_event_release(&e);
+	ck_assert_int_eq(store_events_list(s, &f, &l), 0);
+	ck_assert_int_eq(l.n, 1);
+	ck_assert_str_eq(l.v[0].subject, subject);
+	store_events_release(&l);
+	ck_assert_int_eq(store_audit(s, 0, "lists import", what), 0);
+	ck_assert_int_eq(store_audit_get(s, INT64_MAX, 1, &a), 0);
+	ck_assert_str_eq(a.v[0].what, what);
+	store_audit_page_release(&a);
+
+	/* Columns that may hold NULL (an older or salvaged row). */
+	ck_assert_int_eq(sqlite3_open(path_in("egressd.db"), &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "UPDATE events SET rule_list = NULL,"
+		 " detail = NULL WHERE id = %lld", (long long)id);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(store_event_get(s, id, &e), 0);
+	ck_assert_str_eq(e.rule_list, "");
+	ck_assert_str_eq(e.detail, "");
+	ck_assert_str_eq(e.subject, subject);
+	store_event_release(&e);
+	store_event_release(NULL);
+	free(subject), free(path), free(what), free(pad), free(detail);
 }
 END_TEST
 
@@ -783,8 +944,9 @@ START_TEST(budget_deletes_settled_oldest_first_and_shrinks)
 	char err[512] = "", sub[64];
 	off_t db0, db1, db2;
 	uint64_t u0, u1;
-	bool more;
-	cJSON *l;
+	struct store_list_page lp;
+	struct store_audit_page ap;
+	struct store_events l;
 
 	ck_assert_int_gt(store_list_add(s, "black", "*.bad.test", "", 0), 0);
 	ck_assert_int_eq(store_audit(s, 0, "blacklist add", "*.bad.test"), 0);
@@ -820,31 +982,26 @@ START_TEST(budget_deletes_settled_oldest_first_and_shrinks)
 	ck_assert_int_eq(u1, rep.bytes_after);
 	ck_assert_int_eq(pending_count(), pending);
 	f.status = "handled";
-	l = store_events_list(s, &f);
-	ck_assert_int_eq(cJSON_GetArraySize(l), handled - rep.deleted_handled);
+	ck_assert_int_eq(store_events_list(s, &f, &l), 0);
+	ck_assert_int_eq(l.n, handled - rep.deleted_handled);
 	/* newest first: the last one is the oldest kept */
-	ck_assert_int_eq((int64_t)cJSON_GetObjectItem(
-				 cJSON_GetArrayItem(l, cJSON_GetArraySize(l) - 1),
-				 "last_seen")->valuedouble,
+	ck_assert_int_eq(l.v[l.n - 1].last_seen,
 			 t + pending + rep.deleted_handled);
-	cJSON_Delete(l);
+	store_events_release(&l);
 
 	/* Half of that: every handled event, then the oldest pending. */
 	ck_assert_int_eq(store_budget_enforce(s, dir, u1 / 2, &rep), 0);
-	l = store_events_list(s, &f);
-	ck_assert_int_eq(cJSON_GetArraySize(l), 0); /* no handled one left */
-	cJSON_Delete(l);
+	ck_assert_int_eq(store_events_list(s, &f, &l), 0);
+	ck_assert_int_eq(l.n, 0); /* no handled one left */
+	store_events_release(&l);
 	ck_assert_int_gt(rep.deleted_pending, 0);
 	ck_assert_int_lt(rep.deleted_pending, pending);
 	ck_assert_int_le(rep.bytes_after, u1 / 2 / 10 * 9);
 	f.status = "pending";
-	l = store_events_list(s, &f);
-	ck_assert_int_eq(cJSON_GetArraySize(l), pending - rep.deleted_pending);
-	ck_assert_int_eq((int64_t)cJSON_GetObjectItem(
-				 cJSON_GetArrayItem(l, cJSON_GetArraySize(l) - 1),
-				 "last_seen")->valuedouble,
-			 t + rep.deleted_pending);
-	cJSON_Delete(l);
+	ck_assert_int_eq(store_events_list(s, &f, &l), 0);
+	ck_assert_int_eq(l.n, pending - rep.deleted_pending);
+	ck_assert_int_eq(l.v[l.n - 1].last_seen, t + rep.deleted_pending);
+	store_events_release(&l);
 	db2 = size_of(path_in("egressd.db"));
 	ck_assert_int_lt(db2, db1);
 	fprintf(stderr, "budget: egressd.db %lld -> %lld -> %lld bytes\n",
@@ -854,12 +1011,12 @@ START_TEST(budget_deletes_settled_oldest_first_and_shrinks)
 	ck_assert_int_eq(store_budget_enforce(s, dir, 1, &rep), 0);
 	ck_assert(rep.exhausted);
 	ck_assert_int_eq(pending_count(), 0);
-	l = store_list_get(s, "black", 0, 1000, 1 << 20, &more);
-	ck_assert_int_eq(cJSON_GetArraySize(l), 1);
-	cJSON_Delete(l);
-	l = store_audit_get(s, INT64_MAX, 10);
-	ck_assert_int_eq(cJSON_GetArraySize(l), 1);
-	cJSON_Delete(l);
+	ck_assert_int_eq(store_list_get(s, "black", 0, 1000, 1 << 20, &lp), 0);
+	ck_assert_int_eq(lp.n, 1);
+	store_list_page_release(&lp);
+	ck_assert_int_eq(store_audit_get(s, INT64_MAX, 10, &ap), 0);
+	ck_assert_int_eq(ap.n, 1);
+	store_audit_page_release(&ap);
 }
 END_TEST
 
@@ -1111,18 +1268,14 @@ START_TEST(big_sorts_work_under_the_sandbox)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		struct store_list_page page = { 0 };
 		struct store *t = NULL;
 		char err[256];
-		cJSON *page;
-		bool more;
-		int n;
 		if (sandbox_seccomp(SANDBOX_DAEMON) < 0 ||
 		    store_open(dir, &t, err, sizeof(err)))
 			_exit(2);
-		page = store_list_get(t, "black", 0, 120, 64 << 20, &more);
-		n = cJSON_GetArraySize(page);
-		cJSON_Delete(page);
-		_exit(n == 120 ? 0 : 1);
+		store_list_get(t, "black", 0, 120, 64 << 20, &page);
+		_exit(page.n == 120 ? 0 : 1);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
@@ -1142,6 +1295,8 @@ static Suite *suite(void)
 	ADD(tc, overview_and_filters);
 	ADD(tc, list_entries_and_duplicates);
 	ADD(tc, reopen_keeps_everything);
+	ADD(tc, imports_come_back_typed);
+	ADD(tc, long_fields_come_back_whole);
 	ADD(tc, new_store_has_incremental_auto_vacuum);
 	ADD(tc, old_store_migrates_to_auto_vacuum_once);
 	ADD(tc, damaged_tail_pages_set_aside_and_salvaged);
