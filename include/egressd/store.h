@@ -73,6 +73,7 @@ struct store_occurrence {
 	const char *process_path, *process_user;
 	const char *action; /* "alerted" or "blocked" */
 	const char *rule_list, *rule_source, *rule_pattern, *rule_category;
+	const char *image, *host; /* the container's image, our host name */
 	int64_t time; /* seconds since the epoch (the latest occurrence) */
 	int64_t count; /* occurrences; 0 means 1 */
 	int64_t first_time; /* the earliest; 0 means time */
@@ -90,11 +91,40 @@ int64_t store_event_record(struct store *s, const struct store_occurrence *o,
  * result. A row's strings are never NULL (SQL NULL reads as "") and are
  * owned by the row: its page's _release frees them. */
 
+/* The overview's window: today and the 6 days before (local days), its
+ * categories per day (more go to "other") and its tops. */
+#define OVERVIEW_DAYS 7
+#define OVERVIEW_CATS 12
+#define OVERVIEW_TOP 10
 struct store_overview {
 	int64_t pending; /* events pending */
 	int64_t containers; /* distinct containers with a pending event */
+	/* Events (one per container, subject, process, user and day) of
+	 * the window, whatever their status, and those last blocked. */
+	int64_t events_window, blocked_window;
+	struct store_overview_day {
+		char day[11]; /* YYYY-MM-DD, oldest first */
+		int64_t total;
+		size_t ncats;
+		struct {
+			char name[64];
+			int64_t n;
+		} cats[OVERVIEW_CATS];
+	} days[OVERVIEW_DAYS];
+	/* the window's subjects and containers with the most events */
+	size_t ndomains, ncontainers;
+	struct {
+		char name[256];
+		int64_t events, hits; /* hits: occurrences */
+	} domains[OVERVIEW_TOP];
+	struct {
+		char id[80], name[128];
+		int64_t events;
+	} containers_top[OVERVIEW_TOP];
 };
-int store_events_overview(struct store *s, struct store_overview *ret);
+/* The overview as of now (seconds since the epoch). */
+int store_events_overview(struct store *s, int64_t now,
+			  struct store_overview *ret);
 
 /* An event: every column of its row. */
 struct store_event {
@@ -107,6 +137,7 @@ struct store_event {
 	const char *status; /* pending, handled, ignored or whitelisted */
 	const char *action; /* the latest: alerted or blocked */
 	const char *rule_list, *rule_source, *rule_pattern, *rule_category;
+	const char *image, *host;
 	/* the latest occurrence's JSON text as recorded ("" if none); NULL
 	 * in a list (store_events_list does not read it) */
 	const char *detail;
@@ -117,9 +148,20 @@ void store_event_release(struct store_event *e);
 /* Returns 0, -ENOENT (no such event) or another negative errno. */
 int store_event_get(struct store *s, int64_t id, struct store_event *ret);
 
+enum event_sort {
+	EVENT_SORT_LAST_SEEN, /* the default */
+	EVENT_SORT_FIRST_SEEN,
+	EVENT_SORT_COUNT,
+	EVENT_SORT_DOMAIN,
+	EVENT_SORT_CONTAINER,
+};
 struct event_filter {
 	int64_t from, to; /* last_seen within [from, to] */
-	const char *status, *container, *domain; /* NULL: any */
+	/* NULL: any. container: its name or an id prefix; domain: the name
+	 * or a parent; image: the name or a prefix of it; host: exact */
+	const char *status, *container, *domain, *image, *host;
+	enum event_sort sort;
+	bool ascending; /* else newest, largest or last first */
 	int64_t limit, offset;
 };
 struct store_events {
@@ -129,6 +171,9 @@ struct store_events {
 int store_events_list(struct store *s, const struct event_filter *f,
 		      struct store_events *ret);
 void store_events_release(struct store_events *l);
+/* How many events the filter selects (limit and offset aside). */
+int store_events_count(struct store *s, const struct event_filter *f,
+		       int64_t *ret);
 
 /* Returns 0, -ENOENT (no such event) or another negative errno. */
 int store_event_set_status(struct store *s, int64_t id, const char *status);
@@ -169,14 +214,17 @@ int store_list_remove(struct store *s, const char *list, int64_t id);
 int store_list_text(struct store *s, const char *list, char **ret_domains,
 		    char **ret_networks);
 
-/* One line of who did what, stamped now. Returns 0 or a negative errno. */
-int store_audit(struct store *s, uint32_t uid, const char *action,
-		const char *what);
+/* One line of who did what, stamped now: the peer's uid and, for a
+ * request of the console, the console user (actor; "" or NULL: none).
+ * Returns 0 or a negative errno. */
+int store_audit(struct store *s, uint32_t uid, const char *actor,
+		const char *action, const char *what);
 struct store_audit_line {
 	int64_t id;
 	int64_t time; /* seconds since the epoch */
 	uint32_t uid;
 	const char *action, *what;
+	const char *actor; /* the console user, "" if none */
 	char *buf; /* owns the strings */
 };
 struct store_audit_page {

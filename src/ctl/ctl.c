@@ -144,6 +144,22 @@ static bool request_cheap(const char *text)
 	return cheap;
 }
 
+/* The console's user names (users.h): 1..32 of [a-z0-9_.-]. Anything
+ * else would let a member of group egressd write what it likes into
+ * the audit log. */
+static bool actor_ok(const char *a)
+{
+	size_t n = strlen(a);
+
+	if (n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((a[i] >= 'a' && a[i] <= 'z') ||
+		      (a[i] >= '0' && a[i] <= '9') || strchr("_.-", a[i])))
+			return false;
+	return true;
+}
+
 static cJSON *dispatch(struct ctl_req *r, const char *text)
 {
 	cJSON *req = cJSON_Parse(text), *o;
@@ -158,7 +174,12 @@ static cJSON *dispatch(struct ctl_req *r, const char *text)
 	r->req = req;
 	cmd = str_arg(req, "cmd");
 	v = verb_of(req);
-	if (v)
+	r->actor = str_arg(req, "actor");
+	if (!r->actor)
+		r->actor = "";
+	if (!actor_ok(r->actor))
+		o = reply_error("bad \"actor\": a console user name", NULL);
+	else if (v)
 		o = v->store && !r->store
 			    ? reply_error("the store is not available", NULL)
 			    : v->fn(r);
@@ -223,7 +244,7 @@ static void *worker(void *arg)
 			break; /* ctl_stop frees what is queued */
 		pthread_mutex_unlock(&c->jobs_lock);
 
-		struct ctl_req r = { c, NULL, j->uid, j->fd, st };
+		struct ctl_req r = { .c = c, .uid = j->uid, .fd = j->fd, .store = st };
 		j->reply = reply_text(dispatch(&r, j->text), &j->replylen);
 		if (j->fd >= 0)
 			close(j->fd);

@@ -24,7 +24,7 @@
 cJSON *cmd_events_overview(struct ctl_req *r)
 {
 	struct store_overview ov;
-	int e = store_events_overview(r->store, &ov);
+	int e = store_events_overview(r->store, time(NULL), &ov);
 
 	if (e)
 		return reply_store_error(e, "the overview");
@@ -37,6 +37,33 @@ static bool status_ok(const char *s)
 	       !strcmp(s, "ignored") || !strcmp(s, "whitelisted");
 }
 
+/* "last_seen" (ascending) or "-last_seen" (descending); NULL: newest
+ * first. Returns 0 or -EINVAL. */
+static int sort_arg(const char *s, struct event_filter *f)
+{
+	static const char *const names[] = {
+		[EVENT_SORT_LAST_SEEN] = "last_seen",
+		[EVENT_SORT_FIRST_SEEN] = "first_seen",
+		[EVENT_SORT_COUNT] = "count",
+		[EVENT_SORT_DOMAIN] = "domain",
+		[EVENT_SORT_CONTAINER] = "container",
+	};
+
+	f->sort = EVENT_SORT_LAST_SEEN;
+	f->ascending = false;
+	if (!s)
+		return 0;
+	f->ascending = *s != '-';
+	if (*s == '-')
+		s++;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i])) {
+			f->sort = (enum event_sort)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 cJSON *cmd_events_list(struct ctl_req *r)
 {
 	int64_t now = time(NULL);
@@ -46,12 +73,15 @@ cJSON *cmd_events_list(struct ctl_req *r)
 		.status = str_arg(r->req, "status"),
 		.container = str_arg(r->req, "container"),
 		.domain = str_arg(r->req, "domain"),
+		.image = str_arg(r->req, "image"),
+		.host = str_arg(r->req, "host"),
 		.limit = num_arg(r->req, "limit", 100, 1, EVENTS_LIST_LIMIT_MAX, &bad),
 		.offset = num_arg(r->req, "offset", 0, 0, INT32_MAX, &bad),
 	};
 	int64_t since = num_arg(r->req, "since", EVENTS_LIST_DEFAULT_S, 0,
 				TIME_ARG_MAX, &bad);
 	struct store_events l;
+	int64_t total = 0;
 	cJSON *rep;
 	int e;
 
@@ -63,11 +93,19 @@ cJSON *cmd_events_list(struct ctl_req *r)
 	if (!status_ok(f.status))
 		return reply_error("unknown status '%s' (pending, handled, "
 				   "ignored, whitelisted)", f.status);
+	if (sort_arg(str_arg(r->req, "sort"), &f))
+		return reply_error("unknown sort '%s' (last_seen, first_seen, "
+				   "count, domain, container; '-' in front: "
+				   "descending)", str_arg(r->req, "sort"));
 	e = store_events_list(r->store, &f, &l);
+	if (!e && bool_arg(r->req, "total"))
+		e = store_events_count(r->store, &f, &total);
 	if (e)
 		return reply_store_error(e, "the events");
 	rep = reply_ok_with("events", ctl_json_events(&l));
 	store_events_release(&l);
+	if (rep && bool_arg(r->req, "total"))
+		cJSON_AddNumberToObject(rep, "total", (double)total);
 	return rep;
 }
 
@@ -124,7 +162,7 @@ static void audit_event(struct ctl_req *r, const char *action, int64_t id,
 
 	snprintf(what, sizeof(what), "event %lld%s%s", (long long)id,
 		 more ? " " : "", more ? more : "");
-	store_audit(r->store, r->uid, action, what);
+	store_audit(r->store, r->uid, r->actor, action, what);
 }
 
 /* isolate from an event: its container, then the event is handled. */

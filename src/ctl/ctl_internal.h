@@ -116,6 +116,9 @@ struct ctl_req {
 	struct ctl *c;
 	const cJSON *req;
 	uid_t uid;
+	/* the console user a request of egressd-console acts for ("" if
+	 * none): the audit names it beside the uid */
+	const char *actor;
 	int fd; /* a descriptor the client passed (lists import), or -1 */
 	struct store *store; /* the worker's own connection, or NULL */
 };

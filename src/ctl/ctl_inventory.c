@@ -460,7 +460,7 @@ int ctl_isolate_key(struct ctl_req *r, const char *key, const char *note,
 	snprintf(what, sizeof(what), "%s (%s)%s%s", done.entry.name,
 		 done.entry.id, note ? ": " : "", note ? note : "");
 	if (r->store)
-		store_audit(r->store, r->uid, isolate ? "isolate" : "unisolate",
+		store_audit(r->store, r->uid, r->actor, isolate ? "isolate" : "unisolate",
 			    what);
 	*ret = done;
 	return 0;

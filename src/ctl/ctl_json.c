@@ -15,12 +15,62 @@ static cJSON *push(cJSON *a, cJSON *o)
 	return NULL;
 }
 
+/* The trend: per day, oldest first, events by category. */
+static cJSON *overview_days(cJSON *o, const struct store_overview *ov)
+{
+	cJSON *days = cJSON_AddArrayToObject(o, "days");
+
+	for (size_t i = 0; days && i < OVERVIEW_DAYS; i++) {
+		const struct store_overview_day *d = &ov->days[i];
+		cJSON *x = cJSON_CreateObject(), *cats;
+		STR(x, "day", d->day);
+		NUM(x, "total", d->total);
+		cats = cJSON_AddObjectToObject(x, "categories");
+		for (size_t k = 0; cats && k < d->ncats; k++)
+			NUM(cats, d->cats[k].name, d->cats[k].n);
+		days = push(days, x);
+	}
+	if (days)
+		return o;
+	cJSON_Delete(o);
+	return NULL;
+}
+
+static cJSON *overview_tops(cJSON *o, const struct store_overview *ov)
+{
+	cJSON *dom = o ? cJSON_AddArrayToObject(o, "top_domains") : NULL;
+	cJSON *con = o ? cJSON_AddArrayToObject(o, "top_containers") : NULL;
+
+	for (size_t i = 0; dom && i < ov->ndomains; i++) {
+		cJSON *x = cJSON_CreateObject();
+		STR(x, "domain", ov->domains[i].name);
+		NUM(x, "count", ov->domains[i].events);
+		NUM(x, "hits", ov->domains[i].hits);
+		dom = push(dom, x);
+	}
+	for (size_t i = 0; con && i < ov->ncontainers; i++) {
+		cJSON *x = cJSON_CreateObject();
+		STR(x, "container_id", ov->containers_top[i].id);
+		STR(x, "container_name", ov->containers_top[i].name);
+		NUM(x, "count", ov->containers_top[i].events);
+		con = push(con, x);
+	}
+	if (dom && con)
+		return o;
+	cJSON_Delete(o);
+	return NULL;
+}
+
 cJSON *ctl_json_overview(const struct store_overview *ov)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	NUM(o, "pending", ov->pending);
 	NUM(o, "containers", ov->containers);
+	NUM(o, "events_7d", ov->events_window);
+	NUM(o, "blocked_7d", ov->blocked_window);
+	o = overview_days(o, ov);
+	o = overview_tops(o, ov);
 	return o;
 }
 
@@ -33,6 +83,8 @@ cJSON *ctl_json_event(const struct store_event *e)
 	STR(o, "subject", e->subject);
 	STR(o, "container_id", e->container_id);
 	STR(o, "container_name", e->container_name);
+	STR(o, "image", e->image);
+	STR(o, "host", e->host);
 	STR(o, "process_path", e->process_path);
 	STR(o, "process_user", e->process_user);
 	STR(o, "day", e->day);
@@ -90,6 +142,7 @@ cJSON *ctl_json_audit(const struct store_audit_page *p)
 		NUM(o, "id", l->id);
 		NUM(o, "time", l->time);
 		NUM(o, "uid", l->uid);
+		STR(o, "user", l->actor);
 		STR(o, "action", l->action);
 		STR(o, "what", l->what);
 		a = push(a, o);

@@ -111,7 +111,7 @@ static void add_one(struct ctl_req *r, const char *list, const char *p,
 	}
 	snprintf(what, sizeof(what), "%s%s%s", norm, note ? ": " : "",
 		 note ? note : "");
-	store_audit(r->store, r->uid,
+	store_audit(r->store, r->uid, r->actor,
 		    !strcmp(list, "black") ? "blacklist add" : "whitelist add",
 		    what);
 	cJSON_AddStringToObject(one, "result", "added");
@@ -209,7 +209,7 @@ cJSON *cmd_list_remove(struct ctl_req *r)
 		if (e)
 			continue;
 		snprintf(what, sizeof(what), "entry %lld", (long long)id);
-		store_audit(r->store, r->uid,
+		store_audit(r->store, r->uid, r->actor,
 			    !strcmp(list, "black") ? "blacklist remove"
 						   : "whitelist remove",
 			    what);
@@ -444,7 +444,7 @@ static cJSON *lists_import(struct ctl_req *r)
 		 "stripped, %u allow rules ignored", name, im.format, cat,
 		 spec.white ? "white" : "black", rep.stats.entries,
 		 rep.stats.stripped, rep.stats.allows_ignored);
-	store_audit(r->store, r->uid, "lists import", what);
+	store_audit(r->store, r->uid, r->actor, "lists import", what);
 	o = import_reply(name, &im, &rep);
 	ctl_lists_applied(r->c, o);
 	return o;

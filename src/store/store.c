@@ -95,6 +95,14 @@ static int migrate_auto_vacuum(struct store *s, bool *ret_vacuumed)
 
 /* Migrations: migrations[i] takes the schema from version i to i+1, by
  * its SQL in one transaction, or by its function (outside one). */
+/* Image and host of events recorded before they had columns, from the
+ * detail they kept (also after a salvage, which copies the old columns). */
+#define EVENTS_BACKFILL                                                     \
+	"UPDATE events SET"                                                 \
+	" image = coalesce(json_extract(detail, '$.container.image'), ''),"  \
+	" host = coalesce(json_extract(detail, '$.host.name'), '')"          \
+	" WHERE image = '' AND host = '' AND json_valid(detail);"
+
 static const struct migration {
 	const char *sql;
 	int (*fn)(struct store *s, bool *ret_vacuumed);
@@ -148,6 +156,12 @@ static const struct migration {
 	/* 4: a feed imported as a whitelist may allow; any other may not */
 	{ .sql = "ALTER TABLE imports ADD COLUMN list TEXT NOT NULL DEFAULT"
 	  " 'black' CHECK(list IN ('black', 'white'));" },
+	/* 5: the console filters events by image and host, names the
+	 * console user in the audit, and counts events per day */
+	{ .sql = "ALTER TABLE events ADD COLUMN image TEXT NOT NULL DEFAULT '';"
+	  "ALTER TABLE events ADD COLUMN host TEXT NOT NULL DEFAULT '';"
+	  "ALTER TABLE audit ADD COLUMN actor TEXT NOT NULL DEFAULT '';"
+	  "CREATE INDEX events_day ON events(day);" EVENTS_BACKFILL },
 };
 
 static int migrate_step(struct store *s, const struct migration *m,
@@ -667,6 +681,8 @@ static int store_salvage(struct store *s, const char *aside,
 		*counts[i] = salvage_table(src.db, s->db, &salvage_tables[i],
 					   &rep->salvaged.errors);
 	if (!r)
+		r = exec(s, EVENTS_BACKFILL);
+	if (!r)
 		r = exec(s, "COMMIT");
 	if (r) {
 		exec(s, "ROLLBACK");
@@ -950,14 +966,15 @@ static int64_t event_insert(struct store *s, const struct store_occurrence *o,
 			    "INSERT INTO events(type, subject, container_id,"
 			    " container_name, process_path, process_user, day,"
 			    " first_seen, last_seen, count, action, rule_list,"
-			    " rule_source, rule_pattern, rule_category, detail)"
-			    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			    "tttttttiiitttttt", o->type, o->subject,
+			    " rule_source, rule_pattern, rule_category, detail,"
+			    " image, host)"
+			    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			    "tttttttiiitttttttt", o->type, o->subject,
 			    o->container_id, o->container_name,
 			    o->process_path, o->process_user, day, first,
 			    o->time, count, o->action, o->rule_list,
 			    o->rule_source, o->rule_pattern, o->rule_category,
-			    detail));
+			    detail, o->image, o->host));
 
 	return r > 0 ? sqlite3_last_insert_rowid(s->db) : r < 0 ? r : -EIO;
 }
@@ -983,33 +1000,156 @@ int64_t store_event_record(struct store *s, const struct store_occurrence *o,
 	return id;
 }
 
-int store_events_overview(struct store *s, struct store_overview *ret)
+/* Runs st (finalized here), calling fn for each row. Returns 0 or a
+ * negative errno: every row or an error. */
+static int each_row(struct store *s, sqlite3_stmt *st,
+		    void (*fn)(sqlite3_stmt *st, struct store_overview *o),
+		    struct store_overview *o)
 {
-	sqlite3_stmt *st = prep(s,
-				"SELECT count(*), count(DISTINCT container_id)"
-				" FROM events WHERE status='pending'",
-				"");
-	int rc = st ? sqlite3_step(st) : SQLITE_OK;
+	int rc;
 
-	if (rc == SQLITE_ROW) {
-		ret->pending = sqlite3_column_int64(st, 0);
-		ret->containers = sqlite3_column_int64(st, 1);
-	}
+	if (!st)
+		return prep_errno(s);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(st, o);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : st ? sql_errno(rc) : prep_errno(s);
+	return rc == SQLITE_DONE ? 0 : sql_errno(rc);
+}
+
+static const char *col_text(sqlite3_stmt *st, int c)
+{
+	const unsigned char *t = sqlite3_column_text(st, c);
+
+	return t ? (const char *)t : "";
+}
+
+static void ov_counts(sqlite3_stmt *st, struct store_overview *o)
+{
+	o->pending = sqlite3_column_int64(st, 0);
+	o->containers = sqlite3_column_int64(st, 1);
+	o->events_window = sqlite3_column_int64(st, 2);
+	o->blocked_window = sqlite3_column_int64(st, 3);
+}
+
+/* A (day, category, events) row into its day; past OVERVIEW_CATS - 1
+ * categories, the rest add up in "other". */
+static void ov_day(sqlite3_stmt *st, struct store_overview *o)
+{
+	const char *day = col_text(st, 0), *cat = col_text(st, 1);
+	int64_t n = sqlite3_column_int64(st, 2);
+	struct store_overview_day *d = NULL;
+	size_t i;
+
+	for (i = 0; i < OVERVIEW_DAYS && !d; i++)
+		if (!strcmp(o->days[i].day, day))
+			d = &o->days[i];
+	if (!d)
+		return;
+	d->total += n;
+	if (!*cat)
+		cat = "other";
+	for (i = 0; i < d->ncats; i++)
+		if (!strcmp(d->cats[i].name, cat))
+			break;
+	if (i == d->ncats && d->ncats == OVERVIEW_CATS - 1)
+		cat = "other";
+	for (i = 0; i < d->ncats; i++)
+		if (!strcmp(d->cats[i].name, cat))
+			break;
+	if (i == d->ncats) {
+		snprintf(d->cats[i].name, sizeof(d->cats[i].name), "%s", cat);
+		d->ncats++;
+	}
+	d->cats[i].n += n;
+}
+
+static void ov_domain(sqlite3_stmt *st, struct store_overview *o)
+{
+	size_t i = o->ndomains++;
+
+	snprintf(o->domains[i].name, sizeof(o->domains[i].name), "%s",
+		 col_text(st, 0));
+	o->domains[i].events = sqlite3_column_int64(st, 1);
+	o->domains[i].hits = sqlite3_column_int64(st, 2);
+}
+
+static void ov_container(sqlite3_stmt *st, struct store_overview *o)
+{
+	size_t i = o->ncontainers++;
+
+	snprintf(o->containers_top[i].id, sizeof(o->containers_top[i].id), "%s",
+		 col_text(st, 0));
+	snprintf(o->containers_top[i].name, sizeof(o->containers_top[i].name),
+		 "%s", col_text(st, 1));
+	o->containers_top[i].events = sqlite3_column_int64(st, 2);
+}
+
+/* The window's local days, oldest first (mktime walks back over DST). */
+static void ov_days(int64_t now, struct store_overview *o)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+
+	for (int i = 0; i < OVERVIEW_DAYS; i++) {
+		localtime_r(&t, &tm);
+		tm.tm_mday -= OVERVIEW_DAYS - 1 - i;
+		tm.tm_hour = 12;
+		tm.tm_isdst = -1;
+		time_t d = mktime(&tm);
+		local_day((int64_t)d, o->days[i].day);
+	}
+}
+
+int store_events_overview(struct store *s, int64_t now,
+			  struct store_overview *ret)
+{
+	struct store_overview o = { 0 };
+	const char *from;
+	int e;
+
+	ov_days(now, &o);
+	from = o.days[0].day;
+	e = each_row(s, prep(s, "SELECT"
+			" (SELECT count(*) FROM events WHERE status='pending'),"
+			" (SELECT count(DISTINCT container_id) FROM events"
+			"  WHERE status='pending'),"
+			" (SELECT count(*) FROM events WHERE day >= ?1),"
+			" (SELECT count(*) FROM events WHERE day >= ?1"
+			"  AND action='blocked')", "t", from),
+		     ov_counts, &o);
+	if (!e)
+		e = each_row(s, prep(s, "SELECT day, rule_category, count(*)"
+				" FROM events WHERE day >= ? GROUP BY day,"
+				" rule_category ORDER BY count(*) DESC", "t",
+				from), ov_day, &o);
+	if (!e)
+		e = each_row(s, prep(s, "SELECT subject, count(*), sum(count)"
+				" FROM events WHERE day >= ? GROUP BY subject"
+				" ORDER BY count(*) DESC, sum(count) DESC,"
+				" subject LIMIT ?", "ti", from,
+				(int64_t)OVERVIEW_TOP), ov_domain, &o);
+	if (!e)
+		e = each_row(s, prep(s, "SELECT container_id,"
+				" max(container_name), count(*) FROM events"
+				" WHERE day >= ? GROUP BY container_id ORDER BY"
+				" count(*) DESC, container_id LIMIT ?", "ti",
+				from, (int64_t)OVERVIEW_TOP), ov_container, &o);
+	if (!e)
+		*ret = o;
+	return e;
 }
 
 /* The events' columns as read, in the order of enum event_col. */
 #define EVENT_COLUMNS                                                       \
 	"id, type, subject, container_id, container_name, process_path,"    \
 	" process_user, day, first_seen, last_seen, count, status, action," \
-	" rule_list, rule_source, rule_pattern, rule_category"
+	" rule_list, rule_source, rule_pattern, rule_category, image, host"
 
 enum event_col {
 	EV_ID, EV_TYPE, EV_SUBJECT, EV_CONTAINER_ID, EV_CONTAINER_NAME,
 	EV_PROCESS_PATH, EV_PROCESS_USER, EV_DAY, EV_FIRST_SEEN, EV_LAST_SEEN,
 	EV_COUNT, EV_STATUS, EV_ACTION, EV_RULE_LIST, EV_RULE_SOURCE,
-	EV_RULE_PATTERN, EV_RULE_CATEGORY,
+	EV_RULE_PATTERN, EV_RULE_CATEGORY, EV_IMAGE, EV_HOST,
 	EV_DETAIL, /* store_event_get only */
 };
 
@@ -1019,14 +1159,14 @@ static int event_fill(sqlite3_stmt *st, void *row)
 		EV_TYPE, EV_SUBJECT, EV_CONTAINER_ID, EV_CONTAINER_NAME,
 		EV_PROCESS_PATH, EV_PROCESS_USER, EV_DAY, EV_STATUS, EV_ACTION,
 		EV_RULE_LIST, EV_RULE_SOURCE, EV_RULE_PATTERN, EV_RULE_CATEGORY,
-		EV_DETAIL,
+		EV_IMAGE, EV_HOST, EV_DETAIL,
 	};
 	struct store_event *e = row;
 	const char **const out[] = {
 		&e->type, &e->subject, &e->container_id, &e->container_name,
 		&e->process_path, &e->process_user, &e->day, &e->status,
 		&e->action, &e->rule_list, &e->rule_source, &e->rule_pattern,
-		&e->rule_category, &e->detail,
+		&e->rule_category, &e->image, &e->host, &e->detail,
 	};
 	size_t n = sizeof(cols) / sizeof(cols[0]);
 
@@ -1053,29 +1193,64 @@ void store_event_release(struct store_event *e)
 	e->buf = NULL;
 }
 
-/* Suffix and prefix tests by substr(), not LIKE: a '%' or '_' in what the
- * operator typed must not widen the match. */
+/* The filter's conditions, parameters ?1..?7. Suffix and prefix tests by
+ * substr(), not LIKE: a '%' or '_' in what the operator typed must not
+ * widen the match. */
+#define EVENT_WHERE                                                        \
+	" WHERE last_seen >= ?1 AND last_seen <= ?2"                       \
+	" AND (?3 = '' OR status = ?3)"                                    \
+	" AND (?4 = '' OR container_name = ?4"                             \
+	"      OR substr(container_id, 1, length(?4)) = ?4)"               \
+	" AND (?5 = '' OR subject = ?5"                                    \
+	"      OR substr(subject, -length(?5) - 1) = '.' || ?5)"           \
+	" AND (?6 = '' OR image = ?6 OR substr(image, 1, length(?6)) = ?6)" \
+	" AND (?7 = '' OR host = ?7)"
+
+/* ORDER BY of each enum event_sort, newest or largest first; the id
+ * breaks ties so that pages never overlap. */
+static const char *const event_orders[][2] = {
+	[EVENT_SORT_LAST_SEEN] = { "last_seen", "id" },
+	[EVENT_SORT_FIRST_SEEN] = { "first_seen", "id" },
+	[EVENT_SORT_COUNT] = { "count", "id" },
+	[EVENT_SORT_DOMAIN] = { "subject", "id" },
+	[EVENT_SORT_CONTAINER] = { "container_name", "id" },
+};
+
 int store_events_list(struct store *s, const struct event_filter *f,
 		      struct store_events *ret)
 {
-	sqlite3_stmt *st = prep(
-		s,
-		"SELECT " EVENT_COLUMNS " FROM events"
-		" WHERE last_seen >= ?1 AND last_seen <= ?2"
-		" AND (?3 = '' OR status = ?3)"
-		" AND (?4 = '' OR container_name = ?4"
-		"      OR substr(container_id, 1, length(?4)) = ?4)"
-		" AND (?5 = '' OR subject = ?5"
-		"      OR substr(subject, -length(?5) - 1) = '.' || ?5)"
-		" ORDER BY last_seen DESC, id DESC LIMIT ?6 OFFSET ?7",
-		"iitttii", f->from, f->to, f->status, f->container, f->domain,
-		f->limit, f->offset);
+	const char *dir = f->ascending ? "ASC" : "DESC";
+	unsigned k = (unsigned)f->sort < 5 ? (unsigned)f->sort : 0;
+	char sql[1024];
 	struct rows r;
-	int e = rows_read(s, st, &event_kind, SIZE_MAX, SIZE_MAX, &r, NULL);
+	int e;
 
+	snprintf(sql, sizeof(sql),
+		 "SELECT " EVENT_COLUMNS " FROM events" EVENT_WHERE
+		 " ORDER BY %s %s, %s %s LIMIT ?8 OFFSET ?9",
+		 event_orders[k][0], dir, event_orders[k][1], dir);
+	e = rows_read(s,
+		      prep(s, sql, "iitttttii", f->from, f->to, f->status,
+			   f->container, f->domain, f->image, f->host,
+			   f->limit, f->offset),
+		      &event_kind, SIZE_MAX, SIZE_MAX, &r, NULL);
 	if (!e)
 		*ret = (struct store_events){ r.v, r.n };
 	return e;
+}
+
+int store_events_count(struct store *s, const struct event_filter *f,
+		       int64_t *ret)
+{
+	sqlite3_stmt *st = prep(s, "SELECT count(*) FROM events" EVENT_WHERE,
+				"iittttt", f->from, f->to, f->status,
+				f->container, f->domain, f->image, f->host);
+	int rc = st ? sqlite3_step(st) : SQLITE_OK;
+
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : st ? sql_errno(rc) : prep_errno(s);
 }
 
 void store_events_release(struct store_events *l)
@@ -1262,28 +1437,28 @@ int store_list_text(struct store *s, const char *list, char **ret_domains,
 
 /* ---- audit ---- */
 
-int store_audit(struct store *s, uint32_t uid, const char *action,
-		const char *what)
+int store_audit(struct store *s, uint32_t uid, const char *actor,
+		const char *action, const char *what)
 {
 	int r = run(s, prep(s,
-			    "INSERT INTO audit(time, uid, action, what)"
-			    " VALUES (?,?,?,?)",
-			    "iitt", (int64_t)time(NULL), (int64_t)uid, action,
-			    what));
+			    "INSERT INTO audit(time, uid, actor, action, what)"
+			    " VALUES (?,?,?,?,?)",
+			    "iittt", (int64_t)time(NULL), (int64_t)uid, actor,
+			    action, what));
 
 	return r < 0 ? r : 0;
 }
 
 static int audit_line_fill(sqlite3_stmt *st, void *row)
 {
-	static const int cols[] = { 3, 4 };
+	static const int cols[] = { 3, 4, 5 };
 	struct store_audit_line *a = row;
-	const char **const out[] = { &a->action, &a->what };
+	const char **const out[] = { &a->action, &a->what, &a->actor };
 
 	a->id = sqlite3_column_int64(st, 0);
 	a->time = sqlite3_column_int64(st, 1);
 	a->uid = (uint32_t)sqlite3_column_int64(st, 2);
-	a->buf = row_strings(st, cols, out, 2);
+	a->buf = row_strings(st, cols, out, 3);
 	return a->buf ? 0 : -ENOMEM;
 }
 
@@ -1296,8 +1471,8 @@ int store_audit_get(struct store *s, int64_t before, int64_t limit,
 		    struct store_audit_page *ret)
 {
 	struct rows r;
-	int e = rows_read(s, prep(s, "SELECT id, time, uid, action, what"
-				     " FROM audit WHERE id < ? ORDER BY id"
+	int e = rows_read(s, prep(s, "SELECT id, time, uid, action, what,"
+				     " actor FROM audit WHERE id < ? ORDER BY id"
 				     " DESC LIMIT ?",
 				  "ii", before, limit),
 			  &audit_line_kind, SIZE_MAX, SIZE_MAX, &r, NULL);

@@ -134,7 +134,7 @@ START_TEST(overview_and_filters)
 	occur("c2.bad.test", "abc", t);
 	occur("pool.mine.test", "abc", t);
 	occur("c2.bad.test", "def", t);
-	ck_assert_int_eq(store_events_overview(s, &o), 0);
+	ck_assert_int_eq(store_events_overview(s, time(NULL), &o), 0);
 	ck_assert_int_eq(o.pending, 3);
 	ck_assert_int_eq(o.containers, 2);
 	f.domain = "bad.test"; /* parent domain covers c2.bad.test */
@@ -193,14 +193,150 @@ START_TEST(list_entries_and_duplicates)
 	store_list_page_release(&l);
 	ck_assert_int_eq(store_list_remove(s, "black", 12345), -ENOENT);
 	ck_assert_int_eq(store_list_get(s, "black", 0, 0, 1 << 20, &l), -EINVAL);
-	ck_assert_int_eq(store_audit(s, 4242, "blacklist add", "*.bad.test"), 0);
+	ck_assert_int_eq(store_audit(s, 4242, "alice", "blacklist add", "*.bad.test"), 0);
 	ck_assert_int_eq(store_audit_get(s, INT64_MAX, 10, &a), 0);
 	ck_assert_int_eq(a.n, 1);
 	ck_assert_int_eq(a.v[0].uid, 4242);
+	ck_assert_str_eq(a.v[0].actor, "alice");
 	ck_assert_str_eq(a.v[0].action, "blacklist add");
 	ck_assert_str_eq(a.v[0].what, "*.bad.test");
 	ck_assert_int_gt(a.v[0].time, 1700000000);
 	store_audit_page_release(&a);
+}
+END_TEST
+
+static int64_t occur_in(const char *subject, const char *cid,
+			const char *image, const char *host, const char *cat,
+			const char *action, int64_t t, int64_t count)
+{
+	struct store_occurrence o = {
+		.type = "domain", .subject = subject, .container_id = cid,
+		.container_name = cid, .process_path = "/bin/sh",
+		.process_user = "root", .action = action, .rule_list = "black",
+		.rule_source = "intel", .rule_pattern = subject,
+		.rule_category = cat, .image = image, .host = host, .time = t,
+		.count = count,
+	};
+	bool fresh;
+
+	return store_event_record(s, &o, &fresh);
+}
+
+/* The console's filters (image, host), its sorts and the total. */
+START_TEST(console_filters_sorts_and_counts)
+{
+	int64_t t = 1795800000, total = -1;
+	struct event_filter f = { .from = 0, .to = t + 1000, .limit = 50 };
+	struct store_events l;
+
+	occur_in("a.bad.test", "c1", "nginx:1.25", "h1", "c2", "blocked", t, 5);
+	occur_in("b.bad.test", "c2", "nginx:1.27", "h1", "c2", "alerted", t + 1, 1);
+	occur_in("c.bad.test", "c3", "redis:7", "h2", "mining", "blocked", t + 2, 9);
+	f.image = "nginx"; /* a prefix of the image's name */
+	ck_assert_int_eq(store_events_list(s, &f, &l), 0);
+	ck_assert_int_eq(l.n, 2);
+	ck_assert_str_eq(l.v[0].image, "nginx:1.27"); /* newest first */
+	ck_assert_str_eq(l.v[0].host, "h1");
+	store_events_release(&l);
+	f.image = "nginx:1.25%"; /* a '%' is a character, not a pattern */
+	ck_assert_int_eq(store_events_count(s, &f, &total), 0);
+	ck_assert_int_eq(total, 0);
+	f.image = NULL;
+	f.host = "h2";
+	ck_assert_int_eq(store_events_count(s, &f, &total), 0);
+	ck_assert_int_eq(total, 1);
+	f.host = NULL;
+	f.sort = EVENT_SORT_COUNT;
+	f.limit = 2;
+	ck_assert_int_eq(store_events_list(s, &f, &l), 0);
+	ck_assert_int_eq(l.n, 2);
+	ck_assert_int_eq(l.v[0].count, 9);
+	ck_assert_int_eq(l.v[1].count, 5);
+	store_events_release(&l);
+	f.ascending = true;
+	f.sort = EVENT_SORT_DOMAIN;
+	ck_assert_int_eq(store_events_list(s, &f, &l), 0);
+	ck_assert_str_eq(l.v[0].subject, "a.bad.test");
+	ck_assert_str_eq(l.v[1].subject, "b.bad.test");
+	store_events_release(&l);
+	f.offset = 2; /* the next page goes on where the first stopped */
+	ck_assert_int_eq(store_events_list(s, &f, &l), 0);
+	ck_assert_int_eq(l.n, 1);
+	ck_assert_str_eq(l.v[0].subject, "c.bad.test");
+	store_events_release(&l);
+	ck_assert_int_eq(store_events_count(s, &f, &total), 0);
+	ck_assert_int_eq(total, 3); /* limit and offset aside */
+}
+END_TEST
+
+START_TEST(overview_trend_and_tops)
+{
+	int64_t now = time(NULL);
+	struct store_overview o;
+	int64_t sum = 0;
+
+	occur_in("x.bad.test", "c1", "", "h", "c2", "blocked", now, 3);
+	occur_in("x.bad.test", "c2", "", "h", "c2", "alerted", now, 1);
+	occur_in("y.bad.test", "c1", "", "h", "mining", "blocked", now - 86400, 1);
+	/* older than the window: counted pending, not in the trend */
+	occur_in("z.bad.test", "c3", "", "h", "c2", "blocked", now - 30 * 86400, 1);
+	ck_assert_int_eq(store_events_overview(s, now, &o), 0);
+	ck_assert_int_eq(o.pending, 4);
+	ck_assert_int_eq(o.events_window, 3);
+	ck_assert_int_eq(o.blocked_window, 2);
+	ck_assert_str_eq(o.days[OVERVIEW_DAYS - 1].day, day_of(now));
+	ck_assert_str_eq(o.days[OVERVIEW_DAYS - 2].day, day_of(now - 86400));
+	ck_assert_int_eq(o.days[OVERVIEW_DAYS - 1].total, 2);
+	ck_assert_int_eq(o.days[OVERVIEW_DAYS - 1].ncats, 1);
+	ck_assert_str_eq(o.days[OVERVIEW_DAYS - 1].cats[0].name, "c2");
+	ck_assert_str_eq(o.days[OVERVIEW_DAYS - 2].cats[0].name, "mining");
+	for (int i = 0; i < OVERVIEW_DAYS; i++)
+		sum += o.days[i].total;
+	ck_assert_int_eq(sum, o.events_window);
+	ck_assert_int_eq(o.ndomains, 2);
+	ck_assert_str_eq(o.domains[0].name, "x.bad.test");
+	ck_assert_int_eq(o.domains[0].events, 2);
+	ck_assert_int_eq(o.domains[0].hits, 4);
+	ck_assert_int_eq(o.ncontainers, 2);
+	ck_assert_str_eq(o.containers_top[0].id, "c1");
+	ck_assert_int_eq(o.containers_top[0].events, 2);
+}
+END_TEST
+
+/* A store of before migration 5: its events get image and host from the
+ * detail they kept. */
+START_TEST(old_events_get_image_and_host_from_detail)
+{
+	struct store_events l;
+	struct event_filter f = { .from = 0, .to = INT64_MAX / 4, .limit = 9 };
+	char err[256];
+
+	char path[512];
+	sqlite3 *db;
+
+	store_close(s);
+	s = NULL;
+	snprintf(path, sizeof(path), "%s/egressd.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	/* back to version 4's schema, with an event of then */
+	ck_assert_int_eq(sqlite3_exec(db,
+		"DROP INDEX events_day;"
+		"ALTER TABLE events DROP COLUMN image;"
+		"ALTER TABLE events DROP COLUMN host;"
+		"ALTER TABLE audit DROP COLUMN actor;"
+		"INSERT INTO events(type, subject, day, first_seen, last_seen,"
+		" action, detail) VALUES ('domain', 'old.test', '2026-01-01',"
+		" 1, 1, 'alerted', '{\"container\":{\"image\":\"alpine:3\"},"
+		"\"host\":{\"name\":\"node7\"}}');"
+		"PRAGMA user_version=4;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_msg(!store_open_checked(dir, &s, &(struct store_open_report){ 0 },
+					  err, sizeof(err)), "%s", err);
+	f.host = "node7";
+	ck_assert_int_eq(store_events_list(s, &f, &l), 0);
+	ck_assert_int_eq(l.n, 1);
+	ck_assert_str_eq(l.v[0].image, "alpine:3");
+	store_events_release(&l);
 }
 END_TEST
 
@@ -259,7 +395,7 @@ static int pending_count(void)
 {
 	struct store_overview o;
 
-	ck_assert_int_eq(store_events_overview(s, &o), 0);
+	ck_assert_int_eq(store_events_overview(s, time(NULL), &o), 0);
 	return (int)o.pending;
 }
 
@@ -318,6 +454,10 @@ START_TEST(old_store_migrates_to_auto_vacuum_once)
 	s = NULL;
 	ck_assert_int_eq(sqlite3_open(path_in("egressd.db"), &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE imports DROP COLUMN list;"
+				      " DROP INDEX events_day;"
+				      " ALTER TABLE events DROP COLUMN image;"
+				      " ALTER TABLE events DROP COLUMN host;"
+				      " ALTER TABLE audit DROP COLUMN actor;"
 				      " PRAGMA auto_vacuum=NONE; VACUUM;"
 				      " PRAGMA user_version=2", NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -333,7 +473,7 @@ START_TEST(old_store_migrates_to_auto_vacuum_once)
 	sql_text(path_in("egressd.db"), "PRAGMA auto_vacuum", v, sizeof(v));
 	ck_assert_str_eq(v, "2");
 	sql_text(path_in("egressd.db"), "PRAGMA user_version", v, sizeof(v));
-	ck_assert_str_eq(v, "4");
+	ck_assert_str_eq(v, "5");
 	ck_assert_int_eq(store_open_checked(dir, &s, &rep, err, sizeof(err)), 0);
 	ck_assert(!rep.vacuumed); /* once */
 }
@@ -386,8 +526,8 @@ START_TEST(damaged_tail_pages_set_aside_and_salvaged)
 	ck_assert_int_gt(store_list_add(s, "black", "203.0.113.0/24", "", 0), 0);
 	ck_assert_int_gt(store_list_add(s, "white", "ok.test", "", 0), 0);
 	ck_assert_int_eq(store_import_put(s, &im), 0);
-	ck_assert_int_eq(store_audit(s, 0, "blacklist add", "*.bad.test"), 0);
-	ck_assert_int_eq(store_audit(s, 0, "lists import", "feed"), 0);
+	ck_assert_int_eq(store_audit(s, 0, "", "blacklist add", "*.bad.test"), 0);
+	ck_assert_int_eq(store_audit(s, 0, "", "lists import", "feed"), 0);
 	for (int i = 0; i < events; i++) {
 		snprintf(sub, sizeof(sub), "h%d.bad.test", i);
 		event_at(sub, t + i, "pending", 300);
@@ -767,7 +907,7 @@ START_TEST(a_read_failing_part_way_is_an_error_not_less)
 	for (int i = 0; i < 1000; i++) {
 		snprintf(pat, sizeof(pat), "p%d.bad.test", i);
 		ck_assert_int_gt(store_list_add(s, "black", pat, note, 0), 0);
-		ck_assert_int_eq(store_audit(s, 0, "blacklist add", note), 0);
+		ck_assert_int_eq(store_audit(s, 0, "", "blacklist add", note), 0);
 		snprintf(pat, sizeof(pat), "e%d.bad.test", i);
 		event_at(pat, 1795800000 + i, "pending", 300);
 	}
@@ -884,7 +1024,7 @@ START_TEST(long_fields_come_back_whole)
 	ck_assert_int_eq(l.n, 1);
 	ck_assert_str_eq(l.v[0].subject, subject);
 	store_events_release(&l);
-	ck_assert_int_eq(store_audit(s, 0, "lists import", what), 0);
+	ck_assert_int_eq(store_audit(s, 0, "", "lists import", what), 0);
 	ck_assert_int_eq(store_audit_get(s, INT64_MAX, 1, &a), 0);
 	ck_assert_str_eq(a.v[0].what, what);
 	store_audit_page_release(&a);
@@ -949,7 +1089,7 @@ START_TEST(budget_deletes_settled_oldest_first_and_shrinks)
 	struct store_events l;
 
 	ck_assert_int_gt(store_list_add(s, "black", "*.bad.test", "", 0), 0);
-	ck_assert_int_eq(store_audit(s, 0, "blacklist add", "*.bad.test"), 0);
+	ck_assert_int_eq(store_audit(s, 0, "", "blacklist add", "*.bad.test"), 0);
 	/* Pending ones are older than handled ones: status beats age. */
 	for (int i = 0; i < pending; i++) {
 		snprintf(sub, sizeof(sub), "p%d.bad.test", i);
@@ -1186,7 +1326,7 @@ static int full_disk_checks(const char *d)
 	}
 	if (r != -ENOSPC)
 		CHILD_FAIL(22, "event %d: %lld, not -ENOSPC", i, (long long)r);
-	if ((r = store_audit(s, 0, "blacklist add", "*.bad.test")) != -ENOSPC)
+	if ((r = store_audit(s, 0, "", "blacklist add", "*.bad.test")) != -ENOSPC)
 		CHILD_FAIL(23, "audit: %lld, not -ENOSPC", (long long)r);
 	/* A new store in a full state dir says so too. */
 	snprintf(filler + strlen(filler), 8, "2");
@@ -1201,7 +1341,7 @@ static int full_disk_checks(const char *d)
 	/* Space back: the store works again. */
 	snprintf(filler, sizeof(filler), "%s/filler", d);
 	unlink(filler);
-	if (store_audit(s, 0, "blacklist add", "*.bad.test"))
+	if (store_audit(s, 0, "", "blacklist add", "*.bad.test"))
 		CHILD_FAIL(25, "audit after the space came back failed");
 	store_close(s);
 	return 0;
@@ -1316,6 +1456,9 @@ static Suite *suite(void)
 	ADD(tc, budget_stops_when_a_reader_holds_the_wal);
 	ADD(tc, full_disk_is_enospc);
 	ADD(tc, big_sorts_work_under_the_sandbox);
+	ADD(tc, console_filters_sorts_and_counts);
+	ADD(tc, overview_trend_and_tops);
+	ADD(tc, old_events_get_image_and_host_from_detail);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(su, tc);
 	return su;
