@@ -4,7 +4,16 @@
 # egressd in block mode with a small blacklist; one container's connection
 # to a blacklisted domain refused, a good one served; what egressd recorded.
 # Installs what is missing and builds first. Removes everything it made.
+# --console: then keeps egressd and the test bed running with the browser
+# console (egressd-console) on http://127.0.0.1:8743/, prints a login,
+# and removes everything on Ctrl-C.
 set -euo pipefail
+CONSOLE=
+case "${1:-}" in
+--console) CONSOLE=1 ;;
+"") ;;
+*) echo "usage: $0 [--console]" >&2; exit 2 ;;
+esac
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 [ "$(id -u)" = 0 ] || { echo "demo.sh needs root (namespaces, nftables): sudo $0" >&2; exit 1; }
@@ -14,7 +23,9 @@ meson_build "$ROOT/build"
 export P=demo-
 S=$(mktemp -d)
 pid=
+cpid=
 cleanup() {
+	[ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	bash "$ROOT/tests/e2e/topo.sh" down >/dev/null 2>&1
 	rm -rf "$S"
@@ -92,6 +103,26 @@ run "$ROOT/build/egressctl" --socket "$S/ctl.sock" unisolate "$NS_C1"
 run $C1 curl -sS -m 2 --cacert "$CA" https://www.example.com/
 run $CTL audit
 
+if [ -n "$CONSOLE" ]; then
+	say "7. The browser console"
+	PASS=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+	echo "$PASS" | "$ROOT/build/egressctl" console-user add demo --users-file "$S/console-users" >/dev/null
+	"$ROOT/build/egressd-console" --config /dev/null --listen 127.0.0.1:8743 \
+		--socket "$S/ctl.sock" --users-file "$S/console-users" \
+		--www "$ROOT/www/console" 2>"$S/console.log" &
+	cpid=$!
+	for _ in $(seq 50); do grep -q "listening on" "$S/console.log" && break; sleep 0.1; done
+	grep -q "listening on" "$S/console.log" || { cat "$S/console.log"; exit 1; }
+	echo "  URL:      http://127.0.0.1:8743/"
+	echo "  user:     demo"
+	echo "  password: $PASS"
+	echo "  (from another machine: ssh -L 8743:127.0.0.1:8743 THIS-HOST)"
+	echo "  egressd and the test bed keep running; more traffic:"
+	echo "    ip netns exec $NS_C1 curl -sk https://other.example.net/"
+	echo "  Ctrl-C stops the console and egressd and removes everything."
+	wait "$cpid" || true
+	exit 0
+fi
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 say "7. egressd stopped"
 sed -n '/stopping/,$p' "$S/egressd.log" | sed 's/^/  /'

@@ -18,6 +18,8 @@
 #include "egressd/fileio.h"
 #include "egressd/limits.h"
 #include "egressd/policy.h"
+#include "console_user.h"
+#include "ctlclient.h"
 #include "jsonout.h"
 
 #ifndef EGRESSD_VERSION
@@ -29,181 +31,36 @@ static bool json_out;
 static long timeout_s = EGRESSCTL_TIMEOUT_S;
 
 static void usage(FILE *f);
+static bool verb_usage(FILE *f, const char *name);
 
 /* ---- transport ---- */
 
 static int pass_fd = -1; /* handed to egressd with the request */
 
-static int wait_fd(int fd, short events, int64_t deadline);
-
-/* Sends the request line, with pass_fd as SCM_RIGHTS on its first bytes
- * when set; a large request goes out in as many sends as the socket
- * takes, until the deadline. */
-static int send_request(int fd, const char *text, int64_t deadline)
-{
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctrl;
-	size_t len = strlen(text), off = 0;
-	char *line = malloc(len + 1);
-	int r = 0;
-
-	if (!line)
-		return -ENOMEM;
-	memcpy(line, text, len);
-	line[len++] = '\n';
-	while (!r && off < len) {
-		struct iovec iov = { line + off, len - off };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-		ssize_t n;
-		if (pass_fd >= 0 && !off) {
-			struct cmsghdr *cm;
-			memset(&ctrl, 0, sizeof(ctrl));
-			m.msg_control = ctrl.b;
-			m.msg_controllen = sizeof(ctrl.b);
-			cm = CMSG_FIRSTHDR(&m);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-		}
-		r = wait_fd(fd, POLLOUT, deadline);
-		if (r)
-			break;
-		n = sendmsg(fd, &m, MSG_NOSIGNAL);
-		if (n > 0)
-			off += (size_t)n;
-		else if (n < 0 && errno != EAGAIN && errno != EINTR)
-			r = -errno;
-	}
-	free(line);
-	return r;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for fd to be ready for events until the deadline. Returns 0 or
- * -ETIMEDOUT. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		struct pollfd pf = { fd, events, 0 };
-		int64_t left = deadline - now_ms();
-		int n;
-		if (left <= 0)
-			return -ETIMEDOUT;
-		n = poll(&pf, 1, (int)(left > 60000 ? 60000 : left));
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
-static int connect_by(int fd, int64_t deadline)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
-	/* A full listen queue makes a non-blocking unix connect EAGAIN:
-	 * retried until the deadline. */
-	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		if (now_ms() >= deadline)
-			return -ETIMEDOUT;
-		usleep(10000);
-	}
-	return 0;
-}
-
-/* Reads the reply until egressd closes, into a buffer that grows up to
- * EGRESSCTL_REPLY_MAX. */
-static char *read_reply(int fd, int64_t deadline, int *ret)
-{
-	size_t n = 0, cap = 65536;
-	char *buf = malloc(cap), *p;
-	ssize_t r;
-
-	while (buf) {
-		if (n + 1 == cap) {
-			if (cap >= EGRESSCTL_REPLY_MAX) {
-				*ret = -EFBIG;
-				break;
-			}
-			p = realloc(buf, cap * 2);
-			if (!p)
-				break;
-			buf = p;
-			cap *= 2;
-		}
-		if ((*ret = wait_fd(fd, POLLIN, deadline)))
-			break;
-		r = read(fd, buf + n, cap - 1 - n);
-		if (r < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (r <= 0) {
-			*ret = r < 0 ? -errno : 0;
-			buf[n] = 0;
-			return buf;
-		}
-		n += (size_t)r;
-	}
-	free(buf);
-	if (!*ret)
-		*ret = -ENOMEM;
-	return NULL;
-}
-
-static void transport_error(const char *what, int e)
-{
-	fprintf(stderr, "egressctl: %s %s: %s\n", what, sock_path,
-		e == -ETIMEDOUT ? "no answer in time (see --timeout)"
-				: strerror(-e));
-}
-
 /* Sends one request, returns the parsed reply or NULL (message printed).
  * The whole exchange is bound by --timeout. */
 static cJSON *request(cJSON *req)
 {
-	int64_t deadline = now_ms() + timeout_s * 1000;
-	char *text = cJSON_PrintUnformatted(req), *buf = NULL;
-	cJSON *reply = NULL;
-	int fd, e;
+	struct ctlclient_call call = {
+		.socket = sock_path,
+		.pass_fd = pass_fd,
+		.timeout_ms = timeout_s * 1000,
+		.reply_max = EGRESSCTL_REPLY_MAX,
+	};
+	cJSON *reply;
+	int e = ctlclient_request(&call, req, &reply);
 
 	cJSON_Delete(req);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	e = fd < 0 ? -errno : !text ? -ENOMEM : connect_by(fd, deadline);
-	if (e) {
-		transport_error("cannot reach egressd at", e);
-		goto out;
-	}
-	/* egressd may refuse before reading (a stranger): a failed send
-	 * still leaves its answer to read. */
-	(void)send_request(fd, text, deadline);
-	shutdown(fd, SHUT_WR);
-	buf = read_reply(fd, deadline, &e);
-	if (!buf) {
-		transport_error("reading the reply of", e);
-		goto out;
-	}
-	reply = cJSON_Parse(buf);
-	if (!reply)
-		fprintf(stderr, "egressctl: egressd sent no valid reply%s\n",
-			e == -ETIMEDOUT ? " in time (see --timeout)" : "");
-out:
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	cJSON_free(text);
-	return reply;
+	if (!e)
+		return reply;
+	if (e == -EBADMSG)
+		fprintf(stderr, "egressctl: egressd sent no valid reply\n");
+	else
+		fprintf(stderr, "egressctl: %s %s: %s\n", call.failed,
+			sock_path,
+			e == -ETIMEDOUT ? "no answer in time (see --timeout)"
+					: strerror(-e));
+	return NULL;
 }
 
 /* Prints the reply (JSON or via `table`) and returns the exit status. */
@@ -1131,6 +988,17 @@ static int v_lists_import(int argc, char **argv)
 	return lists_import(argc - 1, argv + 1);
 }
 
+static int v_console_user(int argc, char **argv)
+{
+	int r = console_user_main(argc, argv);
+
+	if (r == 2) {
+		fprintf(stderr, "usage:\n");
+		verb_usage(stderr, "console-user");
+	}
+	return r;
+}
+
 static int v_black(int argc, char **argv)
 {
 	return cmd_list(argc, argv, "black");
@@ -1212,6 +1080,15 @@ static const struct verb {
 	  "  lists                         list sources, entries, loaded\n" },
 	{ "audit", NULL, 0, 2, cmd_audit,
 	  "  audit [--limit N]             who changed what\n" },
+	{ "console-user", "add", 1, 3, v_console_user,
+	  "  console-user add NAME [--users-file F]\n"
+	  "                                a user of egressd-console; the\n"
+	  "                                password from the terminal, or one\n"
+	  "                                line of stdin\n" },
+	{ "console-user", "passwd", 1, 3, v_console_user,
+	  "  console-user passwd NAME [--users-file F]\n" },
+	{ "console-user", "remove", 1, 3, v_console_user,
+	  "  console-user remove NAME [--users-file F]\n" },
 	{ "version", NULL, 0, 0, v_version, "  version\n" },
 	{ "help", NULL, 0, 1, v_help,
 	  "  help [COMMAND]                this text, or one command's\n" },

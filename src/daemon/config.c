@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "config.h"
+#include "listen.h"
 #include "log.h"
 
 #include "egressd/oci.h"
@@ -183,43 +184,9 @@ static int set_listen(struct config *c, const char *v)
 {
 	struct sockaddr_storage ss;
 
-	if (*v && config_parse_listen(v, &ss))
+	if (*v && listen_parse(v, &ss))
 		return -EINVAL;
 	return set_str(c->metrics_listen, sizeof(c->metrics_listen), v);
-}
-
-int config_parse_listen(const char *v, struct sockaddr_storage *ret)
-{
-	char host[64];
-	const char *colon = strrchr(v, ':'), *h = v;
-	size_t hl = colon ? (size_t)(colon - v) : 0;
-	uint32_t port;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ret;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ret;
-
-	if (!colon || !hl || parse_u32(colon + 1, &port) || !port ||
-	    port > 65535)
-		return -EINVAL;
-	if (*h == '[' && hl >= 2 && h[hl - 1] == ']') {
-		h++;
-		hl -= 2;
-	}
-	if (hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = 0;
-	memset(ret, 0, sizeof(*ret));
-	if (v[0] != '[' && inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		return 0;
-	}
-	if (v[0] == '[' && inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		return 0;
-	}
-	return -EINVAL;
 }
 
 static int set_action(enum engine_action *dst, const char *v)

@@ -70,9 +70,6 @@ void config_defaults(struct config *c);
  * A missing file is an error only if `required`. */
 int config_load(struct config *c, const char *path, bool required, char *err,
 		size_t errlen);
-/* "127.0.0.1:9617" or "[::1]:9617" into an address; -EINVAL if not. */
-struct sockaddr_storage;
-int config_parse_listen(const char *v, struct sockaddr_storage *ret);
 /* After the file and the flags: the default interfaces if none was
  * named (auto alone keeps them too). */
 void config_finish(struct config *c);

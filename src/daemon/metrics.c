@@ -14,6 +14,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "egressd/limits.h"
+#include "listen.h"
 
 /* ---- rendering ---- */
 
@@ -296,7 +297,7 @@ int metrics_listen(const char *spec, char *err, size_t errlen)
 	socklen_t sl;
 	int fd, one = 1;
 
-	if (config_parse_listen(spec, &ss)) {
+	if (listen_parse(spec, &ss)) {
 		snprintf(err, errlen, "metrics_listen: bad address '%s'", spec);
 		return -EINVAL;
 	}

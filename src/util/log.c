@@ -11,6 +11,12 @@
 
 static bool journal;
 static enum log_prio level = LOG_P_INFO;
+static const char *ident = "egressd";
+
+void log_set_ident(const char *name)
+{
+	ident = name;
+}
 
 void log_set_level(enum log_prio max)
 {
@@ -57,7 +63,7 @@ void log_msg(enum log_prio p, const char *fmt, ...)
 	va_end(ap);
 	/* One write per line: lines of threads never interleave. */
 	if (journal)
-		fprintf(stderr, "<%d>egressd: %s", (int)p, line);
+		fprintf(stderr, "<%d>%s: %s", (int)p, ident, line);
 	else
-		fprintf(stderr, "egressd: %s", line);
+		fprintf(stderr, "%s: %s", ident, line);
 }

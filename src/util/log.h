@@ -13,6 +13,8 @@ enum log_prio {
 	LOG_P_DEBUG = 7,
 };
 
+/* The name in front of each line ("egressd"); a static string. */
+void log_set_ident(const char *name);
 /* Lines less important than this are not written (log_level). */
 void log_set_level(enum log_prio max);
 /* "err", "warn", "notice", "info" or "debug"; -1 if none of them. */

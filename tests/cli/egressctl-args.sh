@@ -24,11 +24,14 @@ usage_err "events show 0" events show 0
 usage_err "an unknown command" bogus
 usage_err "containers with an argument" containers extra
 usage_err "lists with a stray word" lists foo
+usage_err "console-user add without a name" console-user add
+usage_err "console-user add with a bad name" console-user add 'Bad Name' --users-file /nonexistent/u
+usage_err "console-user with an unknown action" console-user rename x
 # Help comes from the verb table: every command, each with its lines.
 help=$("$EGRESSCTL" help) && [ "$("$EGRESSCTL" events --help | head -1 | awk '{print $1}')" = events ] &&
 	"$EGRESSCTL" help isolate | grep >/dev/null "isolate CONTAINER" &&
 	ok_help=1
-for v in status containers isolate unisolate events blacklist whitelist lists audit version; do
+for v in status containers isolate unisolate events blacklist whitelist lists audit console-user version; do
 	[[ $help == *"  $v"* ]] || ok_help=
 	# and egressctl(8) documents it
 	grep >/dev/null -w "^\.B $v\|^\.BI \"\?$v\|^\.B $v " "$(dirname "$0")/../../man/egressctl.8" ||

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "egressd/watch.h"
+#include "listen.h"
 #include "metrics.h"
 #include "status.h"
 #include "util.h"
@@ -147,16 +148,16 @@ START_TEST(listen_addresses_are_checked)
 	static struct config c;
 	char err[128];
 
-	ck_assert_int_eq(config_parse_listen("127.0.0.1:9617", &ss), 0);
+	ck_assert_int_eq(listen_parse("127.0.0.1:9617", &ss), 0);
 	ck_assert_int_eq(ss.ss_family, AF_INET);
 	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&ss)->sin_port), 9617);
-	ck_assert_int_eq(config_parse_listen("[::1]:9617", &ss), 0);
+	ck_assert_int_eq(listen_parse("[::1]:9617", &ss), 0);
 	ck_assert_int_eq(ss.ss_family, AF_INET6);
 	const char *bad[] = { "127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000",
 			      ":9617", "::1:9617", "[::1]", "localhost:9617",
 			      "1.2.3.4:9x", "[127.0.0.1]:1" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(config_parse_listen(bad[i], &ss) == -EINVAL,
+		ck_assert_msg(listen_parse(bad[i], &ss) == -EINVAL,
 			      "accepted %s", bad[i]);
 	config_defaults(&c);
 	ck_assert_int_eq(config_set(&c, "metrics_listen", "", err, sizeof(err)), 0);
