@@ -29,6 +29,7 @@ import tempfile
 import time
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from selenium import webdriver
@@ -156,6 +157,10 @@ def browser(args, profile):
               '--disable-extensions', '--no-default-browser-check',
               '--disable-dev-shm-usage', '--disable-features=Translate,MediaRouter',
               '--metrics-recording-only', '--password-store=basic',
+              '--disable-domain-reliability', '--disable-breakpad',
+              '--disable-client-side-phishing-detection',
+              # No name but the console's resolves: nothing else is reached.
+              f'--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {urllib.parse.urlsplit(args.url).hostname}',
               f'--window-size={W},{H}', f'--user-data-dir={profile}'):
         o.add_argument(f)
     o.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
@@ -423,12 +428,18 @@ def checks(run, p, ctl, args):
         for t, k in keys.items():
             shown = p.one(f'tile-{t}').get_attribute('data-value')
             text = p.one(f'tile-{t}-num').text.replace(',', '')
-            need(shown == text, f'tile {t}: data-value {shown} but shows {text}')
+            need(shown == text or (shown == '' and text == '\u2013'), f'tile {t}: data-value {shown!r} but shows {text!r}')
             if k in ov:
                 need(str(ov[k]) == shown, f'{k}: console {shown}, egressctl {ov[k]}')
                 compared += 1
         need(compared >= 2, f'egressctl overview has only {sorted(ov)}')
     run.check('overview numbers equal egressctl events overview', overview_numbers)
+
+    def overview_fields():
+        want = ('pending', 'containers', 'events_7d', 'blocked_7d', 'days', 'top_domains', 'top_containers')
+        missing = [k for k in want if k not in ov]
+        need(not missing, f'egressctl events overview lacks {", ".join(missing)} (docs/api.md)')
+    run.check('the overview has every field of docs/api.md', overview_fields)
 
     def trend():
         bars = p.tid('trend-bar')
@@ -446,8 +457,7 @@ def checks(run, p, ctl, args):
 
     def top_domain_filters():
         links = p.tid('top-domain')
-        if not links:
-            raise Failed('no top domain listed' if ov.get('events_7d') else 'no events')
+        need(links, 'no top domain shown')
         dom = links[0].text
         p.click_render(links[0], 'events of a top domain')
         need(p.one('ev-domain').get_attribute('value') == dom, 'the domain filter is not filled in')
@@ -455,8 +465,10 @@ def checks(run, p, ctl, args):
             s = r.find_element(By.CSS_SELECTOR, '[data-testid=event-link]').text
             need(covers('*.' + dom, s) or s == dom, f'row {s} is not of {dom}')
         need(rows(p), 'no row for the top domain')
-    if ov.get('events_7d', 1):
+    if ov.get('top_domains'):
         run.check('a top domain opens its events', top_domain_filters)
+    else:
+        run.skip('a top domain opens its events', 'the overview lists no top domain')
 
     # -- events: ranges and filters --
     p.go('#/events')
@@ -530,16 +542,27 @@ def checks(run, p, ctl, args):
             need(r.get_attribute('data-status') == 'pending', f'a {r.get_attribute("data-status")} row')
     run.check('events: filter by status', status_filter)
 
-    def sort_count():
-        p.go('#/events')
-        p.click_render(p.one('sort-count'), 'sorted by count')
-        c = [int(r.get_attribute('data-count')) for r in rows(p)]
-        need(c == sorted(c, reverse=True), f'not descending: {c[:10]}')
-        p.click_render(p.one('sort-count'), 'sorted by count, ascending')
-        c = [int(r.get_attribute('data-count')) for r in rows(p)]
-        need(c == sorted(c), f'not ascending: {c[:10]}')
-        need('sort=count' in p.js('return location.hash'), 'the sort is not in the address')
-    run.check('events: sort by count both ways', sort_count)
+    def sort_by(key, attr, conv):
+        def f():
+            p.go('#/events')
+            first = p.one('sort-' + key)
+            p.click_render(first, f'sorted by {key}')
+            a = [conv(r) for r in rows(p)]
+            asc = 'sort=' + key in p.js('return location.hash')
+            need(a == sorted(a, reverse=not asc), f'not {"ascending" if asc else "descending"}: {a[:8]}')
+            p.click_render(p.one('sort-' + key), f'sorted by {key}, the other way')
+            b = [conv(r) for r in rows(p)]
+            need(b == sorted(b, reverse=asc), f'not {"descending" if asc else "ascending"}: {b[:8]}')
+        return f
+    subj = lambda r: r.find_element(By.CSS_SELECTOR, '[data-testid=event-link]').text
+    if len({e['subject'] for e in evs[:50]}) > 1:
+        run.check('events: sort by domain both ways', sort_by('domain', 'subject', subj))
+    else:
+        run.skip('events: sort by domain both ways', 'fewer than two domains')
+    if len({e['count'] for e in evs[:50]}) > 1:
+        run.check('events: sort by count both ways', sort_by('count', 'count', lambda r: int(r.get_attribute('data-count'))))
+    else:
+        run.skip('events: sort by count both ways', 'every event has the same count')
 
     def paging():
         p.go('#/events')
@@ -574,8 +597,9 @@ def checks(run, p, ctl, args):
     # The events the later checks use: one to whitelist by a parent, one
     # whose container is isolated; the bulk checks take others.
     pending = [e for e in evs if e['status'] == 'pending']
+    # The deepest name: its parent *.domain is the narrowest one offered.
     wl = None
-    for e in pending:
+    for e in sorted(pending, key=lambda e: -e['subject'].count('.')):
         if e['type'] == 'domain' and e['subject'].count('.') >= 2 and \
                 (not args.whitelist_domain or e['subject'] == args.whitelist_domain):
             wl = e
@@ -663,10 +687,33 @@ def checks(run, p, ctl, args):
         for lv, pr in zip(levels, procs):
             need(lv.get_attribute('data-pid') == str(pr['pid']), f'pid {lv.get_attribute("data-pid")} vs {pr["pid"]}')
             need(p.one('process-exe', lv).text == (pr.get('exe') or '\u2013'), p.one('process-exe', lv).text)
+            shown = ' '.join(p.one('process-cmdline', lv).text.split())
+            need(shown == (' '.join(str(pr.get('cmdline', '')).split()) or '\u2013'), f'cmdline {shown!r} vs {pr.get("cmdline")!r}')
         if not procs:
             need(p.tid('process-unknown'), 'no process and no reason shown')
         p.shot('event-detail')
     run.check('event details match egressctl events show', detail)
+
+    hostile_ev = None
+    for e in evs:
+        procs = ((ctl.event(e['id']) or {}).get('detail') or {}).get('process') or []
+        if any('<' in str(pr.get('cmdline', '')) for pr in procs):
+            hostile_ev = (e, procs)
+            break
+
+    def hostile_traffic():
+        e, procs = hostile_ev
+        p.go(f'#/events/{e["id"]}')
+        texts = [' '.join(c.text.split()) for c in p.tid('process-cmdline')]
+        for pr in procs:
+            if '<' in str(pr.get('cmdline', '')):
+                need(' '.join(pr['cmdline'].split()) in texts, f'{pr["cmdline"]!r} not shown as text: {texts}')
+        need(not d.find_elements(By.CSS_SELECTOR, '#main img'), 'an <img> element appeared')
+        need(p.js('return typeof window.__pwned') == 'undefined', 'window.__pwned was set')
+    if hostile_ev:
+        run.check('markup in a command line from a container shows as text', hostile_traffic)
+    else:
+        run.skip('markup in a command line from a container shows as text', 'no event has "<" in a command line')
 
     def image_page():
         links = p.tid('ed-image-link')
@@ -899,6 +946,21 @@ def checks(run, p, ctl, args):
         r = p.fetch('GET', '/api/session')
         need(r['status'] == 200, f'the session itself is gone: {r["status"]}')
     run.check('a state change without the CSRF token is refused (403)', csrf)
+
+    def session_ended():
+        p.go('#/overview')
+        d.delete_all_cookies()
+        p.js('location.hash = "#/containers"')
+        wait_for(lambda: d.find_element(By.ID, 'login').is_displayed(), 'the login form after the session ended')
+        need(not d.find_element(By.ID, 'main').is_displayed(), 'the app still shows')
+        need(p.one('login-error').text.strip(), 'no word on why the login form shows')
+        p.one('login-user').clear()
+        p.one('login-user').send_keys(args.user)
+        p.one('login-pass').send_keys(args.password)
+        p.one('login-submit').click()
+        wait_for(lambda: p.tid('view-containers'), 'the containers screen after logging in again')
+        need(p.js('return location.hash') == '#/containers', p.js('return location.hash'))
+    run.check('a session that ended shows the login form, and the page after it', session_ended)
 
     # -- logout --
     def logout():

@@ -41,7 +41,8 @@ function sortHeader(p, key, label, cls) {
 	const th = h('th', { class: (cls || '') + ' sortable' + (on ? ' sorted' : ''), tid: 'sort-' + key,
 		'aria-sort': on ? (desc ? 'descending' : 'ascending') : 'none', scope: 'col' });
 	const a = h('a', { href: '#', role: 'button' }, label, on ? (desc ? ' \u25bc' : ' \u25b2') : '');
-	a.addEventListener('click', (ev) => {
+	// The whole header cell sorts (the link inside gives the keyboard a stop).
+	th.addEventListener('click', (ev) => {
 		ev.preventDefault();
 		const q = new URLSearchParams(p);
 		q.set('sort', on ? (desc ? key : '-' + key) : SORTS[key] + key);
@@ -336,7 +337,12 @@ function processTree(d) {
 }
 
 function dnsFacts(e, d) {
-	const chain = d.chain || d.cnames || d.dns_chain || d.cname;
+	// The name asked, the CNAMEs followed, the name the rule matched: a
+	// chain when the detail has one, else asked -> matched when they differ.
+	let chain = d.chain || d.cnames || d.dns_chain || d.cname;
+	const matched = d.rule && d.rule.matched;
+	if (!chain && d.name && matched && d.name !== matched)
+		chain = [d.name, matched];
 	const chainText = Array.isArray(chain) ? chain.map(str).join(' \u2192 ') : str(chain);
 	return facts([
 		['Kind', d.kind],

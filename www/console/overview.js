@@ -4,7 +4,7 @@
 import { h, svg, api, link, route, fmtNum, section, str, dash, catClass } from './core.js';
 
 function tile(key, label, value, href, hint) {
-	return h('a', { class: 'tile', href, tid: 'tile-' + key, 'data-value': String(value) },
+	return h('a', { class: 'tile', href, tid: 'tile-' + key, 'data-value': typeof value === 'number' ? String(value) : '' },
 		h('span', { class: 'tile-num', tid: 'tile-' + key + '-num' }, fmtNum(value)),
 		h('span', { class: 'tile-label' }, label),
 		hint ? h('span', { class: 'tile-hint' }, hint) : null);

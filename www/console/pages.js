@@ -146,7 +146,8 @@ function systemTab(a) {
 			cell(s.category),
 			h('td', { class: 'num', tid: 'source-entries' }, fmtNum(s.entries)),
 			h('td', { class: 'nowrap' }, im ? fmtTime(im.imported) : fmtTime(a.loaded)),
-			cell(im ? `imported feed (${str(im.format)})` : 'shipped or configured')));
+			cell(im ? `imported feed (${str(im.format)})` : s.source === 'custom'
+				? `custom entries (the ${str(s.list)}list tab)` : 'shipped or configured')));
 	}
 	if (!src.length)
 		tb.append(h('tr', null, h('td', { colspan: 6, class: 'empty' }, 'No list sources loaded.')));
