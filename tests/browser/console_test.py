@@ -21,6 +21,7 @@ Debian: python3-selenium, chromium, chromium-driver. Run with
 import argparse
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -379,6 +380,26 @@ def checks(run, p, ctl, args):
             need(w in csp, f'CSP lacks "{w}": {csp!r}')
     run.check('the page is served with the Content-Security-Policy', csp_header)
 
+    def no_inline():
+        html = urllib.request.urlopen(p.url, timeout=10).read().decode()
+        need(not re.search(r'<script(?![^>]*\bsrc=)[^>]*>', html), 'an inline <script>')
+        need(not re.search(r'\son[a-z]+\s*=', html, re.I), 'an inline event handler')
+        need(not re.search(r'\sstyle\s*=|<style', html, re.I), 'an inline style')
+        todo = re.findall(r'<script[^>]*\bsrc="([^"]+)"', html)
+        need(todo, 'no script')
+        seen = set()
+        while todo:
+            src = urllib.parse.urljoin(p.url, todo.pop())
+            if src in seen:
+                continue
+            seen.add(src)
+            js = urllib.request.urlopen(src, timeout=10).read().decode()
+            for bad in ('innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function'):
+                need(bad not in js, f'{src} uses {bad}')
+            todo += [urllib.parse.urljoin(src, m) for m in re.findall(r'^import[^;]*?from\s+[\'"]([^\'"]+)[\'"]', js, re.M)]
+        need(len(seen) > 1, f'only {sorted(seen)}')
+    run.check('no inline script, handler or style; no HTML built from strings', no_inline)
+
     def login_shown():
         d.get(p.url)
         wait_for(lambda: d.find_element(By.ID, 'login').is_displayed(), 'the login form')
@@ -708,7 +729,7 @@ def checks(run, p, ctl, args):
         for pr in procs:
             if '<' in str(pr.get('cmdline', '')):
                 need(' '.join(pr['cmdline'].split()) in texts, f'{pr["cmdline"]!r} not shown as text: {texts}')
-        need(not d.find_elements(By.CSS_SELECTOR, '#main img'), 'an <img> element appeared')
+        need(not d.find_elements(By.TAG_NAME, 'img'), 'an <img> element appeared')
         need(p.js('return typeof window.__pwned') == 'undefined', 'window.__pwned was set')
     if hostile_ev:
         run.check('markup in a command line from a container shows as text', hostile_traffic)
@@ -867,7 +888,7 @@ def checks(run, p, ctl, args):
     def hostile_text():
         cells = [c for c in p.tid('list-note') if c.text == HOSTILE]
         need(cells, 'the hostile note is not shown as its characters')
-        need(not d.find_elements(By.CSS_SELECTOR, '#main img'), 'an <img> element appeared')
+        need(not d.find_elements(By.TAG_NAME, 'img'), 'an <img> element appeared')
         need(p.js('return typeof window.__pwned') == 'undefined', 'window.__pwned was set')
     run.check('a hostile note shows as text and runs nothing', hostile_text)
 
@@ -922,7 +943,7 @@ def checks(run, p, ctl, args):
         need(shown[0].get_attribute('data-action') == lines[0]['action'], 'newest action differs')
         hostile = [w for w in p.tid('audit-what') if HOSTILE in w.text]
         need(hostile, 'the hostile note is not in the audit log as text')
-        need(not d.find_elements(By.CSS_SELECTOR, '#main img'), 'an <img> element appeared')
+        need(not d.find_elements(By.TAG_NAME, 'img'), 'an <img> element appeared')
         need(p.js('return typeof window.__pwned') == 'undefined', 'window.__pwned was set')
         p.shot('audit')
     run.check('audit log: newest first, as egressctl audit', audit)

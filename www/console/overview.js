@@ -10,13 +10,12 @@ function tile(key, label, value, href, hint) {
 		hint ? h('span', { class: 'tile-hint' }, hint) : null);
 }
 
-// Round up to 1, 2 or 5 times a power of ten.
-function niceMax(v) {
-	if (v <= 5)
-		return 5;
-	const p = Math.pow(10, Math.floor(Math.log10(v)));
+// A step of 1, 2 or 5 times a power of ten, four of which reach v.
+function niceStep(v) {
+	const raw = Math.max(v / 4, 1);
+	const p = Math.pow(10, Math.floor(Math.log10(raw)));
 	for (const m of [1, 2, 5, 10])
-		if (m * p >= v)
+		if (m * p >= raw)
 			return m * p;
 	return 10 * p;
 }
@@ -39,7 +38,7 @@ export function trendChart(days) {
 			cats.set(c, (cats.get(c) || 0) + (Number(n) || 0));
 	const order = [...cats.keys()].sort((a, b) => cats.get(b) - cats.get(a) || a.localeCompare(b));
 	const totals = days.map((d) => Number(d.total) || 0);
-	const max = niceMax(Math.max(0, ...totals));
+	const step = niceStep(Math.max(0, ...totals)), max = step * 4;
 	const W = 760, H = 240, L = 44, R = 10, T = 16, B = 40;
 	const pw = W - L - R, ph = H - T - B;
 	const slot = pw / Math.max(days.length, 1), bw = Math.min(64, slot * 0.6);
@@ -49,10 +48,10 @@ export function trendChart(days) {
 		preserveAspectRatio: 'xMidYMid meet',
 	});
 	for (let i = 0; i <= 4; i++) {
-		const v = (max / 4) * i, y = T + ph - (ph * v) / max;
+		const v = step * i, y = T + ph - (ph * v) / max;
 		g.append(svg('line', { x1: L, x2: W - R, y1: y, y2: y, class: i ? 'grid' : 'axis' }));
 		g.append(svg('text', { x: L - 6, y: y + 4, class: 'tick', 'text-anchor': 'end' },
-			Number.isInteger(v) ? String(v) : v.toFixed(1)));
+			String(v)));
 	}
 	days.forEach((d, i) => {
 		const x = L + slot * i + (slot - bw) / 2;
@@ -77,7 +76,7 @@ export function trendChart(days) {
 	});
 	if (!totals.some((n) => n > 0))
 		g.append(svg('text', { x: L + pw / 2, y: T + ph / 2, class: 'empty', 'text-anchor': 'middle' },
-			'No events in the last 7 days'));
+			days.length ? 'No events in the last 7 days' : 'egressd sent no daily counts'));
 	const legend = h('ul', { class: 'legend', tid: 'trend-legend' });
 	for (const c of order)
 		legend.append(h('li', null, h('span', { class: 'swatch ' + catClass(c) }), c, h('span', { class: 'muted' }, ` ${fmtNum(cats.get(c))}`)));
@@ -98,7 +97,7 @@ export async function overview(ctx) {
 	const a = await api('GET', '/api/overview');
 	const o = a.overview || {};
 	const tiles = h('div', { class: 'tiles', tid: 'tiles' },
-		tile('pending', 'Pending events', o.pending, route('events', { status: 'pending', range: '30d' }), 'to handle'),
+		tile('pending', 'Pending events', o.pending, route('events', { status: 'pending', range: 'all' }), 'to handle'),
 		tile('containers', 'Affected containers', o.containers, route('containers'), 'with pending events'),
 		tile('events7d', 'Events in 7 days', o.events_7d, route('events', { range: '7d' })),
 		tile('blocked7d', 'Blocked in 7 days', o.blocked_7d, route('events', { range: '7d' })));
