@@ -15,6 +15,8 @@ cannot run on the data at hand prints "# skip NAME: why" (never "ok").
 
 The --after-* commands (sh -c) run at those moments, e.g. to check the
 network effect of the change; their exit status is a check of its own.
+They get CONSOLE_TEST_PATTERN, _SUBJECT and _CONTAINER (whitelist) or
+CONSOLE_TEST_CONTAINER and _CONTAINER_ID (isolate, unisolate).
 Debian: python3-selenium, chromium, chromium-driver. Run with
 /usr/bin/python3.
 """
@@ -356,10 +358,12 @@ def shots_ok(dirname, n):
             need(size == (W, H), f'{f} is {size[0]}x{size[1]}')
 
 
-def hook(run, name, cmd):
+def hook(run, name, cmd, **env):
+    """Runs cmd (sh -c) with CONSOLE_TEST_<KEY> set for each env item."""
     if not cmd:
         return
-    r = subprocess.run(['sh', '-c', cmd], capture_output=True, text=True, timeout=120)
+    e = dict(os.environ, **{'CONSOLE_TEST_' + k.upper(): str(v) for k, v in env.items()})
+    r = subprocess.run(['sh', '-c', cmd], capture_output=True, text=True, timeout=120, env=e)
     if r.returncode == 0:
         run.ok(name)
     else:
@@ -782,7 +786,8 @@ def checks(run, p, ctl, args):
             st = (ctl.event(o['id']) or {}).get('status')
             need(st == 'whitelisted', f'pending event {o["id"]} ({o["subject"]}) is {st}')
     if run.check('whitelist from an event with a parent domain', whitelist_parent):
-        hook(run, 'after whitelist: ' + (args.after_whitelist or ''), args.after_whitelist)
+        hook(run, 'the --after-whitelist command passes', args.after_whitelist,
+             pattern=wl_pattern, subject=wl['subject'], container=wl['container_name'])
 
     def isolate_from_event():
         need(iso, 'no pending event of a running, unisolated container')
@@ -800,7 +805,8 @@ def checks(run, p, ctl, args):
         need((ctl.event(iso['id']) or {}).get('status') == 'handled', 'the event is not handled')
     isolated = run.check('isolate a container from an event', isolate_from_event)
     if isolated:
-        hook(run, 'after isolate: ' + (args.after_isolate or ''), args.after_isolate)
+        hook(run, 'the --after-isolate command passes', args.after_isolate,
+             container=iso['container_name'], container_id=iso['container_id'])
 
     def containers_row(cid):
         return wait_for(lambda: d.find_elements(By.CSS_SELECTOR, f'tr[data-container-id="{cid}"]'), f'container row {cid}')[0]
@@ -825,7 +831,8 @@ def checks(run, p, ctl, args):
         need(p.tid('iso-btn', r), 'no isolate button after unisolate')
     if isolated:
         if run.check('unisolate from the containers screen', unisolate_from_containers):
-            hook(run, 'after unisolate: ' + (args.after_unisolate or ''), args.after_unisolate)
+            hook(run, 'the --after-unisolate command passes', args.after_unisolate,
+                 container=iso['container_name'], container_id=iso['container_id'])
     else:
         p.go('#/containers')
         p.shot('containers')
