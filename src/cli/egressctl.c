@@ -323,44 +323,6 @@ static void proc_line(const char *label, const cJSON *p)
 	       str(p, "cmdline"));
 }
 
-/* Risk and remedy for the rule's category: what this means and what to do. */
-static void advice(const char *cat)
-{
-	static const struct {
-		const char *cat, *risk, *remedy;
-	} a[] = {
-		{ "mining-pool",
-		  "the container talked to a cryptocurrency mining pool: it is "
-		  "probably running a miner an attacker installed",
-		  "check the container for unknown processes and high CPU, "
-		  "remove the miner and its start-up items and cron jobs, scan "
-		  "the image, then replace the container from a clean image" },
-		{ "c2",
-		  "the container contacted a command-and-control server: it is "
-		  "probably compromised and remotely controlled",
-		  "isolate it, look for unknown processes, listening ports, "
-		  "start-up items and cron jobs, scan the image for trojans and "
-		  "vulnerabilities, harden the image and replace the container" },
-		{ "malware-download",
-		  "the container reached a host that serves malware: something "
-		  "in it tried to fetch a payload",
-		  "find the process that did it, check the files it wrote, scan "
-		  "the image for vulnerabilities and trojans, replace the "
-		  "container" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(a) / sizeof(a[0]); i++)
-		if (!strcmp(cat, a[i].cat))
-			break;
-	printf("risk:        %s\nremedy:      %s\n",
-	       i < 3 ? a[i].risk
-		     : "the container talked to a destination on your blacklist",
-	       i < 3 ? a[i].remedy
-		     : "check why it did; if it is expected, whitelist it, else "
-		       "check the container for unknown processes and replace it");
-}
-
 static void show_table(const cJSON *reply)
 {
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(reply, "event");
@@ -402,7 +364,7 @@ static void show_table(const cJSON *reply)
 		printf("process:     unknown: %s\n",
 		       str(cJSON_GetObjectItemCaseSensitive(d, "process_unknown"),
 			   "reason"));
-	advice(str(e, "rule_category"));
+	printf("risk:        %s\nremedy:      %s\n", str(e, "risk"), str(e, "remedy"));
 }
 
 static void results_table(const cJSON *reply)

@@ -43,7 +43,8 @@ static const struct route routes[] = {
 	{ "GET", "/api/containers", api_containers, 0 },
 	{ "POST", "/api/containers/*/isolate", api_container_action, 0 },
 	{ "POST", "/api/containers/*/unisolate", api_container_action, 0 },
-	{ "GET", "/api/images/*", api_image, 0 },
+	/* an image name has '/' in it: the rest of the path */
+	{ "GET", "/api/images/**", api_image, 0 },
 	{ "GET", "/api/audit", api_audit, 0 },
 	{ "GET", "/api/status", api_status, 0 },
 };
@@ -64,14 +65,17 @@ void api_error(struct http_reply *rep, unsigned code, const char *fmt, ...)
 }
 
 /* Whether path matches pattern segment by segment; the '*' segments
- * (1..255 bytes, no '/') go to ctx->arg. */
+ * (1..255 bytes, no '/') and a last "**" (the rest, '/' and all) go to
+ * ctx->arg. */
 static bool match(const char *pattern, const char *path, struct http_ctx *ctx)
 {
 	int n = 0;
 
 	while (*pattern && *path) {
 		if (*pattern == '*') {
-			size_t len = strcspn(path, "/");
+			bool rest = pattern[1] == '*';
+			size_t len = rest ? strlen(path) : strcspn(path, "/");
+			pattern += rest;
 			if (!len || len >= sizeof(ctx->argbuf[0]) || n == 4)
 				return false;
 			memcpy(ctx->argbuf[n], path, len);

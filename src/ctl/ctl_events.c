@@ -134,6 +134,43 @@ static void add_container_now(struct ctl *c, cJSON *o, const char *cid)
 }
 
 /* The event with what is known now of its container. */
+/* Risk and remedy for the rule's category: what this means and what to
+ * do (egressctl and the console show them). */
+static void add_advice(cJSON *o, const char *cat)
+{
+	static const struct {
+		const char *cat, *risk, *remedy;
+	} a[] = {
+		{ "mining-pool",
+		  "the container talked to a cryptocurrency mining pool: it is "
+		  "probably running a miner an attacker installed",
+		  "check the container for unknown processes and high CPU, "
+		  "remove the miner and its start-up items and cron jobs, scan "
+		  "the image, then replace the container from a clean image" },
+		{ "c2",
+		  "the container contacted a command-and-control server: it is "
+		  "probably compromised and remotely controlled",
+		  "isolate it, look for unknown processes, listening ports, "
+		  "start-up items and cron jobs, scan the image for trojans and "
+		  "vulnerabilities, harden the image and replace the container" },
+		{ "malware-download",
+		  "the container reached a host that serves malware: something "
+		  "in it tried to fetch a payload",
+		  "find the process that did it, check the files it wrote, scan "
+		  "the image for vulnerabilities and trojans, replace the "
+		  "container" },
+		{ NULL, "the container talked to a destination on your blacklist",
+		  "check why it did; if it is expected, whitelist it, else "
+		  "check the container for unknown processes and replace it" },
+	};
+	size_t i = 0;
+
+	while (a[i].cat && strcmp(cat, a[i].cat))
+		i++;
+	cJSON_AddStringToObject(o, "risk", a[i].risk);
+	cJSON_AddStringToObject(o, "remedy", a[i].remedy);
+}
+
 cJSON *cmd_events_show(struct ctl_req *r)
 {
 	int64_t id = id_arg(r);
@@ -149,8 +186,10 @@ cJSON *cmd_events_show(struct ctl_req *r)
 	if (e)
 		return reply_store_error(e, "the event");
 	o = ctl_json_event(&ev);
-	if (o)
+	if (o) {
 		add_container_now(r->c, o, ev.container_id);
+		add_advice(o, ev.rule_category);
+	}
 	store_event_release(&ev);
 	return reply_ok_with("event", o);
 }

@@ -286,17 +286,6 @@ export async function eventsList(ctx) {
 
 // ---- one event ----
 
-const ADVICE = {
-	'mining-pool': ['the container talked to a cryptocurrency mining pool: it is probably running a miner an attacker installed',
-		'check the container for unknown processes and high CPU, remove the miner and its start-up items and cron jobs, scan the image, then replace the container from a clean image'],
-	c2: ['the container contacted a command-and-control server: it is probably compromised and remotely controlled',
-		'isolate it, look for unknown processes, listening ports, start-up items and cron jobs, scan the image for trojans and vulnerabilities, harden the image and replace the container'],
-	'malware-download': ['the container reached a host that serves malware: something in it tried to fetch a payload',
-		'find the process that did it, check the files it wrote, scan the image for vulnerabilities and trojans, replace the container'],
-};
-const ADVICE_OTHER = ['the container talked to a destination on your blacklist',
-	'check why it did; if it is expected, whitelist it, else check the container for unknown processes and replace it'];
-
 // The patterns that cover a name: itself and each parent "*.domain"
 // below the top-level one (egressd refuses a whole TLD).
 export function parentPatterns(subject, type) {
@@ -417,8 +406,8 @@ export async function eventDetail(ctx) {
 	const rule = d.rule || {};
 	const imageName = str(e.image || c.image);
 	const imageKey = str(c.image_id || e.image_id || imageName);
-	const [risk, remedy] = [d.risk || e.risk, d.remedy || e.remedy].every(Boolean)
-		? [d.risk || e.risk, d.remedy || e.remedy] : (ADVICE[e.rule_category] || ADVICE_OTHER);
+	// egressd's words, the same egressctl prints
+	const [risk, remedy] = [str(e.risk), str(e.remedy)];
 	const isIp = e.type === 'ip';
 
 	const act = (path, method, msg) => async () => {
