@@ -164,3 +164,49 @@ int docker_events_fd(const struct docker *d);
  * lists again: events in between are lost). */
 int docker_events_read(struct docker *d, struct docker_event *ev, size_t max,
 		       size_t *n);
+
+/* GET path (below http://localhost, e.g. "/images/x/json") with
+ * DOCKER_TIMEOUT_MS and a DOCKER_BODY_MAX body. Returns 0 with the 200
+ * body in *body (valid until the next request on d), or a negative errno
+ * with err saying what failed (-ENOENT for a 404). */
+int docker_get_body(struct docker *d, const char *path, const char **body,
+		    size_t *len, char *err, size_t errlen);
+
+/* --- Images: what the console's image page shows. ------------------- */
+
+/* Layers of one image kept (docker history): images have tens. */
+#define DOCKER_IMAGE_LAYERS_MAX 256
+#define DOCKER_IMAGE_TAGS_MAX 16
+
+struct docker_image_layer {
+	int64_t created; /* seconds since the epoch, 0 if unknown */
+	int64_t size;	 /* bytes the layer adds */
+	char created_by[1024]; /* the command that built it (cut if longer) */
+	char comment[256];
+};
+
+struct docker_image {
+	char id[80]; /* "sha256:..." */
+	size_t ntags;
+	char tags[DOCKER_IMAGE_TAGS_MAX][256];
+	int64_t created; /* seconds since the epoch, 0 if unknown */
+	int64_t size;
+	char os[32], arch[32];
+	size_t nlayers; /* newest first, as docker history */
+	struct docker_image_layer layers[DOCKER_IMAGE_LAYERS_MAX];
+};
+
+/* An image reference a request may carry: a name[:tag], name@digest, an
+ * id or "sha256:" id; 1..255 of [A-Za-z0-9._:/@-], no "..". */
+bool docker_image_ref_ok(const char *ref);
+/* GET /images/REF/json into ret (tags, created, size, os, arch).
+ * Returns 0 or -EBADMSG. */
+int docker_parse_image(const char *json, size_t len, struct docker_image *ret);
+/* GET /images/REF/history into ret->layers. Returns 0 or -EBADMSG; more
+ * than DOCKER_IMAGE_LAYERS_MAX layers keep the newest. */
+int docker_parse_history(const char *json, size_t len,
+			 struct docker_image *ret);
+/* Both requests. Returns 0, -EINVAL (a bad reference), -ENOENT (no such
+ * image) or another negative errno with err filled. */
+int docker_image_get(struct docker *d, const char *ref,
+		     struct docker_image *ret, char *err, size_t errlen);

@@ -710,6 +710,41 @@ static void sources_table(const cJSON *reply)
 	printf("loaded %s\n", t);
 }
 
+static void image_table(const cJSON *reply)
+{
+	const cJSON *im = cJSON_GetObjectItemCaseSensitive(reply, "image"), *x;
+	char t[32];
+
+	printf("image %s (%s)\n", str(im, "id"), str(im, "source"));
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(im, "tags"))
+		printf("  tag        %s\n", cJSON_IsString(x) ? x->valuestring : "");
+	if (num(im, "created")) {
+		when(num(im, "created"), t, sizeof(t));
+		printf("  created    %s\n  size       %.0f bytes, %s/%s\n", t,
+		       num(im, "size"), str(im, "os"), str(im, "architecture"));
+	}
+	if (*str(im, "note"))
+		printf("  note       %s\n", str(im, "note"));
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(im, "history"))
+	{
+		when(num(x, "created"), t, sizeof(t));
+		printf("  layer      %s %10.0f  %s\n", t, num(x, "size"),
+		       str(x, "created_by"));
+	}
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(im, "containers"))
+		printf("  container  %s (%s)\n", str(x, "name"), str(x, "id"));
+}
+
+static int cmd_image(int argc, char **argv)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	(void)argc;
+	cJSON_AddStringToObject(req, "cmd", "image");
+	cJSON_AddStringToObject(req, "id", argv[1]);
+	return finish(request(req), image_table);
+}
+
 static void audit_table(const cJSON *reply)
 {
 	const cJSON *a;
@@ -1009,6 +1044,11 @@ static const struct verb {
 	{ "containers", NULL, 0, 0, cmd_containers,
 	  "  containers                    the containers egressd knows, with\n"
 	  "                                their isolation state\n" },
+	{ "image", NULL, 1, 1, cmd_image,
+	  "  image IMAGE                   what the runtime knows of an image\n"
+	  "                                (name, name:tag or id): created,\n"
+	  "                                size, layers with the commands that\n"
+	  "                                built them, containers running it\n" },
 	{ "isolate", NULL, 1, 3, v_isolate,
 	  "  isolate CONTAINER [--note T]  cut a container off the network\n"
 	  "                                (name or id prefix)\n" },

@@ -733,6 +733,18 @@ static int docker_get(struct docker *d, const char *path, char *err,
 	return 0;
 }
 
+int docker_get_body(struct docker *d, const char *path, const char **body,
+		    size_t *len, char *err, size_t errlen)
+{
+	int r = docker_get(d, path, err, errlen);
+
+	if (!r) {
+		*body = d->list.body ? d->list.body : "";
+		*len = d->list.body_len;
+	}
+	return r;
+}
+
 /* GET /containers/ID/json into *c. -ENOENT: it was removed meanwhile. */
 static int docker_inspect(struct docker *d, const char *id,
 			  struct docker_container *c, char *err, size_t errlen)

@@ -120,6 +120,7 @@ static const struct verb {
 	{ "lists", cmd_lists, true, true },
 	{ "lists_import", cmd_lists_import, true, false },
 	{ "audit", cmd_audit, true, false },
+	{ "image", cmd_image, false, false },
 };
 
 /* The verb of a request (parsed), or NULL. */

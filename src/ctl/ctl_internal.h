@@ -139,6 +139,7 @@ cJSON *cmd_list_remove(struct ctl_req *r);
 cJSON *cmd_lists(struct ctl_req *r);
 cJSON *cmd_lists_import(struct ctl_req *r);
 cJSON *cmd_audit(struct ctl_req *r);
+cJSON *cmd_image(struct ctl_req *r);
 
 /* ctl_inventory.c */
 int ctl_inventory_start(struct ctl *c);

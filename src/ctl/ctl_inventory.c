@@ -304,6 +304,7 @@ static cJSON *container_json(const struct ctl *c, const struct container *k)
 	cJSON_AddStringToObject(o, "name", k->name);
 	cJSON_AddStringToObject(o, "runtime", k->runtime);
 	cJSON_AddStringToObject(o, "image", k->image);
+	cJSON_AddStringToObject(o, "image_id", k->image_id);
 	cJSON_AddStringToObject(o, "state", k->running ? "running" : "stopped");
 	cJSON_AddStringToObject(o, "veth", k->veth);
 	cJSON_AddStringToObject(o, "bridge", k->bridge);

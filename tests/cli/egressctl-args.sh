@@ -31,7 +31,7 @@ usage_err "console-user with an unknown action" console-user rename x
 help=$("$EGRESSCTL" help) && [ "$("$EGRESSCTL" events --help | head -1 | awk '{print $1}')" = events ] &&
 	"$EGRESSCTL" help isolate | grep >/dev/null "isolate CONTAINER" &&
 	ok_help=1
-for v in status containers isolate unisolate events blacklist whitelist lists audit console-user version; do
+for v in status containers image isolate unisolate events blacklist whitelist lists audit console-user version; do
 	[[ $help == *"  $v"* ]] || ok_help=
 	# and egressctl(8) documents it
 	grep >/dev/null -w "^\.B $v\|^\.BI \"\?$v\|^\.B $v " "$(dirname "$0")/../../man/egressctl.8" ||

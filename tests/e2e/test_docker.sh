@@ -51,6 +51,36 @@ grep -q "e2e-web .*$DOCKER_IMAGE .*docker .*running" "$S/list" &&
 	ok "egressctl containers lists Docker's containers with image, state, veth, addresses" ||
 	{ bad "containers"; cat "$S/list" "$S/egressd.log"; }
 
+# The console's image page: Docker's inspect and history, and who runs it.
+ctl image "$DOCKER_IMAGE" >"$S/image" 2>&1
+grep -q "^  layer " "$S/image" && grep -q "^  container  e2e-web " "$S/image" &&
+	grep -q "^  created " "$S/image" &&
+	ok "egressctl image $DOCKER_IMAGE: created, size, $(grep -c '^  layer ' "$S/image") layer(s) with their commands, the containers running it" ||
+	{ bad "egressctl image"; cat "$S/image"; }
+ctl image no-such-image:1 >"$S/out" 2>&1
+[ $? = 1 ] && grep -q "no such image" "$S/out" && ok "an unknown image: $(cat "$S/out")" ||
+	bad "unknown image: $(cat "$S/out")"
+echo "console-test-pass" | "$EGRESSCTL" console-user add op --users-file "$S/users" >/dev/null
+"$ROOT/build/egressd-console" --config /dev/null --listen 127.0.0.1:18744 --socket "$SOCK" \
+	--users-file "$S/users" --www "$ROOT/www/console" >"$S/console.log" 2>&1 &
+cpid=$!
+for _ in $(seq 50); do grep -q "listening on" "$S/console.log" && break; sleep 0.1; done
+curl -s -c "$S/jar" -H 'Content-Type: application/json' \
+	-d '{"username":"op","password":"console-test-pass"}' http://127.0.0.1:18744/api/login >/dev/null
+img=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$DOCKER_IMAGE")
+curl -s -b "$S/jar" "http://127.0.0.1:18744/api/images/$img" >"$S/img.json"
+kill "$cpid" 2>/dev/null
+wait "$cpid" 2>/dev/null
+python3 - "$S/img.json" <<'PY' && ok "GET /api/images/...: $(cat "$S/img.sum")" || { bad "console image API"; cat "$S/img.json"; }
+import json, sys
+d = json.load(open(sys.argv[1]))["image"]
+assert d["source"] == "docker" and d["id"].startswith("sha256:"), d
+assert d["history"] and all("created_by" in l for l in d["history"]), d
+assert "e2e-web" in [c["name"] for c in d["containers"]], d
+open(sys.argv[1].replace("img.json", "img.sum"), "w").write(
+    f'{d["id"][:19]}, {len(d["history"])} layer(s), {len(d["containers"])} container(s)')
+PY
+
 # A one-shot wget (parent sh) to the blacklisted address of e2e-web.
 dk run --name e2e-cli --network "$DOCKER_NETWORK" "$DOCKER_IMAGE" \
 	sh -c 'wget -q -O- http://198.18.0.10/; echo done' >"$S/cli.out" 2>&1

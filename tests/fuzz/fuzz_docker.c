@@ -202,6 +202,32 @@ static void fuzz_stream(const char *p, size_t len, size_t line_max,
 	}
 }
 
+/* Image inspect and history: every string ends within its field, the
+ * counts within their arrays, times and sizes not negative. */
+static void fuzz_image(const char *p, size_t len)
+{
+	static struct docker_image im;
+
+	memset(&im, 0x5a, sizeof(im));
+	if (!docker_parse_image(p, len, &im)) {
+		CHECK(im.id[0] && IN_FIELD(im.id));
+		CHECK(IN_FIELD(im.os) && IN_FIELD(im.arch));
+		CHECK(im.ntags <= DOCKER_IMAGE_TAGS_MAX);
+		for (size_t i = 0; i < im.ntags; i++)
+			CHECK(IN_FIELD(im.tags[i]));
+		CHECK(im.created >= 0 && im.size >= 0);
+	}
+	memset(&im, 0x5a, sizeof(im));
+	if (!docker_parse_history(p, len, &im)) {
+		CHECK(im.nlayers <= DOCKER_IMAGE_LAYERS_MAX);
+		for (size_t i = 0; i < im.nlayers; i++) {
+			CHECK(IN_FIELD(im.layers[i].created_by));
+			CHECK(IN_FIELD(im.layers[i].comment));
+			CHECK(im.layers[i].created >= 0 && im.layers[i].size >= 0);
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data;
@@ -210,6 +236,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < size; i++)
 		seed = (seed ^ data[i]) * 1099511628211u;
 	fuzz_json(p, size);
+	fuzz_image(p, size);
 	fuzz_stream(p, size, DOCKER_EVENT_LINE_MAX, seed);
 	/* A small limit: from 64 bytes (no event fits: all skipped) to
 	 * 1087 (most of dockerd's fit). */
