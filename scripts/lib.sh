@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_PKGS=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 	libnetfilter-queue-dev libmnl-dev libnftnl-dev libnetfilter-conntrack-dev
 	libnftables-dev libcjson-dev libsqlite3-dev libpcap-dev libseccomp-dev libcap-ng-dev libssl-dev
-	libmicrohttpd-dev libsystemd-dev systemd check python3)
+	libcurl4-openssl-dev libmicrohttpd-dev libsystemd-dev systemd check python3)
 # What the namespace test bed runs: servers and real clients.
 TESTBED_PKGS=(iproute2 nftables dnsmasq-base nginx-light bind9-dnsutils curl openssl
 	ethtool conntrack iputils-ping python3-scapy tcpdump strace)

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A Docker Engine API client over dockerd's unix socket: the containers
  * (with the pid of each one's first process, the way into its namespaces)
- * and the container event stream. HTTP/1.1 is written by hand and bodies are
- * JSON (cJSON). The byte-level parts (response head, chunked decoder,
- * response reader, event stream, JSON converters) are pure and fuzzed; only
- * docker_list() and docker_events_*() touch the socket. Nothing here logs:
- * functions return 0 or a negative errno and, where asked, a sentence for
- * the caller to log once. */
+ * and the container event stream. HTTP is libcurl's (over the unix socket:
+ * CURLOPT_UNIX_SOCKET_PATH); what is ours are the JSON converters (cJSON)
+ * and the splitter of the event stream into lines, both pure and fuzzed.
+ * Only docker_list() and docker_events_*() touch the socket. Nothing here
+ * logs: functions return 0 or a negative errno and, where asked, a
+ * sentence for the caller to log once. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,24 +18,23 @@
 /* A container id: 64 lowercase hex digits. */
 #define DOCKER_ID_LEN 64
 /* One request (connect, send, whole response) must end within this time:
- * dockerd answers in about a millisecond; a hung daemon must not hang us. */
+ * dockerd answers in about a millisecond; a hung daemon must not hang us.
+ * The event stream's request has it up to the end of its head. */
 #define DOCKER_TIMEOUT_MS 2000
-/* Status line and headers of a response. dockerd sends ~250 bytes. */
+/* Status line, headers (and a chunked body's trailer) of a response, as
+ * libcurl hands them over. dockerd sends ~250 bytes. */
 #define DOCKER_HEAD_MAX 8192
-#define DOCKER_HEADERS_MAX 100
 /* A response body. /containers/json takes ~1 KiB per container, one
  * inspect ~5 KiB: 16 MiB leaves room for thousands of containers. */
 #define DOCKER_BODY_MAX (16u << 20)
-/* A chunk size line (hex size and extensions), the trailer after the last
- * chunk, and the largest chunk size believed (a larger one is hostile). */
-#define DOCKER_CHUNK_LINE_MAX 1024
-#define DOCKER_CHUNK_TRAILER_MAX 8192
-#define DOCKER_CHUNK_MAX DOCKER_BODY_MAX
+/* The body of a refused /events request: only its "message" is used. */
+#define DOCKER_ERROR_BODY_MAX 4096
 /* One event (one JSON line). dockerd's are ~400 bytes plus the container's
  * labels; a longer line is skipped, not fatal. */
 #define DOCKER_EVENT_LINE_MAX (1u << 20)
-/* Bytes read from the event socket at once, and per docker_events_read()
- * call, so that a flood of events cannot starve the caller's loop. */
+/* Bytes read from the event socket at once (libcurl's receive buffer),
+ * and taken per docker_events_read() call, so that a flood of events
+ * cannot starve the caller's loop. */
 #define DOCKER_EVENT_READ_MAX 16384
 #define DOCKER_EVENT_READ_BUDGET (1u << 20)
 
@@ -60,102 +59,37 @@ struct docker_event {
 
 /* --- Pure parts: bytes in, structs out. ------------------------------ */
 
-/* Status line and headers of an HTTP/1.x response. */
-struct docker_http_head {
-	int status;   /* 200..599 */
-	size_t len;   /* bytes up to and including the blank line */
-	bool chunked; /* Transfer-Encoding: chunked */
-	bool has_length;
-	size_t length; /* Content-Length */
-};
-
-/* Parses the head at the start of p. Returns 0; -EAGAIN if the head is not
- * complete yet; -EBADMSG if it is not an HTTP/1.x response with status
- * 200..599 (1xx are never asked for), has a malformed or folded header,
- * Content-Length twice, or together with Transfer-Encoding, or a transfer
- * coding other than chunked; -E2BIG if longer than DOCKER_HEAD_MAX or more
- * than DOCKER_HEADERS_MAX headers; -EFBIG if Content-Length exceeds
- * DOCKER_BODY_MAX. */
-int docker_http_parse_head(const char *p, size_t len,
-			   struct docker_http_head *ret);
-
-/* State of a chunked-body decoder, kept across reads. */
-struct docker_chunk {
-	int state;
-	size_t size; /* chunk size being read, then its data bytes left;
-		      * in the trailer, the length of the current line */
-	size_t line; /* bytes of the size line, or of the whole trailer */
-};
-
-void docker_chunk_init(struct docker_chunk *c);
-
-/* Decodes the next bytes of a chunked body: the data goes to out, which
- * must have room for len bytes (data never outgrows its framing). Stops
- * after the blank line that ends the trailer. *ret_used: input bytes taken,
- * *ret_out: data bytes written. Returns 0 when the body has ended, -EAGAIN
- * when it needs more bytes (all of in was taken), -EBADMSG for bad framing,
- * -EFBIG for a chunk larger than DOCKER_CHUNK_MAX. */
-int docker_chunk_decode(struct docker_chunk *c, const char *in, size_t len,
-			char *out, size_t *ret_used, size_t *ret_out);
-
-/* Reads one response from bytes fed in any pieces: head, then the body
- * decoded (Content-Length, chunked, or up to the end of the connection). */
-struct docker_response {
-	struct docker_http_head head; /* valid once docker_response_has_head */
-	char *body; /* decoded body, NUL-terminated; NULL while empty */
-	size_t body_len;
-	/* private */
-	int state;
-	size_t body_cap, body_max, got, head_fill;
-	struct docker_chunk chunk;
-	char head_buf[DOCKER_HEAD_MAX];
-};
-
-void docker_response_init(struct docker_response *r, size_t body_max);
-/* Frees the body; r can be initialised again. Accepts NULL. */
-void docker_response_free(struct docker_response *r);
-bool docker_response_has_head(const struct docker_response *r);
-
-/* Feeds the next bytes. Returns 0 when the response is complete (*ret_used:
- * the bytes of p that belonged to it; more fed later are ignored), -EAGAIN
- * when it needs more (all of p was taken), the errors of
- * docker_http_parse_head() and docker_chunk_decode(), -EFBIG if the body
- * exceeds body_max, -ENOMEM. */
-int docker_response_feed(struct docker_response *r, const char *p, size_t len,
-			 size_t *ret_used);
-
-/* The peer closed the connection. Returns 0 if that ends the response (it
- * was complete, or its body runs to the end of the connection), else
- * -ECONNRESET. */
-int docker_response_eof(struct docker_response *r);
-
-/* The event stream: a response whose chunked body is one JSON object per
- * line, read as it comes. */
+/* The body of GET /events (HTTP framing already removed): one JSON object
+ * per line, fed in pieces as they come; a line may span pieces. */
 struct docker_event_stream {
-	struct docker_response resp;
+	char *buf; /* bytes not taken: whole lines, then part of one */
+	size_t len, cap;
 	size_t pos;	  /* start of the first line not yet taken */
+	size_t tail;	  /* start of the unfinished line */
+	size_t lines;	  /* whole lines in buf[pos..len) */
+	size_t line_max;  /* DOCKER_EVENT_LINE_MAX (tests set less) */
 	bool skipping;	  /* dropping the rest of an over-long line */
-	bool eof;	  /* the peer closed */
 	uint64_t skipped; /* lines dropped: too long, not JSON, not ours */
 };
 
 void docker_event_stream_init(struct docker_event_stream *s);
+/* Frees the buffer; s can be initialised again. Accepts NULL. */
 void docker_event_stream_free(struct docker_event_stream *s);
 
-/* Feeds at most DOCKER_EVENT_READ_MAX bytes. Take the events with
- * docker_event_stream_next() until -EAGAIN before feeding again. Returns 0,
- * -ENOBUFS if len is larger or events were left untaken, or the errors of
- * docker_response_feed(). */
+/* Appends the next bytes of the body. The unfinished line is dropped
+ * once it is longer than s->line_max (its rest too, as it comes), so s
+ * holds at most that plus the whole lines not taken yet plus len: take
+ * the events before feeding more. Returns 0 or -ENOMEM. */
 int docker_event_stream_feed(struct docker_event_stream *s, const char *p,
 			     size_t len);
-/* The peer closed the connection. */
-void docker_event_stream_eof(struct docker_event_stream *s);
+
+/* True while a whole line is waiting to be taken. */
+bool docker_event_stream_pending(const struct docker_event_stream *s);
 
 /* Takes the next container event. Lines that are not container events
- * (or not JSON, or too long) are skipped and counted in s->skipped.
- * Returns 0 with *ret filled; -EAGAIN if no complete line is buffered;
- * -EPIPE once the stream has ended and every event was taken; -EPROTO if
- * the response status is not 200. */
+ * (or not JSON, or longer than s->line_max) are skipped and
+ * counted in s->skipped; empty lines are skipped silently. Returns 0 with
+ * *ret filled, -EAGAIN if no whole line is left. */
 int docker_event_stream_next(struct docker_event_stream *s,
 			     struct docker_event *ret);
 
@@ -183,19 +117,28 @@ int docker_parse_error(const char *json, size_t len, char *msg, size_t msglen);
 
 /* --- I/O. -------------------------------------------------------------- */
 
+/* libcurl's global set-up (curl_global_init): once per process, before
+ * any other thread starts and before the sandbox (it may read files and
+ * make syscalls the filter refuses later). Returns 0 or -EIO. */
+int docker_global_init(void);
+/* After the last docker_close(), when no other thread runs. */
+void docker_global_cleanup(void);
+
 struct docker;
 
 /* Remembers the socket path (NULL: DOCKER_SOCK_DEFAULT); no I/O yet.
  * Returns NULL with errno ENAMETOOLONG or ENOMEM. */
 struct docker *docker_open(const char *sock_path);
-/* Closes the event stream if open. Accepts NULL. */
+/* Closes the event stream if open, and the kept connection. Accepts
+ * NULL. */
 void docker_close(struct docker *d);
 
 /* GET /containers/json?all=1, then GET /containers/ID/json for each
- * (containers removed in between are left out). Fills out[0..*n). Each
- * request has DOCKER_TIMEOUT_MS. Returns 0; -ENOBUFS if dockerd has more
- * than max containers (the first max are in out and *n, err says so);
- * otherwise a negative errno with err saying what failed, e.g.
+ * (containers removed in between are left out), on one connection kept
+ * for the next call. Fills out[0..*n). Each request has DOCKER_TIMEOUT_MS
+ * and a body of at most DOCKER_BODY_MAX. Returns 0; -ENOBUFS if dockerd
+ * has more than max containers (the first max are in out and *n, err says
+ * so); otherwise a negative errno with err saying what failed, e.g.
  * "cannot connect to /var/run/docker.sock: No such file or directory" or
  * "HTTP 500 from /containers/json: ...". err may be NULL. */
 int docker_list(struct docker *d, struct docker_container *out, size_t max,
@@ -206,15 +149,18 @@ int docker_list(struct docker *d, struct docker_container *out, size_t max,
  * Returns 0 or a negative errno with err as for docker_list(). */
 int docker_events_open(struct docker *d, char *err, size_t errlen);
 
-/* The stream's socket to poll for POLLIN, or -EBADF if none is open. */
+/* A descriptor to poll for POLLIN while the stream is open (the same one
+ * until it is closed or reopened), or -EBADF if none is open. It is
+ * readable when docker_events_read() has something to do: bytes on the
+ * socket, events or an error left from the last call, a libcurl timer. */
 int docker_events_fd(const struct docker *d);
 
 /* Reads what the socket holds without blocking and returns the events
  * decoded so far in ev[0..*n). Returns 0 (*n may be 0); if *n == max more
- * may be buffered: call again before polling. Returns -EPIPE once the
- * stream has ended (dockerd closed it or sent its last chunk),
- * -ECONNRESET or another negative errno if it broke, -EBADMSG if it was
- * malformed, -ENOTCONN if none is open: the caller reopens it (and lists
- * again: events in between are lost). */
+ * may be buffered (the descriptor is then readable at once). Returns
+ * -EPIPE once the stream has ended (dockerd closed it or sent its last
+ * chunk), -ECONNRESET or another negative errno if it broke, -EBADMSG if
+ * it was malformed, -ENOTCONN if none is open: the caller reopens it (and
+ * lists again: events in between are lost). */
 int docker_events_read(struct docker *d, struct docker_event *ev, size_t max,
 		       size_t *n);

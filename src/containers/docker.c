@@ -2,588 +2,148 @@
 #include "egressd/docker.h"
 
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "egressd/cursor.h"
-
 /* ---------------------------------------------------------------------
- * Response head.
- *
- *   HTTP/1.1 200 OK\r\n                      status line
- *   Api-Version: 1.41\r\n                    headers: name ":" OWS value
- *   Content-Type: application/json\r\n
- *   Transfer-Encoding: chunked\r\n           or Content-Length: 98
- *   \r\n                                     end of head
- *
- * Lines end in CRLF (bare LF is accepted); obsolete line folding is not.
- */
-
-/* The next line of c without its LF or CRLF; -EAGAIN if none is complete. */
-static int cursor_line(struct cursor *c, const char **ret, size_t *ret_len)
-{
-	const uint8_t *start = cursor_ptr(c), *nl;
-	size_t n;
-
-	if (!cursor_left(c))
-		return -EAGAIN;
-	nl = memchr(start, '\n', cursor_left(c));
-	if (!nl)
-		return -EAGAIN;
-	n = (size_t)(nl - start);
-	cursor_skip(c, n + 1);
-	if (n && start[n - 1] == '\r')
-		n--;
-	*ret = (const char *)start;
-	*ret_len = n;
-	return 0;
-}
-
-/* Header bytes are visible ASCII, space and tab: a CR or NUL inside a line
- * is a smuggling attempt or garbage, never dockerd. */
-static bool line_clean(const char *l, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)l[i] < 0x20 && l[i] != '\t')
-			return false;
-	return true;
-}
-
-/* "HTTP/1.x SSS reason" (the reason may be empty or absent). */
-static int parse_status_line(const char *l, size_t n, int *ret)
-{
-	int s;
-
-	if (n < 12 || memcmp(l, "HTTP/1.", 7) || (l[7] != '0' && l[7] != '1') ||
-	    l[8] != ' ' || (n > 12 && l[12] != ' '))
-		return -EBADMSG;
-	for (size_t i = 9; i < 12; i++)
-		if (l[i] < '0' || l[i] > '9')
-			return -EBADMSG;
-	s = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
-	if (s < 200 || s > 599)
-		return -EBADMSG;
-	*ret = s;
-	return 0;
-}
-
-/* Content-Length: decimal digits only, no sign, no list. */
-static int parse_length(const char *v, size_t n, size_t *ret)
-{
-	size_t x = 0;
-
-	if (!n)
-		return -EBADMSG;
-	for (size_t i = 0; i < n; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return -EBADMSG;
-		x = x * 10 + (size_t)(v[i] - '0');
-		if (x > DOCKER_BODY_MAX)
-			return -EFBIG;
-	}
-	*ret = x;
-	return 0;
-}
-
-static bool name_is(const char *name, size_t n, const char *want)
-{
-	return n == strlen(want) && !strncasecmp(name, want, n);
-}
-
-static int parse_header(const char *l, size_t n, struct docker_http_head *h)
-{
-	const char *colon = memchr(l, ':', n), *v;
-	size_t nl, vl;
-	int r;
-
-	/* No empty name, no folding, no space before the colon. */
-	if (!colon || colon == l || l[0] == ' ' || l[0] == '\t' ||
-	    colon[-1] == ' ' || colon[-1] == '\t')
-		return -EBADMSG;
-	nl = (size_t)(colon - l);
-	v = colon + 1;
-	vl = n - nl - 1;
-	while (vl && (*v == ' ' || *v == '\t'))
-		v++, vl--;
-	while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
-		vl--;
-	if (name_is(l, nl, "Content-Length")) {
-		if (h->has_length)
-			return -EBADMSG;
-		r = parse_length(v, vl, &h->length);
-		if (r)
-			return r;
-		h->has_length = true;
-	} else if (name_is(l, nl, "Transfer-Encoding")) {
-		if (h->chunked || !name_is(v, vl, "chunked"))
-			return -EBADMSG;
-		h->chunked = true;
-	}
-	return 0;
-}
-
-int docker_http_parse_head(const char *p, size_t len,
-			   struct docker_http_head *ret)
-{
-	struct docker_http_head h = { 0 };
-	struct cursor c;
-	const char *l;
-	size_t n, nlines = 0;
-	int r;
-
-	cursor_init(&c, p, len > DOCKER_HEAD_MAX ? DOCKER_HEAD_MAX : len);
-	for (;;) {
-		r = cursor_line(&c, &l, &n);
-		if (r == -EAGAIN)
-			return len >= DOCKER_HEAD_MAX ? -E2BIG : -EAGAIN;
-		if (!line_clean(l, n))
-			return -EBADMSG;
-		if (!nlines++) {
-			r = parse_status_line(l, n, &h.status);
-		} else if (!n) {
-			break;
-		} else if (nlines > DOCKER_HEADERS_MAX + 1) {
-			return -E2BIG;
-		} else {
-			r = parse_header(l, n, &h);
-		}
-		if (r)
-			return r;
-	}
-	if (h.chunked && h.has_length)
-		return -EBADMSG;
-	h.len = c.pos;
-	*ret = h;
-	return 0;
-}
-
-/* ---------------------------------------------------------------------
- * Chunked body (RFC 9112 7.1), decoded byte by byte except for the data,
- * which is copied in one go:
- *
- *   1a3[;ext=val]\r\n  <0x1a3 bytes of data>\r\n
- *   ...
- *   0\r\n  [trailer: header lines]  \r\n
- */
-enum {
-	CH_SIZE,    /* hex digits of the size */
-	CH_EXT,	    /* after the size: extensions up to LF */
-	CH_SIZE_LF, /* CR seen after the size */
-	CH_DATA,
-	CH_DATA_CR, /* data done: CRLF (or LF) follows */
-	CH_DATA_LF,
-	CH_TRAILER, /* after the last chunk: lines up to an empty one */
-	CH_DONE,
-};
-
-void docker_chunk_init(struct docker_chunk *c)
-{
-	*c = (struct docker_chunk){ .state = CH_SIZE };
-}
-
-static int hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* The size line ended: data follows, or the trailer after the last chunk. */
-static int chunk_size_end(struct docker_chunk *c)
-{
-	c->state = c->size ? CH_DATA : CH_TRAILER;
-	c->line = 0;
-	return 0;
-}
-
-static int chunk_size_char(struct docker_chunk *c, char ch)
-{
-	int v = hex_value(ch);
-
-	if (v >= 0) {
-		/* Checked before it can overflow: size <= CHUNK_MAX here. */
-		c->size = c->size * 16 + (size_t)v;
-		if (c->size > DOCKER_CHUNK_MAX)
-			return -EFBIG;
-		return ++c->line > DOCKER_CHUNK_LINE_MAX ? -EBADMSG : 0;
-	}
-	if (!c->line) /* no digit yet */
-		return -EBADMSG;
-	if (ch == ';' || ch == ' ' || ch == '\t')
-		c->state = CH_EXT;
-	else if (ch == '\r')
-		c->state = CH_SIZE_LF;
-	else if (ch == '\n')
-		return chunk_size_end(c);
-	else
-		return -EBADMSG;
-	return 0;
-}
-
-static int chunk_trailer_char(struct docker_chunk *c, char ch)
-{
-	if (ch == '\n') {
-		if (!c->size) /* an empty line: the end */
-			c->state = CH_DONE;
-		c->size = 0;
-	} else if (ch != '\r') {
-		c->size++; /* bytes of this trailer line */
-	}
-	return ++c->line > DOCKER_CHUNK_TRAILER_MAX ? -EBADMSG : 0;
-}
-
-/* The LF after a chunk's data: the next size line follows. */
-static int chunk_data_end(struct docker_chunk *c, char ch)
-{
-	if (ch != '\n')
-		return -EBADMSG;
-	docker_chunk_init(c);
-	return 0;
-}
-
-static int chunk_step(struct docker_chunk *c, char ch)
-{
-	switch (c->state) {
-	case CH_SIZE:
-		return chunk_size_char(c, ch);
-	case CH_EXT:
-		if (ch == '\n')
-			return chunk_size_end(c);
-		return ++c->line > DOCKER_CHUNK_LINE_MAX ? -EBADMSG : 0;
-	case CH_SIZE_LF:
-		return ch == '\n' ? chunk_size_end(c) : -EBADMSG;
-	case CH_DATA_CR:
-		if (ch == '\r') {
-			c->state = CH_DATA_LF;
-			return 0;
-		}
-		return chunk_data_end(c, ch); /* a bare LF */
-	case CH_DATA_LF:
-		return chunk_data_end(c, ch);
-	case CH_TRAILER:
-		return chunk_trailer_char(c, ch);
-	default:
-		return -EINVAL;
-	}
-}
-
-int docker_chunk_decode(struct docker_chunk *c, const char *in, size_t len,
-			char *out, size_t *ret_used, size_t *ret_out)
-{
-	size_t i = 0, o = 0, k;
-	int r;
-
-	while (i < len && c->state != CH_DONE) {
-		if (c->state != CH_DATA) {
-			r = chunk_step(c, in[i++]);
-			if (r)
-				return r;
-			continue;
-		}
-		k = len - i < c->size ? len - i : c->size;
-		memcpy(out + o, in + i, k);
-		i += k;
-		o += k;
-		c->size -= k;
-		if (!c->size)
-			c->state = CH_DATA_CR;
-	}
-	*ret_used = i;
-	*ret_out = o;
-	return c->state == CH_DONE ? 0 : -EAGAIN;
-}
-
-/* ---------------------------------------------------------------------
- * Response reader: head bytes gather in head_buf until the blank line;
- * the body is decoded into a buffer that grows up to body_max.
- */
-enum { RESP_HEAD, RESP_BODY, RESP_DONE };
-
-void docker_response_init(struct docker_response *r, size_t body_max)
-{
-	r->head = (struct docker_http_head){ 0 };
-	r->body = NULL;
-	r->body_len = r->body_cap = r->got = r->head_fill = 0;
-	r->body_max = body_max;
-	r->state = RESP_HEAD;
-	docker_chunk_init(&r->chunk);
-}
-
-void docker_response_free(struct docker_response *r)
-{
-	if (!r)
-		return;
-	free(r->body);
-	r->body = NULL;
-	r->body_len = r->body_cap = 0;
-}
-
-bool docker_response_has_head(const struct docker_response *r)
-{
-	return r->state != RESP_HEAD;
-}
-
-/* Room for n more body bytes and a NUL. */
-static int body_reserve(struct docker_response *r, size_t n)
-{
-	size_t need = r->body_len + n + 1,
-	       cap = r->body_cap ? r->body_cap : 4096;
-	char *b;
-
-	if (need <= r->body_cap)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	b = realloc(r->body, cap);
-	if (!b)
-		return -ENOMEM;
-	r->body = b;
-	r->body_cap = cap;
-	return 0;
-}
-
-/* After the head: what delimits the body. 204 and 304 have none. */
-static void response_start_body(struct docker_response *r)
-{
-	const struct docker_http_head *h = &r->head;
-
-	if (h->status == 204 || h->status == 304 ||
-	    (h->has_length && !h->length))
-		r->state = RESP_DONE;
-	else
-		r->state = RESP_BODY;
-}
-
-static int response_head(struct docker_response *r, const char *p, size_t len,
-			 size_t *ret_used)
-{
-	size_t old = r->head_fill, k = DOCKER_HEAD_MAX - old;
-	int ret;
-
-	if (k > len)
-		k = len;
-	memcpy(r->head_buf + old, p, k);
-	r->head_fill += k;
-	/* The head can only end, or a line in it go wrong, where a line ends:
-	 * without a new LF there is nothing new to parse. */
-	if (!memchr(p, '\n', k) && r->head_fill < DOCKER_HEAD_MAX)
-		return -EAGAIN;
-	ret = docker_http_parse_head(r->head_buf, r->head_fill, &r->head);
-	if (ret)
-		return ret;
-	if (r->head.has_length && r->head.length > r->body_max)
-		return -EFBIG;
-	response_start_body(r);
-	*ret_used = r->head.len - old;
-	return 0;
-}
-
-static int body_copy(struct docker_response *r, const char *p, size_t n)
-{
-	int ret;
-
-	if (r->body_len + n > r->body_max)
-		return -EFBIG;
-	ret = body_reserve(r, n);
-	if (ret)
-		return ret;
-	memcpy(r->body + r->body_len, p, n);
-	r->body_len += n;
-	r->body[r->body_len] = 0;
-	return 0;
-}
-
-static int body_chunked(struct docker_response *r, const char *p, size_t len,
-			size_t *ret_used)
-{
-	size_t out;
-	int ret = body_reserve(r, len);
-
-	if (ret)
-		return ret;
-	ret = docker_chunk_decode(&r->chunk, p, len, r->body + r->body_len,
-				  ret_used, &out);
-	if (ret && ret != -EAGAIN)
-		return ret;
-	r->body_len += out;
-	r->body[r->body_len] = 0;
-	if (r->body_len > r->body_max)
-		return -EFBIG;
-	if (!ret)
-		r->state = RESP_DONE;
-	return 0;
-}
-
-static int response_body(struct docker_response *r, const char *p, size_t len,
-			 size_t *ret_used)
-{
-	size_t k = len;
-	int ret;
-
-	if (r->head.chunked)
-		return body_chunked(r, p, len, ret_used);
-	if (r->head.has_length && k > r->head.length - r->got)
-		k = r->head.length - r->got;
-	ret = body_copy(r, p, k);
-	if (ret)
-		return ret;
-	r->got += k;
-	if (r->head.has_length && r->got == r->head.length)
-		r->state = RESP_DONE;
-	*ret_used = k;
-	return 0;
-}
-
-int docker_response_feed(struct docker_response *r, const char *p, size_t len,
-			 size_t *ret_used)
-{
-	size_t used = 0, k = 0;
-	int ret;
-
-	if (!len) {
-		*ret_used = 0;
-		return r->state == RESP_DONE ? 0 : -EAGAIN;
-	}
-	if (r->state == RESP_HEAD) {
-		ret = response_head(r, p, len, &used);
-		if (ret)
-			return ret;
-	}
-	if (r->state == RESP_BODY && used < len) {
-		ret = response_body(r, p + used, len - used, &k);
-		if (ret)
-			return ret;
-		used += k;
-	}
-	*ret_used = used;
-	return r->state == RESP_DONE ? 0 : -EAGAIN;
-}
-
-int docker_response_eof(struct docker_response *r)
-{
-	if (r->state == RESP_BODY && !r->head.chunked && !r->head.has_length)
-		r->state = RESP_DONE;
-	return r->state == RESP_DONE ? 0 : -ECONNRESET;
-}
-
-/* ---------------------------------------------------------------------
- * Event stream: the chunked body of GET /events is one JSON object per
- * line ("{...}\n", one chunk each from dockerd, but a line may span
- * chunks and reads). Lines are taken from the front of the body buffer.
+ * Event stream: the body of GET /events is one JSON object per line
+ * ("{...}\n", one chunk each from dockerd, but a line may span chunks
+ * and reads). Bytes are appended at the end of buf, lines taken from its
+ * front; what was taken is dropped at the next feed.
  */
 void docker_event_stream_init(struct docker_event_stream *s)
 {
-	/* A line kept whole plus one read's worth of new bytes. */
-	docker_response_init(&s->resp,
-			     DOCKER_EVENT_LINE_MAX + DOCKER_EVENT_READ_MAX);
-	s->pos = 0;
-	s->skipping = s->eof = false;
-	s->skipped = 0;
+	*s = (struct docker_event_stream){ .line_max = DOCKER_EVENT_LINE_MAX };
 }
 
 void docker_event_stream_free(struct docker_event_stream *s)
 {
-	if (s)
-		docker_response_free(&s->resp);
+	if (!s)
+		return;
+	free(s->buf);
+	docker_event_stream_init(s);
+}
+
+/* Moves what is not taken yet to the front of buf. A buffer that grew for
+ * a long line is given back once empty. */
+static void stream_compact(struct docker_event_stream *s)
+{
+	size_t left = s->len - s->pos;
+
+	if (!left && s->cap > 4 * DOCKER_EVENT_READ_MAX) {
+		free(s->buf);
+		s->buf = NULL;
+		s->cap = 0;
+	} else if (left && s->pos) {
+		memmove(s->buf, s->buf + s->pos, left);
+	}
+	s->tail -= s->pos;
+	s->len = left;
+	s->pos = 0;
+}
+
+static int stream_reserve(struct docker_event_stream *s, size_t n)
+{
+	size_t cap = s->cap ? s->cap : 4096;
+	char *b;
+
+	if (n > SIZE_MAX / 4 - s->len)
+		return -ENOMEM;
+	if (s->len + n <= s->cap)
+		return 0;
+	while (cap < s->len + n)
+		cap *= 2;
+	b = realloc(s->buf, cap);
+	if (!b)
+		return -ENOMEM;
+	s->buf = b;
+	s->cap = cap;
+	return 0;
+}
+
+/* Drops bytes of an over-long line up to its LF; returns how many. */
+static size_t stream_skip(struct docker_event_stream *s, const char *p,
+			  size_t len)
+{
+	const char *nl = memchr(p, '\n', len);
+
+	if (!nl)
+		return len;
+	s->skipping = false;
+	s->skipped++;
+	return (size_t)(nl - p) + 1;
 }
 
 int docker_event_stream_feed(struct docker_event_stream *s, const char *p,
 			     size_t len)
 {
-	size_t used;
-	int r;
+	const char *q = p, *nl;
+	size_t k;
 
-	if (len > DOCKER_EVENT_READ_MAX ||
-	    s->resp.body_len - s->pos > DOCKER_EVENT_LINE_MAX)
-		return -ENOBUFS;
-	r = docker_response_feed(&s->resp, p, len, &used);
-	return r == -EAGAIN ? 0 : r;
-}
-
-void docker_event_stream_eof(struct docker_event_stream *s)
-{
-	s->eof = true;
-	docker_response_eof(&s->resp);
-}
-
-/* Moves the unfinished line to the front of the buffer; drops it if it is
- * already too long to be an event. */
-static void stream_compact(struct docker_event_stream *s)
-{
-	struct docker_response *r = &s->resp;
-	size_t left = r->body_len - s->pos;
-
-	if (left >= DOCKER_EVENT_LINE_MAX) {
+	if (s->skipping) {
+		k = stream_skip(s, p, len);
+		p += k;
+		len -= k;
+	}
+	if (!len)
+		return 0;
+	stream_compact(s);
+	if (stream_reserve(s, len))
+		return -ENOMEM;
+	memcpy(s->buf + s->len, p, len);
+	for (q = p; (nl = memchr(q, '\n', len - (size_t)(q - p))); q = nl + 1) {
+		s->lines++;
+		s->tail = s->len + (size_t)(nl - p) + 1;
+	}
+	s->len += len;
+	/* An unfinished line already too long to be taken: its bytes go now,
+	 * its rest as it comes, so that a line without end costs no more
+	 * than line_max. */
+	if (s->len - s->tail > s->line_max) {
+		s->len = s->tail;
 		s->skipping = true;
-		left = 0;
 	}
-	if (left && s->pos)
-		memmove(r->body, r->body + s->pos, left);
-	r->body_len = left;
-	s->pos = 0;
-	if (r->body)
-		r->body[left] = 0;
+	return 0;
 }
 
-/* The next complete line, without its LF; -EAGAIN if none. */
-static int stream_line(struct docker_event_stream *s, const char **ret,
-		       size_t *ret_len)
+bool docker_event_stream_pending(const struct docker_event_stream *s)
 {
-	struct docker_response *r = &s->resp;
-	const char *start, *nl;
-
-	if (r->body_len == s->pos) {
-		stream_compact(s);
-		return -EAGAIN;
-	}
-	start = r->body + s->pos;
-	nl = memchr(start, '\n', r->body_len - s->pos);
-	if (!nl) {
-		stream_compact(s);
-		return -EAGAIN;
-	}
-	s->pos += (size_t)(nl - start) + 1;
-	*ret = start;
-	*ret_len = (size_t)(nl - start);
-	return 0;
+	return s->lines > 0;
 }
 
 int docker_event_stream_next(struct docker_event_stream *s,
 			     struct docker_event *ret)
 {
-	const char *l;
+	const char *l, *nl;
 	size_t n;
 
-	if (!docker_response_has_head(&s->resp))
-		return s->eof ? -EPIPE : -EAGAIN;
-	if (s->resp.head.status != 200)
-		return -EPROTO;
-	while (!stream_line(s, &l, &n)) {
-		if (s->skipping) { /* the tail of an over-long line */
-			s->skipping = false;
-			s->skipped++;
-		} else if (n && !docker_parse_event(l, n, ret)) {
+	while (s->lines) {
+		l = s->buf + s->pos;
+		nl = memchr(l, '\n', s->len - s->pos);
+		n = (size_t)(nl - l);
+		s->pos += n + 1;
+		s->lines--;
+		if (!n)
+			continue;
+		/* The same line, whole in one piece, is skipped as it would
+		 * have been had it come in pieces. */
+		if (n <= s->line_max && !docker_parse_event(l, n, ret))
 			return 0;
-		} else if (n) {
-			s->skipped++;
-		}
+		s->skipped++;
 	}
-	return s->eof || s->resp.state == RESP_DONE ? -EPIPE : -EAGAIN;
+	return -EAGAIN;
 }
 
 /* ---------------------------------------------------------------------
@@ -828,18 +388,289 @@ int docker_parse_error(const char *json, size_t len, char *msg, size_t msglen)
 }
 
 /* ---------------------------------------------------------------------
- * I/O: one connection per request ("Connection: close"), each with a
- * deadline; the event stream keeps its own connection.
+ * I/O: libcurl speaks HTTP over the unix socket (CURLOPT_UNIX_SOCKET_PATH:
+ * nothing is resolved, no proxy is asked). Requests go to the
+ * unversioned paths, as the docker CLI's first request does: dockerd
+ * answers in its own current API version, and the few fields read here
+ * (Id, Name, State, Image, Config.Image; Type, Action, Actor, time) have
+ * not changed since API 1.22. A pinned version would be refused by a
+ * dockerd that has dropped it (Docker 29 refuses anything below 1.44).
  */
+
+/* One transfer's state, as libcurl's callbacks leave it. */
+struct xfer {
+	CURL *h;
+	char *body; /* NUL-terminated */
+	size_t body_len, body_cap, body_max;
+	size_t head_bytes;
+	long status; /* of the final head, once it has ended; else 0 */
+	int err;     /* why a callback stopped the transfer */
+	char curl_err[CURL_ERROR_SIZE];
+};
+
+/* The event stream: its own transfer, driven by the caller's poll loop
+ * through libcurl's multi-socket API. libcurl says which socket to wait on
+ * and for what (CURLMOPT_SOCKETFUNCTION) and when to call back
+ * (CURLMOPT_TIMERFUNCTION); both go into an epoll set, whose descriptor is
+ * what the caller polls. Its socket may change (reconnect, pause: libcurl
+ * stops watching it) and libcurl needs its timers run, neither of which
+ * the caller knows of: one epoll descriptor stays the same for the life
+ * of the stream and wakes the caller for all of it. kick, an eventfd in
+ * the set, wakes it when work is left for the next call (events decoded
+ * but not taken, an error to say). */
+struct docker_events {
+	struct xfer x;
+	CURLM *multi;
+	bool added; /* x.h is in multi */
+	int epfd, tfd, kfd;
+	struct docker_event_stream lines;
+	bool paused;  /* the write callback held bytes back */
+	bool run_now; /* unpaused: run the transfer at once */
+	bool done;    /* the transfer ended with result */
+	CURLcode result;
+	int io_err; /* epoll failed in a callback */
+	int err;    /* an error met after events were returned: next time */
+	size_t fed; /* bytes fed during this docker_events_read() */
+};
+
 struct docker {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int ev_fd;
-	int ev_err; /* an error met after events were returned: next time */
-	struct docker_event_stream *ev;
+	struct xfer list; /* docker_list's handle, kept with its connection */
+	struct docker_events *ev;
 };
 
 /* filters={"type":["container"]}, URL-encoded. */
 #define EVENTS_PATH "/events?filters=%7B%22type%22%3A%5B%22container%22%5D%7D"
+
+int docker_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) ? -EIO : 0;
+}
+
+void docker_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Appends to x's body; -EFBIG beyond body_max. */
+static int body_append(struct xfer *x, const char *p, size_t n)
+{
+	size_t cap = x->body_cap ? x->body_cap : 4096;
+	char *b;
+
+	if (n > x->body_max - x->body_len)
+		return -EFBIG;
+	if (x->body_len + n + 1 > x->body_cap) {
+		while (cap < x->body_len + n + 1)
+			cap *= 2;
+		b = realloc(x->body, cap);
+		if (!b)
+			return -ENOMEM;
+		x->body = b;
+		x->body_cap = cap;
+	}
+	memcpy(x->body + x->body_len, p, n);
+	x->body_len += n;
+	x->body[x->body_len] = 0;
+	return 0;
+}
+
+/* Before each request on x's handle. */
+static void xfer_reset(struct xfer *x, size_t body_max)
+{
+	x->body_len = x->head_bytes = 0;
+	x->body_max = body_max;
+	x->status = 0;
+	x->err = 0;
+	x->curl_err[0] = 0;
+}
+
+static void xfer_free_body(struct xfer *x)
+{
+	free(x->body);
+	x->body = NULL;
+	x->body_len = x->body_cap = 0;
+}
+
+/* Each header line (and the trailer's after a chunked body). The blank
+ * line ends a head: the final one unless its status is 1xx. */
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	long code = 0;
+
+	(void)size; /* always 1 */
+	x->head_bytes += n;
+	if (x->head_bytes > DOCKER_HEAD_MAX) {
+		x->err = -E2BIG;
+		return 0; /* not n: libcurl ends the transfer */
+	}
+	if ((n == 2 && p[0] == '\r' && p[1] == '\n') ||
+	    (n == 1 && p[0] == '\n')) {
+		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
+		if (code >= 200)
+			x->status = code;
+	}
+	return n;
+}
+
+/* A body of docker_list: kept up to DOCKER_BODY_MAX. */
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	int r = body_append(x, p, n);
+
+	(void)size;
+	if (r) {
+		x->err = r;
+		return 0;
+	}
+	return n;
+}
+
+/* What every request sets: the socket, plain HTTP/1.1 and nothing else,
+ * no signals (libcurl would use SIGALRM for timeouts and ignore SIGPIPE
+ * behind the caller's back), a bounded connect, our callbacks. */
+static int xfer_setup(struct xfer *x, const char *sock, const char *path,
+		      curl_write_callback on_write, void *write_arg)
+{
+	char url[256];
+
+	if (snprintf(url, sizeof(url), "http://localhost%s", path) >=
+	    (int)sizeof(url))
+		return -ENAMETOOLONG;
+	if (curl_easy_setopt(x->h, CURLOPT_UNIX_SOCKET_PATH, sock) ||
+	    curl_easy_setopt(x->h, CURLOPT_URL, url) ||
+	    curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "http") ||
+	    curl_easy_setopt(x->h, CURLOPT_PROXY, "") ||
+	    curl_easy_setopt(x->h, CURLOPT_HTTP_VERSION,
+			     (long)CURL_HTTP_VERSION_1_1) ||
+	    curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(x->h, CURLOPT_USERAGENT, "egressd") ||
+	    curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS,
+			     (long)DOCKER_TIMEOUT_MS) ||
+	    curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->curl_err) ||
+	    curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, on_header) ||
+	    curl_easy_setopt(x->h, CURLOPT_HEADERDATA, x) ||
+	    curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_write) ||
+	    curl_easy_setopt(x->h, CURLOPT_WRITEDATA, write_arg))
+		return -ENOMEM; /* the options exist: only a copy can fail */
+	return 0;
+}
+
+/* What a failed transfer means, as an errno. */
+static int xfer_errno(const struct xfer *x, CURLcode c)
+{
+	long os = 0;
+
+	switch (c) {
+	case CURLE_OK:
+		return 0;
+	case CURLE_WRITE_ERROR:
+		return x->err ? x->err : -EIO;
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_FILESIZE_EXCEEDED:
+		return -EFBIG;
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
+	case CURLE_UNSUPPORTED_PROTOCOL: /* no status line: HTTP/0.9 */
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_BAD_CONTENT_ENCODING:
+		return -EBADMSG;
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return -ECONNRESET;
+	default:
+		curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os);
+		if (os > 0 && os < 4096)
+			return -(int)os;
+		/* A receive error without a system error: bad chunking. */
+		return c == CURLE_RECV_ERROR ? -EBADMSG : -EIO;
+	}
+}
+
+/* The path as shown in messages: without its query. */
+static int path_len(const char *path)
+{
+	return (int)strcspn(path, "?");
+}
+
+/* Says what went wrong with a request (c: libcurl's result, r: as an
+ * errno). */
+static int request_fail(const char *sock, const struct xfer *x,
+			const char *path, CURLcode c, int r, char *err,
+			size_t errlen)
+{
+	int pl = path_len(path);
+
+	if (c == CURLE_COULDNT_CONNECT)
+		return fail(err, errlen, r, "cannot connect to %s: %s", sock,
+			    strerror(-r));
+	switch (r) {
+	case -ETIMEDOUT:
+		return fail(err, errlen, r,
+			    "no answer to %.*s from %s within %d ms", pl, path,
+			    sock, DOCKER_TIMEOUT_MS);
+	case -EBADMSG:
+		return fail(err, errlen, r,
+			    "malformed HTTP response to %.*s: %s", pl, path,
+			    x->curl_err);
+	case -E2BIG:
+		return fail(err, errlen, r,
+			    "response head to %.*s larger than %d bytes", pl,
+			    path, DOCKER_HEAD_MAX);
+	case -EFBIG:
+		return fail(err, errlen, r,
+			    "response to %.*s larger than %u bytes", pl, path,
+			    DOCKER_BODY_MAX);
+	case -ECONNRESET:
+		return fail(err, errlen, r,
+			    "%s closed the connection before the end of %.*s",
+			    sock, pl, path);
+	case -ENOMEM:
+		return fail(err, errlen, r, "out of memory");
+	default:
+		return fail(err, errlen, r, "cannot read %.*s from %s: %s", pl,
+			    path, sock,
+			    x->curl_err[0] ? x->curl_err : strerror(-r));
+	}
+}
+
+/* "HTTP 404 from /containers/x/json: No such container: x". 404 gives
+ * -ENOENT (the container went away), anything else -EPROTO. */
+static int status_fail(const char *path, const struct xfer *x, char *err,
+		       size_t errlen)
+{
+	char msg[256] = "";
+	int ret = x->status == 404 ? -ENOENT : -EPROTO;
+
+	if (docker_parse_error(x->body, x->body_len, msg, sizeof(msg)))
+		return fail(err, errlen, ret, "HTTP %ld from %.*s", x->status,
+			    path_len(path), path);
+	return fail(err, errlen, ret, "HTTP %ld from %.*s: %s", x->status,
+		    path_len(path), path, msg);
+}
 
 struct docker *docker_open(const char *sock_path)
 {
@@ -855,310 +686,90 @@ struct docker *docker_open(const char *sock_path)
 	if (!d)
 		return NULL;
 	strcpy(d->path, sock_path);
-	d->ev_fd = -1;
 	return d;
 }
 
-static void events_close(struct docker *d)
-{
-	if (d->ev_fd >= 0)
-		close(d->ev_fd);
-	d->ev_fd = -1;
-	d->ev_err = 0;
-	docker_event_stream_free(d->ev);
-	free(d->ev);
-	d->ev = NULL;
-}
+static void events_close(struct docker *d);
 
 void docker_close(struct docker *d)
 {
 	if (!d)
 		return;
 	events_close(d);
+	curl_easy_cleanup(d->list.h);
+	xfer_free_body(&d->list);
 	free(d);
 }
 
-static int64_t now_ms(void)
+/* GET path on docker_list's handle: 0 with the 200 body in d->list. */
+static int docker_get(struct docker *d, const char *path, char *err,
+		      size_t errlen)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for events on fd until the deadline. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int64_t left;
+	struct xfer *x = &d->list;
+	CURLcode c;
 	int r;
 
-	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		r = poll(&p, 1, (int)left);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
+	if (!x->h) {
+		x->h = curl_easy_init();
+		if (!x->h)
+			return fail(err, errlen, -ENOMEM, "out of memory");
 	}
-}
-
-/* A blocking connect bounded by SO_SNDTIMEO (honoured by unix sockets when
- * the listener's backlog is full), then non-blocking for the rest. */
-static int connect_unix(const char *path, int64_t deadline, int *ret_fd)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t left = deadline - now_ms();
-	struct timeval tv = { left / 1000, (left % 1000) * 1000 };
-	int fd, r;
-
-	if (left <= 0) /* a zero SO_SNDTIMEO would mean no limit */
-		return -ETIMEDOUT;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	strcpy(sa.sun_path, path);
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    fcntl(fd, F_SETFL, O_NONBLOCK)) {
-		r = errno == EINPROGRESS || errno == EAGAIN ? -ETIMEDOUT
-							    : -errno;
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-static int send_all(int fd, const char *p, size_t len, int64_t deadline)
-{
-	ssize_t k;
-	int r;
-
-	while (len) {
-		k = send(fd, p, len, MSG_NOSIGNAL);
-		if (k > 0) {
-			p += k;
-			len -= (size_t)k;
-			continue;
-		}
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0 && errno != EAGAIN)
-			return -errno;
-		r = wait_fd(fd, POLLOUT, deadline);
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
-/* Receives what is there, waiting until the deadline for something.
- * Returns the byte count, 0 at the end of the stream, or -errno. */
-static ssize_t recv_wait(int fd, char *buf, size_t len, int64_t deadline)
-{
-	ssize_t k;
-	int r;
-
-	for (;;) {
-		k = recv(fd, buf, len, MSG_DONTWAIT);
-		if (k >= 0)
-			return k;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		r = wait_fd(fd, POLLIN, deadline);
-		if (r)
-			return r;
-	}
-}
-
-/* Reads into r until it is complete (or, with head_only, has its head). */
-static int read_response(int fd, struct docker_response *r, int64_t deadline,
-			 bool head_only)
-{
-	char buf[16384];
-	size_t used;
-	ssize_t k;
-	int ret;
-
-	for (;;) {
-		k = recv_wait(fd, buf, sizeof(buf), deadline);
-		if (k < 0)
-			return (int)k;
-		if (!k)
-			return docker_response_eof(r);
-		ret = docker_response_feed(r, buf, (size_t)k, &used);
-		if (ret != -EAGAIN ||
-		    (head_only && docker_response_has_head(r)))
-			return ret == -EAGAIN ? 0 : ret;
-	}
-}
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
-/* The path as shown in messages: without its query. */
-static int path_len(const char *path)
-{
-	return (int)strcspn(path, "?");
-}
-
-/* Says what went wrong with a request. */
-static int request_fail(const struct docker *d, const char *path, int r,
-			char *err, size_t errlen)
-{
-	int pl = path_len(path);
-
-	switch (r) {
-	case -ETIMEDOUT:
-		return fail(err, errlen, r,
-			    "no answer to %.*s from %s within %d ms", pl, path,
-			    d->path, DOCKER_TIMEOUT_MS);
-	case -EBADMSG:
-	case -E2BIG:
-		return fail(err, errlen, r,
-			    "malformed HTTP response to %.*s: %s", pl, path,
-			    strerror(-r));
-	case -EFBIG:
-		return fail(err, errlen, r,
-			    "response to %.*s larger than %u bytes", pl, path,
-			    DOCKER_BODY_MAX);
-	case -ECONNRESET:
-		return fail(err, errlen, r,
-			    "%s closed the connection before the end of %.*s",
-			    d->path, pl, path);
-	default:
-		return fail(err, errlen, r, "cannot read %.*s from %s: %s", pl,
-			    path, d->path, strerror(-r));
-	}
-}
-
-/* Connects and sends GET path; *ret_fd is the connection. */
-static int request_send(const struct docker *d, const char *path,
-			int64_t deadline, int *ret_fd, char *err, size_t errlen)
-{
-	char req[512];
-	int fd = -1, n, r;
-
-	n = snprintf(req, sizeof(req),
-		     "GET %s HTTP/1.1\r\nHost: docker\r\n"
-		     "User-Agent: egressd\r\nConnection: close\r\n\r\n",
-		     path);
-	if (n < 0 || (size_t)n >= sizeof(req))
-		return fail(err, errlen, -ENAMETOOLONG,
-			    "request path too long");
-	r = connect_unix(d->path, deadline, &fd);
+	xfer_reset(x, DOCKER_BODY_MAX);
+	r = xfer_setup(x, d->path, path, on_body, x);
+	if (!r && (curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS,
+				    (long)DOCKER_TIMEOUT_MS) ||
+		   curl_easy_setopt(x->h, CURLOPT_MAXFILESIZE_LARGE,
+				    (curl_off_t)DOCKER_BODY_MAX)))
+		r = -ENOMEM;
 	if (r)
-		return fail(err, errlen, r, "cannot connect to %s: %s", d->path,
-			    strerror(-r));
-	r = send_all(fd, req, (size_t)n, deadline);
-	if (r) {
-		close(fd);
-		return r == -ETIMEDOUT
-			   ? request_fail(d, path, r, err, errlen)
-			   : fail(err, errlen, r, "cannot send %.*s to %s: %s",
-				  path_len(path), path, d->path, strerror(-r));
-	}
-	*ret_fd = fd;
+		return fail(err, errlen, r, "cannot set up GET %.*s: %s",
+			    path_len(path), path, strerror(-r));
+	c = curl_easy_perform(x->h);
+	if (c)
+		return request_fail(d->path, x, path, c, xfer_errno(x, c), err,
+				    errlen);
+	if (x->status != 200)
+		return status_fail(path, x, err, errlen);
 	return 0;
-}
-
-/* "HTTP 404 from /containers/x/json: No such container: x". 404 gives
- * -ENOENT (the container went away), anything else -EPROTO. */
-static int status_fail(const char *path, const struct docker_response *r,
-		       char *err, size_t errlen)
-{
-	char msg[256] = "";
-	int ret = r->head.status == 404 ? -ENOENT : -EPROTO;
-
-	if (docker_parse_error(r->body, r->body_len, msg, sizeof(msg)))
-		return fail(err, errlen, ret, "HTTP %d from %.*s",
-			    r->head.status, path_len(path), path);
-	return fail(err, errlen, ret, "HTTP %d from %.*s: %s", r->head.status,
-		    path_len(path), path, msg);
-}
-
-/* GET path; 0 with the 200 response in r (to free by the caller). */
-static int docker_get(const struct docker *d, const char *path,
-		      struct docker_response *r, char *err, size_t errlen)
-{
-	int64_t deadline = now_ms() + DOCKER_TIMEOUT_MS;
-	int fd, ret;
-
-	docker_response_init(r, DOCKER_BODY_MAX);
-	ret = request_send(d, path, deadline, &fd, err, errlen);
-	if (ret)
-		return ret;
-	ret = read_response(fd, r, deadline, false);
-	close(fd);
-	if (ret)
-		ret = request_fail(d, path, ret, err, errlen);
-	else if (r->head.status != 200)
-		ret = status_fail(path, r, err, errlen);
-	if (ret)
-		docker_response_free(r);
-	return ret;
 }
 
 /* GET /containers/ID/json into *c. -ENOENT: it was removed meanwhile. */
-static int docker_inspect(const struct docker *d, const char *id,
+static int docker_inspect(struct docker *d, const char *id,
 			  struct docker_container *c, char *err, size_t errlen)
 {
-	struct docker_response *r = malloc(sizeof(*r));
 	char path[128];
 	int ret;
 
-	if (!r)
-		return fail(err, errlen, -ENOMEM, "out of memory");
 	snprintf(path, sizeof(path), "/containers/%s/json", id);
-	ret = docker_get(d, path, r, err, errlen);
-	if (!ret) {
-		ret = docker_parse_container(r->body, r->body_len, c);
-		if (ret)
-			fail(err, errlen, ret, "unexpected JSON from %s: %s",
-			     path, strerror(-ret));
-		docker_response_free(r);
-	}
-	free(r);
+	ret = docker_get(d, path, err, errlen);
+	if (ret)
+		return ret;
+	ret = docker_parse_container(d->list.body, d->list.body_len, c);
+	if (ret)
+		fail(err, errlen, ret, "unexpected JSON from %s: %s", path,
+		     strerror(-ret));
 	return ret;
 }
 
 /* The ids from GET /containers/json?all=1, in *ret_ids (to free). */
-static int list_ids(const struct docker *d, size_t max,
+static int list_ids(struct docker *d, size_t max,
 		    char (**ret_ids)[DOCKER_ID_LEN + 1], size_t *ret_n,
 		    char *err, size_t errlen)
 {
 	static const char path[] = "/containers/json?all=1";
-	struct docker_response *r = malloc(sizeof(*r));
 	char(*ids)[DOCKER_ID_LEN + 1] = calloc(max ? max : 1, sizeof(*ids));
-	int ret = -ENOMEM;
+	int ret;
 
-	if (!r || !ids) {
-		fail(err, errlen, ret, "out of memory");
-		goto out;
+	if (!ids)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	ret = docker_get(d, path, err, errlen);
+	if (!ret) {
+		ret = docker_parse_ids(d->list.body, d->list.body_len, ids, max,
+				       ret_n);
+		if (ret == -EBADMSG)
+			fail(err, errlen, ret,
+			     "unexpected JSON from /containers/json");
 	}
-	ret = docker_get(d, path, r, err, errlen);
-	if (ret)
-		goto out;
-	ret = docker_parse_ids(r->body, r->body_len, ids, max, ret_n);
-	docker_response_free(r);
-	if (ret == -EBADMSG)
-		fail(err, errlen, ret, "unexpected JSON from /containers/json");
-out:
-	free(r);
 	if (ret && ret != -ENOBUFS)
 		free(ids);
 	else
@@ -1166,30 +777,47 @@ out:
 	return ret;
 }
 
+static int list_inspect_all(struct docker *d, char (*ids)[DOCKER_ID_LEN + 1],
+			    size_t nids, struct docker_container *out,
+			    size_t *n, char *err, size_t errlen)
+{
+	size_t k = 0;
+	int r;
+
+	for (size_t i = 0; i < nids; i++) {
+		r = docker_inspect(d, ids[i], &out[k], err, errlen);
+		if (r == -ENOENT)
+			continue;
+		if (r)
+			return r;
+		k++;
+	}
+	*n = k;
+	return 0;
+}
+
 int docker_list(struct docker *d, struct docker_container *out, size_t max,
 		size_t *n, char *err, size_t errlen)
 {
-	char(*ids)[DOCKER_ID_LEN + 1];
-	size_t nids, k = 0;
+	char(*ids)[DOCKER_ID_LEN + 1] = NULL;
+	size_t nids = 0;
 	int r, listed;
 
 	if (err && errlen)
 		err[0] = 0;
 	listed = list_ids(d, max, &ids, &nids, err, errlen);
-	if (listed && listed != -ENOBUFS)
+	if (listed && listed != -ENOBUFS) {
+		xfer_free_body(&d->list);
 		return listed;
-	for (size_t i = 0; i < nids; i++) {
-		r = docker_inspect(d, ids[i], &out[k], err, errlen);
-		if (r == -ENOENT)
-			continue;
-		if (r) {
-			free(ids);
-			return r;
-		}
-		k++;
 	}
+	r = list_inspect_all(d, ids, nids, out, n, err, errlen);
 	free(ids);
-	*n = k;
+	/* Up to 16 MiB: not kept between lists. */
+	xfer_free_body(&d->list);
+	if (r)
+		return r;
+	if (err && errlen)
+		err[0] = 0; /* not the 404 of a container gone meanwhile */
 	if (listed)
 		return fail(err, errlen, listed,
 			    "dockerd has more than %zu containers; listed the "
@@ -1198,105 +826,394 @@ int docker_list(struct docker *d, struct docker_container *out, size_t max,
 	return 0;
 }
 
-/* Reads the rest of a refused /events response for its message. */
-static int events_refused(struct docker *d, int fd, int64_t deadline, char *err,
+/* --- The event stream. ------------------------------------------------ */
+
+/* Wakes the caller's poll: work is left for the next call. */
+static void events_kick(struct docker_events *ev)
+{
+	uint64_t one = 1;
+
+	(void)!write(ev->kfd, &one, sizeof(one));
+}
+
+static void events_unkick(struct docker_events *ev)
+{
+	uint64_t v;
+
+	(void)!read(ev->kfd, &v, sizeof(v));
+}
+
+/* CURLMOPT_SOCKETFUNCTION: the socket libcurl waits on, in or out of the
+ * epoll set. */
+static int on_socket(CURL *h, curl_socket_t s, int what, void *arg, void *sockp)
+{
+	struct docker_events *ev = arg;
+	struct epoll_event e = { .data.fd = s };
+
+	(void)h;
+	(void)sockp;
+	if (what == CURL_POLL_REMOVE) {
+		/* libcurl may have closed it already: ENOENT or EBADF. */
+		epoll_ctl(ev->epfd, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		e.events |= EPOLLIN;
+	if (what & CURL_POLL_OUT)
+		e.events |= EPOLLOUT;
+	if (epoll_ctl(ev->epfd, EPOLL_CTL_MOD, s, &e) &&
+	    (errno != ENOENT || epoll_ctl(ev->epfd, EPOLL_CTL_ADD, s, &e)))
+		ev->io_err = -errno;
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: libcurl wants to be called in ms (0: at once;
+ * -1: never). */
+static int on_timer(CURLM *m, long ms, void *arg)
+{
+	struct docker_events *ev = arg;
+	struct itimerspec t = { 0 };
+
+	(void)m;
+	if (ms == 0)
+		t.it_value.tv_nsec = 1; /* an all-zero value would disarm */
+	else if (ms > 0)
+		t.it_value =
+		    (struct timespec){ ms / 1000, (ms % 1000) * 1000000 };
+	if (timerfd_settime(ev->tfd, 0, &t, NULL))
+		ev->io_err = -errno;
+	return 0;
+}
+
+/* The body of /events: fed to the line splitter, or held back (paused)
+ * while whole lines wait to be taken or this call's budget is spent, so
+ * that the stream never holds more than one line plus one read. A
+ * refused request's body is kept (cut) for its message. */
+static size_t on_events_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct docker_events *ev = arg;
+
+	(void)size;
+	if (ev->x.status != 200) {
+		if (n > ev->x.body_max - ev->x.body_len)
+			return n; /* beyond the message: dropped */
+		return body_append(&ev->x, p, n) ? 0 : n;
+	}
+	if (docker_event_stream_pending(&ev->lines) ||
+	    ev->fed >= DOCKER_EVENT_READ_BUDGET) {
+		ev->paused = true;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (docker_event_stream_feed(&ev->lines, p, n)) {
+		ev->x.err = -ENOMEM;
+		return 0;
+	}
+	ev->fed += n;
+	return n;
+}
+
+static void events_free(struct docker_events *ev)
+{
+	if (!ev)
+		return;
+	if (ev->added)
+		curl_multi_remove_handle(ev->multi, ev->x.h);
+	curl_easy_cleanup(ev->x.h);
+	if (ev->multi)
+		curl_multi_cleanup(ev->multi);
+	if (ev->epfd >= 0)
+		close(ev->epfd);
+	if (ev->tfd >= 0)
+		close(ev->tfd);
+	if (ev->kfd >= 0)
+		close(ev->kfd);
+	docker_event_stream_free(&ev->lines);
+	xfer_free_body(&ev->x);
+	free(ev);
+}
+
+static void events_close(struct docker *d)
+{
+	events_free(d->ev);
+	d->ev = NULL;
+}
+
+/* The descriptors: epoll set, libcurl's timer, the kick. */
+static int events_fds(struct docker_events *ev)
+{
+	struct epoll_event t = { .events = EPOLLIN }, k = t;
+
+	ev->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ev->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	ev->kfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	t.data.fd = ev->tfd;
+	k.data.fd = ev->kfd;
+	if (ev->epfd < 0 || ev->tfd < 0 || ev->kfd < 0 ||
+	    epoll_ctl(ev->epfd, EPOLL_CTL_ADD, ev->tfd, &t) ||
+	    epoll_ctl(ev->epfd, EPOLL_CTL_ADD, ev->kfd, &k))
+		return -errno;
+	return 0;
+}
+
+/* libcurl's side: a multi handle with our callbacks, the request on it
+ * (libcurl starts it from its first timer). */
+static int events_curl(struct docker_events *ev, const char *sock)
+{
+	int r;
+
+	ev->multi = curl_multi_init();
+	ev->x.h = curl_easy_init();
+	if (!ev->multi || !ev->x.h)
+		return -ENOMEM;
+	if (curl_multi_setopt(ev->multi, CURLMOPT_SOCKETFUNCTION, on_socket) ||
+	    curl_multi_setopt(ev->multi, CURLMOPT_SOCKETDATA, ev) ||
+	    curl_multi_setopt(ev->multi, CURLMOPT_TIMERFUNCTION, on_timer) ||
+	    curl_multi_setopt(ev->multi, CURLMOPT_TIMERDATA, ev))
+		return -ENOMEM;
+	xfer_reset(&ev->x, DOCKER_ERROR_BODY_MAX);
+	r = xfer_setup(&ev->x, sock, EVENTS_PATH, on_events_body, ev);
+	if (r)
+		return r;
+	if (curl_easy_setopt(ev->x.h, CURLOPT_BUFFERSIZE,
+			     (long)DOCKER_EVENT_READ_MAX))
+		return -ENOMEM;
+	if (curl_multi_add_handle(ev->multi, ev->x.h))
+		return -ENOMEM;
+	ev->added = true;
+	return ev->io_err;
+}
+
+static int events_new(const char *sock, struct docker_events **ret)
+{
+	struct docker_events *ev = calloc(1, sizeof(*ev));
+	int r;
+
+	if (!ev)
+		return -ENOMEM;
+	ev->epfd = ev->tfd = ev->kfd = -1;
+	docker_event_stream_init(&ev->lines);
+	r = events_fds(ev);
+	if (!r)
+		r = events_curl(ev, sock);
+	if (r) {
+		events_free(ev);
+		return r;
+	}
+	*ret = ev;
+	return 0;
+}
+
+static int curl_select(uint32_t events)
+{
+	int m = 0;
+
+	if (events & (EPOLLIN | EPOLLHUP))
+		m |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		m |= CURL_CSELECT_OUT;
+	if (events & EPOLLERR)
+		m |= CURL_CSELECT_ERR;
+	return m;
+}
+
+/* Has the transfer ended? */
+static void events_reap(struct docker_events *ev)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(ev->multi, &left)))
+		if (m->msg == CURLMSG_DONE) {
+			ev->done = true;
+			ev->result = m->data.result;
+		}
+}
+
+/* One round without blocking: libcurl acts on what is ready (its socket,
+ * its timer). */
+static int events_drive(struct docker_events *ev)
+{
+	struct epoll_event e[4];
+	CURLMcode mc = CURLM_OK;
+	int n, running;
+	uint64_t v;
+
+	n = epoll_wait(ev->epfd, e, 4, 0);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (ev->run_now) {
+		ev->run_now = false;
+		mc = curl_multi_socket_action(ev->multi, CURL_SOCKET_TIMEOUT, 0,
+					      &running);
+	}
+	for (int i = 0; i < n && !mc; i++) {
+		int fd = e[i].data.fd;
+		if (fd == ev->kfd) {
+			events_unkick(ev);
+		} else if (fd == ev->tfd) {
+			(void)!read(ev->tfd, &v, sizeof(v));
+			mc = curl_multi_socket_action(
+			    ev->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		} else {
+			mc = curl_multi_socket_action(
+			    ev->multi, fd, curl_select(e[i].events), &running);
+		}
+	}
+	if (mc)
+		return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO;
+	events_reap(ev);
+	return ev->io_err;
+}
+
+/* Drives the transfer until its final head has ended (or, with whole,
+ * until the transfer has), or it failed: 0, or -ETIMEDOUT at the
+ * deadline. */
+static int events_wait(struct docker_events *ev, int64_t deadline, bool whole)
+{
+	struct pollfd p = { .fd = ev->epfd, .events = POLLIN };
+	int64_t left;
+	int r;
+
+	for (;;) {
+		r = events_drive(ev);
+		if (r || ev->done || (ev->x.status && !whole))
+			return r;
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* The event stream's end: dockerd closed it (stopping, restarting) or
+ * ended the body; else how it broke. */
+static int events_result(const struct docker_events *ev)
+{
+	if (ev->result == CURLE_OK || ev->result == CURLE_PARTIAL_FILE)
+		return -EPIPE;
+	return xfer_errno(&ev->x, ev->result);
+}
+
+/* Reads what is left of a refused request (its message) and says why. */
+static int events_refused(struct docker *d, int64_t deadline, char *err,
 			  size_t errlen)
 {
-	struct docker_response *r = &d->ev->resp;
+	struct docker_events *ev = d->ev;
 
-	if (r->state != RESP_DONE && read_response(fd, r, deadline, false))
-		r->body_len = 0; /* the status alone, then */
-	status_fail(EVENTS_PATH, r, err, errlen);
+	if (events_wait(ev, deadline, true) || !ev->done || ev->result)
+		ev->x.body_len = 0; /* the status alone, then */
+	status_fail(EVENTS_PATH, &ev->x, err, errlen);
 	return -EPROTO;
+}
+
+/* Work left for the next call must wake the caller's poll: libcurl no
+ * longer watches a socket that is paused or closed. */
+static void events_settle(struct docker_events *ev)
+{
+	if (ev->err || ev->done || ev->paused || ev->run_now ||
+	    docker_event_stream_pending(&ev->lines))
+		events_kick(ev);
 }
 
 int docker_events_open(struct docker *d, char *err, size_t errlen)
 {
 	int64_t deadline = now_ms() + DOCKER_TIMEOUT_MS;
-	int fd, r;
+	struct docker_events *ev;
+	int r;
 
+	if (err && errlen)
+		err[0] = 0;
 	events_close(d);
-	d->ev = malloc(sizeof(*d->ev));
-	if (!d->ev)
-		return fail(err, errlen, -ENOMEM, "out of memory");
-	docker_event_stream_init(d->ev);
-	r = request_send(d, EVENTS_PATH, deadline, &fd, err, errlen);
+	r = events_new(d->path, &d->ev);
 	if (r)
-		goto fail;
-	r = read_response(fd, &d->ev->resp, deadline, true);
+		return fail(err, errlen, r,
+			    "cannot set up the event stream: %s", strerror(-r));
+	ev = d->ev;
+	r = events_wait(ev, deadline, false);
+	if (r == -ETIMEDOUT)
+		r = request_fail(d->path, &ev->x, EVENTS_PATH,
+				 CURLE_OPERATION_TIMEDOUT, r, err, errlen);
+	else if (r)
+		r = fail(err, errlen, r, "cannot wait for %s: %s", d->path,
+			 strerror(-r));
+	else if (!ev->x.status) /* ended without a head */
+		r = request_fail(d->path, &ev->x, EVENTS_PATH, ev->result,
+				 xfer_errno(&ev->x, ev->result), err, errlen);
+	else if (ev->x.status != 200)
+		r = events_refused(d, deadline, err, errlen);
 	if (r) {
-		r = request_fail(d, EVENTS_PATH, r, err, errlen);
-	} else if (d->ev->resp.head.status != 200) {
-		r = events_refused(d, fd, deadline, err, errlen);
-	} else {
-		d->ev_fd = fd;
-		return 0;
+		events_close(d);
+		return r;
 	}
-	close(fd);
-fail:
-	events_close(d);
-	return r;
+	events_settle(ev);
+	return 0;
 }
 
 int docker_events_fd(const struct docker *d)
 {
-	return d->ev ? d->ev_fd : -EBADF;
+	return d->ev ? d->ev->epfd : -EBADF;
 }
 
-/* One non-blocking read into the stream: bytes read, 0 if none were
- * waiting, or -errno. The end of the stream is handed to the stream. */
-static ssize_t events_fill(struct docker *d, size_t budget)
+/* Gives libcurl what it holds back to the splitter. */
+static int events_unpause(struct docker_events *ev)
 {
-	char buf[DOCKER_EVENT_READ_MAX];
-	ssize_t k;
-	int r;
+	CURLcode c;
 
-	do
-		k = recv(d->ev_fd, buf,
-			 budget < sizeof(buf) ? budget : sizeof(buf),
-			 MSG_DONTWAIT);
-	while (k < 0 && errno == EINTR);
-	if (k < 0)
-		return errno == EAGAIN ? 0 : -errno;
-	if (!k) {
-		docker_event_stream_eof(d->ev);
-		return 1; /* progress: the stream now knows it ended */
+	ev->paused = false;
+	c = curl_easy_pause(ev->x.h, CURLPAUSE_CONT);
+	/* The rest may wait on the socket already read out: run it. */
+	ev->run_now = true;
+	return c ? xfer_errno(&ev->x, c) : 0;
+}
+
+/* Takes events, unpausing and driving libcurl while it has more, until
+ * max, the end, or the budget. */
+static int events_take(struct docker_events *ev, struct docker_event *out,
+		       size_t max, size_t *n)
+{
+	size_t k = 0, before;
+	int r = 0;
+
+	while (k < max) {
+		if (!docker_event_stream_next(&ev->lines, &out[k])) {
+			k++;
+			continue;
+		}
+		if (ev->done) {
+			r = events_result(ev);
+			break;
+		}
+		if (ev->fed >= DOCKER_EVENT_READ_BUDGET)
+			break;
+		before = ev->fed;
+		r = ev->paused ? events_unpause(ev) : events_drive(ev);
+		if (r || (ev->fed == before && !ev->done && !ev->paused))
+			break;
 	}
-	r = docker_event_stream_feed(d->ev, buf, (size_t)k);
-	return r ? r : k;
+	*n = k;
+	return r;
 }
 
 int docker_events_read(struct docker *d, struct docker_event *ev, size_t max,
 		       size_t *n)
 {
-	size_t k = 0, budget = DOCKER_EVENT_READ_BUDGET;
-	ssize_t got;
-	int r = -EAGAIN;
+	struct docker_events *s = d->ev;
+	size_t k = 0;
+	int r;
 
-	if (!d->ev)
+	if (!s)
 		return -ENOTCONN;
-	if (d->ev_err)
-		return d->ev_err;
-	while (k < max) {
-		r = docker_event_stream_next(d->ev, &ev[k]);
-		if (!r) {
-			k++;
-			continue;
-		}
-		if (r != -EAGAIN || d->ev->eof || !budget)
-			break;
-		got = events_fill(d, budget);
-		if (got <= 0) {
-			r = got ? (int)got : -EAGAIN;
-			break;
-		}
-		budget -= (size_t)got < budget ? (size_t)got : budget;
-	}
-	if (r != -EAGAIN && r != 0) {
-		if (!k)
-			return r;
-		d->ev_err = r; /* deliver these first */
-	}
+	if (s->err)
+		return s->err;
+	events_unkick(s);
+	s->fed = 0;
+	r = events_take(s, ev, max, &k);
+	if (r)
+		s->err = r; /* said now if no events came, else next time */
+	events_settle(s);
+	if (r && !k)
+		return r;
 	*n = k;
 	return 0;
 }

@@ -33,6 +33,7 @@
 #include "sandbox.h"
 #include "watchdog.h"
 #include "egressd/ct.h"
+#include "egressd/docker.h"
 #include "egressd/isolation.h"
 
 /* ---- setup and loop ---- */
@@ -809,6 +810,12 @@ int daemon_main(int argc, char **argv)
 		return 1;
 	}
 	signals_block();
+	/* libcurl (the Docker client) before any thread, the watchdog's
+	 * fork and the sandbox: it is not to be set up later. */
+	if (docker_global_init()) {
+		log_err("cannot initialise libcurl\n");
+		return 1;
+	}
 	r = preflight(&d, &inst, iso) || setup_privileged(&d, iso, &ctl) ||
 	    start_watchdog(&d) || open_events(&d, ctl) ||
 	    sandbox_enter(&d.cfg, d.wd) || start_threads(&d, ctl, iso);
@@ -846,5 +853,6 @@ int daemon_main(int argc, char **argv)
 	synmap_close(d.synmap);
 	policy_free(&d.policy);
 	instance_release(&inst);
+	docker_global_cleanup(); /* every thread has ended */
 	return r;
 }

@@ -119,8 +119,13 @@ static const struct sandbox_cap watchdog_caps[] = {
  *               recvfrom sendmsg recvmsg (seen)      rtnetlink, sock_diag;
  *               recvmmsg sendmmsg (next); shutdown   the control socket
  *               (seen: a refused client's reply      (its end of a refused
- *               ends with it); socket below          client's reply),
- *                                                    Docker's API, syslog
+ *               ends with it); getpeername (seen:    client's reply),
+ *               libcurl on its connection to         Docker's API, syslog
+ *               dockerd; refused, it reuses no
+ *               connection, a new one each request,
+ *               and its error text says
+ *               "getpeername() failed"); socket
+ *               below
  * facts         getpid geteuid uname getrandom       SQLite, the host's
  *               (seen) getuid getgid getegid (libc)  name
  * namespaces    setns below                          inventory, sock_diag
@@ -146,10 +151,12 @@ static const struct sandbox_cap watchdog_caps[] = {
  * userfaultfd, io_uring_*, ioctl (seen only at setup), prctl, capset,
  * chmod/chown and listen (the control socket's, done before the filter),
  * fchmod (SQLite copies the database's mode onto a new journal and
- * ignores the failure: the journal keeps umask 027), socketpair,
- * getppid. A refused call fails with EPERM (ENOSYS for the
- * few in enosys_calls): egressd logs the failure where it handles it,
- * and `sandbox = no` turns all of this off for debugging.
+ * ignores the failure: the journal keeps umask 027), socketpair
+ * (libcurl's multi handle asks for a wake-up pair and does without it:
+ * nothing here wakes libcurl from another thread), getppid. A refused
+ * call fails with EPERM (ENOSYS for the few in enosys_calls): egressd
+ * logs the failure where it handles it, and `sandbox = no` turns all of
+ * this off for debugging.
  */
 static const char *const daemon_calls[] = {
 	/* memory */
@@ -176,8 +183,8 @@ static const char *const daemon_calls[] = {
 	"fallocate", "fsync", "fdatasync", "flock", "fchown",
 	/* sockets */
 	"bind", "connect", "accept4", "getsockname", "getsockopt",
-	"setsockopt", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg",
-	"recvmmsg", "shutdown",
+	"setsockopt", "getpeername", "sendto", "recvfrom", "sendmsg",
+	"recvmsg", "sendmmsg", "recvmmsg", "shutdown",
 	/* facts */
 	"getpid", "getuid", "geteuid", "getgid", "getegid", "uname",
 	"getrandom",

@@ -109,6 +109,10 @@ int main(int argc, char **argv)
 			argv[0]);
 		return 2;
 	}
+	if (docker_global_init()) {
+		fprintf(stderr, "cannot initialise libcurl\n");
+		return 1;
+	}
 	d = docker_open(argv[2]);
 	if (!d) {
 		fprintf(stderr, "docker_open %s: %s\n", argv[2],
@@ -120,5 +124,6 @@ int main(int argc, char **argv)
 	else
 		r = probe_events(d, argc > 3 ? atoi(argv[3]) : 10);
 	docker_close(d);
+	docker_global_cleanup();
 	return r;
 }

@@ -1,9 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The Docker client's byte-level parts: response head, chunked decoder,
- * response reader, event stream and JSON converters. Each reader is run
- * twice, on the whole input and one byte (or a few) at a time, and must
- * reach the same result: state kept across reads is where such parsers
- * go wrong. A difference aborts. */
+/* What is left of the Docker client to parse after libcurl has taken the
+ * HTTP: dockerd's JSON (container list, inspect, event, error) and the
+ * event stream's line splitter. Invariants, a failure aborts:
+ *
+ * - every string a parser fills is NUL-terminated within its field; ids
+ *   are 64 lowercase hex digits; an action has no ':'; a pid is >= 0; an
+ *   error message has no control character;
+ * - the splitter gives the same events, in the same order, with the same
+ *   count of skipped lines, fed whole, cut at any one byte, or in pieces
+ *   of sizes the input picks; and exactly what docker_parse_event() gives
+ *   on each whole line cut by hand (the last unfinished one left out);
+ * - it never holds more than one line plus the piece being fed.
+ *
+ * Each input goes through all of them; the splitter runs with the real
+ * line limit and with a small one the input picks, so that the skipping
+ * of over-long lines is reached with small inputs. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,30 +30,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			abort();                                               \
 	} while (0)
 
-static void fuzz_chunks(const char *p, size_t len)
-{
-	char *a = malloc(len + 1), *b = malloc(len + 1);
-	struct docker_chunk ca, cb;
-	size_t used_a, out_a, used_b = 0, out_b = 0, u, o;
-	int ra, rb = -EAGAIN;
+/* Cuts at every byte: up to this size (the harness is O(n^2) in it). */
+#define EVERY_CUT_MAX 1024
 
-	docker_chunk_init(&ca);
-	docker_chunk_init(&cb);
-	ra = docker_chunk_decode(&ca, p, len, a, &used_a, &out_a);
-	for (size_t i = 0; i < len && rb == -EAGAIN; i++) {
-		rb = docker_chunk_decode(&cb, p + i, 1, b + out_b, &u, &o);
-		if (rb == 0 || rb == -EAGAIN) {
-			used_b += u;
-			out_b += o;
-		}
-	}
-	CHECK(ra == rb);
-	if (!ra || ra == -EAGAIN) {
-		CHECK(used_a == used_b && out_a == out_b && out_a <= len);
-		CHECK(!memcmp(a, b, out_a));
-	}
-	free(a);
-	free(b);
+static bool is_id(const char *id)
+{
+	if (strnlen(id, DOCKER_ID_LEN + 1) != DOCKER_ID_LEN)
+		return false;
+	for (size_t i = 0; i < DOCKER_ID_LEN; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		      (id[i] >= 'a' && id[i] <= 'f')))
+			return false;
+	return true;
+}
+
+#define IN_FIELD(s) (strnlen((s), sizeof(s)) < sizeof(s))
+
+static void check_event(const struct docker_event *e)
+{
+	CHECK(is_id(e->id));
+	CHECK(IN_FIELD(e->action) && IN_FIELD(e->name));
+	CHECK(e->action[0] && !strchr(e->action, ':'));
+	CHECK(e->exit_code >= -1);
+	CHECK(e->time_ns >= 0);
 }
 
 static void fuzz_json(const char *p, size_t len)
@@ -50,69 +60,37 @@ static void fuzz_json(const char *p, size_t len)
 	char ids[8][DOCKER_ID_LEN + 1], msg[128];
 	struct docker_container c;
 	struct docker_event e;
-	size_t n;
+	size_t n = 99;
+	int r;
 
-	if (docker_parse_ids(p, len, ids, 8, &n) != -EBADMSG)
+	r = docker_parse_ids(p, len, ids, 8, &n);
+	CHECK(!r || r == -ENOBUFS || r == -EBADMSG);
+	if (r != -EBADMSG) {
+		CHECK(n <= 8 && (r != -ENOBUFS || n == 8));
 		for (size_t i = 0; i < n; i++)
-			CHECK(strlen(ids[i]) == DOCKER_ID_LEN);
-	if (!docker_parse_container(p, len, &c))
-		CHECK(strlen(c.id) == DOCKER_ID_LEN && c.pid >= 0);
-	if (!docker_parse_event(p, len, &e))
-		CHECK(strlen(e.id) == DOCKER_ID_LEN && !strchr(e.action, ':'));
-	if (!docker_parse_error(p, len, msg, sizeof(msg)))
-		CHECK(strlen(msg) < sizeof(msg));
-}
-
-/* Feeds the whole input, then the end of the connection if needed. */
-static int response_whole(struct docker_response *r, const char *p, size_t len,
-			  size_t *used)
-{
-	int ret = docker_response_feed(r, p, len, used);
-
-	if (ret == -EAGAIN) {
-		*used = len;
-		ret = docker_response_eof(r);
+			CHECK(is_id(ids[i]));
 	}
-	return ret;
-}
-
-static int response_bytes(struct docker_response *r, const char *p, size_t len,
-			  size_t *used)
-{
-	size_t u;
-	int ret = -EAGAIN;
-
-	for (*used = 0; *used < len && ret == -EAGAIN; (*used)++)
-		ret = docker_response_feed(r, p + *used, 1, &u);
-	return ret == -EAGAIN ? docker_response_eof(r) : ret;
-}
-
-static void fuzz_response(const char *p, size_t len)
-{
-	struct docker_response a, b;
-	size_t ua, ub;
-	int ra, rb;
-
-	docker_response_init(&a, DOCKER_BODY_MAX);
-	docker_response_init(&b, DOCKER_BODY_MAX);
-	ra = response_whole(&a, p, len, &ua);
-	rb = response_bytes(&b, p, len, &ub);
-	CHECK(ra == rb);
-	if (!ra) {
-		CHECK(ua == ub && a.head.status == b.head.status);
-		CHECK(a.body_len == b.body_len);
-		CHECK(!a.body_len || !memcmp(a.body, b.body, a.body_len));
-		fuzz_json(a.body, a.body_len);
+	if (!docker_parse_container(p, len, &c)) {
+		CHECK(is_id(c.id) && IN_FIELD(c.name) && IN_FIELD(c.image) &&
+		      IN_FIELD(c.image_id));
+		CHECK(c.pid >= 0);
 	}
-	docker_response_free(&a);
-	docker_response_free(&b);
+	r = docker_parse_event(p, len, &e);
+	CHECK(!r || r == -ENOENT || r == -EBADMSG || r == -ENAMETOOLONG);
+	if (!r)
+		check_event(&e);
+	if (!docker_parse_error(p, len, msg, sizeof(msg))) {
+		CHECK(IN_FIELD(msg));
+		for (const char *q = msg; *q; q++)
+			CHECK((unsigned char)*q >= 0x20 && *q != 0x7f);
+	}
 }
 
-/* A digest of the events taken, to compare two runs. */
+/* The events of one run, to compare runs. */
 struct digest {
 	uint64_t h;
 	size_t n;
-	int feed_err, last;
+	uint64_t skipped;
 };
 
 static void digest_bytes(struct digest *d, const void *p, size_t n)
@@ -125,6 +103,7 @@ static void digest_bytes(struct digest *d, const void *p, size_t n)
 
 static void digest_add(struct digest *d, const struct docker_event *e)
 {
+	check_event(e);
 	digest_bytes(d, e->id, strlen(e->id) + 1);
 	digest_bytes(d, e->action, strlen(e->action) + 1);
 	digest_bytes(d, e->name, strlen(e->name) + 1);
@@ -133,50 +112,107 @@ static void digest_add(struct digest *d, const struct docker_event *e)
 	d->n++;
 }
 
-static void stream_run(const char *p, size_t len, size_t piece,
-		       struct digest *d)
+/* Feeds p[0..len) to s and takes every event. */
+static void feed_take(struct docker_event_stream *s, const char *p, size_t len,
+		      struct digest *d)
+{
+	struct docker_event e;
+
+	CHECK(!docker_event_stream_feed(s, p, len));
+	/* Nothing was left untaken before: one line and this piece. */
+	CHECK(s->len - s->pos <= s->line_max + len);
+	while (!docker_event_stream_next(s, &e))
+		digest_add(d, &e);
+	CHECK(!docker_event_stream_pending(s));
+}
+
+/* Feeds p cut at the offsets of cuts[0..ncuts) (ascending). */
+static void split_run(const char *p, size_t len, size_t line_max,
+		      const size_t *cuts, size_t ncuts, struct digest *d)
 {
 	struct docker_event_stream s;
-	struct docker_event e;
+	size_t off = 0;
 
 	memset(d, 0, sizeof(*d));
 	docker_event_stream_init(&s);
-	for (size_t off = 0; off < len && !d->feed_err; off += piece) {
-		size_t k = len - off < piece ? len - off : piece;
-		d->feed_err = docker_event_stream_feed(&s, p + off, k);
-		while (!d->feed_err &&
-		       !(d->last = docker_event_stream_next(&s, &e)))
-			digest_add(d, &e);
+	s.line_max = line_max;
+	for (size_t i = 0; i <= ncuts; i++) {
+		size_t end = i < ncuts ? cuts[i] : len;
+		feed_take(&s, p + off, end - off, d);
+		off = end;
 	}
-	if (!d->feed_err) {
-		docker_event_stream_eof(&s);
-		while (!(d->last = docker_event_stream_next(&s, &e)))
-			digest_add(d, &e);
-	}
+	d->skipped = s.skipped;
 	docker_event_stream_free(&s);
 }
 
-static void fuzz_stream(const char *p, size_t len)
+/* The same, by hand: each whole line, as the splitter promises. */
+static void reference_run(const char *p, size_t len, size_t line_max,
+			  struct digest *d)
 {
-	struct digest a, b;
+	const char *l = p, *nl;
+	struct docker_event e;
 
-	stream_run(p, len, DOCKER_EVENT_READ_MAX, &a);
-	stream_run(p, len, 1 + len % 13, &b);
-	CHECK(a.feed_err == b.feed_err);
-	if (!a.feed_err)
-		CHECK(a.n == b.n && a.h == b.h && a.last == b.last);
+	memset(d, 0, sizeof(*d));
+	for (; (nl = memchr(l, '\n', len - (size_t)(l - p))); l = nl + 1) {
+		size_t n = (size_t)(nl - l);
+		if (!n)
+			continue;
+		if (n <= line_max && !docker_parse_event(l, n, &e))
+			digest_add(d, &e);
+		else
+			d->skipped++;
+	}
+}
+
+static bool digest_eq(const struct digest *a, const struct digest *b)
+{
+	return a->h == b->h && a->n == b->n && a->skipped == b->skipped;
+}
+
+/* Piece sizes from a simple generator seeded by the input. */
+static size_t pieces_cuts(size_t len, uint64_t seed, size_t *cuts, size_t max)
+{
+	size_t n = 0, off = 0;
+
+	while (n < max) {
+		seed = seed * 6364136223846793005u + 1442695040888963407u;
+		off += 1 + (size_t)(seed >> 33) % 97;
+		if (off >= len)
+			break;
+		cuts[n++] = off;
+	}
+	return n;
+}
+
+static void fuzz_stream(const char *p, size_t len, size_t line_max,
+			uint64_t seed)
+{
+	struct digest ref, whole, cut;
+	size_t cuts[512], n;
+
+	reference_run(p, len, line_max, &ref);
+	split_run(p, len, line_max, NULL, 0, &whole);
+	CHECK(digest_eq(&ref, &whole));
+	n = pieces_cuts(len, seed, cuts, sizeof(cuts) / sizeof(cuts[0]));
+	split_run(p, len, line_max, cuts, n, &cut);
+	CHECK(digest_eq(&ref, &cut));
+	for (size_t i = 1; i < len && len <= EVERY_CUT_MAX; i++) {
+		split_run(p, len, line_max, &i, 1, &cut);
+		CHECK(digest_eq(&ref, &cut));
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data;
-	struct docker_http_head h;
+	uint64_t seed = 14695981039346656037u;
 
-	if (!docker_http_parse_head(p, size, &h))
-		CHECK(h.len <= size && h.status >= 200 && h.status <= 599);
-	fuzz_chunks(p, size);
-	fuzz_response(p, size);
-	fuzz_stream(p, size);
+	for (size_t i = 0; i < size; i++)
+		seed = (seed ^ data[i]) * 1099511628211u;
 	fuzz_json(p, size);
+	fuzz_stream(p, size, DOCKER_EVENT_LINE_MAX, seed);
+	/* A small limit: from 64 bytes (no event fits: all skipped) to
+	 * 1087 (most of dockerd's fit). */
+	fuzz_stream(p, size, 64 + (size_t)(seed >> 40) % 1024, seed >> 7);
 	return 0;
 }
