@@ -752,7 +752,7 @@ static void audit_table(const cJSON *reply)
 
 	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(reply, "audit"))
 	{
-		const char *u = str(a, "user");
+		const char *u = json_str(a, "user", "");
 		when(num(a, "time"), t, sizeof(t));
 		printf("%s uid %-5.0f %-18s %s%s%s%s\n", t, num(a, "uid"),
 		       str(a, "action"), str(a, "what"), *u ? " (console user " : "",
