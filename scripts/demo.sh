@@ -25,6 +25,7 @@ S=$(mktemp -d)
 pid=
 cpid=
 cleanup() {
+	set +e # a child's exit status must not stop the clean-up half-way
 	[ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	bash "$ROOT/tests/e2e/topo.sh" down >/dev/null 2>&1
