@@ -148,32 +148,56 @@ static cJSON *export_page(struct http_ctx *ctx, int offset,
 }
 
 /* Every event under the filters, newest first, at most
- * CONSOLE_EXPORT_MAX. Returns the array, or NULL with rep filled. */
+ * CONSOLE_EXPORT_MAX. Returns the array, or NULL with rep filled. The
+ * rows are counted here: cJSON_GetArraySize walks the list, and asked
+ * once a row it made an export of 100,000 rows take a minute of CPU. */
 static cJSON *export_rows(struct http_ctx *ctx, struct http_reply *rep)
 {
 	cJSON *all = cJSON_CreateArray(), *page, *it;
-	int got;
+	int got, n = 0;
 
 	do {
-		page = export_page(ctx, cJSON_GetArraySize(all), rep);
+		page = export_page(ctx, n, rep);
 		if (!page) {
 			cJSON_Delete(all);
 			return NULL;
 		}
-		got = cJSON_GetArraySize(page);
+		got = 0;
 		while ((it = cJSON_DetachItemFromArray(page, 0))) {
-			if (cJSON_GetArraySize(all) < CONSOLE_EXPORT_MAX)
+			got++;
+			if (n < CONSOLE_EXPORT_MAX) {
 				cJSON_AddItemToArray(all, it);
-			else
+				n++;
+			} else {
 				cJSON_Delete(it);
+			}
 		}
 		cJSON_Delete(page);
-	} while (got == EXPORT_PAGE &&
-		 cJSON_GetArraySize(all) < CONSOLE_EXPORT_MAX);
+	} while (got == EXPORT_PAGE && n < CONSOLE_EXPORT_MAX);
 	return all;
 }
 
-void api_events_json(struct http_ctx *ctx, struct http_reply *rep)
+/* A place among the exports running now; false with a 503 in rep. */
+static bool export_enter(struct http_ctx *ctx, struct http_reply *rep)
+{
+	unsigned *n = &ctx->con->exports;
+
+	if (__atomic_add_fetch(n, 1, __ATOMIC_ACQ_REL) <=
+	    CONSOLE_EXPORTS_AT_ONCE)
+		return true;
+	__atomic_sub_fetch(n, 1, __ATOMIC_ACQ_REL);
+	api_error(rep, 503, "%u exports are running: try again when one "
+		  "is done", CONSOLE_EXPORTS_AT_ONCE);
+	rep->retry_after = 5;
+	return false;
+}
+
+static void export_leave(struct http_ctx *ctx)
+{
+	__atomic_sub_fetch(&ctx->con->exports, 1, __ATOMIC_ACQ_REL);
+}
+
+static void export_json(struct http_ctx *ctx, struct http_reply *rep)
 {
 	cJSON *rows = export_rows(ctx, rep);
 
@@ -228,7 +252,7 @@ static void csv_row(FILE *f, const cJSON *e)
 	fputs("\r\n", f);
 }
 
-void api_events_csv(struct http_ctx *ctx, struct http_reply *rep)
+static void export_csv(struct http_ctx *ctx, struct http_reply *rep)
 {
 	cJSON *rows = export_rows(ctx, rep), *e;
 	FILE *f;
@@ -251,4 +275,22 @@ void api_events_csv(struct http_ctx *ctx, struct http_reply *rep)
 	rep->code = 200;
 	rep->type = "text/csv; charset=utf-8";
 	rep->filename = "egressd-events.csv";
+}
+
+/* The rows and the file made of them are in memory until sent: a place
+ * among the exports at once is held while both are built. */
+void api_events_json(struct http_ctx *ctx, struct http_reply *rep)
+{
+	if (!export_enter(ctx, rep))
+		return;
+	export_json(ctx, rep);
+	export_leave(ctx);
+}
+
+void api_events_csv(struct http_ctx *ctx, struct http_reply *rep)
+{
+	if (!export_enter(ctx, rep))
+		return;
+	export_csv(ctx, rep);
+	export_leave(ctx);
 }

@@ -61,7 +61,8 @@ static void login_checked(struct http_ctx *ctx, const char *name,
 	}
 	ok = users_check(us, name, pw);
 	u = users_find(us, name);
-	sessions_login_result(ctx->con->sessions, name, ctx->peer, ok);
+	if (ok)
+		sessions_login_ok(ctx->con->sessions, name, ctx->peer);
 	if (ok && !sessions_create(ctx->con->sessions, name, u->hash, &s)) {
 		log_notice("login of %s from %s\n", name, peer);
 		set_cookie(ctx, s.token, ctx->con->conf.session_max_s, rep);
@@ -92,7 +93,7 @@ void api_login(struct http_ctx *ctx, struct http_reply *rep)
 		api_error(rep, 400, "need \"username\" and \"password\"");
 		return;
 	}
-	wait = sessions_login_wait(ctx->con->sessions, name, ctx->peer);
+	wait = sessions_login_begin(ctx->con->sessions, name, ctx->peer);
 	if (wait) {
 		api_error(rep, 429, "too many failed logins: try again in %u s",
 			  wait);

@@ -27,6 +27,9 @@
 #define CONSOLE_CONN_TIMEOUT_S 30
 /* Rows of one export (events.csv / events.json). */
 #define CONSOLE_EXPORT_MAX 100000
+/* Exports built at once: one holds its rows in memory (100,000 rows of
+ * 200-byte names took 150 MB), and every connection may ask for one. */
+#define CONSOLE_EXPORTS_AT_ONCE 2
 /* A reply from egressd: a page of events is well under this. */
 #define CONSOLE_CTL_REPLY_MAX (64u << 20)
 
@@ -41,6 +44,7 @@ struct console {
 	char *tls_cert, *tls_key; /* PEM, read before serving */
 	struct MHD_Daemon *mhd;
 	int lfd;
+	unsigned exports; /* running now (atomic) */
 };
 
 /* One request, as a route handler sees it. */

@@ -195,7 +195,30 @@ static void addr_key(const struct sockaddr *a, char *out, size_t len)
 	}
 }
 
-/* The counter of key, or a free, stale or oldest one for it. */
+static unsigned fails_max(const struct fails *f)
+{
+	return f->key[0] == 'u' ? LOGIN_FAILS_PER_NAME : LOGIN_FAILS_PER_ADDR;
+}
+
+/* Which of two counters to give up for a new key: a free one, else one
+ * that locks nothing yet, else the oldest. A locking counter goes last:
+ * a guesser who could push it out with junk names from other addresses
+ * would unlock the name it guesses. */
+static bool spare_better(const struct fails *f, const struct fails *spare)
+{
+	bool f_locks = f->n >= fails_max(f);
+	bool s_locks = spare->n >= fails_max(spare);
+
+	if (!spare->key[0])
+		return false;
+	if (!f->key[0])
+		return true;
+	if (f_locks != s_locks)
+		return s_locks;
+	return f->first < spare->first;
+}
+
+/* The counter of key, or a free, stale or spare one for it. */
 static struct fails *fails_of(struct sessions *ss, const char *key, bool add,
 			      int64_t now)
 {
@@ -207,8 +230,7 @@ static struct fails *fails_of(struct sessions *ss, const char *key, bool add,
 			memset(f, 0, sizeof(*f));
 		if (f->key[0] && !strcmp(f->key, key))
 			return f;
-		if (!spare || !f->key[0] ||
-		    (spare->key[0] && f->first < spare->first))
+		if (!spare || spare_better(f, spare))
 			spare = f;
 	}
 	if (!add)
@@ -242,8 +264,30 @@ unsigned sessions_login_wait(struct sessions *ss, const char *name,
 	return a > b ? a : b;
 }
 
-void sessions_login_result(struct sessions *ss, const char *name,
-			   const struct sockaddr *addr, bool ok)
+unsigned sessions_login_begin(struct sessions *ss, const char *name,
+			      const struct sockaddr *addr)
+{
+	char uk[64], ak[64];
+	int64_t now = mono_s();
+	unsigned a, b;
+
+	snprintf(uk, sizeof(uk), "u:%s", name);
+	addr_key(addr, ak, sizeof(ak));
+	pthread_mutex_lock(&ss->lock);
+	a = wait_of(fails_of(ss, uk, false, now), LOGIN_FAILS_PER_NAME, now);
+	b = wait_of(fails_of(ss, ak, false, now), LOGIN_FAILS_PER_ADDR, now);
+	/* counted under the same lock as the check: tries in flight at
+	 * once (a connection each) must not all pass the check */
+	if (!a && !b) {
+		fails_of(ss, uk, true, now)->n++;
+		fails_of(ss, ak, true, now)->n++;
+	}
+	pthread_mutex_unlock(&ss->lock);
+	return a > b ? a : b;
+}
+
+void sessions_login_ok(struct sessions *ss, const char *name,
+		       const struct sockaddr *addr)
 {
 	char uk[64], ak[64];
 	int64_t now = mono_s();
@@ -252,13 +296,11 @@ void sessions_login_result(struct sessions *ss, const char *name,
 	snprintf(uk, sizeof(uk), "u:%s", name);
 	addr_key(addr, ak, sizeof(ak));
 	pthread_mutex_lock(&ss->lock);
-	if (ok) {
-		f = fails_of(ss, uk, false, now);
-		if (f)
-			memset(f, 0, sizeof(*f));
-	} else {
-		fails_of(ss, uk, true, now)->n++;
-		fails_of(ss, ak, true, now)->n++;
-	}
+	f = fails_of(ss, uk, false, now);
+	if (f)
+		memset(f, 0, sizeof(*f));
+	f = fails_of(ss, ak, false, now);
+	if (f && f->n)
+		f->n--;
 	pthread_mutex_unlock(&ss->lock);
 }

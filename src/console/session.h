@@ -48,9 +48,16 @@ void sessions_prune_users(struct sessions *ss, const struct users *us);
 int64_t sessions_expiry(const struct sessions *ss, const struct session *s);
 
 /* Login rate limit. Returns 0 if a login of name from addr may be tried,
- * else the seconds to wait. */
+ * else the seconds to wait. Read only: sessions_login_begin counts. */
 unsigned sessions_login_wait(struct sessions *ss, const char *name,
 			     const struct sockaddr *addr);
-/* Counts a failed login, or forgets the name's failures after a good one. */
-void sessions_login_result(struct sessions *ss, const char *name,
-			   const struct sockaddr *addr, bool ok);
+/* Like sessions_login_wait, and when it returns 0 the try is counted
+ * as failed at once, in the same step as the check: the password is
+ * checked after, and parallel tries must not all pass a check that none
+ * of them has counted yet. */
+unsigned sessions_login_begin(struct sessions *ss, const char *name,
+			      const struct sockaddr *addr);
+/* The try of sessions_login_begin succeeded: forgets the name's
+ * failures and takes the try back from the address's count. */
+void sessions_login_ok(struct sessions *ss, const char *name,
+		       const struct sockaddr *addr);

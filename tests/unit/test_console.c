@@ -141,10 +141,9 @@ START_TEST(login_limit)
 	char name[16];
 
 	b.sin_addr.s_addr = htonl(0xc0000202);
-	for (int i = 0; i < LOGIN_FAILS_PER_NAME; i++) {
-		ck_assert_uint_eq(sessions_login_wait(ss, "alice", pa), 0);
-		sessions_login_result(ss, "alice", pa, false);
-	}
+	/* tries in flight count at once: none has failed yet */
+	for (int i = 0; i < LOGIN_FAILS_PER_NAME; i++)
+		ck_assert_uint_eq(sessions_login_begin(ss, "alice", pa), 0);
 	/* the name is locked for everyone, not only the address */
 	ck_assert_uint_gt(sessions_login_wait(ss, "alice", pa), 0);
 	ck_assert_uint_gt(sessions_login_wait(ss, "alice", pb), 0);
@@ -154,10 +153,37 @@ START_TEST(login_limit)
 	/* one address guessing many names */
 	for (int i = 0; i < LOGIN_FAILS_PER_ADDR; i++) {
 		snprintf(name, sizeof(name), "u%d", i);
-		sessions_login_result(ss, name, pb, false);
+		ck_assert_uint_eq(sessions_login_begin(ss, name, pb), 0);
 	}
-	ck_assert_uint_gt(sessions_login_wait(ss, "carol", pb), 0);
+	ck_assert_uint_gt(sessions_login_begin(ss, "carol", pb), 0);
 	ck_assert_uint_eq(sessions_login_wait(ss, "carol", pa), 0);
+	/* a good login forgets the name's failures and is not held
+	 * against its address */
+	ck_assert_uint_eq(sessions_login_begin(ss, "dave", pa), 0);
+	sessions_login_ok(ss, "dave", pa);
+	ck_assert_uint_eq(sessions_login_wait(ss, "dave", pa), 0);
+	sessions_free(ss);
+}
+END_TEST
+
+/* Junk names from many addresses fill the table of counters: a name
+ * that is locked must stay locked, not be the one pushed out. */
+START_TEST(login_limit_eviction)
+{
+	struct sessions *ss = sessions_new(60, 3600);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	const struct sockaddr *pa = (const struct sockaddr *)&a;
+	char name[16];
+
+	a.sin_addr.s_addr = htonl(0xc0000201);
+	for (int i = 0; i < LOGIN_FAILS_PER_NAME; i++)
+		ck_assert_uint_eq(sessions_login_begin(ss, "alice", pa), 0);
+	for (int i = 0; i < 4 * LOGIN_TRACKED_MAX; i++) {
+		a.sin_addr.s_addr = htonl(0xc6120000 + (uint32_t)i / 10);
+		snprintf(name, sizeof(name), "junk%d", i);
+		sessions_login_begin(ss, name, pa);
+	}
+	ck_assert_uint_gt(sessions_login_wait(ss, "alice", pa), 0);
 	sessions_free(ss);
 }
 END_TEST
@@ -226,6 +252,7 @@ static Suite *suite(void)
 	ADD(tc, users_bad_file);
 	ADD(tc, sessions_life);
 	ADD(tc, login_limit);
+	ADD(tc, login_limit_eviction);
 	ADD(tc, conf_settings);
 	suite_add_tcase(s, tc);
 	return s;
