@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -190,6 +191,39 @@ static bool origin_ok(struct http_ctx *ctx)
 	return rest && !strcmp(rest, h);
 }
 
+/* DNS rebinding: a page of evil.example whose name then resolves to
+ * 127.0.0.1 reaches the console from the operator's own browser, with
+ * Host: evil.example. Without TLS (whose certificate names the console)
+ * only an address or localhost is accepted as Host. */
+static bool host_ok(struct console *con, struct MHD_Connection *conn)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    "Host");
+	char name[300];
+	const char *colon;
+	size_t n;
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (con->tls_cert)
+		return true;
+	if (!h || !*h || strlen(h) >= sizeof(name))
+		return false;
+	if (h[0] == '[') { /* [v6]:port */
+		const char *end = strchr(h, ']');
+		n = end ? (size_t)(end - h - 1) : 0;
+		memcpy(name, h + 1, n);
+		name[n] = 0;
+		return end && inet_pton(AF_INET6, name, &a6) == 1 &&
+		       (!end[1] || end[1] == ':');
+	}
+	colon = strchr(h, ':');
+	n = colon ? (size_t)(colon - h) : strlen(h);
+	memcpy(name, h, n);
+	name[n] = 0;
+	return !strcmp(name, "localhost") || inet_pton(AF_INET, name, &a4) == 1;
+}
+
 static bool csrf_ok(struct http_ctx *ctx)
 {
 	const char *t = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
@@ -292,7 +326,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	ctx.peer = ci ? ci->client_addr : NULL;
-	if (cs->too_big)
+	if (!host_ok(con, conn))
+		api_error(&rep, 421, "this console is reached by its address "
+			  "(or localhost), not by a name");
+	else if (cs->too_big)
 		api_error(&rep, 413, "the body is larger than %u bytes",
 			  CONSOLE_BODY_MAX);
 	else if (!strncmp(url, "/api/", 5))

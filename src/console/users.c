@@ -255,6 +255,9 @@ int users_save(const char *path, const struct users *us, gid_t gid, char *err,
 	}
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
 		return -ENAMETOOLONG;
+	/* A crash may have left one: it is ours (the directory is root's),
+	 * and O_EXCL below never follows what replaces it. */
+	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		  0600);
 	if (fd < 0) {

@@ -132,6 +132,9 @@ code=$(api -b "$S/jar" -H "X-CSRF-Token: $csrf" -H "Origin: http://evil.example"
 expect_eq "a state change from another origin, token and all" "$code" 403
 code=$(api -b "$S/jar" -H "X-CSRF-Token: $csrf" -d '{"patterns":[' "$URL/api/blacklist")
 expect_eq "a malformed body" "$code" 400
+code=$(api -H "Host: rebind.example:8743" -H 'Content-Type: application/json' \
+	-d "{\"username\":\"op\",\"password\":\"$PASS\"}" "$URL/api/login")
+expect_eq "a name that rebinds to the console (DNS rebinding)" "$code" 421
 code=$(api --path-as-is "$URL/static/../../../etc/passwd")
 expect_eq "a path outside the UI's folder" "$code" 404
 code=$(api -b "$S/jar" "$URL/api/events?limit=2m")
