@@ -8,9 +8,15 @@
 # process is held stopped for it, a flood is paced), with a comment saying so.
 # shellcheck shell=bash
 
-# now_us : microseconds of the wall clock (no fork; the decimal point of
-# EPOCHREALTIME is the locale's, hence every non-digit is dropped).
-now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
+# now_us : microseconds of the wall clock (bash 5: no fork; the decimal
+# point of EPOCHREALTIME is the locale's, hence every non-digit is dropped).
+now_us() {
+	if [ -n "${EPOCHREALTIME:-}" ]; then
+		echo "${EPOCHREALTIME//[!0-9]/}"
+	else
+		date +%s%6N
+	fi
+}
 
 # secs_us SECONDS : SECONDS (e.g. 10 or 0.5) in microseconds.
 secs_us() {
