@@ -117,7 +117,7 @@ wait_for '"action":"blocked"' "$S/state/events.jsonl" && ok "events recorded as 
 # A resolver whose answers egressd cannot read (two questions; dig takes
 # them with a warning): in block mode they are dropped, or their addresses
 # would go unmapped.
-ip netns exec "$NS_INET" timeout 60 python3 -c '
+ip netns exec "$NS_INET" timeout 60 /usr/bin/python3 -c '
 import socket, struct
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("203.0.113.80", 53))
@@ -176,7 +176,7 @@ q1=$(queued)
 # buffer afterwards, so the file size proves nothing).
 # A slow reader (curl's --limit-rate lets the kernel take megabytes at
 # once): 4 KiB every 10 ms, for at most 30 s.
-$C1 timeout 30 python3 -c '
+$C1 timeout 30 /usr/bin/python3 -c '
 import socket, time
 s = socket.create_connection(("www.example.com", 80))
 s.sendall(b"GET /big HTTP/1.0\r\nHost: www.example.com\r\n\r\n")

@@ -11,7 +11,9 @@ SOCK=$S/ctl.sock
 topo_up
 C1="ip netns exec $NS_C1" C2="ip netns exec $NS_C2"
 ctl() { "$EGRESSCTL" --socket "$SOCK" "$@"; }
-jq_() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# Debian's python3: pyenv's (first on PATH) takes ~0.5 s a start on a
+# loaded machine, too slow for a poll.
+jq_() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 https() { # https NS NAME IP
 	ip netns exec "$1" curl -sf -m 3 --cacert "$CA" --resolve "$2:443:$3" "https://$2/"
 }

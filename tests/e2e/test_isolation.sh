@@ -53,7 +53,7 @@ ctl --json containers | grep >/dev/null '"outer"' && ok "host facts in --json" |
 check_c1 up "before"
 
 # A live connection of c1, cut by the isolation (its socket stops receiving).
-$C1 timeout 20 python3 -c '
+$C1 timeout 20 /usr/bin/python3 -c '
 import socket, time
 s = socket.create_connection(("203.0.113.80", 80))
 s.sendall(b"GET /big HTTP/1.0\r\nHost: x\r\n\r\n")
