@@ -13,11 +13,13 @@ quick() {
 	echo $(( (t1 - t0) / 1000000 ))
 	[ $(( (t1 - t0) / 1000000 )) -lt 1000 ]
 }
-# sockets: egressd's socket descriptors; served: back to what it had
-# before the clients came (every one of them dealt with, its descriptor
-# closed: a reply that was to crash egressd has been tried by then).
+# served: every client that came is dealt with: none waits to be
+# accepted (the listener's Recv-Q, read first) and egressd's socket
+# descriptors are back to what it had before them (each one's closed: a
+# reply that was to crash egressd has been tried by then).
 sockets() { find /proc/"$pid"/fd -lname 'socket:*' 2>/dev/null | wc -l; }
-served() { [ "$(sockets)" -le "$sock0" ]; }
+backlog() { ip netns exec "$NS_HOST" ss -Hxln | awk -v s="$SOCK" '$5 == s { print $3 }'; }
+served() { [ "$(backlog)" = 0 ] && [ "$(sockets)" -le "$sock0" ]; }
 start_egressd --state-dir "$SEC/state" --socket "$SOCK"
 sock0=$(sockets)
 
