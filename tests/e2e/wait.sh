@@ -33,21 +33,22 @@ secs_us() {
 # this shell: a function may set variables for the caller. WAIT_TRACE=1
 # says on stderr how long each wait took.
 wait_until() {
-	local secs=$1 what=$2 end left t0
+	# Names of its own: COMMAND sees (and may set) the caller's variables.
+	local _wu_secs=$1 _wu_what=$2 _wu_end _wu_left _wu_t0
 	shift 2
-	t0=$(now_us)
-	end=$((t0 + $(secs_us "$secs")))
+	_wu_t0=$(now_us)
+	_wu_end=$((_wu_t0 + $(secs_us "$_wu_secs")))
 	until "$@"; do
-		left=$((end - $(now_us)))
-		if [ "$left" -le 0 ]; then
-			echo "     (gave up after ${secs} s waiting for $what)" >&2
+		_wu_left=$((_wu_end - $(now_us)))
+		if [ "$_wu_left" -le 0 ]; then
+			echo "     (gave up after ${_wu_secs} s waiting for $_wu_what)" >&2
 			return 1
 		fi
-		[ "$left" -gt 100000 ] && left=100000
-		sleep "$((left / 1000000)).$(printf '%06d' $((left % 1000000)))"
+		[ "$_wu_left" -gt 100000 ] && _wu_left=100000
+		sleep "$((_wu_left / 1000000)).$(printf '%06d' $((_wu_left % 1000000)))"
 	done
 	[ -z "${WAIT_TRACE:-}" ] ||
-		echo "     (waited $((($(now_us) - t0) / 1000)) ms for $what)" >&2
+		echo "     (waited $((($(now_us) - _wu_t0) / 1000)) ms for $_wu_what)" >&2
 	return 0
 }
 
