@@ -33,6 +33,8 @@ IMAGE=e2e-busybox:latest
 DOCKER=/usr/bin/docker
 dk() { "$DOCKER" -H "unix://$SOCK" "$@"; }
 die() { echo "dockerbed: $*" >&2; exit 1; }
+# shellcheck source=tests/e2e/wait.sh
+. "$(dirname "${BASH_SOURCE[0]}")/wait.sh" # wait_until
 
 install_missing() {
 	local want=()
@@ -57,13 +59,11 @@ start_dockerd() {
 		--data-root "$DIR/data" --exec-root "$DIR/exec" \
 		--pidfile "$DIR/dockerd.pid" --bip 198.19.255.1/24 \
 		--ip6tables=false >"$DIR/dockerd.log" 2>&1 &
-	for _ in $(seq 150); do
-		dk info >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
+	wait_until 60 "dockerd to answer" dockerd_up && return 0
 	tail -20 "$DIR/dockerd.log" >&2
-	die "dockerd did not answer on $SOCK within 30 s"
+	die "dockerd did not answer on $SOCK within 60 s"
 }
+dockerd_up() { dk info >/dev/null 2>&1; }
 
 # docker import of a rootfs holding busybox-static and its applet links.
 import_image() {
@@ -108,10 +108,7 @@ down() {
 		p=$(cat "$DIR/dockerd.pid")
 		kill "$p" 2>/dev/null
 		# dockerd stops the containerd it started before it exits.
-		for _ in $(seq 150); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
+		wait_until 30 "dockerd to exit" gone "$p"
 	fi
 	[ -s "$DIR/netns" ] && ip netns del "$(cat "$DIR/netns")" 2>/dev/null
 	grep " $DIR/" /proc/mounts | awk '{print $2}' | sort -r |
@@ -122,6 +119,8 @@ down() {
 		/run/containerd/s /run/containerd 2>/dev/null
 	true
 }
+
+gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # --- check: the client against the real daemon -------------------------
 fail() { echo "FAIL: $*" >&2; FAILED=1; }
@@ -143,11 +142,8 @@ timed() {
 # second after dockerd stamped the event.
 expect() {
 	local action=$1 id=$2 line t lat
-	for _ in $(seq 40); do
-		line=$(tail -n +$((MARK + 1)) "$EV" | grep -m1 "^event $action $id ")
-		[ -n "$line" ] && break
-		sleep 0.05
-	done
+	# Polled (its time is the probe's recv_ms, not when it is seen).
+	wait_until 3 "the '$action' event of ${id:0:12}" seen "$action" "$id"
 	[ -n "$line" ] || { fail "no '$action' event for ${id:0:12}"; return; }
 	t=${line##* recv_ms=}
 	t=${t%% *}
@@ -157,6 +153,12 @@ expect() {
 	if [ $((t - T1)) -gt 1000 ] || [ "$lat" -gt 1000 ]; then
 		fail "'$action' of ${id:0:12} came late"
 	fi
+}
+
+# seen ACTION ID : the probe printed it since MARK (the line in $line).
+seen() {
+	line=$(tail -n +$((MARK + 1)) "$EV" | grep -m1 "^event $1 $2 ")
+	[ -n "$line" ]
 }
 
 check() {
@@ -184,7 +186,8 @@ check() {
 	EV=$DIR/events.out
 	"$probe" events "$SOCK" 30 >"$EV" 2>&1 &
 	probe_pid=$!
-	for _ in $(seq 40); do grep -q "^stream open" "$EV" && break; sleep 0.05; done
+	wait_until 5 "the probe's event stream" in_file "^stream open" "$EV" ||
+		fail "the event stream did not open: $(cat "$EV")"
 	timed start e2e-stopped
 	expect start "$stopped"
 	expect die "$stopped" # "true" exits at once

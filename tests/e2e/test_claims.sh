@@ -36,7 +36,7 @@ extra_cleanup() {
 CLEANUP_EXTRA=extra_cleanup
 # SECTIONS="sni hostile shapes other" by default; a subset to run less.
 want() { [[ " ${SECTIONS:-sni hostile shapes other} " == *" $1 "* ]]; }
-for _ in $(seq 50); do [ -e "$S/servers.ready" ] && break; sleep 0.1; done
+wait_until 30 "servers.py to listen" test -e "$S/servers.ready" || bad "servers.py did not start"
 
 cat >"$S/black.txt" <<'L'
 # egressd-category: c2
@@ -68,9 +68,8 @@ expect() { # expect NAME pass|block COMMAND...
 	if served "$@"; then got=pass; else got=block; fi
 	[ "$got" = "$want" ] && ok "$name ($got)" || bad "$name (got $got, want $want)"
 }
-event() { # event PYTHON-CONDITION : some event in events.jsonl matches (e: the event)
-	for _ in $(seq 30); do
-		$PY - "$EV" "$1" <<'PY' && return 0
+event_now() { # event_now PYTHON-CONDITION : some event in events.jsonl matches (e: the event)
+	$PY - "$EV" "$1" 2>/dev/null <<'PY'
 import json, sys
 for l in open(sys.argv[1]):
     e = json.loads(l)
@@ -78,10 +77,8 @@ for l in open(sys.argv[1]):
         sys.exit(0)
 sys.exit(1)
 PY
-		sleep 0.1
-	done
-	return 1
 }
+event() { wait_until 10 "an event with $1" event_now "$1"; } # ... within 10 s
 https() { # https NAME IP [curl flags]: TLS to IP naming NAME
 	local n=$1 a=$2
 	shift 2
@@ -96,9 +93,9 @@ want sni && for mode in block alert; do
 	[ "$mode" = block ] && {
 		# --immediate-mode: TPACKET_V3 hands over a block of packets only
 		# when it fills or times out; the last ones were lost at the kill.
-		ip netns exec "$NS_HOST" tcpdump --immediate-mode -ni "$BRIDGE" -U -w "$S/sni.pcap" 2>/dev/null &
+		ip netns exec "$NS_HOST" tcpdump --immediate-mode -ni "$BRIDGE" -U -w "$S/sni.pcap" 2>"$S/tcpdump.err" &
 		tpid=$!
-		sleep 0.5
+		wait_for "listening on $BRIDGE" "$S/tcpdump.err" 30 || bad "tcpdump did not start"
 	}
 	want=block
 	[ "$mode" = alert ] && want=pass
@@ -112,7 +109,9 @@ want sni && for mode in block alert; do
 	$C1 dig +short api.example.com >/dev/null # whitelisted, 203.0.113.80
 	expect "$mode: whitelisted name's address, blacklisted SNI" $want https other.example.net 203.0.113.80
 	[ "$mode" = block ] || continue
-	sleep 0.5
+	# The last hello captured and its event written, then the capture ends.
+	wait_until 10 "the last hello in the capture" grep -aq other.example.net "$S/sni.pcap"
+	event "e['kind'] == 'tls' and e.get('name') == 'other.example.net'"
 	kill "$tpid"
 	wait "$tpid" 2>/dev/null
 	"$EGRESSD" replay --json --pcap "$S/sni.pcap" --mode block \
@@ -193,8 +192,10 @@ if want shapes; then
 run block
 $C1 timeout 60 $PY "$CL/send_shapes.py" 203.0.113.80 bad-sni.example www.example.com >"$S/shapes.txt"
 nreset=$(grep -c '^reset' "$S/shapes.txt")
-sleep 1
-nunread=$($PY -c "import json; print(sum(1 for l in open('$EV') if json.loads(l)['kind'] == 'unreadable' and json.loads(l)['dst'].startswith('203.0.113.80')))")
+unread80() { $PY -c "import json; print(sum(1 for l in open('$EV') if json.loads(l)['kind'] == 'unreadable' and json.loads(l)['dst'].startswith('203.0.113.80')))"; }
+unread_all() { [ "$(unread80)" -ge $((8 - nreset)) ]; }
+wait_until 10 "$((8 - nreset)) unreadable events" unread_all
+nunread=$(unread80)
 # each shape passed is one unreadable event (none else goes to .80 here)
 [ "$nreset" -ge 3 ] && [ "$nunread" = $((8 - nreset)) ] &&
 	ok "the 8 unreadable shapes: $nreset reset (their name read), $nunread recorded unreadable" ||
@@ -209,14 +210,17 @@ fi
 if want other; then
 run block
 $C1 $PY "$CL/quic_send.py" "$CAP/quic-chromium-drain-ipv6.pcap" 2001:db8:80::81 >/dev/null
-sleep 0.5
+# The event is written after the verdict on the completing datagram: a
+# datagram passed would be at the server by then.
+event "e['kind'] == 'quic' and e.get('name') == 'other.example.net' and e['action'] == 'blocked'"
+ev=$?
 n=$(cat "$S/udp-2001:db8:80::81" 2>/dev/null || echo 0)
-event "e['kind'] == 'quic' and e.get('name') == 'other.example.net' and e['action'] == 'blocked'" && [ "$n" -lt 2 ] &&
+[ $ev = 0 ] && [ "$n" -lt 2 ] &&
 	ok "a real QUIC Initial naming a blacklisted server is stopped ($n of 2 datagrams reached it: the completing one did not)" ||
 	bad "QUIC with a blacklisted name: $n datagrams reached the server"
 $C1 $PY "$CAP/../../e2e/claims/quic_send.py" "$CAP/quic-chromium-drain.pcap" 203.0.113.80 >/dev/null
-sleep 0.5
-n=$(cat "$S/udp-203.0.113.80" 2>/dev/null || echo 0)
+got_both() { n=$(cat "$S/udp-203.0.113.80" 2>/dev/null || echo 0); [ "$n" -ge 2 ]; }
+wait_until 10 "both datagrams at the server" got_both
 [ "$n" = 2 ] && ok "a real QUIC Initial naming a good server passes (2 of 2 datagrams)" ||
 	bad "QUIC with a good name: $n of 2 datagrams"
 expect "stratum mining.subscribe to an unlisted address on port 3333" block \
@@ -233,6 +237,8 @@ except socket.timeout:
 '
 event "e['kind'] == 'stratum' and e['rule']['category'] == 'mining-pool' and e['rule']['pattern'] == 'protocol:stratum'" &&
 	ok "...recorded: stratum, mining-pool, protocol:stratum" || bad "...no stratum event"
+# The client stays 0.5 s after its hello, as one waiting for an answer
+# would (a fixed time: the stimulus, not a wait for egressd).
 $C1 timeout 3 bash -c 'exec 3<>/dev/tcp/203.0.113.80/853; printf "\x16\x03\x01\x00\x05hello" >&3; sleep 0.5' 2>/dev/null
 event "e['rule']['category'] == 'dns-bypass' and e['dst'] == '203.0.113.80:853'" &&
 	ok "DNS over TLS is alerted (dns-bypass)" || bad "DNS over TLS: no event"

@@ -11,10 +11,13 @@ SOCK=$S/ctl.sock CSOCK=$S/containerd.sock ID=e2e-task
 cpid= holder=
 
 ctr_() { ctr -a "$CSOCK" "$@"; }
+ctr_up() { ctr_ version >/dev/null 2>&1; }
+# task_stopped: the task is no longer running (or gone).
+task_stopped() { ! ctr_ task ls 2>/dev/null | grep >/dev/null "^$ID .*RUNNING"; }
 containerd_cleanup() {
 	if [ -n "$cpid" ]; then
 		ctr_ task kill -s KILL "$ID" >/dev/null 2>&1
-		sleep 0.3
+		wait_until 10 "the task to stop" task_stopped
 		ctr_ task delete -f "$ID" >/dev/null 2>&1
 		ctr_ container delete "$ID" >/dev/null 2>&1
 		kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
@@ -34,7 +37,9 @@ touch "$S/podns"
 unshare --net="$S/podns" true
 nsenter --net="$S/podns" sleep 600 &
 holder=$!
-sleep 0.2
+# The holder in the pod's namespace (nsenter has entered it).
+in_podns() { [ "$(stat -L -c %i "/proc/$holder/ns/net" 2>/dev/null)" = "$(stat -L -c %i "$S/podns")" ]; }
+wait_until 10 "the holder in the pod's namespace" in_podns || bad "test bed: the holder is not in the pod's namespace"
 VETH=veth$(openssl rand -hex 4 | cut -c1-7)
 ip -n "$NS_HOST" link add "$VETH" master "$BRIDGE" type veth peer name eth0 netns "$holder"
 ip -n "$NS_HOST" link set "$VETH" up
@@ -53,7 +58,7 @@ printf 'version = 2\nroot = "%s"\nstate = "%s"\n[grpc]\n  address = "%s"\n' \
 printf 'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n' >>"$S/containerd.toml"
 containerd --config "$S/containerd.toml" >"$S/containerd.log" 2>&1 &
 cpid=$!
-for _ in $(seq 50); do ctr_ version >/dev/null 2>&1 && break; sleep 0.2; done
+wait_until 30 "containerd to answer" ctr_up
 # A run killed half-way leaves its task in runc's own root (not under $S).
 runc --root /run/containerd/runc/default delete -f "$ID" >/dev/null 2>&1
 ctr_ run -d --rootfs --env PATH=/bin --with-ns "network:$S/podns" "$S/rootfs" "$ID" /bin/sh -c 'sleep 100000' \
@@ -68,18 +73,21 @@ printf '%s\n' "mode = block" "container_if = $BRIDGE" "docker_socket =" \
 	"blacklist = cidr:$S/black.txt" "ruleset = $ROOT/nft/egressd.nft" >"$S/egressd.conf"
 ip netns exec "$NS_HOST" "$EGRESSD" run --config "$S/egressd.conf" >"$S/egressd.log" 2>&1 &
 pid=$!
-for _ in $(seq 50); do grep -q "running in" "$S/egressd.log" && [ -S "$SOCK" ] && break; sleep 0.1; done
-sleep 1.5
-
-"$EGRESSCTL" --socket "$SOCK" containers >"$S/list"
-grep -q "^$ID .*containerd .*running .*$VETH .*198.18.0.21" "$S/list" &&
+started() { in_file "running in" "$S/egressd.log" && [ -S "$SOCK" ]; }
+wait_until 30 "egressd to start" started || { bad "egressd did not start"; cat "$S/egressd.log"; }
+# The first inventory scan lists the task.
+listed() {
+	"$EGRESSCTL" --socket "$SOCK" containers >"$S/list" 2>&1
+	grep -q "^$ID .*containerd .*running .*$VETH .*198.18.0.21" "$S/list"
+}
+wait_until 15 "the task listed" listed &&
 	ok "egressctl containers: the containerd task with its veth and address" ||
 	{ bad "containerd task not listed"; cat "$S/list"; }
 
 # A process of the task, as user miner, to the blacklisted address.
 ctr_ task exec --exec-id probe --user 1042 "$ID" /bin/sh -c 'wget -q -O- http://203.0.113.81/; true' \
 	>/dev/null 2>&1
-for _ in $(seq 30); do grep -q "\"name\":\"$ID\"" "$S/st/events.jsonl" 2>/dev/null && break; sleep 0.1; done
+wait_for "\"name\":\"$ID\"" "$S/st/events.jsonl"
 python3 - "$S/st/events.jsonl" "$ID" >"$S/attr.txt" <<'PY'
 import json, sys
 evs = [json.loads(l) for l in open(sys.argv[1])]

@@ -117,7 +117,7 @@ wait_for '"action":"blocked"' "$S/state/events.jsonl" && ok "events recorded as 
 # A resolver whose answers egressd cannot read (two questions; dig takes
 # them with a warning): in block mode they are dropped, or their addresses
 # would go unmapped.
-ip netns exec "$NS_INET" timeout 60 python3 -c '
+ip netns exec "$NS_INET" timeout 60 /usr/bin/python3 -c '
 import socket, struct
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("203.0.113.80", 53))
@@ -128,7 +128,10 @@ while True:
     s.sendto(hdr + qd + qd + b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + bytes([192, 0, 2, 9]), a)
 ' &
 badns=$!
-sleep 0.3
+# Bound before the lookup, or "no answer" would pass for "dropped".
+udp_bound() { ip netns exec "$NS_INET" ss -Hnul | grep >/dev/null '203\.0\.113\.80:53 '; }
+wait_until 10 "the unreadable resolver on 203.0.113.80:53" udp_bound ||
+	bad "the unreadable resolver did not start"
 expect "an unreadable DNS answer is dropped in block mode" block \
 	$C1 sh -c 'dig +short +noedns +time=1 +tries=1 @203.0.113.80 x.example.com | grep >/dev/null "^[0-9]"'
 kill "$badns" 2>/dev/null
@@ -147,7 +150,9 @@ resolves "$NS_C1" www.example.com
 resolves "$NS_C2" api.example.com
 $C1 curl -sf -m 2 -o /dev/null http://203.0.113.80/
 $C2 curl -sf -m 2 -o /dev/null http://203.0.113.80/
-sleep 0.5
+# c1 went first: an event for it would be written before c2's (one lane
+# per container, taken in the order they queued).
+wait_for "\"container_ip\":\"$IP_C2\".*\"dst\":\"203.0.113.80:80\".*api.example.com" "$S/state/events.jsonl"
 n1=$(grep -c "\"container_ip\":\"$IP_C1\".*\"dst\":\"203.0.113.80:80\"" "$S/state/events.jsonl")
 n2=$(grep -c "\"container_ip\":\"$IP_C2\".*\"dst\":\"203.0.113.80:80\".*api.example.com" "$S/state/events.jsonl")
 [ "$n1" = 0 ] && ok "shared CDN address: no event for the container that resolved the good name" ||
@@ -171,7 +176,7 @@ q1=$(queued)
 # buffer afterwards, so the file size proves nothing).
 # A slow reader (curl's --limit-rate lets the kernel take megabytes at
 # once): 4 KiB every 10 ms, for at most 30 s.
-$C1 timeout 30 python3 -c '
+$C1 timeout 30 /usr/bin/python3 -c '
 import socket, time
 s = socket.create_connection(("www.example.com", 80))
 s.sendall(b"GET /big HTTP/1.0\r\nHost: www.example.com\r\n\r\n")
@@ -179,15 +184,17 @@ while s.recv(4096):
     time.sleep(0.01)
 ' 2>/dev/null &
 cpid=$!
-sleep 2
 rcvd() {
 	$C1 ss -Htni '( dport = :80 )' | grep -o 'bytes_received:[0-9]*' | cut -d: -f2 | head -1
 }
-r0=$(rcvd)
+receiving() { r0=$(rcvd); [ -n "$r0" ] && [ "$r0" -gt 0 ]; }
+wait_until 10 "the slow download to receive" receiving
 printf 'www.example.com\n' >>"$S/black.txt"
+cuts=$(log_lines "connections cut after the list change")
 kill -HUP "$pid"
-sleep 1
+wait_log "connections cut after the list change" "$cuts"
 r1=$(rcvd)
+# Measured, not awaited: the socket must receive nothing more for 2 s.
 sleep 2
 r2=$(rcvd)
 kill "$cpid" 2>/dev/null
@@ -202,8 +209,9 @@ grep -q "connections cut after the list change" "$S/egressd.log" && ok "the cut 
 sed -i '$d' "$S/black.txt"
 # A reload with a bad list keeps the old lists whole.
 printf 'bad..name\n' >>"$S/black.txt"
+refused=$(log_lines "reload refused, old lists kept")
 kill -HUP "$pid"
-sleep 0.5
+wait_log "reload refused, old lists kept" "$refused"
 grep -q "black.txt:[0-9]*: 'bad..name' is neither a domain name" "$S/egressd.log" &&
 	grep -q "reload refused, old lists kept" "$S/egressd.log" &&
 	ok "a bad list on reload is refused with file and line" || bad "bad reload not reported"

@@ -24,8 +24,8 @@ run_bare() {
 	unset JOURNAL_STREAM
 	pid=$!
 	local t0=$(date +%s%N)
-	for _ in $(seq 300); do grep -q "running in" "$log" && break; sleep 0.1; done
-	grep -q "running in" "$log" || { bad "egressd did not start"; cat "$log"; }
+	wait_until 30 "egressd to start" in_file "running in" "$log" ||
+		{ bad "egressd did not start"; cat "$log"; }
 	echo "     (started in $(( ($(date +%s%N) - t0) / 1000000 )) ms)"
 }
 # The set's elements; a listing that meets egressd's own transaction
@@ -64,8 +64,12 @@ grep -q "(the defaults: none configured)" "$S/status.txt" && grep -q "watching: 
 	ok "egressctl status says the defaults and br-dflt" || { bad "status"; cat "$S/status.txt"; }
 # logrotate's way: rename, SIGHUP; the next event goes to a new file.
 mv "$S/state/events.jsonl" "$S/state/events.jsonl.1"
+# SIGHUP asks for the new name, then reloads the lists: once they are
+# loaded again, the next event goes to the new file.
+loaded=$(grep -c "lists loaded" "$S/a.log")
 kill -HUP "$pid"
-sleep 0.5
+reloaded() { [ "$(grep -c "lists loaded" "$S/a.log")" -gt "$loaded" ]; }
+wait_until 10 "the reload after SIGHUP" reloaded
 served bad-sni.example
 ip netns exec "$NS_C2" curl -sk -m 3 -o /dev/null --resolve bad-sni.example:443:203.0.113.80 https://bad-sni.example/
 wait_for bad-sni.example "$S/state/events.jsonl" &&
@@ -95,13 +99,13 @@ ip -n "$NS_HOST" link add xbr1 type bridge
 ip -n "$NS_HOST" link set xbr1 up
 ip -n "$NS_HOST" link add vethc3 master xbr1 type veth peer name eth0 netns "${P}c3"
 ip -n "$NS_HOST" link set vethc3 up
-for _ in $(seq 80); do grep -q "xbr1 (auto, 1 port)" "$S/c.log" && break; sleep 0.1; done
-grep -q "xbr1 (auto, 1 port)" "$S/c.log" && ok "auto: a bridge added later is watched: $(grep -o 'watching 2 .*' "$S/c.log" | tail -1)" ||
+wait_for "xbr1 (auto, 1 port)" "$S/c.log" 20 && ok "auto: a bridge added later is watched: $(grep -o 'watching 2 .*' "$S/c.log" | tail -1)" ||
 	{ bad "xbr1 not found"; tail -3 "$S/c.log"; }
 ifs_has xbr1 && ok "auto: xbr1 is in the ruleset's container_ifs" ||
 	{ bad "xbr1 not in container_ifs"; ifs_set; }
 ip -n "$NS_HOST" link del xbr1
-for _ in $(seq 80); do ifs_has xbr0 && ! ifs_has xbr1 && break; sleep 0.1; done
+xbr1_out() { ifs_has xbr0 && ! ifs_has xbr1; }
+wait_until 20 "xbr1 out of container_ifs" xbr1_out
 ! ifs_has xbr0 || ifs_has xbr1 &&
 	{ bad "xbr1 stays in container_ifs after it is gone"; tail -3 "$S/c.log"; ifs_set; } ||
 	ok "auto: a bridge gone is taken out of container_ifs"

@@ -23,6 +23,7 @@ cleanup() {
 trap cleanup EXIT
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=1; }
+. "$HERE/wait.sh" # wait_until, wait_for
 
 bash "$HERE/dockerbed.sh" up >"$S/bed.log" 2>&1 || { cat "$S/bed.log"; exit 1; }
 . "$DOCKERBED_DIR/dockerbed.env"
@@ -42,12 +43,15 @@ printf '%s\n' "mode = block" "container_if = br-*" "docker_socket = $DOCKER_SOCK
 nsenter --net="/run/netns/$DOCKER_NETNS" "$EGRESSD" run --config "$S/egressd.conf" \
 	>"$S/egressd.log" 2>&1 &
 pid=$!
-for _ in $(seq 50); do grep -q "running in" "$S/egressd.log" && [ -S "$SOCK" ] && break; sleep 0.1; done
-sleep 1.5 # the first inventory scan
-
-ctl containers >"$S/list" 2>&1
-grep -q "e2e-web .*$DOCKER_IMAGE .*docker .*running" "$S/list" &&
-	grep -q "e2e-victim .*198.18.0.20" "$S/list" &&
+started() { in_file "running in" "$S/egressd.log" && [ -S "$SOCK" ]; }
+wait_until 30 "egressd to start" started || { bad "egressd did not start"; cat "$S/egressd.log"; }
+# The first inventory scan lists them.
+listed() {
+	ctl containers >"$S/list" 2>&1
+	grep -q "e2e-web .*$DOCKER_IMAGE .*docker .*running" "$S/list" &&
+		grep -q "e2e-victim .*198.18.0.20" "$S/list"
+}
+wait_until 15 "the containers listed" listed &&
 	ok "egressctl containers lists Docker's containers with image, state, veth, addresses" ||
 	{ bad "containers"; cat "$S/list" "$S/egressd.log"; }
 
@@ -86,7 +90,7 @@ dk run --name e2e-cli --network "$DOCKER_NETWORK" "$DOCKER_IMAGE" \
 	sh -c 'wget -q -O- http://198.18.0.10/; echo done' >"$S/cli.out" 2>&1
 grep -q hello "$S/cli.out" && bad "the blacklisted address was served" ||
 	ok "the blacklisted address is refused: $(head -1 "$S/cli.out")"
-for _ in $(seq 30); do grep -q '"name":"e2e-cli"' "$S/state/events.jsonl" 2>/dev/null && break; sleep 0.1; done
+wait_for '"name":"e2e-cli"' "$S/state/events.jsonl"
 python3 - "$S/state/events.jsonl" "$DOCKER_IMAGE" >"$S/attr.txt" <<'PY'
 import json, sys
 evs = [json.loads(l) for l in open(sys.argv[1])]
@@ -109,8 +113,17 @@ dk exec e2e-victim ping -c1 -W1 198.18.0.30 >/dev/null 2>&1 && bad "isolated e2e
 	ok "isolated: e2e-victim reaches nothing"
 dk exec e2e-peer ping -c1 -W1 198.18.0.20 >/dev/null 2>&1 && bad "isolated e2e-victim still reachable" ||
 	ok "isolated: nothing reaches e2e-victim"
+old_veth=$(ctl containers | awk '/e2e-victim/ {print $7}')
 dk restart -t 0 e2e-victim >/dev/null
-sleep 1.5
+# The inventory sees the new veth and moves the isolation to it (one
+# step: the list shows it once the isolation follows).
+moved() {
+	local v
+	v=$(ctl containers 2>/dev/null | awk '/e2e-victim .*isolated/ {print $7}')
+	[ -n "$v" ] && [ "$v" != - ] && [ "$v" != "$old_veth" ]
+}
+wait_until 15 "e2e-victim's isolation on its new veth" moved ||
+	bad "after docker restart: no new veth isolated (was $old_veth)"
 dk exec e2e-victim ping -c1 -W1 198.18.0.30 >/dev/null 2>&1 && bad "after docker restart: isolation lost" ||
 	ok "docker restart (new veth $(ctl containers | awk '/e2e-victim/ {print $7}')): still isolated"
 ctl containers >"$S/list"
@@ -118,9 +131,12 @@ grep -q "e2e-victim .*isolated" "$S/list" && ok "containers shows it isolated" |
 	{ bad "not shown isolated"; cat "$S/list"; }
 dk exec e2e-peer ping -c1 -W1 198.18.0.10 >/dev/null 2>&1 && bad "the blacklisted address answers ping" ||
 	ok "e2e-peer: the blacklisted address is refused (ICMP too)"
+# In the file first, or its absence below would prove nothing.
+wait_for e2e-victim "$S/state/isolation.json" || bad "e2e-victim not in isolation.json"
 dk rm -f e2e-victim >/dev/null
-sleep 4 # a container is taken for deleted after 3 scans without it
-grep -q e2e-victim "$S/state/isolation.json" && bad "docker rm did not clear the isolation" ||
-	ok "docker rm clears its isolation"
+# A container is taken for deleted after 3 scans without it (1 s apart).
+cleared() { ! grep -q e2e-victim "$S/state/isolation.json"; }
+wait_until 15 "e2e-victim out of isolation.json" cleared
+cleared && ok "docker rm clears its isolation" || bad "docker rm did not clear the isolation"
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 exit $fail

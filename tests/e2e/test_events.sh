@@ -11,7 +11,9 @@ SOCK=$S/ctl.sock
 topo_up
 C1="ip netns exec $NS_C1" C2="ip netns exec $NS_C2"
 ctl() { "$EGRESSCTL" --socket "$SOCK" "$@"; }
-jq_() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# Debian's python3: pyenv's (first on PATH) takes ~0.5 s a start on a
+# loaded machine, too slow for a poll.
+jq_() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 https() { # https NS NAME IP
 	ip netns exec "$1" curl -sf -m 3 --cacert "$CA" --resolve "$2:443:$3" "https://$2/"
 }
@@ -21,12 +23,26 @@ check() { # check NAME COMMAND... (must succeed)
 	if "$@" >"$S/out" 2>&1; then ok "$name"; else bad "$name: $(head -5 "$S/out")"; fi
 }
 expect_eq() { [ "$2" = "$3" ] && ok "$1 ($2)" || bad "$1: got '$2', want '$3'"; }
+# counted N : the events' counts add up to N or more (all written).
+counted() {
+	[ "$(ctl --json events 2>/dev/null | jq_ 'sum(int(e["count"]) for e in d["events"])' 2>/dev/null)" -ge "$1" ] 2>/dev/null
+}
+# newest_pending : the id of the newest pending event (empty if none).
+newest_pending() { ctl --json events --status pending 2>/dev/null | jq_ 'd["events"][0]["id"]' 2>/dev/null; }
+# pending_new OLD : the newest pending event is another than OLD (the
+# newest before the act).
+pending_new() {
+	local n
+	n=$(newest_pending)
+	[ -n "$n" ] && [ "$n" != "$1" ]
+}
+nx() { ip netns exec "$1" dig +time=1 +tries=1 "$2" | grep >/dev/null NXDOMAIN; }
 
 printf '# egressd-category: c2\nother.example.net\n' >"$S/black.txt"
 start_egressd --mode block --socket "$SOCK" --blacklist "$S/black.txt"
 
 for i in 1 2 3; do https "$NS_C1" other.example.net 203.0.113.81 >/dev/null 2>&1; done
-sleep 1
+wait_until 10 "the three connections' events" counted 3
 ids=$(ctl --json events | jq_ '" ".join(str(e["id"]) for e in d["events"])')
 expect_eq "three connections aggregate into one event" "$(echo $ids | wc -w)" 1
 ID=$ids
@@ -42,14 +58,16 @@ expect_eq "filter by status" "$(ctl --json events --status handled | jq_ 'len(d[
 expect_eq "a time range before it" "$(ctl --json events --from 2020-01-01 --to 2020-01-02 | jq_ 'len(d["events"])')" 0
 
 check "mark handled" ctl events handled "$ID"
+p0=$(newest_pending)
 https "$NS_C1" other.example.net 203.0.113.81 >/dev/null 2>&1
-sleep 0.5
+wait_until 10 "a new pending event" pending_new "$p0"
 ID2=$(ctl --json events --status pending | jq_ 'd["events"][0]["id"]')
 [ -n "$ID2" ] && [ "$ID2" != "$ID" ] && ok "after handled, the next occurrence is a new event ($ID2)" ||
 	bad "no new event after handled"
 check "ignore" ctl events ignore "$ID2"
+p0=$(newest_pending)
 https "$NS_C1" other.example.net 203.0.113.81 >/dev/null 2>&1
-sleep 0.5
+wait_until 10 "a new pending event" pending_new "$p0"
 ID3=$(ctl --json events --status pending | jq_ 'd["events"][0]["id"]')
 [ -n "$ID3" ] && [ "$ID3" != "$ID2" ] && ok "ignore is for this event only: a new one ($ID3)" ||
 	bad "no new event after ignore"
@@ -81,8 +99,9 @@ ctl events delete "$ID" >/dev/null 2>&1 && bad "delete without --yes was done" |
 check "delete --yes" ctl events delete "$ID" --yes
 ctl --json events show "$ID" >/dev/null 2>&1 && bad "deleted event still there" || ok "a deleted event is gone"
 
+p0=$(newest_pending)
 https "$NS_C1" x.cdn.test 203.0.113.82 >/dev/null 2>&1
-sleep 0.5
+wait_until 10 "a new pending event" pending_new "$p0"
 ID4=$(ctl --json events --status pending | jq_ 'd["events"][0]["id"]')
 check "events isolate" ctl events isolate "$ID4"
 expect_eq "...the event is handled" "$(ctl --json events show $ID4 | jq_ 'd["event"]["status"]')" handled
@@ -114,8 +133,8 @@ grep -q "1 entries, 0 skipped, 1 stripped" "$S/out" && ok "bogons stripped from 
 
 stop_egressd
 start_egressd --mode block --socket "$SOCK" --blacklist "$S/black.txt"
-sleep 1
-$C2 dig +time=1 +tries=1 api.example.com | grep >/dev/null NXDOMAIN && ok "restart keeps the imported feeds" ||
+wait_until 10 "api.example.com refused after the restart" nx "$NS_C2" api.example.com &&
+	ok "restart keeps the imported feeds" ||
 	bad "imported feed lost on restart"
 expect_eq "restart keeps the events (4 + the imported feed's DNS block)" "$(ctl --json events --since 1h | jq_ 'len(d["events"])')" 5
 https "$NS_C1" other.example.net 203.0.113.81 >/dev/null 2>&1 || true

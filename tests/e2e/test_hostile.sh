@@ -2,10 +2,11 @@
 # End to end, as an attacker and a careless operator would try it: every
 # section in tests/e2e/hostile/ (in name order) on one namespace test bed.
 # A section is sourced in a subshell with lib.sh's helpers (ok, bad,
-# start_egressd, stop_egressd, wait_for) and the test bed's variables; it
-# uses its own state dir and socket under $S/<section>, and stops what it
-# started. Whatever a section leaves running in the host namespace is
-# killed before the next one. Needs root.
+# start_egressd, stop_egressd; the polls wait_until, wait_for, wait_log,
+# events_taken: a section waits for a condition, not for a fixed time) and
+# the test bed's variables; it uses its own state dir and socket under
+# $S/<section>, and stops what it started. Whatever a section leaves
+# running in the host namespace is killed before the next one. Needs root.
 set -uo pipefail
 export P=hst-
 . "$(dirname "$0")/lib.sh"

@@ -16,15 +16,15 @@ ctl() { "$EGRESSCTL" --socket "$SOCK" "$@"; }
 expect() { # expect NAME WANT(up|down) COMMAND...
 	local name=$1 want=$2 got
 	shift 2
-	if "$@" >/dev/null 2>&1; then got=up; else got=down; fi
+	if quiet "$@"; then got=up; else got=down; fi
 	# Back up may take a moment (a neighbour entry that failed while
-	# isolated is retried): one more try, never for "down".
+	# isolated is retried): tried again for up to 5 s, never for "down".
 	if [ "$got" = down ] && [ "$want" = up ]; then
-		sleep 0.5
-		if "$@" >/dev/null 2>&1; then got=up; fi
+		wait_until 5 "$name: up again" quiet "$@" && got=up
 	fi
 	[ "$got" = "$want" ] && ok "$name ($got)" || bad "$name (got $got, want $want)"
 }
+quiet() { "$@" >/dev/null 2>&1; }
 web() { ip netns exec "$1" curl -sf -m 1 -o /dev/null "$2"; }
 ping1() { ip netns exec "$1" ping -c1 -W1 "$2"; }
 # ARP/ND too: the neighbour cache is flushed first, so the ping needs them.
@@ -53,7 +53,7 @@ ctl --json containers | grep >/dev/null '"outer"' && ok "host facts in --json" |
 check_c1 up "before"
 
 # A live connection of c1, cut by the isolation (its socket stops receiving).
-$C1 timeout 20 python3 -c '
+$C1 timeout 20 /usr/bin/python3 -c '
 import socket, time
 s = socket.create_connection(("203.0.113.80", 80))
 s.sendall(b"GET /big HTTP/1.0\r\nHost: x\r\n\r\n")
@@ -61,15 +61,19 @@ while s.recv(4096):
     time.sleep(0.01)
 ' 2>/dev/null &
 dl=$!
-sleep 1
 rcvd() { $C1 ss -Htni '( dport = :80 )' | grep -o 'bytes_received:[0-9]*' | cut -d: -f2 | head -1; }
 # It must be live first (at ~400 KB/s the 32 MiB take over a minute):
-# a download that never connected would look "cut" below.
-r0=$(rcvd); sleep 0.5; r0b=$(rcvd)
+# a download that never connected would look "cut" below. Live: its
+# socket's byte count, once there, grows.
+connected() { r0=$(rcvd); [ -n "$r0" ]; }
+growing() { r0b=$(rcvd); [ -n "$r0b" ] && [ "$r0b" -gt "$r0" ]; }
+r0= r0b=
+wait_until 10 "the download to connect" connected && wait_until 10 "the download to receive" growing
 [ -n "$r0" ] && [ -n "$r0b" ] && [ "$r0b" -gt "$r0" ] && ok "the download is live before the isolation ($r0 -> $r0b bytes)" ||
 	bad "the download is not live before the isolation ('$r0' -> '$r0b')"
 ctl isolate "$NS_C1" --note "xmrig seen" >"$S/out" 2>&1 && grep -q "isolated" "$S/out" &&
 	ok "egressctl isolate: $(cat "$S/out")" || { bad "isolate: $(cat "$S/out")"; }
+# Measured, not awaited: the socket must receive nothing more for 1 s.
 r1=$(rcvd); sleep 1; r2=$(rcvd)
 [ -z "$r2" ] || [ "$r1" = "$r2" ] && ok "the live connection is cut (${r2:-gone})" ||
 	bad "live connection still receiving ($r1 -> $r2)"
@@ -96,7 +100,9 @@ ip -n "$NS_C1" addr add "$IP6_C1/64" dev eth0
 ip -n "$NS_C1" link set eth0 up
 ip -n "$NS_C1" route add default via 198.18.0.1
 ip -n "$NS_C1" route add default via 2001:db8:1::1
-sleep 2.5
+# The inventory's next scan finds the new veth and moves the isolation.
+on_new() { ctl containers 2>/dev/null | grep >/dev/null "$NS_C1 .*isolated .*$NEW"; }
+wait_until 15 "the isolation on $NEW" on_new
 expect "container restarted (new veth $NEW): still isolated" down \
 	web "$NS_C1" http://203.0.113.80/
 ctl containers | grep >/dev/null "$NS_C1 .*isolated .*$NEW" && ok "isolation bound to the container, now on $NEW" ||
@@ -157,9 +163,13 @@ grep -q "malformed request" "$S/out" && grep -q "unknown command 'launch-missile
 
 # Deleting an isolated container removes its isolation.
 ctl isolate "$NS_C2" >/dev/null
+# In the file first, or its absence below would prove nothing.
+wait_for "${P}c2" "$S/state/isolation.json" || bad "isolate $NS_C2: not in isolation.json"
 ip netns del "$NS_C2"
-sleep 4 # a container is taken for deleted after 3 scans without it
-grep -q "${P}c2" "$S/state/isolation.json" && bad "deleted container still in isolation.json" ||
-	ok "a deleted container's isolation is removed"
+# A container is taken for deleted after 3 scans without it (1 s apart).
+c2_gone() { ! grep -q "${P}c2" "$S/state/isolation.json"; }
+wait_until 15 "${P}c2 out of isolation.json" c2_gone
+c2_gone && ok "a deleted container's isolation is removed" ||
+	bad "deleted container still in isolation.json"
 stop_egressd
 exit $fail

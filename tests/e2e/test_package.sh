@@ -70,23 +70,27 @@ wait_for "running in block mode" "$T/egressd.log" && wait_for "watching 1 contai
 ectl() { ip netns exec "$NS_HOST" /usr/bin/egressctl "$@"; }
 ectl blacklist add www.example.com --note "package test" >/dev/null 2>&1 && ok "egressctl blacklist add (default socket)" ||
 	bad "egressctl blacklist add"
-sleep 0.5
 C1="ip netns exec $NS_C1"
-$C1 dig +short +time=2 +tries=1 @"$DNS4" www.example.com A >"$T/dig.txt" 2>&1
+# In force when egressctl returns, unless still applying (a slow machine).
+no_address() { $C1 dig +short +time=2 +tries=1 @"$DNS4" www.example.com A >"$T/dig.txt" 2>&1; [ ! -s "$T/dig.txt" ]; }
+wait_until 10 "www.example.com to get no address" no_address
 [ ! -s "$T/dig.txt" ] && ok "the operator's blacklisted name gets no address" ||
 	bad "www.example.com resolved: $(cat "$T/dig.txt")"
 $C1 curl -s -m 3 -o /dev/null --cacert "$CA" --resolve pool.supportxmr.com:443:203.0.113.80 \
 	https://pool.supportxmr.com/ && bad "a mining pool's SNI (shipped list) was served" ||
 	ok "a mining pool's SNI (shipped list) is stopped"
-sleep 1.5
-ectl --json events >"$T/events.json" 2>&1
-/usr/bin/python3 - "$T/events.json" <<'PY' >"$T/ev.txt"
+both_recorded() {
+	ectl --json events >"$T/events.json" 2>&1
+	/usr/bin/python3 - "$T/events.json" <<'PY' >"$T/ev.txt" 2>&1
 import json, sys
 ev = json.load(open(sys.argv[1]))["events"]
 subj = {e["subject"]: e for e in ev}
 ok = "www.example.com" in subj and "pool.supportxmr.com" in subj
 print(("ok " if ok else "bad ") + ", ".join(f'{e["subject"]} {e["action"]} {e.get("rule_category", "")}' for e in ev))
 PY
+	grep -q "^ok" "$T/ev.txt"
+}
+wait_until 10 "both events recorded" both_recorded
 grep -q "^ok" "$T/ev.txt" && ok "recorded: $(cut -c4- "$T/ev.txt")" || bad "events: $(cat "$T/ev.txt")"
 
 # 4. status and metrics.
@@ -113,9 +117,12 @@ query() { # query EXPR: the first sample's value, or empty
 		/usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")' 2>/dev/null
 }
 q='sum(egressd_packets_total)'
-for _ in $(seq 30); do v0=$(query "$q"); [ -n "$v0" ] && break; sleep 1; done
+sampled() { v0=$(query "$q"); [ -n "$v0" ]; }
+grew() { v1=$(query "$q"); [ -n "$v1" ] && [ "${v1%.*}" -gt "${v0%.*}" ] 2>/dev/null; }
+v0= v1=
+wait_until 60 "Prometheus's first sample of $q" sampled
 for _ in $(seq 20); do $C1 dig +short +time=1 +tries=1 @"$DNS4" api.example.com >/dev/null; done
-for _ in $(seq 20); do v1=$(query "$q"); [ -n "$v1" ] && [ "${v1%.*}" -gt "${v0%.*}" ] && break; sleep 1; done
+wait_until 30 "$q to grow" grew
 [ -n "${v0:-}" ] && [ -n "${v1:-}" ] && [ "${v1%.*}" -gt "${v0%.*}" ] &&
 	ok "Prometheus scraped egressd: $q went from $v0 to $v1 after 20 lookups" ||
 	{ bad "Prometheus: $q ${v0:-none} -> ${v1:-none}"; tail -5 "$T/prom.log"; }

@@ -124,10 +124,15 @@ down() {
   # `ip netns exec` holds the namespace's mount in its own mount
   # namespace, and `ip netns del` then fails (EBUSY), leaving it for the
   # next run to trip over.
-  for n in $H $C1 $C2 $I; do
-    for p in $(ip netns pids $n 2>/dev/null); do kill -9 $p 2>/dev/null; done
+  # Until none is left (bounded: 5 s), rather than a fixed pause.
+  for _ in $(seq 50); do
+    left=
+    for n in $H $C1 $C2 $I; do
+      for p in $(ip netns pids $n 2>/dev/null); do kill -9 $p 2>/dev/null; left=1; done
+    done
+    [ -z "$left" ] && break
+    sleep 0.1
   done
-  sleep 0.2
   for n in $H $C1 $C2 $I; do ip netns del $n 2>/dev/null; rm -rf /etc/netns/$n; done
   rmdir /etc/netns 2>/dev/null; rm -f $D/topo.env $D/big.bin
 }

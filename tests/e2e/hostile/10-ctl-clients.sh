@@ -13,7 +13,15 @@ quick() {
 	echo $(( (t1 - t0) / 1000000 ))
 	[ $(( (t1 - t0) / 1000000 )) -lt 1000 ]
 }
+# served: every client that came is dealt with: none waits to be
+# accepted (the listener's Recv-Q, read first) and egressd's socket
+# descriptors are back to what it had before them (each one's closed: a
+# reply that was to crash egressd has been tried by then).
+sockets() { find /proc/"$pid"/fd -lname 'socket:*' 2>/dev/null | wc -l; }
+backlog() { ip netns exec "$NS_HOST" ss -Hxln | awk -v s="$SOCK" '$5 == s { print $3 }'; }
+served() { [ "$(backlog)" = 0 ] && [ "$(sockets)" -le "$sock0" ]; }
 start_egressd --state-dir "$SEC/state" --socket "$SOCK"
+sock0=$(sockets)
 
 # 1. Early close: a request, then gone before the reply (10 times).
 for i in $(seq 10); do
@@ -23,7 +31,7 @@ s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(b'{"cmd":"containers"}\n'); s.close()
 PY
 done
-sleep 0.3
+wait_until 10 "egressd to be done with the 10 clients" served
 alive && ok "10 clients closing before the reply: egressd is up" || bad "egressd died after early-closing clients"
 
 # 2. A refused peer (nobody) that closes at once.
@@ -33,7 +41,7 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.close()
 PY
 done
-sleep 0.3
+wait_until 10 "egressd to be done with the refused peers" served
 alive && ok "refused peers closing at once: egressd is up" || bad "egressd died after refused peers"
 
 # 3. 50 idle connections held open, one slow writer (a byte every 1.5 s),
@@ -49,20 +57,22 @@ slow = socket.socket(socket.AF_UNIX); slow.connect(sys.argv[1])
 deaf = socket.socket(socket.AF_UNIX); deaf.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 deaf.connect(sys.argv[1])
 deaf.sendall(b'{"cmd":"audit","limit":100000}\n')
+open(sys.argv[2] + ".ready", "w").close()
 for b in b'{"cmd":"containers"}\n':
     try: slow.send(bytes([b]))
     except OSError: break
     time.sleep(1.5)
 time.sleep(30)
 PY
-sleep 1
+wait_until 10 "the 52 clients to connect" test -e "$SEC/hold.pid.ready" ||
+	bad "test bed: the idle, slow and deaf clients did not connect"
 ms=$(quick) && ok "egressctl answers in ${ms} ms beside 50 idle, a slow and a deaf client" ||
 	bad "egressctl slow or failed beside idle clients (${ms:-timeout} ms)"
 ms=$(quick) && ok "and again (${ms} ms)" || bad "second request slow (${ms:-timeout} ms)"
-loaded=$(grep -c "lists loaded" "$S/egressd.log")
+loaded=$(log_lines "lists loaded")
 kill -HUP "$pid"
-sleep 0.5
-[ "$(grep -c "lists loaded" "$S/egressd.log")" -gt "$loaded" ] &&
+# The bound is the claim: polled up to 0.5 s, not slept on.
+wait_log "lists loaded" "$loaded" 0.5 &&
 	ok "SIGHUP reload done within 0.5 s beside the clients" ||
 	bad "no reload within 0.5 s of SIGHUP"
 kill "$(cat "$SEC/hold.pid")" 2>/dev/null
@@ -139,7 +149,7 @@ lat() { # lat N: N timed `containers`, 0.3 s apart; prints the slowest
 	for _ in $(seq "$1"); do
 		ms=$(quick) || ms=99999
 		[ "$ms" -gt "$worst" ] && worst=$ms
-		sleep 0.3
+		sleep 0.3 # the pace of the samples (measured, not awaited)
 	done
 	echo "$worst"
 }
@@ -163,7 +173,9 @@ for i in 1 2 3 4; do
 	  echo $(( ($(date +%s%N) - t0) / 1000000 )) >"$SEC/imp$i.ms" ) &
 	pids="$pids $!"
 done
-sleep 0.5
+# Measured while the import runs: the other three told busy means it does.
+busy_n() { [ "$(grep -l "busy: an import is running" "$SEC"/imp?.out 2>/dev/null | wc -l)" -ge 3 ]; }
+wait_until 10 "three imports told busy" busy_n
 worst=$(lat 8)
 wait $pids
 done_n=$(grep -l "^imported par" "$SEC"/imp?.out | wc -l)

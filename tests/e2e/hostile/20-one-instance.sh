@@ -44,9 +44,9 @@ exec 9>&-
 
 # A queue another program holds: refused before the ruleset is touched.
 $H nft delete table inet egressd 2>/dev/null
-$H "$ROOT/build/tests/nfq_accept" --queue 0 >/dev/null 2>&1 &
+$H "$ROOT/build/tests/nfq_accept" --queue 0 >"$SEC/nfq.log" 2>&1 &
 nfq=$!
-sleep 0.5
+wait_for "reading queue 0" "$SEC/nfq.log" || bad "test bed: nfq_accept did not bind queue 0: $(cat "$SEC/nfq.log")"
 rc=$(second --state-dir "$SEC/state" --socket "$SOCK")
 [ "$rc" = 1 ] && grep -q "NFQUEUE 0 is bound by another program" "$SEC/second.log" &&
 	ok "a queue held by another program is refused: $(head -1 "$SEC/second.log")" ||

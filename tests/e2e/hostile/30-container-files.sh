@@ -19,22 +19,14 @@ fetch() {
 }
 # event_user MARK: the user of the event whose command line has MARK.
 event_user() {
-	for _ in $(seq 40); do
-		l=$(grep "$1" "$EV" 2>/dev/null | tail -1)
-		[ -n "$l" ] && { echo "$l" | /usr/bin/python3 -c \
-			'import json,sys; e=json.load(sys.stdin); print(e["process"][0]["user"] or "-")'; return; }
-		sleep 0.1
-	done
-	echo "no-event"
+	wait_for "$1" "$EV" || { echo "no-event"; return; }
+	grep "$1" "$EV" | tail -1 | /usr/bin/python3 -c \
+		'import json,sys; e=json.load(sys.stdin); print(e["process"][0]["user"] or "-")'
 }
 c2_event_in_time() { # c2's own event is written within 3 s
 	local m=$1 t0=$(date +%s%N)
 	ip netns exec "$NS_C2" curl -s -m 2 "http://203.0.113.81/$m" >/dev/null 2>&1
-	for _ in $(seq 30); do
-		grep -q "$m" "$EV" 2>/dev/null && { echo $(( ($(date +%s%N) - t0) / 1000000 )); return 0; }
-		sleep 0.1
-	done
-	return 1
+	wait_for "$m" "$EV" 3 && echo $(( ($(date +%s%N) - t0) / 1000000 ))
 }
 
 echo "inroot:x:0:0:root:/:/bin/sh" >"$R/etc/passwd"
@@ -66,7 +58,14 @@ ms=$(c2_event_in_time after-fifo) && ok "...and the writer goes on: c2's next ev
 rm -f "$R/etc/passwd"; mknod "$R/etc/passwd" c 1 5 # /dev/zero
 strace -f -y -qq -e trace=openat,openat2 -o "$SEC/open.trace" -p "$pid" &
 tracer=$!
-sleep 1
+# traced: strace has seized every thread of egressd.
+traced() {
+	local t
+	for t in /proc/"$pid"/task/*/status; do
+		grep -q "^TracerPid:[[:space:]]*$tracer\$" "$t" 2>/dev/null || return 1
+	done
+}
+wait_until 10 "strace to attach to egressd" traced || bad "test bed: strace did not attach"
 fetch zero-passwd
 u=$(event_user zero-passwd)
 kill "$tracer" 2>/dev/null

@@ -95,13 +95,13 @@ web && ok "c1 reaches http://203.0.113.80/ before" || bad "c1 cannot reach the w
 ip netns exec "$NS_C1" curl -s -m 3 -o /dev/null http://other.example.net/ \
 	--resolve other.example.net:80:203.0.113.81
 names=
-for _ in $(seq 30); do
+named() {
 	names=$(ctl --json events --domain other.example.net 2>/dev/null | /usr/bin/python3 -c '
 import json, sys
-print(" ".join(sorted({e.get("container_name", "?") for e in json.load(sys.stdin)["events"]})))')
-	[ -n "$names" ] && break
-	sleep 0.1
-done
+print(" ".join(sorted({e.get("container_name", "?") for e in json.load(sys.stdin)["events"]})))' 2>/dev/null)
+	[ -n "$names" ]
+}
+wait_until 10 "the event from c1" named
 [ "$names" = "$NS_C1" ] && ok "the event from c1 names $NS_C1" ||
 	bad "the event from c1 names '$names' (want '$NS_C1')"
 

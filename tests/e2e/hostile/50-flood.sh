@@ -68,19 +68,25 @@ if sum(n in seen for n in want) != len(want):
             print("  elsewhere:", e["subject"], e["container_name"], e["container_id"], file=sys.stderr)' "$SEC/c2-ok-$1" "$EGRESSCTL" "$SOCK"
 }
 
+c2_all_kept() { # every c2 name answered in round $1 has its event
+	local kept answered
+	read -r kept answered < <(c2_kept "$1" 2>/dev/null)
+	[ -n "$answered" ] && [ "$kept" = "$answered" ]
+}
 for mode in same distinct; do
 	flood "$mode" >"$SEC/sent-$mode" &
 	fl=$!
 	c2_lookups "$mode"
 	wait "$fl"
-	sleep 2
+	wait_until 20 "c2's events of the $mode round" c2_all_kept "$mode"
 	read -r kept answered < <(c2_kept "$mode")
 	[ "$answered" -ge 8 ] && [ "$kept" = "$answered" ] &&
 		ok "flood of $N $mode names from c1: c2's events during it all kept ($kept of $answered lookups answered)" ||
 		bad "flood ($mode): c2's events kept: $kept of $answered lookups answered (of 10)"
 done
+nstats=$(log_lines "egressd: stats: [0-9]")
 kill -USR1 "$pid"
-sleep 0.5
+wait_log "egressd: stats: [0-9]" "$nstats"
 stats=$(grep "egressd: stats: [0-9]" "$S/egressd.log" | tail -1)
 ctl --json events --limit 1000 --container "$NS_C1" >"$SEC/c1.json"
 /usr/bin/python3 - "$SEC/c1.json" "$N" <<'PY' >"$SEC/c1.txt"
@@ -119,7 +125,8 @@ stop_egressd
 start_egressd --state-dir "$SEC/state2" --socket "$SOCK" --mode alert --blacklist "$SEC/black.txt"
 unshare --net sleep 120 &
 rogue=$!
-sleep 0.3
+own_netns() { [ "$(readlink /proc/"$rogue"/ns/net)" != "$(readlink /proc/self/ns/net)" ]; }
+wait_until 10 "the rogue's own network namespace" own_netns || bad "test bed: no rogue namespace"
 ip -n "$NS_HOST" link add "${P}rogue" type veth peer name eth0 netns "$rogue"
 ip -n "$NS_HOST" link set "${P}rogue" master "$BRIDGE" up
 nsenter -t "$rogue" -n sh -c "ip link set lo up; ip addr add 198.18.0.99/24 dev eth0; ip link set eth0 up; ip route add default via 198.18.0.1"
@@ -133,7 +140,13 @@ keep = [os.dup(s.fileno()) for _ in range(19000)]
 time.sleep(60)' &
 	holders="$holders $!"
 done
-sleep 3
+holding() { # every holder has its 19000 descriptors
+	local p
+	for p in $holders; do
+		[ "$(ls /proc/"$p"/fd 2>/dev/null | wc -l)" -ge 19000 ] || return 1
+	done
+}
+wait_until 30 "the holders' descriptors" holding || bad "test bed: the holders did not open their descriptors"
 # c1: 10 HTTP requests with distinct blacklisted Host names, on
 # connections kept open (each is found, then looked for among c1's
 # processes and their descriptors).
@@ -146,7 +159,13 @@ for i in range(10):
     keep.append(s)
 time.sleep(60)' &
 holders="$holders $!"
-sleep 1
+# Its 10 requests through egressd: each answered (the reply waits unread,
+# Recv-Q > 0).
+c1_answered() {
+	[ "$(ip netns exec "$NS_C1" ss -Htn state established '( dport = :80 )' |
+		awk '$1 > 0 { n++ } END { print n + 0 }')" -ge 10 ]
+}
+wait_until 10 "c1's 10 requests answered" c1_answered
 # the unknown source: 60 distinct blacklisted names, one burst
 nsenter -t "$rogue" -n /usr/bin/python3 - "$DNS4" <<'PY'
 import socket, struct, sys

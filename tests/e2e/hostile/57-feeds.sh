@@ -6,13 +6,8 @@ dig_c1() { ip netns exec "$NS_C1" dig +time=1 +tries=1 @"$DNS4" "$1"; }
 # answers NAME PATTERN: the answer to NAME shows PATTERN within 15 s. A
 # list change is in force when egressctl returns, unless it said "still
 # applying" (a slow machine, the ASan build): polled, never slept on.
-answers() {
-	for _ in $(seq 30); do
-		dig_c1 "$1" | grep >/dev/null "$2" && return 0
-		sleep 0.5
-	done
-	return 1
-}
+answers() { wait_until 15 "the answer to $1 to show $2" answer_has "$1" "$2"; }
+answer_has() { dig_c1 "$1" | grep >/dev/null "$2"; }
 start_egressd --state-dir "$SEC/state" --socket "$SOCK" --mode block
 
 ctl blacklist add www.example.com >/dev/null

@@ -54,9 +54,8 @@ start_egressd --state-dir "$ST" --socket "$SOCK" --mode alert --blacklist "$SEC/
 ip netns exec "$NS_C1" sh -c 'curl -s -m 2 --limit-rate 2M -H "Authorization: Bearer S3cr3tT0ken" \
 	"https://other.example.net/big?token=AbCdEf&x=1" --resolve other.example.net:443:203.0.113.81 -k \
 	-u "alice:hunter2" >/dev/null 2>&1; true'
-wait_for other.example.net "$ST/events.jsonl"
-sleep 1
-line=$(grep 'other.example.net' "$ST/events.jsonl" | grep -m1 curl)
+curl_event() { line=$(grep 'other.example.net' "$ST/events.jsonl" 2>/dev/null | grep -m1 curl); [ -n "$line" ]; }
+wait_until 10 "an event with the curl command line" curl_event
 if [ -z "$line" ]; then
 	bad "no event with the curl command line"
 elif echo "$line" | grep -E >/dev/null 'S3cr3tT0ken|AbCdEf|hunter2'; then
