@@ -17,6 +17,7 @@ T=$(mktemp -d)
 CLEANUP_EXTRA="pkg_cleanup"
 pkg_cleanup() {
 	[ -n "${prom:-}" ] && kill "$prom" 2>/dev/null
+	[ -n "${cpid:-}" ] && kill "$cpid" 2>/dev/null
 	[ -n "${epid:-}" ] && kill "$epid" 2>/dev/null && wait "$epid" 2>/dev/null
 	dpkg -s egressd >/dev/null 2>&1 && dpkg --purge egressd >/dev/null 2>&1
 	rm -rf "$T"
@@ -45,6 +46,21 @@ done && ok "installed: binaries, ruleset, lists, conffile, unit, logrotate, 3 ma
 grep -qx /etc/egressd/egressd.conf /var/lib/dpkg/info/egressd.conffiles && ok "egressd.conf is a conffile" ||
 	bad "egressd.conf is not a conffile"
 getent group egressd >/dev/null && ok "group egressd exists" || bad "no group egressd"
+for f in /usr/sbin/egressd-console /usr/share/egressd/console/index.html \
+	/usr/share/egressd/console/app.js /etc/egressd/console.conf \
+	/lib/systemd/system/egressd-console.service /usr/share/man/man8/egressd-console.8.gz; do
+	[ -e "$f" ] || bad "not installed: $f"
+done && ok "installed: the console, its UI, console.conf, its unit and man page"
+id -nG egressd-console 2>/dev/null | grep -qw egressd && ok "user egressd-console, in group egressd" ||
+	bad "user egressd-console: $(id egressd-console 2>&1)"
+[ "$(stat -c '%a %U:%G' /etc/egressd/console-users 2>&1)" = "640 root:egressd-console" ] &&
+	ok "/etc/egressd/console-users is 0640 root:egressd-console" ||
+	bad "console-users: $(stat -c '%a %U:%G' /etc/egressd/console-users 2>&1)"
+CUNIT=/lib/systemd/system/egressd-console.service
+systemd-analyze verify "$CUNIT" >"$T/cverify.txt" 2>&1 && ok "systemd-analyze verify egressd-console.service: clean" ||
+	bad "systemd-analyze verify console: $(head -5 "$T/cverify.txt")"
+cscore=$(systemd-analyze security --offline=true "$CUNIT" 2>/dev/null | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) \(.*\)/\1 \2/p')
+[ -n "$cscore" ] && ok "systemd-analyze security egressd-console.service: $cscore" || bad "no console security score"
 [ "$(stat -c %a /var/lib/egressd)" = 750 ] && ok "/var/lib/egressd is 0750" ||
 	bad "/var/lib/egressd: $(stat -c %a /var/lib/egressd)"
 UNIT=/lib/systemd/system/egressd.service
@@ -98,7 +114,11 @@ ectl status >"$T/status.txt" 2>&1
 grep -q "block mode" "$T/status.txt" && grep -q "watching:     br-egtest" "$T/status.txt" &&
 	grep -q "mining-pools.txt" "$T/status.txt" && ok "egressctl status: $(head -1 "$T/status.txt")" ||
 	{ bad "egressctl status"; cat "$T/status.txt"; }
-ectl --json status | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["counters"]["packets"] > 0 and d["interfaces"][0]["nports"] == 2' &&
+# The counters are published once a second: poll for the first.
+counted() {
+	ectl --json status | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["counters"]["packets"] > 0 and d["interfaces"][0]["nports"] == 2' 2>/dev/null
+}
+wait_until 5 "status to count packets" counted &&
 	ok "egressctl --json status: packets counted, br-egtest with its 2 ports" || bad "status --json"
 ip netns exec "$NS_HOST" curl -s -m 3 http://127.0.0.1:9617/metrics >"$T/metrics.txt"
 promtool check metrics <"$T/metrics.txt" >"$T/promtool.txt" 2>&1 && ok "promtool check metrics: clean ($(grep -c '^egressd_' "$T/metrics.txt") samples)" ||
@@ -128,13 +148,31 @@ wait_until 30 "$q to grow" grew
 	{ bad "Prometheus: $q ${v0:-none} -> ${v1:-none}"; tail -5 "$T/prom.log"; }
 kill "$prom"; wait "$prom" 2>/dev/null; prom=
 
+# 4b. The console as its unit runs it (user egressd-console and its
+# groups, the default settings), with a user made as the README says.
+echo "package-test-pass" | /usr/bin/egressctl console-user add op >/dev/null 2>&1 &&
+	ok "egressctl console-user add op" || bad "console-user add"
+cstart=$(sed -n 's/^ExecStart=//p' "$CUNIT")
+ip netns exec "$NS_HOST" setpriv --reuid=egressd-console --regid=egressd-console --init-groups \
+	--no-new-privs $cstart >"$T/console.log" 2>&1 &
+cpid=$!
+wait_for "listening on" "$T/console.log" 5
+cget() { ip netns exec "$NS_HOST" curl -s -b "$T/jar" -c "$T/jar" "$@"; }
+cget -H 'Content-Type: application/json' -d '{"username":"op","password":"package-test-pass"}' \
+	http://127.0.0.1:8743/api/login >/dev/null
+pending=$(cget http://127.0.0.1:8743/api/overview | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["overview"]["pending"])' 2>/dev/null)
+[ "${pending:-0}" -ge 2 ] && ok "the installed console ($cstart, as egressd-console) logs in and shows $pending pending events" ||
+	bad "installed console: pending '${pending:-}': $(cat "$T/console.log")"
+kill "$cpid" 2>/dev/null; wait "$cpid" 2>/dev/null
+
 # 5. Stop, purge: nothing left.
 kill "$epid"; wait "$epid" 2>/dev/null; epid=
 ip netns exec "$NS_HOST" dpkg --purge egressd >"$T/purge.log" 2>&1 && ok "dpkg --purge egressd" ||
 	bad "purge: $(tail -3 "$T/purge.log")"
 left=
 for f in /usr/sbin/egressd /usr/bin/egressctl /usr/share/egressd /etc/egressd /var/lib/egressd \
-	/lib/systemd/system/egressd.service /etc/logrotate.d/egressd /run/egressd; do
+	/lib/systemd/system/egressd.service /etc/logrotate.d/egressd /run/egressd \
+	/usr/sbin/egressd-console /lib/systemd/system/egressd-console.service; do
 	[ -e "$f" ] && left="$left $f"
 done
 tables=$(ip netns exec "$NS_HOST" nft list tables)
