@@ -58,7 +58,7 @@ printf 'version = 2\nroot = "%s"\nstate = "%s"\n[grpc]\n  address = "%s"\n' \
 printf 'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n' >>"$S/containerd.toml"
 containerd --config "$S/containerd.toml" >"$S/containerd.log" 2>&1 &
 cpid=$!
-wait_until 30 "containerd to answer" ctr_up
+wait_until 60 "containerd to answer" ctr_up
 # A run killed half-way leaves its task in runc's own root (not under $S).
 runc --root /run/containerd/runc/default delete -f "$ID" >/dev/null 2>&1
 ctr_ run -d --rootfs --env PATH=/bin --with-ns "network:$S/podns" "$S/rootfs" "$ID" /bin/sh -c 'sleep 100000' \

@@ -24,7 +24,7 @@ run_bare() {
 	unset JOURNAL_STREAM
 	pid=$!
 	local t0=$(date +%s%N)
-	wait_until 30 "egressd to start" in_file "running in" "$log" ||
+	wait_until 60 "egressd to start" in_file "running in" "$log" ||
 		{ bad "egressd did not start"; cat "$log"; }
 	echo "     (started in $(( ($(date +%s%N) - t0) / 1000000 )) ms)"
 }

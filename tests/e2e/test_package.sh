@@ -142,7 +142,7 @@ grew() { v1=$(query "$q"); [ -n "$v1" ] && [ "${v1%.*}" -gt "${v0%.*}" ] 2>/dev/
 v0= v1=
 wait_until 60 "Prometheus's first sample of $q" sampled
 for _ in $(seq 20); do $C1 dig +short +time=1 +tries=1 @"$DNS4" api.example.com >/dev/null; done
-wait_until 30 "$q to grow" grew
+wait_until 60 "$q to grow" grew
 [ -n "${v0:-}" ] && [ -n "${v1:-}" ] && [ "${v1%.*}" -gt "${v0%.*}" ] &&
 	ok "Prometheus scraped egressd: $q went from $v0 to $v1 after 20 lookups" ||
 	{ bad "Prometheus: $q ${v0:-none} -> ${v1:-none}"; tail -5 "$T/prom.log"; }

@@ -44,7 +44,7 @@ kb0=$(usage_kb "$SEC/b")
 printf 'max_state_mb = 1\n' >"$SEC/budget.conf"
 start_egressd --config "$SEC/budget.conf" --state-dir "$SEC/b" --socket "$SOCK" \
 	--mode alert --blacklist "$SEC/black.txt"
-wait_until 15 "the budget's pruning" in_file "deleted the oldest events" "$S/egressd.log"
+wait_until 20 "the budget's pruning" in_file "deleted the oldest events" "$S/egressd.log"
 kb=$(usage_kb "$SEC/b")
 [ "$kb" -le 1100 ] && ok "state dir brought within its 1 MiB budget: ${kb0} KiB -> ${kb} KiB ($all events)" ||
 	bad "state dir at ${kb} KiB (was ${kb0}) with a 1 MiB budget"
