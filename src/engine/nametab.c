@@ -43,8 +43,8 @@
 #define HDR_COUNT 0x0fu
 /* The two choices are sized for 72% of their record bytes: with records
  * of ~23 bytes ~98.5% of keys then fit in one of their two buckets, and
- * the table takes ~36 bytes per key, about what the slot table and its
- * key arena took (35). */
+ * the table and its filter take ~37 bytes per key (the slot table, its
+ * key arena and filter took 35). */
 #define FILL_PCT 72
 
 /* A Bloom filter in front of the table: 8 bits per key (1 MB for a
