@@ -72,5 +72,6 @@ int match_set_network(const struct match_set *s, size_t i,
 size_t match_set_nsources(const struct match_set *s);
 const struct match_source *match_set_source(const struct match_set *s,
 					    size_t i);
-/* Bytes held by the domain tables (arena + slots), for the benchmark. */
+/* Bytes held by the domain table (buckets, filter, long keys), for the
+ * benchmark. */
 size_t match_set_domain_bytes(const struct match_set *s);
