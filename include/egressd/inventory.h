@@ -32,6 +32,7 @@ struct container {
 	 * first process, what nft's `socket cgroupv2` compares; 0 if not
 	 * known (no cgroup v2 hierarchy, not running). */
 	uint64_t cgroup_id;
+	unsigned cgroup_level; /* its depth: /docker/<id> is 2 */
 	unsigned naddrs;
 	struct ip_addr addrs[CONTAINER_ADDRS_MAX];
 };

@@ -45,9 +45,10 @@ int procinfo_attribute(const char *netns_path, uint8_t proto,
 
 /* The cgroup v2 id of pid's cgroup: the inode of its directory in the
  * cgroup v2 hierarchy (/sys/fs/cgroup where it is v2 alone, else the
- * hybrid /sys/fs/cgroup/unified). Returns 0, -ENOENT if the host has no
- * v2 hierarchy or pid none, or another negative errno. */
-int procinfo_cgroup_v2_id(int pid, uint64_t *ret);
+ * hybrid /sys/fs/cgroup/unified), and its level (the root's is 0,
+ * /docker/<id> is 2). Returns 0, -ENOENT if the host has no v2 hierarchy
+ * or pid none, or another negative errno. */
+int procinfo_cgroup_v2_id(int pid, uint64_t *ret, unsigned *ret_level);
 
 /* The container id of pid's cgroup (cgroup_container_id): 0, -ENOENT
  * if it is in none, or the error of reading /proc/PID/cgroup. */

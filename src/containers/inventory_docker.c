@@ -36,7 +36,8 @@ int inventory_scan_docker(struct inventory_scan *s, struct docker *d)
 			snprintf(c.netns, sizeof(c.netns), "/proc/%d/ns/net",
 				 dc[i].pid);
 		if (c.running && c.host_network &&
-		    procinfo_cgroup_v2_id(dc[i].pid, &c.cgroup_id))
+		    procinfo_cgroup_v2_id(dc[i].pid, &c.cgroup_id,
+					  &c.cgroup_level))
 			c.cgroup_id = 0;
 		inventory_add(s, &c);
 	}

@@ -332,7 +332,7 @@ static const char *cgroup2_root(void)
 	return NULL;
 }
 
-int procinfo_cgroup_v2_id(int pid, uint64_t *ret)
+int procinfo_cgroup_v2_id(int pid, uint64_t *ret, unsigned *ret_level)
 {
 	static _Thread_local char buf[PROC_CGROUP_MAX];
 	char rel[4096], path[4200];
@@ -356,6 +356,10 @@ int procinfo_cgroup_v2_id(int pid, uint64_t *ret)
 	if (stat(path, &st))
 		return -errno;
 	*ret = (uint64_t)st.st_ino;
+	/* the root is level 0, "/docker/<id>" level 2 (nft's "level") */
+	*ret_level = 0;
+	for (const char *p = rel; *p; p++)
+		*ret_level += *p == '/' && p[1];
 	return 0;
 }
 
