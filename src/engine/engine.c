@@ -115,7 +115,8 @@ struct event *eng_event_new(struct engine *e, enum event_kind kind,
 	ev->blocked = blocked;
 	ev->time = e->in->wall;
 	ev->port = e->in->port;
-	if (!ev->port) {
+	ev->host = e->in->host;
+	if (!ev->port && !ev->host) {
 		uint32_t o = eng_owner_lookup(e, &ob->client);
 		ev->port = o & OWNER_PORT ? o & ~OWNER_PORT : 0;
 	}

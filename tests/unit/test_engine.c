@@ -158,7 +158,7 @@ static void udp(const char *src, unsigned sport, const char *dst,
 
 static enum engine_verdict send_dir(enum engine_dir dir)
 {
-	struct engine_pkt in = { pkt, plen, dir, 7, now_ms, 1700000000 };
+	struct engine_pkt in = { pkt, plen, dir, 7, now_ms, 1700000000, false };
 
 	now_ms += 1;
 	engine_packet(eng, &in, &out);
