@@ -76,6 +76,8 @@ uint16_t eng_server_port(const struct engine *e)
 
 uint32_t eng_owner(struct engine *e)
 {
+	if (e->in->host)
+		return OWNER_HOST;
 	return eng_owner_of(e, eng_client_of(e), e->in->port);
 }
 
