@@ -30,7 +30,8 @@ cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	[ -s "$S/dnsmasq.pid" ] && kill "$(cat "$S/dnsmasq.pid")" 2>/dev/null
 	bash "$HERE/dockerbed.sh" down >/dev/null 2>&1
-	rm -rf "$S" "$(dirname "$DOCKERBED_DIR")"
+	rm -rf "$S"
+	rmdir "$(dirname "$DOCKERBED_DIR")" 2>/dev/null
 }
 trap cleanup EXIT
 ok() { echo "ok   $*"; }
