@@ -39,9 +39,9 @@ struct hostnet_set {
 };
 
 struct hostnet {
-	bool watch; /* host_processes = watch */
-	bool can_match; /* the kernel matches sockets by cgroup */
-	bool synced; /* the chains hold what sel/cut say */
+	bool watch;		     /* host_processes = watch */
+	bool can_match;		     /* the kernel matches sockets by cgroup */
+	bool synced;		     /* the chains hold what sel/cut say */
 	struct hostnet_set sel, cut; /* in the kernel now */
 };
 

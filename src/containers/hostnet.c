@@ -38,8 +38,8 @@ void hostnet_collect(const struct inventory *inv, const struct isolation *iso,
 			continue;
 		if (has_id(ret, c->cgroup_id))
 			continue;
-		ret->cg[ret->n++] = (struct hostnet_cg){ c->cgroup_id,
-							 c->cgroup_level };
+		ret->cg[ret->n++] =
+		    (struct hostnet_cg){c->cgroup_id, c->cgroup_level};
 		ret->levels |= 1u << c->cgroup_level;
 	}
 }
@@ -63,10 +63,11 @@ int hostnet_init(struct hostnet *h, bool watch, char *err, size_t errlen)
 	err[0] = 0;
 	/* watch: every host socket, from the start */
 	if (watch)
-		return nft_host_chain("host_select_out", "host_cgroups", 0, true,
-				      "jump host_out", err, errlen) ?:
-		       nft_host_chain("host_select_in", "host_cgroups", 0, true,
-				      "jump host_in", err, errlen);
+		return nft_host_chain("host_select_out", "host_cgroups", 0,
+				      true, "jump host_out", err, errlen)
+			   ?: nft_host_chain("host_select_in", "host_cgroups",
+					     0, true, "jump host_in", err,
+					     errlen);
 	return 0;
 }
 
@@ -92,9 +93,9 @@ static int set_step(const char *set, const struct hostnet_set *now,
 	*changed = n > 0;
 	if (!r && !every && (want->levels != now->levels || first)) {
 		r = nft_host_chain(out_chain, set, want->levels, false,
-				   out_verdict, err, errlen) ?:
-		    nft_host_chain(in_chain, set, want->levels, false,
-				   in_verdict, err, errlen);
+				   out_verdict, err, errlen)
+			?: nft_host_chain(in_chain, set, want->levels, false,
+					  in_verdict, err, errlen);
 		*changed = true;
 	}
 	n = r ? 0 : hostnet_minus(now, want, ids);

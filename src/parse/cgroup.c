@@ -10,7 +10,8 @@ static bool is_hex_id(const char *p, size_t n)
 	if (n != CGROUP_CID_LEN)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+		if (!((p[i] >= '0' && p[i] <= '9') ||
+		      (p[i] >= 'a' && p[i] <= 'f')))
 			return false;
 	return true;
 }
@@ -54,7 +55,8 @@ static const char *path_id(const char *p, const char *end)
 static const char *line_path(const char *line, const char *end)
 {
 	const char *c1 = memchr(line, ':', (size_t)(end - line));
-	const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+	const char *c2 =
+	    c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
 
 	return c2 ? c2 + 1 : NULL;
 }

@@ -30,8 +30,8 @@ START_TEST(systemd_scopes_of_runtimes)
 	ck_assert_str_eq(cid("0::/system.slice/docker-" ID ".scope\n"), ID);
 	ck_assert_str_eq(cid("0::/system.slice/cri-containerd-" ID ".scope\n"),
 			 ID);
-	ck_assert_str_eq(cid("0::/machine.slice/libpod-" ID ".scope/container\n"),
-			 ID);
+	ck_assert_str_eq(
+	    cid("0::/machine.slice/libpod-" ID ".scope/container\n"), ID);
 	ck_assert_str_eq(cid("0::/kubepods.slice/kubepods-burstable.slice/"
 			     "kubepods-burstable-pod1a2b3c4d_5e6f.slice/"
 			     "crio-" ID ".scope"),
@@ -42,7 +42,8 @@ END_TEST
 START_TEST(kubelet_cgroupfs_and_nesting)
 {
 	ck_assert_str_eq(cid("3:cpu:/kubepods/burstable/"
-			     "pod1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d/" ID "\n"),
+			     "pod1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d/" ID
+			     "\n"),
 			 ID);
 	/* docker in docker: the inner container is the one that sent */
 	ck_assert_str_eq(cid("0::/docker/" ID "/docker/" ID2 "\n"), ID2);
@@ -55,11 +56,13 @@ START_TEST(host_processes_have_none)
 	ck_assert_str_eq(cid("0::/user.slice/user-1000.slice/session-3.scope\n"
 			     "1:name=systemd:/user.slice\n"),
 			 "-");
-	ck_assert_str_eq(cid("4:memory:/process_api/96df04f75e4331d5362d593afdb87939\n"),
-			 "-");
+	ck_assert_str_eq(
+	    cid("4:memory:/process_api/96df04f75e4331d5362d593afdb87939\n"),
+	    "-");
 	/* 63 and 65 digits, upper case, a pod uid */
 	ck_assert_str_eq(cid("0::/docker/" ID "0\n"), "-");
-	ck_assert_str_eq(cid("0::/docker/" "0123456789abcdef0123456789abcdef"
+	ck_assert_str_eq(cid("0::/docker/"
+			     "0123456789abcdef0123456789abcdef"
 			     "0123456789abcdef0123456789abcde\n"),
 			 "-");
 	ck_assert_str_eq(cid("0::/docker/0123456789ABCDEF0123456789ABCDEF"
