@@ -10,6 +10,7 @@
 #  - host_processes = ignore: a host process in no container (curl run in
 #    dockerd's namespace) is neither judged nor recorded, and none of its
 #    packets reach the queue (status counter host_packets);
+#  - isolating it cuts its sockets (not the host's), unisolating restores;
 #  - host_processes = watch: the same request is judged and recorded, as a
 #    host process.
 # Every packet stays in dockerd's namespace: the web server is a bridged
@@ -142,6 +143,21 @@ import json, sys
 evs = [json.loads(l) for l in open(sys.argv[1])]
 sys.exit(1 if [e for e in evs if "container" not in e] else 0)
 PY
+
+# --- isolating the host-network container: by its sockets' cgroup -----
+ctl isolate hn-host --note test >"$S/out" 2>&1 && ok "egressctl isolate hn-host: $(cat "$S/out")" ||
+	bad "isolate: $(cat "$S/out")"
+dk exec hn-host wget -q -T 2 -O- --header 'Host: ok.test' http://198.18.0.10/ 2>&1 | grep -q hello &&
+	bad "isolated hn-host still reaches the web server" ||
+	ok "isolated: hn-host reaches nothing"
+dk exec hn-host nslookup ok.test 127.0.0.1 2>&1 | grep -q 198.18.0.10 &&
+	bad "isolated hn-host still resolves" || ok "isolated: hn-host cannot resolve"
+inns curl -s -m 3 -H 'Host: ok.test' http://198.18.0.10/ | grep -q hello &&
+	ok "isolated: the host itself still reaches the web server" ||
+	bad "isolating hn-host cut the host too"
+ctl unisolate hn-host >"$S/out" 2>&1 || bad "unisolate: $(cat "$S/out")"
+dk exec hn-host wget -q -T 2 -O- --header 'Host: ok.test' http://198.18.0.10/ 2>&1 | grep -q hello &&
+	ok "unisolated: hn-host is served again" || bad "unisolated: hn-host still cut"
 stop_egressd
 
 # --- a host process, host_processes = watch ---------------------------
