@@ -325,6 +325,8 @@ static cJSON *container_json(const struct ctl *c, const struct container *k)
 	cJSON_AddStringToObject(o, "state", k->running ? "running" : "stopped");
 	cJSON_AddStringToObject(o, "veth", k->veth);
 	cJSON_AddStringToObject(o, "bridge", k->bridge);
+	if (k->host_network) /* no port, no address of its own */
+		cJSON_AddStringToObject(o, "network", "host");
 	json_add_addrs(o, "addrs", k->addrs, k->naddrs);
 	add_isolation(o, isolation_find(c->iso, k->id));
 	return o;
