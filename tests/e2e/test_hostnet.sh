@@ -46,7 +46,7 @@ inns() { nsenter --net="/run/netns/$DOCKER_NETNS" "$@"; }
 
 # The resolver: dnsmasq on the namespace's loopback, answering the test
 # names itself and nothing else (no upstream).
-inns /usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv \
+nsenter --net="/run/netns/$DOCKER_NETNS" /usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv \
 	--no-hosts --bind-interfaces --listen-address=127.0.0.1 --port=53 \
 	--user=root --pid-file="$S/dnsmasq.pid" --local-ttl=60 \
 	--host-record=evil.test,198.18.0.10 --host-record=ok.test,198.18.0.10 \
@@ -62,7 +62,10 @@ start_egressd() {
 		"state_dir = $2" "socket = $SOCK" "blacklist = domains:$S/black.txt" \
 		"ruleset = $ROOT/nft/egressd.nft" "host_processes = $1" \
 		"oci_bundle_root =" >"$S/egressd-$1.conf"
-	inns "$EGRESSD" run --config "$S/egressd-$1.conf" >"$S/egressd-$1.log" 2>&1 &
+	# nsenter itself, not the inns function: $! of a function is its
+	# subshell, and egressd would outlive the kill.
+	nsenter --net="/run/netns/$DOCKER_NETNS" "$EGRESSD" run \
+		--config "$S/egressd-$1.conf" >"$S/egressd-$1.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 50); do
 		grep -q "running in" "$S/egressd-$1.log" && [ -S "$SOCK" ] && break
@@ -147,7 +150,7 @@ PY
 # --- isolating the host-network container: by its sockets' cgroup -----
 ctl isolate hn-host --note test >"$S/out" 2>&1 && ok "egressctl isolate hn-host: $(cat "$S/out")" ||
 	bad "isolate: $(cat "$S/out")"
-dk exec hn-host wget -q -T 2 -O- --header 'Host: ok.test' http://198.18.0.10/ 2>&1 | grep -q hello &&
+dk exec hn-host timeout 3 wget -q -O- --header 'Host: ok.test' http://198.18.0.10/ 2>&1 | grep -q hello &&
 	bad "isolated hn-host still reaches the web server" ||
 	ok "isolated: hn-host reaches nothing"
 dk exec hn-host nslookup ok.test 127.0.0.1 2>&1 | grep -q 198.18.0.10 &&
@@ -156,7 +159,7 @@ inns curl -s -m 3 -H 'Host: ok.test' http://198.18.0.10/ | grep -q hello &&
 	ok "isolated: the host itself still reaches the web server" ||
 	bad "isolating hn-host cut the host too"
 ctl unisolate hn-host >"$S/out" 2>&1 || bad "unisolate: $(cat "$S/out")"
-dk exec hn-host wget -q -T 2 -O- --header 'Host: ok.test' http://198.18.0.10/ 2>&1 | grep -q hello &&
+dk exec hn-host timeout 3 wget -q -O- --header 'Host: ok.test' http://198.18.0.10/ 2>&1 | grep -q hello &&
 	ok "unisolated: hn-host is served again" || bad "unisolated: hn-host still cut"
 stop_egressd
 
