@@ -148,8 +148,24 @@ sys.exit(1 if [e for e in evs if "container" not in e] else 0)
 PY
 
 # --- isolating the host-network container: by its sockets' cgroup -----
+# A connection open before the isolation: a line every 0.2 s to a listener
+# on hn-web. The cut is by socket, so it stops too.
+# (The listener's stdin stays open: at its end, busybox nc hangs up.)
+dk exec -d hn-web sh -c 'sleep 100000 | nc -l -p 9000 >/tmp/recv' >/dev/null
+sleep 0.3
+dk exec -d hn-host sh -c 'while :; do echo x; sleep 0.2; done | nc 198.18.0.10 9000' >/dev/null
+recv() { dk exec hn-web wc -c </dev/null /tmp/recv 2>/dev/null | awk '{print $1}'; }
+sleep 1.5
+r0=$(recv)
 ctl isolate hn-host --note test >"$S/out" 2>&1 && ok "egressctl isolate hn-host: $(cat "$S/out")" ||
 	bad "isolate: $(cat "$S/out")"
+sleep 0.5
+r1=$(recv)
+sleep 1.5
+r2=$(recv)
+[ "${r0:-0}" -gt 2 ] && [ "$r1" = "$r2" ] &&
+	ok "isolated: its open connection stops (${r0} bytes before, ${r1} -> ${r2} after)" ||
+	bad "isolated: the open connection goes on (${r0:-?} before, ${r1:-?} -> ${r2:-?} after)"
 dk exec hn-host timeout 3 wget -q -O- --header 'Host: ok.test' http://198.18.0.10/ 2>&1 | grep -q hello &&
 	bad "isolated hn-host still reaches the web server" ||
 	ok "isolated: hn-host reaches nothing"
