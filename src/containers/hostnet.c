@@ -101,6 +101,10 @@ static int set_step(const char *set, const struct hostnet_set *now,
 	n = r ? 0 : hostnet_minus(now, want, ids);
 	if (n) {
 		r = nft_cgroups_update(set, ids, n, false, err, errlen);
+		/* already gone (a sync that failed half way): no error,
+		 * or every later sync would fail on it */
+		if (r == -ENOENT)
+			r = 0;
 		*changed = true;
 	}
 	return r;
