@@ -45,6 +45,7 @@ struct docker_container {
 	char image_id[80]; /* Image, "sha256:..." */
 	bool running;	   /* State.Running (also true while paused) */
 	int pid;	   /* State.Pid, 0 if not running */
+	bool host_network; /* HostConfig.NetworkMode "host" */
 };
 
 struct docker_event {

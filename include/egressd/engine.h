@@ -77,6 +77,8 @@ struct engine_pkt {
 			  physout for IN), 0 if not known */
 	uint64_t now_ms; /* monotonic */
 	int64_t wall; /* s since the epoch, for events */
+	bool host; /* a host socket's (output or input hook): its container,
+		      if any, is told by the socket's cgroup afterwards */
 };
 
 enum engine_verdict {

@@ -51,6 +51,7 @@ struct event {
 		char matched[EVENT_TEXT_MAX]; /* the name or address it matched */
 	} rule;
 	char detail[160]; /* what else was read ("" if nothing) */
+	bool host; /* a host socket's: the container is its process's */
 	bool have_flow; /* attribute to the process behind it */
 	struct event_flow flow;
 };

@@ -25,6 +25,14 @@ struct container {
 	uint32_t veth_ifindex;
 	char bridge[16]; /* its bridge, "" when routed */
 	char netns[128]; /* path of its network namespace */
+	/* On the host's network namespace (docker run --network host): no
+	 * port, no address; its traffic is its sockets' (their cgroup). */
+	bool host_network;
+	/* The cgroup v2 id (the inode of its cgroup directory) of its
+	 * first process, what nft's `socket cgroupv2` compares; 0 if not
+	 * known (no cgroup v2 hierarchy, not running). */
+	uint64_t cgroup_id;
+	unsigned cgroup_level; /* its depth: /docker/<id> is 2 */
 	unsigned naddrs;
 	struct ip_addr addrs[CONTAINER_ADDRS_MAX];
 };
@@ -93,6 +101,10 @@ void inventory_publish(const struct inventory *inv);
  * source address). Returns true if found. */
 bool inventory_lookup(uint32_t ifindex, const struct ip_addr *a,
 		      struct container *ret);
+
+/* Copies the container whose id is exactly id (a host-network socket's
+ * process names it by its cgroup). Returns true if found. */
+bool inventory_lookup_id(const char *id, struct container *ret);
 
 /* How many scans were published so far: a scan newer than a moment can
  * be told by it. */

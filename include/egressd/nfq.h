@@ -12,6 +12,7 @@ struct nfqueue_packet {
 	uint32_t id;
 	uint32_t mark; /* the packet's mark as queued */
 	uint32_t indev, physindev, physoutdev; /* 0 if absent */
+	uint8_t hook; /* NF_INET_FORWARD, NF_INET_LOCAL_OUT... */
 	const uint8_t *data;
 	size_t len;
 };

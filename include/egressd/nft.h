@@ -63,3 +63,19 @@ enum nft_guard { NFT_GUARD_OFF, NFT_GUARD_PASS, NFT_GUARD_DROP };
 int nft_guard_set(enum nft_guard g, char *err, size_t errlen);
 /* *ret: packets the guard's current elements passed or dropped. */
 int nft_guard_packets(uint64_t *ret, char *err, size_t errlen);
+
+/* The host's own sockets (containers on the host's network). Rewrites
+ * chain (host_select_out/_in, host_cut_out/_in) in one transaction: with
+ * every, the one rule "VERDICT"; else, for each level bit L set in levels,
+ * "socket cgroupv2 level L @set VERDICT" (no rule: the chain is empty).
+ * Returns 0 or a negative errno with err filled. */
+int nft_host_chain(const char *chain, const char *set, unsigned levels,
+		   bool every, const char *verdict, char *err, size_t errlen);
+/* Can the kernel match a socket's cgroup v2 (nft socket cgroupv2, Linux
+ * 5.13+)? Adds such a rule and takes it out again. 0 if it can. */
+int nft_probe_socket_cgroup(char *err, size_t errlen);
+/* Adds ids to (or deletes them from) the cgroupsv2 set `set`
+ * (host_cgroups, isolated_cgroups). Adding one already there is no
+ * error; deleting one not there is. */
+int nft_cgroups_update(const char *set, const uint64_t *ids, size_t n,
+		       bool add, char *err, size_t errlen);

@@ -27,6 +27,9 @@ struct proc_attr {
 	bool have_socket_uid;
 	uint32_t socket_uid; /* from the socket, even when the process is gone */
 	char reason[160];
+	/* The container id of the process's cgroup (cgroup.h), "" if it
+	 * is in none: a host-network socket's container. */
+	char container_id[65];
 };
 
 /* Attributes the flow proto src:sport -> dst:dport (the container's side
@@ -39,3 +42,14 @@ int procinfo_attribute(const char *netns_path, uint8_t proto,
 		       const struct ip_addr *src, uint16_t sport,
 		       const struct ip_addr *dst, uint16_t dport,
 		       const struct redact_rules *rules, struct proc_attr *ret);
+
+/* The cgroup v2 id of pid's cgroup: the inode of its directory in the
+ * cgroup v2 hierarchy (/sys/fs/cgroup where it is v2 alone, else the
+ * hybrid /sys/fs/cgroup/unified), and its level (the root's is 0,
+ * /docker/<id> is 2). Returns 0, -ENOENT if the host has no v2 hierarchy
+ * or pid none, or another negative errno. */
+int procinfo_cgroup_v2_id(int pid, uint64_t *ret, unsigned *ret_level);
+
+/* The container id of pid's cgroup (cgroup_container_id): 0, -ENOENT
+ * if it is in none, or the error of reading /proc/PID/cgroup. */
+int procinfo_container_of(int pid, char ret[65]);

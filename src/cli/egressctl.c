@@ -133,7 +133,9 @@ static void containers_table(const cJSON *reply)
 		printf("%-24.24s %-16.16s %-20.20s %-8s %-9s %-14s %-13s %s\n",
 		       str(c, "id"), str(c, "name"), str(c, "image"),
 		       str(c, "runtime"), str(c, "state"), str(iso, "state"),
-		       str(c, "veth"), addrs);
+		       !strcmp(str(c, "network"), "host") ? "(host net)"
+							   : str(c, "veth"),
+		       addrs);
 	}
 	if (h) {
 		char in[256], out[256];

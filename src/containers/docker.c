@@ -247,6 +247,22 @@ static int parse_state(const cJSON *root, struct docker_container *c)
 	return 0;
 }
 
+/* HostConfig.NetworkMode: "host" puts the container on the host's own
+ * network stack (no veth, no address of its own). Absent or another
+ * mode ("default", "bridge", "none", "container:ID", a network's name):
+ * not on the host's. */
+static int parse_network_mode(const cJSON *root, struct docker_container *c)
+{
+	const cJSON *hc = cJSON_GetObjectItemCaseSensitive(root, "HostConfig");
+	char mode[16];
+	int r = json_str_opt(hc, "NetworkMode", mode, sizeof(mode));
+
+	if (r == -ENAMETOOLONG) /* a long network name: not "host" */
+		return 0;
+	c->host_network = !r && !strcmp(mode, "host");
+	return r;
+}
+
 static int parse_container(const cJSON *root, struct docker_container *c)
 {
 	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(root, "Config");
@@ -268,6 +284,8 @@ static int parse_container(const cJSON *root, struct docker_container *c)
 	if (!r)
 		r = json_str_opt(root, "Image", c->image_id,
 				 sizeof(c->image_id));
+	if (!r)
+		r = parse_network_mode(root, c);
 	return r ? r : parse_state(root, c);
 }
 

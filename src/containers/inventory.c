@@ -213,8 +213,16 @@ int inventory_add(struct inventory_scan *s, const struct container *id)
 	c->veth_ifindex = 0;
 	fd = c->running ? open(c->netns, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd >= 0) {
-		int d = same_ns(fd) ? -EINVAL : dump_in_ns(fd, &j);
-		if (!d && find_port(s, &j, c))
+		bool ours = same_ns(fd);
+		int d = ours ? -EINVAL : dump_in_ns(fd, &j);
+		/* On the host's network (docker run --network host): no port,
+		 * no address of its own; its sockets are told by their
+		 * cgroup (README, "Host-network containers"). A container
+		 * that only claims to be is not taken: its namespace must
+		 * be ours. */
+		if (ours && c->host_network)
+			r = 0;
+		else if (!d && find_port(s, &j, c))
 			r = 0;
 		else if (d && d != -EINVAL && carry_over(s, c))
 			r = 0;
@@ -381,6 +389,20 @@ unsigned long inventory_generation(void)
 	gen = published_gen;
 	pthread_mutex_unlock(&published_lock);
 	return gen;
+}
+
+bool inventory_lookup_id(const char *id, struct container *ret)
+{
+	const struct container *hit = NULL;
+
+	pthread_mutex_lock(&published_lock);
+	for (size_t i = 0; published && i < published->n && !hit; i++)
+		if (!strcmp(published->c[i].id, id))
+			hit = &published->c[i];
+	if (hit)
+		*ret = *hit;
+	pthread_mutex_unlock(&published_lock);
+	return hit != NULL;
 }
 
 bool inventory_lookup(uint32_t ifindex, const struct ip_addr *a,

@@ -2,6 +2,7 @@
 /* Docker as an inventory source: the Engine API's containers, each placed
  * on the network through its init process's namespace. */
 #include "egressd/inventory_docker.h"
+#include "egressd/procinfo.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -30,9 +31,14 @@ int inventory_scan_docker(struct inventory_scan *s, struct docker *d)
 		snprintf(c.image_id, sizeof(c.image_id), "%s", dc[i].image_id);
 		snprintf(c.runtime, sizeof(c.runtime), "docker");
 		c.running = dc[i].running && dc[i].pid > 0;
+		c.host_network = dc[i].host_network;
 		if (c.running)
 			snprintf(c.netns, sizeof(c.netns), "/proc/%d/ns/net",
 				 dc[i].pid);
+		if (c.running && c.host_network &&
+		    procinfo_cgroup_v2_id(dc[i].pid, &c.cgroup_id,
+					  &c.cgroup_level))
+			c.cgroup_id = 0;
 		inventory_add(s, &c);
 	}
 	free(dc);

@@ -46,6 +46,10 @@ struct status_board;
 struct status_cats;
 void ctl_set_status(struct ctl *c, const struct status_board *b,
 		    const struct status_cats *cats, const char *queue_kind);
+/* The host-network selection (hostnet.h), kept in step after each scan
+ * and isolation change. Before ctl_start; it outlives ctl. NULL: none. */
+struct hostnet;
+void ctl_set_hostnet(struct ctl *c, struct hostnet *h);
 /* The status (what `egressctl status` shows): {"ok":true, "version",
  * "mode", "interfaces", "lists", "counters", ...}. Any thread, while ctl
  * runs. */

@@ -58,6 +58,7 @@ struct ctl {
 	pthread_mutex_t lock;
 	struct inventory *inv; /* the latest scan */
 	struct isolation *iso;
+	struct hostnet *hostnet; /* under lock; NULL: none */
 	cJSON *sources; /* the lists' sources and their entry counts */
 	/* the interfaces watched now (inventory thread; read under lock) */
 	struct watch_set watch, watch_next;

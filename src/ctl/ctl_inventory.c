@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "egressd/hostnet.h"
 #include "egressd/inventory_docker.h"
 #include "egressd/nft.h"
 #include "egressd/watch.h"
@@ -108,6 +109,22 @@ static void watch_update(struct ctl *c, const struct rtnl_dump *host)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* Under c->lock: the host-network sets follow the scan and the
+ * isolation state (logged once per failure streak). */
+static void hostnet_step(struct ctl *c)
+{
+	static bool failing;
+	char err[512];
+	int r;
+
+	if (!c->hostnet)
+		return;
+	r = hostnet_sync(c->hostnet, c->inv, c->iso, err, sizeof(err));
+	if (r < 0 && !failing)
+		log_warn("host-network containers: %s\n", err);
+	failing = r < 0;
+}
+
 /* Scans into *scratch, outside the lock; then the scan becomes c->inv.
  * A failed scan changes nothing (it must not look like every container
  * was deleted). */
@@ -145,6 +162,7 @@ static void rescan(struct ctl *c, struct inventory **scratch)
 		*scratch = t;
 		isolation_reconcile(c->iso, c->inv);
 		inventory_publish(c->inv);
+		hostnet_step(c);
 		pthread_mutex_unlock(&c->lock);
 	}
 	pthread_mutex_lock(&c->inv_gen_lock);
@@ -308,6 +326,8 @@ static cJSON *container_json(const struct ctl *c, const struct container *k)
 	cJSON_AddStringToObject(o, "state", k->running ? "running" : "stopped");
 	cJSON_AddStringToObject(o, "veth", k->veth);
 	cJSON_AddStringToObject(o, "bridge", k->bridge);
+	if (k->host_network) /* no port, no address of its own */
+		cJSON_AddStringToObject(o, "network", "host");
 	json_add_addrs(o, "addrs", k->addrs, k->naddrs);
 	add_isolation(o, isolation_find(c->iso, k->id));
 	return o;
@@ -387,6 +407,14 @@ static int isolate_target(const struct ctl *c, const char *key,
 			 "see egressctl containers)", key);
 		return -ENOENT;
 	}
+	if (k->host_network && k->running &&
+	    !(c->hostnet && hostnet_can_isolate(c->hostnet) && k->cgroup_id)) {
+		snprintf(err, errlen, "'%s' is on the host's network and this "
+			 "kernel cannot match its sockets by cgroup (nft socket "
+			 "cgroupv2 and a cgroup v2 hierarchy): not isolated",
+			 k->name);
+		return -EOPNOTSUPP;
+	}
 	if (!port_still_ours(c, k)) {
 		snprintf(err, errlen, "'%s' is not on its listed port now: not "
 			 "isolated (try again)", k->name);
@@ -418,6 +446,7 @@ static int isolate_locked(struct ctl_req *r, const char *key,
 	} else if ((rc = isolation_restore(c->iso, key, r->uid, err, errlen))) {
 		return rc;
 	}
+	hostnet_step(c);
 	e = isolation_find(c->iso, key);
 	if (!e) { /* it was there a moment ago, under the same lock */
 		snprintf(err, errlen, "'%s' vanished from the isolation state", key);

@@ -19,6 +19,11 @@
 #define EGRESSD_VERSION "0"
 #endif
 
+void ctl_set_hostnet(struct ctl *c, struct hostnet *h)
+{
+	c->hostnet = h;
+}
+
 void ctl_set_status(struct ctl *c, const struct status_board *b,
 		    const struct status_cats *cats, const char *queue_kind)
 {
@@ -153,6 +158,8 @@ static void add_counters(const struct ctl *c, cJSON *o)
 	NUM(n, "flows_undecided", s.flows);
 	NUM(n, "flows_evicted", s.flows_evicted);
 	NUM(n, "dns_cache_entries", s.dns_cache_entries);
+	NUM(n, "host_packets", s.host_packets);
+	NUM(n, "host_events_ignored", s.host_ignored);
 }
 
 static void add_categories(const struct ctl *c, cJSON *o)

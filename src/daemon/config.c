@@ -150,6 +150,14 @@ static int set_mode(struct config *c, const char *v)
 	return 0;
 }
 
+static int set_host_processes(struct config *c, const char *v)
+{
+	if (strcmp(v, "ignore") && strcmp(v, "watch"))
+		return -EINVAL;
+	c->host_watch = !strcmp(v, "watch");
+	return 0;
+}
+
 static int set_str(char *dst, size_t len, const char *v)
 {
 	return snprintf(dst, len, "%s", v) < (int)len ? 0 : -ENAMETOOLONG;
@@ -236,7 +244,7 @@ enum key_id {
 	K_RETENTION_DAYS, K_MAX_STATE_MB, K_SYSLOG, K_TTL_FLOOR, K_MARK_MASK,
 	K_MARK_ALLOW, K_MARK_BLOCK, K_BLACKLIST, K_WHITELIST, K_CONTAINER_IF,
 	K_WATCHDOG_TIMEOUT, K_SANDBOX, K_REDACT, K_MARK_IN, K_UNREADABLE,
-	K_DNS_BYPASS, K_ECH, K_TRUSTED_RESOLVERS, K_METRICS_LISTEN, K_LOG_LEVEL, K_COUNT
+	K_DNS_BYPASS, K_ECH, K_TRUSTED_RESOLVERS, K_METRICS_LISTEN, K_LOG_LEVEL, K_HOST_PROCESSES, K_COUNT
 };
 
 /* Settings that may be given more than once (each adds one). */
@@ -274,6 +282,7 @@ static const struct {
 	[K_TRUSTED_RESOLVERS] = { "trusted_resolvers", false },
 	[K_METRICS_LISTEN] = { "metrics_listen", false },
 	[K_LOG_LEVEL] = { "log_level", false },
+	[K_HOST_PROCESSES] = { "host_processes", false },
 };
 
 static int key_find(const char *name)
@@ -340,6 +349,8 @@ static int key_apply(struct config *c, enum key_id k, const char *v)
 		return set_trusted(c, v);
 	case K_METRICS_LISTEN:
 		return set_listen(c, v);
+	case K_HOST_PROCESSES:
+		return set_host_processes(c, v);
 	case K_LOG_LEVEL:
 		return (c->log_level = log_level_parse(v)) < 0 ? -EINVAL : 0;
 	case K_WATCHDOG_TIMEOUT:

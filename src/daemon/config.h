@@ -24,6 +24,10 @@
 struct config {
 	bool block; /* mode: block, else alert */
 	bool fail_closed;
+	/* host_processes = watch: the host's own processes (in no
+	 * container) are judged and recorded too; ignore (the default):
+	 * only containers' sockets, host-network ones by their cgroup. */
+	bool host_watch;
 	uint16_t queue_first, queue_count;
 	uint32_t queue_maxlen;
 	char state_dir[256];

@@ -193,6 +193,34 @@ static int setup_queues(struct daemon *d)
 	return 0;
 }
 
+/* The host's own sockets: containers on the host's network are read by
+ * their sockets' cgroup where the kernel can match it (hostnet.h). */
+static int setup_hostnet(struct daemon *d)
+{
+	char err[512];
+
+	if (hostnet_init(&d->hostnet, d->cfg.host_watch, err, sizeof(err))) {
+		log_err("host sockets: %s\n", err);
+		return -1;
+	}
+	if (d->hostnet.can_match)
+		log_info("host-network containers: their sockets are told by "
+			 "cgroup (nft socket cgroupv2); host processes %s\n",
+			 d->cfg.host_watch ? "watched too" : "ignored");
+	else if (d->cfg.host_watch)
+		log_warn("host-network containers: this kernel cannot match "
+			 "sockets by cgroup: every host socket is read "
+			 "(host_processes = watch), each event names its "
+			 "container by the socket's process; isolating a "
+			 "host-network container is refused\n");
+	else
+		log_warn("host-network containers are NOT watched: this kernel "
+			 "cannot match sockets by cgroup (nft socket cgroupv2 "
+			 "needs Linux 5.13+ and a cgroup v2 hierarchy); set "
+			 "host_processes = watch to read every host socket\n");
+	return 0;
+}
+
 static int setup_ruleset(struct daemon *d, const struct isolation *iso)
 {
 	struct nft_queue_cfg qc = { d->cfg.queue_first, d->cfg.queue_count,
@@ -223,6 +251,8 @@ static int setup_ruleset(struct daemon *d, const struct isolation *iso)
 		return -1;
 	}
 	d->queue_kind = kind;
+	if (setup_hostnet(d))
+		return -1;
 	if (!syn_replaces)
 		log_warn("the kernel cannot delete from a map in a rule: a "
 			 "port reused within 10 s keeps the older connection's "
@@ -474,6 +504,8 @@ static void publish(struct daemon *d)
 	c.flows_evicted = eng.flows_evicted;
 	c.flows = eng.flows;
 	c.dns_cache_entries = eng.dns_entries;
+	c.host_packets = d->host_packets;
+	c.host_ignored = es.host_ignored;
 	c.published_ms = d->now_ms;
 	status_publish(&d->board, &c);
 	d->published_ms = d->now_ms;
@@ -656,6 +688,7 @@ static int open_events(struct daemon *d, struct ctl *ctl)
 		.rescan = rescan_cb,
 		.rescan_ctx = ctl,
 		.redact = &d->cfg.redact,
+		.host_watch = d->cfg.host_watch,
 		.release = datapath_attributed,
 		.release_ctx = d,
 	};
@@ -712,6 +745,7 @@ static int start_threads(struct daemon *d, struct ctl *ctl,
 	}
 	ctl_set_status(ctl, &d->board, &d->cats,
 		       d->queue_kind == NFT_QUEUE_NATIVE ? "native" : "compat");
+	ctl_set_hostnet(ctl, &d->hostnet);
 	if (ctl_start(ctl, iso, &d->policy, err, sizeof(err))) {
 		log_err("%s\n", err);
 		return -1;

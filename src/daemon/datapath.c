@@ -171,6 +171,13 @@ void datapath_on_packet(struct nfqueue *q, const struct nfqueue_packet *p,
 		.wall = (int64_t)time(NULL),
 	};
 	in.port = in.dir == ENGINE_OUT ? p->physindev : p->physoutdev;
+	/* The output and input hooks see only the host's own sockets
+	 * (forwarded container traffic passes neither). */
+	in.host = p->hook == NF_INET_LOCAL_OUT || p->hook == NF_INET_LOCAL_IN;
+	if (in.host) {
+		in.port = 0;
+		d->host_packets++;
+	}
 	engine_packet(d->eng, &in, &out);
 	count(d, p, &out);
 	nf_of(d, p, &out, &h);

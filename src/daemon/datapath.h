@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "egressd/engine.h"
+#include "egressd/hostnet.h"
 #include "egressd/nfq.h"
 #include "events.h"
 #include "status.h"
@@ -59,6 +60,9 @@ struct daemon {
 	enum nft_queue_kind queue_kind;
 	int metrics_fd; /* bound while privileged, then served */
 	struct metrics *metrics;
+	/* the host's own sockets (containers on the host's network) */
+	struct hostnet hostnet;
+	uint64_t host_packets; /* queued from the output/input hooks */
 };
 
 /* The nfqueue callback: judges one packet and sends its verdict (or holds

@@ -91,6 +91,7 @@ struct events {
 	void (*rescan)(void *ctx);
 	void *rescan_ctx;
 	const struct redact_rules *redact;
+	bool host_watch;
 	void (*release)(void *ctx, uint32_t token);
 	void *release_ctx;
 	struct deferred *def;
@@ -187,13 +188,25 @@ static void add_container(cJSON *o, const struct container *c)
 	cJSON_AddStringToObject(k, "veth", c->veth);
 }
 
+static void put_process(struct events *e, cJSON *o, struct proc_attr *pa,
+			int r);
+
 /* The process behind the connection; pa->nlevels says whether found. */
 static void add_process(struct events *e, cJSON *o, const struct container *c,
 			const struct event_flow *f, struct proc_attr *pa)
 {
+	int r = attrib_lookup(c->netns, f, e->redact, ATTRIB_WAIT_MS, pa);
+
+	put_process(e, o, pa, r);
+}
+
+/* The lookup's result (r its return) into the line. */
+static void put_process(struct events *e, cJSON *o, struct proc_attr *pa,
+			int r)
+{
 	cJSON *arr;
 
-	if (attrib_lookup(c->netns, f, e->redact, ATTRIB_WAIT_MS, pa)) {
+	if (r) {
 		cJSON *u = cJSON_AddObjectToObject(o, "process_unknown");
 		cJSON_AddStringToObject(u, "reason", pa->reason);
 		if (pa->have_socket_uid)
@@ -313,17 +326,27 @@ static void give_back(struct events *e, const struct evq_item *it)
 		e->release(e->release_ctx, it->token);
 }
 
-static void write_item(struct events *e, const struct evq_item *it,
-		       const struct container *c)
+/* host: the process was looked up already (a host socket's event),
+ * pa and r its result. */
+static void write_attributed(struct events *e, const struct evq_item *it,
+			     const struct container *c, struct proc_attr *host,
+			     int r)
 {
 	struct proc_attr pa = { 0 };
 	cJSON *o = event_json(it);
 	char *s;
 
-	if (c) {
+	if (c)
 		add_container(o, c);
-		if (it->ev.have_flow)
-			add_process(e, o, c, &it->ev.flow, &pa);
+	if (host) {
+		cJSON_AddBoolToObject(o, "host_network", true);
+		if (!c)
+			cJSON_AddBoolToObject(o, "host_process",
+					      !r && !host->container_id[0]);
+		pa = *host;
+		put_process(e, o, &pa, r);
+	} else if (c && it->ev.have_flow) {
+		add_process(e, o, c, &it->ev.flow, &pa);
 	}
 	give_back(e, it);
 	add_host(e, o);
@@ -335,6 +358,66 @@ static void write_item(struct events *e, const struct evq_item *it,
 	cJSON_Delete(o);
 	COUNT(e, written);
 	e->since_budget++;
+}
+
+static void write_item(struct events *e, const struct evq_item *it,
+		       const struct container *c)
+{
+	write_attributed(e, it, c, NULL, 0);
+}
+
+/* A container that started a moment ago (a one-shot `docker run
+ * --network host`) is not in the inventory yet: a rescan is asked for
+ * and waited for here (two scans, at most HOST_RESCAN_WAIT_MS). Its
+ * process was read already; the container, even once exited, stays
+ * listed until it is removed. */
+#define HOST_RESCAN_WAIT_MS 1500
+
+static bool wait_for_container(struct events *e, const char *id,
+			       struct container *c)
+{
+	unsigned long gen = inventory_generation();
+	int64_t until = clock_mono_ms() + HOST_RESCAN_WAIT_MS;
+
+	if (!e->rescan)
+		return false;
+	e->rescan(e->rescan_ctx);
+	while (clock_mono_ms() < until) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		if (inventory_lookup_id(id, c))
+			return true;
+		if (inventory_generation() >= gen + 2)
+			break;
+	}
+	return inventory_lookup_id(id, c);
+}
+
+/* A host socket's event (a container on the host's network, or a host
+ * process): its container is its process's, by the process's cgroup
+ * (procinfo: sock_diag in our namespace, /proc/PID/cgroup), looked up
+ * here on the writer's side, never on the packet thread. A process in no
+ * container is written only with host_processes = watch; one whose
+ * process is not known is written (it was selected as a container's). */
+static void handle_host(struct events *e, const struct evq_item *it)
+{
+	struct proc_attr pa = { 0 };
+	struct container c;
+	bool found = false;
+	char ns[64];
+	int r;
+
+	snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)getpid());
+	r = attrib_lookup(ns, &it->ev.flow, e->redact, ATTRIB_WAIT_MS, &pa);
+	if (!r && pa.container_id[0])
+		found = inventory_lookup_id(pa.container_id, &c) ||
+			wait_for_container(e, pa.container_id, &c);
+	if (!r && !found && !pa.container_id[0] && !e->host_watch) {
+		give_back(e, it);
+		COUNT(e, host_ignored);
+		return;
+	}
+	write_attributed(e, it, found ? &c : NULL, &pa, r);
 }
 
 /* ---- sources the inventory does not know ---- */
@@ -378,6 +461,10 @@ static void handle(struct events *e, const struct evq_item *it)
 	int64_t now = clock_mono_ms();
 	struct container c;
 
+	if (it->ev.host) {
+		handle_host(e, it);
+		return;
+	}
 	if (lookup(&it->ev, &c)) {
 		write_item(e, it, &c);
 		return;
@@ -611,6 +698,7 @@ struct events *events_open(const char *dir, const struct events_options *opt,
 	e->rescan = opt->rescan;
 	e->rescan_ctx = opt->rescan_ctx;
 	e->redact = opt->redact;
+	e->host_watch = opt->host_watch;
 	e->release = opt->release;
 	e->release_ctx = opt->release_ctx;
 	e->rl_budget.every = BUDGET_SPARED_LOG_MS;

@@ -31,6 +31,9 @@ struct events_options {
 	void *rescan_ctx;
 	/* Secrets in command lines are masked with these (redact.h). */
 	const struct redact_rules *redact;
+	/* host_processes = watch: a host socket's event whose process is in
+	 * no container is written too (else it is not). */
+	bool host_watch;
 	/* A held verdict may go: its event's process was looked up (or
 	 * will not be). Called from the writer; must not block. */
 	void (*release)(void *ctx, uint32_t token);
@@ -61,6 +64,7 @@ void events_close(struct events *e);
 struct events_stats {
 	unsigned long queued, coalesced, dropped, written;
 	unsigned long store_errors, export_errors, unattributed_timeouts;
+	unsigned long host_ignored; /* host processes' (host_processes = ignore) */
 };
 /* events.jsonl is opened again before the next line (SIGHUP, after
  * logrotate). Any thread; never waits. */

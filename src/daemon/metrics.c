@@ -213,6 +213,14 @@ static void render_state(struct text *t, const cJSON *s, const cJSON *n)
 	single(t, "egressd_flows_evicted_total", "counter",
 	       "Undecided flows evicted from a full table.",
 	       num(n, "flows_evicted"));
+	single(t, "egressd_host_packets_total", "counter",
+	       "Packets of the host's own sockets queued (host-network "
+	       "containers; every host process with host_processes = watch).",
+	       num(n, "host_packets"));
+	single(t, "egressd_host_events_ignored_total", "counter",
+	       "Events of host processes in no container, not recorded "
+	       "(host_processes = ignore).",
+	       num(n, "host_events_ignored"));
 	single(t, "egressd_state_dir_bytes", "gauge",
 	       "Bytes on disk in the state directory.",
 	       num(obj(s, "state_dir"), "bytes"));

@@ -76,6 +76,8 @@ uint16_t eng_server_port(const struct engine *e)
 
 uint32_t eng_owner(struct engine *e)
 {
+	if (e->in->host)
+		return OWNER_HOST;
 	return eng_owner_of(e, eng_client_of(e), e->in->port);
 }
 
@@ -115,7 +117,8 @@ struct event *eng_event_new(struct engine *e, enum event_kind kind,
 	ev->blocked = blocked;
 	ev->time = e->in->wall;
 	ev->port = e->in->port;
-	if (!ev->port) {
+	ev->host = e->in->host;
+	if (!ev->port && !ev->host) {
 		uint32_t o = eng_owner_lookup(e, &ob->client);
 		ev->port = o & OWNER_PORT ? o & ~OWNER_PORT : 0;
 	}

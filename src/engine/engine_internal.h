@@ -17,6 +17,11 @@
  * connection known only by its addresses (a conntrack entry) finds its
  * owner too. */
 #define OWNER_PORT 0x80000000u
+/* The host's own sockets, whatever their address (a lookup through a
+ * stub resolver on 127.0.0.1, then a connection from the host's outer
+ * address): one owner, as port 0 (never a bridge port's ifindex). Its
+ * containers on the host's network share the host's DNS view. */
+#define OWNER_HOST OWNER_PORT
 
 struct addr_owner {
 	struct ip_addr addr;

@@ -48,6 +48,9 @@ struct status_counters {
 	uint64_t held_timeouts, held_full;
 	uint64_t flows_evicted, flows; /* flows: undecided now */
 	uint64_t dns_cache_entries;
+	/* the host's own sockets (output/input hooks): packets queued, and
+	 * events of host processes left out (host_processes = ignore) */
+	uint64_t host_packets, host_ignored;
 	uint64_t published_ms; /* monotonic: when this was published */
 };
 

@@ -221,6 +221,7 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 	ph = mnl_attr_get_payload(a[NFQA_PACKET_HDR]);
 	p.id = ntohl(ph->packet_id);
 	p.mark = attr_u32(a, NFQA_MARK);
+	p.hook = ph->hook;
 	p.indev = attr_u32(a, NFQA_IFINDEX_INDEV);
 	p.physindev = attr_u32(a, NFQA_IFINDEX_PHYSINDEV);
 	p.physoutdev = attr_u32(a, NFQA_IFINDEX_PHYSOUTDEV);

@@ -9,6 +9,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -201,8 +202,22 @@ static struct nftnl_expr *queue_expr(const struct nft_queue_cfg *q,
 	return e;
 }
 
-/* Sends one NEWRULE in a batch and waits for the kernel's answer. */
-static int rule_send(struct nftnl_rule *rule)
+typedef void (*nlmsg_fill_fn)(struct nlmsghdr *nlh, void *obj);
+
+static void fill_rule(struct nlmsghdr *nlh, void *obj)
+{
+	nftnl_rule_nlmsg_build_payload(nlh, obj);
+}
+
+static void fill_elems(struct nlmsghdr *nlh, void *obj)
+{
+	nftnl_set_elems_nlmsg_build_payload(nlh, obj);
+}
+
+/* Sends one message (type, flags, filled by fill) in a batch and waits
+ * for the kernel's answer. */
+static int batch_send(uint16_t type, uint16_t flags, nlmsg_fill_fn fill,
+		      void *obj)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
@@ -220,11 +235,9 @@ static int rule_send(struct nftnl_rule *rule)
 	b = mnl_nlmsg_batch_start(buf, sizeof(buf));
 	nftnl_batch_begin(mnl_nlmsg_batch_current(b), seq++);
 	mnl_nlmsg_batch_next(b);
-	nlh = nftnl_rule_nlmsg_build_hdr(mnl_nlmsg_batch_current(b),
-					 NFT_MSG_NEWRULE, NFPROTO_INET,
-					 NLM_F_APPEND | NLM_F_CREATE | NLM_F_ACK,
-					 seq);
-	nftnl_rule_nlmsg_build_payload(nlh, rule);
+	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), type,
+				    NFPROTO_INET, flags | NLM_F_ACK, seq);
+	fill(nlh, obj);
 	mnl_nlmsg_batch_next(b);
 	nftnl_batch_end(mnl_nlmsg_batch_current(b), seq + 1);
 	mnl_nlmsg_batch_next(b);
@@ -244,6 +257,13 @@ out:
 	if (nl)
 		mnl_socket_close(nl);
 	return r;
+}
+
+/* Sends one NEWRULE in a batch and waits for the kernel's answer. */
+static int rule_send(struct nftnl_rule *rule)
+{
+	return batch_send(NFT_MSG_NEWRULE, NLM_F_APPEND | NLM_F_CREATE,
+			  fill_rule, rule);
 }
 
 static int queue_rule_try(const struct nft_queue_cfg *q,
@@ -576,4 +596,89 @@ int nft_listed_replace(const struct ip_addr *nets, const unsigned *plens,
 		r = nft_run(cmd, err, errlen);
 	free(cmd);
 	return r;
+}
+
+/* ---- the host's own sockets (chains host_select_*, host_cut_*) ---- */
+
+int nft_host_chain(const char *chain, const char *set, unsigned levels,
+		   bool every, const char *verdict, char *err, size_t errlen)
+{
+	char cmd[2048];
+	size_t o;
+
+	o = (size_t)snprintf(cmd, sizeof(cmd), "flush chain inet " TABLE " %s\n",
+			     chain);
+	if (every)
+		o += (size_t)snprintf(cmd + o, sizeof(cmd) - o,
+				      "add rule inet " TABLE " %s %s\n", chain,
+				      verdict);
+	for (unsigned l = 1; !every && l < 32 && o < sizeof(cmd); l++)
+		if (levels & (1u << l))
+			o += (size_t)snprintf(cmd + o, sizeof(cmd) - o,
+					      "add rule inet " TABLE " %s socket "
+					      "cgroupv2 level %u @%s %s\n",
+					      chain, l, set, verdict);
+	if (o >= sizeof(cmd)) {
+		snprintf(err, errlen, "too many cgroup levels");
+		return -E2BIG;
+	}
+	return nft_run(cmd, err, errlen);
+}
+
+int nft_probe_socket_cgroup(char *err, size_t errlen)
+{
+	int r = nft_host_chain("host_cut_in", "isolated_cgroups", 1u << 1,
+			       false, "drop", err, errlen);
+
+	/* an empty set: the rule matched nothing while it was there */
+	(void)nft_host_chain("host_cut_in", "isolated_cgroups", 0, false,
+			     "drop", err, r ? 0 : errlen);
+	return r;
+}
+
+/* Elements per message: ~24 bytes each, well inside one buffer. */
+#define CGROUP_ELEMS_PER_MSG 128
+
+static int cgroups_msg(const char *set, const uint64_t *ids, size_t n,
+		       bool add)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	for (size_t i = 0; i < n; i++) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+		if (!e) {
+			nftnl_set_free(s);
+			return -ENOMEM;
+		}
+		/* the key as the kernel stores a cgroup id: host order */
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &ids[i], sizeof(ids[i]));
+		nftnl_set_elem_add(s, e);
+	}
+	r = batch_send(add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+		       add ? NLM_F_CREATE : 0, fill_elems, s);
+	nftnl_set_free(s);
+	return r;
+}
+
+int nft_cgroups_update(const char *set, const uint64_t *ids, size_t n,
+		       bool add, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i += CGROUP_ELEMS_PER_MSG) {
+		size_t k = n - i < CGROUP_ELEMS_PER_MSG ? n - i
+							: CGROUP_ELEMS_PER_MSG;
+		int r = cgroups_msg(set, ids + i, k, add);
+		if (r) {
+			snprintf(err, errlen, "cannot %s cgroups %s set %s: %s",
+				 add ? "add" : "delete", add ? "to" : "from",
+				 set, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
 }

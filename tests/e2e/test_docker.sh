@@ -10,7 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 EGRESSD=${EGRESSD:-$ROOT/build/egressd}
 EGRESSCTL=${EGRESSCTL:-$ROOT/build/egressctl}
-export DOCKERBED_DIR=/tmp/egressd-testbed-dkt/docker
+export DOCKERBED_DIR=${DOCKERBED_DIR:-/tmp/egressd-testbed-dkt/docker}
 S=$(mktemp -d)
 SOCK=$S/ctl.sock
 fail=0 pid=
@@ -18,7 +18,8 @@ fail=0 pid=
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	bash "$HERE/dockerbed.sh" down >/dev/null 2>&1
-	rm -rf "$S" /tmp/egressd-testbed-dkt
+	rm -rf "$S"
+	rmdir "$(dirname "$DOCKERBED_DIR")" 2>/dev/null
 }
 trap cleanup EXIT
 ok() { echo "ok   $*"; }

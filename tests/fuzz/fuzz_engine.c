@@ -369,7 +369,7 @@ static enum engine_verdict feed(const uint8_t *p, size_t len,
 				enum engine_dir dir, uint32_t port)
 {
 	struct engine_pkt in = { p, len, dir, port, H.now_ms,
-				 1700000000 + (int64_t)(H.now_ms / 1000) };
+				 1700000000 + (int64_t)(H.now_ms / 1000), false };
 
 	H.npkts++;
 	note_claimer(p, len);

@@ -87,6 +87,26 @@ START_TEST(a_file_with_colliding_marks_is_refused)
 }
 END_TEST
 
+/* host_processes: ignore by default, watch or ignore, nothing else. */
+START_TEST(host_processes_ignore_or_watch)
+{
+	static struct config c;
+	char err[256];
+
+	config_defaults(&c);
+	ck_assert(!c.host_watch);
+	ck_assert_int_eq(config_set(&c, "host_processes", "watch", err,
+				    sizeof(err)), 0);
+	ck_assert(c.host_watch);
+	ck_assert_int_eq(config_set(&c, "host_processes", "yes", err,
+				    sizeof(err)), -EINVAL);
+	ck_assert(c.host_watch);
+	ck_assert_int_eq(config_set(&c, "host_processes", "ignore", err,
+				    sizeof(err)), 0);
+	ck_assert(!c.host_watch);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("config");
@@ -94,6 +114,7 @@ static Suite *suite(void)
 	ADD(tc, a_queue_range_that_does_not_fit_is_refused);
 	ADD(tc, marks_must_be_distinct_bits_inside_the_mask);
 	ADD(tc, a_file_with_colliding_marks_is_refused);
+	ADD(tc, host_processes_ignore_or_watch);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -331,6 +331,46 @@ START_TEST(container_malformed_refused)
 }
 END_TEST
 
+static int parse_mode(const char *hostconfig, struct docker_container *c)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"Id\":\"" ID_WEB "\",\"Name\":\"/a\","
+		 "\"State\":{\"Running\":true,\"Pid\":7}%s%s}",
+		 hostconfig ? ",\"HostConfig\":" : "",
+		 hostconfig ? hostconfig : "");
+	return docker_parse_container(buf, strlen(buf), c);
+}
+
+/* `docker run --network host`: HostConfig.NetworkMode "host". */
+START_TEST(container_network_mode)
+{
+	struct docker_container c;
+
+	ck_assert_int_eq(parse_mode("{\"NetworkMode\":\"host\"}", &c), 0);
+	ck_assert(c.host_network);
+	ck_assert_int_eq(parse_mode("{\"NetworkMode\":\"bridge\"}", &c), 0);
+	ck_assert(!c.host_network);
+	ck_assert_int_eq(parse_mode("{\"NetworkMode\":\"default\"}", &c), 0);
+	ck_assert(!c.host_network);
+	ck_assert_int_eq(parse_mode("{\"NetworkMode\":\"container:abc\"}", &c),
+			 0);
+	ck_assert(!c.host_network);
+	/* a user network's long name is no error, and not the host's */
+	ck_assert_int_eq(parse_mode("{\"NetworkMode\":\"hostxxxxxxxxxxxxxxxxxxxxx\"}",
+				    &c),
+			 0);
+	ck_assert(!c.host_network);
+	ck_assert_int_eq(parse_mode("{}", &c), 0);
+	ck_assert(!c.host_network);
+	ck_assert_int_eq(parse_mode(NULL, &c), 0);
+	ck_assert(!c.host_network);
+	ck_assert_int_eq(parse_mode("{\"NetworkMode\":\"Host\"}", &c), 0);
+	ck_assert(!c.host_network);
+}
+END_TEST
+
 START_TEST(events_from_real_lines)
 {
 	const char *l = events_body, *nl;
@@ -1334,6 +1374,7 @@ static Suite *docker_suite(void)
 	ADD(json, container_running_from_real_inspect);
 	ADD(json, container_stopped_from_real_inspect);
 	ADD(json, container_malformed_refused);
+	ADD(json, container_network_mode);
 	ADD(json, events_from_real_lines);
 	ADD(json, event_exec_action_cut_at_colon);
 	ADD(json, event_other_types_and_malformed);

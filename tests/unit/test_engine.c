@@ -156,9 +156,13 @@ static void udp(const char *src, unsigned sport, const char *dst,
 	ip4(src, dst, IPPROTO_UDP, 8, p, len);
 }
 
+/* The next packets are the host's own sockets' (output/input hooks). */
+static bool host_socket;
+
 static enum engine_verdict send_dir(enum engine_dir dir)
 {
-	struct engine_pkt in = { pkt, plen, dir, 7, now_ms, 1700000000 };
+	struct engine_pkt in = { pkt, plen, dir, host_socket ? 0 : 7, now_ms,
+				 1700000000, host_socket };
 
 	now_ms += 1;
 	engine_packet(eng, &in, &out);
@@ -490,6 +494,57 @@ START_TEST(an_untrusted_resolver_cannot_open_a_listed_address)
 }
 END_TEST
 
+/* A host-network container looks a name up through a resolver from one
+ * of the host's addresses (a stub on loopback) and connects from another
+ * (its outer address): the host's sockets share one DNS view. The same
+ * addresses on a bridge would be two containers. */
+START_TEST(host_sockets_share_one_dns_view)
+{
+	uint8_t m[512];
+	const char *name = "good.test";
+	size_t n;
+
+	host_socket = true;
+	n = dns_msg(m, false, &name, 1, NULL);
+	udp("127.0.0.1", 40000, RESOLVER, 53, m, n);
+	send_out();
+	n = dns_msg(m, true, &name, 1, LISTED_IP);
+	udp(RESOLVER, 53, "127.0.0.1", 40000, m, n);
+	ck_assert_int_eq(send_in(), ENG_ACCEPT);
+	tcp("198.18.0.1", 41200, LISTED_IP, 443, isn, 0x02, NULL, 0);
+	ck_assert_int_eq(send_out(), ENG_ACCEPT);
+	ck_assert_uint_eq(out.nevents, 0);
+	/* a bridged container at that address resolved nothing */
+	host_socket = false;
+	tcp("198.18.0.1", 41201, LISTED_IP, 443, isn, 0x02, NULL, 0);
+	ck_assert_int_eq(send_out(), ENG_BLOCK);
+	ck_assert(!out.events[0].host);
+	/* a host socket's event says so, with no port */
+	host_socket = true;
+	tcp("198.18.0.2", 41202, LISTED_IP, 80, isn, 0x02, NULL, 0);
+	ck_assert_int_eq(send_out(), ENG_ACCEPT);
+	host_socket = false;
+}
+END_TEST
+
+START_TEST(a_host_sockets_block_event_is_marked_host)
+{
+	host_socket = true;
+	tcp("198.18.0.1", 41300, LISTED_IP, 443, isn, 0x02, NULL, 0);
+	ck_assert_int_eq(send_out(), ENG_BLOCK);
+	ck_assert_uint_ge(out.nevents, 1);
+	ck_assert(out.events[0].host);
+	ck_assert_uint_eq(out.events[0].port, 0);
+	ck_assert(out.events[0].have_flow);
+	{
+		char a[IP_ADDR_TEXT];
+		ip_addr_format(&out.events[0].flow.src, a, sizeof(a));
+		ck_assert_str_eq(a, "198.18.0.1");
+	}
+	host_socket = false;
+}
+END_TEST
+
 START_TEST(a_cname_chain_longer_than_egressd_follows_is_dropped)
 {
 	static char names[20][32];
@@ -782,6 +837,8 @@ static Suite *suite(void)
 	ADD(b, blocked_udp_and_icmp_are_recorded);
 	ADD(b, reversed_and_stale_segments_cannot_move_the_start);
 	ADD(b, an_untrusted_resolver_cannot_open_a_listed_address);
+	ADD(b, host_sockets_share_one_dns_view);
+	ADD(b, a_host_sockets_block_event_is_marked_host);
 	ADD(b, a_reused_or_planted_tuple_does_not_decide_a_new_connection);
 	ADD(b, a_cname_chain_longer_than_egressd_follows_is_dropped);
 	ADD(b, unreadable_first_messages_are_alerted);
