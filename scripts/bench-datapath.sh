@@ -2,7 +2,7 @@
 # bench-datapath.sh [--clients 1,8,64] [--time S] [--rounds R] [--list-n N] [--quick]
 #
 # The cost of egressd on the datapath, three setups side by side in one run
-# on the namespace test bed (tests/e2e/topo.sh, prefix bn-; nothing is
+# on the namespace test bed (tests/e2e/topo.sh, prefix $P, bn- unless set; nothing is
 # attached to the root namespace):
 #   kernel   no egressd ruleset at all
 #   floor    egressd's ruleset as egressd leaves it (egressd run with the
@@ -82,8 +82,8 @@ EGRESSD=$ROOT/build/egressd NFQ=$ROOT/build/tests/nfq_accept
 CLIENT=$ROOT/scripts/bench-datapath-client.py
 for f in "$EGRESSD" "$NFQ"; do [ -x "$f" ] || { echo "bench-datapath: no $f" >&2; exit 1; }; done
 
-export P=bn-
-TD=/tmp/egressd-testbed-bn
+export P=${P:-bn-}
+TD=/tmp/egressd-testbed-${P%-}
 for n in host c1 c2 inet; do
 	if [ -e "/run/netns/${P}$n" ]; then
 		echo "bench-datapath: namespace ${P}$n exists (another run, or a killed one:" \

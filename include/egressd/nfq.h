@@ -36,7 +36,10 @@ typedef void (*nfqueue_packet_fn)(struct nfqueue *q, const struct nfqueue_packet
  * messages) is counted and not an error. */
 int nfqueue_receive(struct nfqueue *q, nfqueue_packet_fn fn, void *ctx);
 /* verdict: NF_ACCEPT or NF_DROP; mark written when set_mark; payload
- * replaces the packet when non-NULL. */
+ * replaces the packet when non-NULL. Called from fn inside
+ * nfqueue_receive(), a verdict without a payload is batched: sent with the
+ * others of that receive when it returns (its send error counted in the
+ * stats, 0 returned here). */
 int nfqueue_verdict(struct nfqueue *q, uint32_t id, int verdict, bool set_mark,
 		uint32_t mark, const uint8_t *payload, size_t len);
 /* Asks whether the kernel can attach conntrack to queued packets and take

@@ -19,6 +19,13 @@
 #define NFQ_BUF (0xffff + 8192)
 /* Socket receive buffer: room for a burst of queued packets. */
 #define NFQ_RCVBUF (8 << 20)
+/* Verdicts without a payload decided during one nfqueue_receive() go to
+ * the kernel together, one sendto for up to this many bytes of them (a
+ * verdict with a mark is 48 bytes: ~340 of them), instead of a syscall
+ * each: under 64 parallel clients a receive reads several packets. */
+#define NFQ_VBATCH 16384
+/* Room one verdict without a payload needs in the batch. */
+#define NFQ_VMSG_MAX 128
 
 struct nfqueue {
 	struct mnl_socket *nl;
@@ -27,6 +34,9 @@ struct nfqueue {
 	uint32_t seq;
 	uint32_t portid;
 	struct nfqueue_stats stats;
+	size_t vlen;  /* bytes of verdicts waiting in vbuf */
+	size_t vmsgs; /* and how many */
+	char vbuf[NFQ_VBATCH] __attribute__((aligned(8)));
 	/* Netlink messages are read in place: aligned for nlmsghdr. */
 	char buf[NFQ_BUF] __attribute__((aligned(8)));
 };
@@ -233,6 +243,24 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* The queue whose receive runs on this thread: only its own thread
+ * batches its verdicts (verdicts of held packets may come from elsewhere
+ * and are sent at once). */
+static _Thread_local struct nfqueue *batching;
+
+/* Sends the verdicts waiting in the batch. Several netlink messages in one
+ * datagram: the kernel handles each on its own (one bad id fails only its
+ * own message, answered with an error message as a lone verdict is). */
+static void verdicts_flush(struct nfqueue *q)
+{
+	if (!q->vlen)
+		return;
+	if (mnl_socket_sendto(q->nl, q->vbuf, q->vlen) < 0)
+		q->stats.verdict_errors += q->vmsgs;
+	q->vlen = 0;
+	q->vmsgs = 0;
+}
+
 /* Reads at most this many messages per call: under a flood the queue
  * never runs dry, and the main loop must still turn (signals, new lists,
  * the watchdog's beat). */
@@ -241,30 +269,61 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 int nfqueue_receive(struct nfqueue *q, nfqueue_packet_fn fn, void *ctx)
 {
 	struct cb_ctx c = { q, fn, ctx, 0 };
+	int r = 0, e;
 	ssize_t n;
 
+	batching = q;
 	for (int i = 0; i < NFQ_RECV_PER_CALL; i++) {
 		n = mnl_socket_recvfrom(q->nl, q->buf, sizeof(q->buf));
 		if (n < 0) {
-			if (errno == ENOBUFS) {
+			e = errno;
+			if (e == ENOBUFS) {
 				q->stats.enobufs++;
 				continue;
 			}
-			if (errno == EAGAIN || errno == EINTR)
-				return c.n;
-			return -errno;
+			if (e != EAGAIN && e != EINTR)
+				r = -e;
+			break;
 		}
 		mnl_cb_run(q->buf, (size_t)n, 0, q->portid, on_msg, &c);
 	}
-	return c.n;
+	batching = NULL;
+	verdicts_flush(q);
+	return r ? r : c.n;
+}
+
+/* Puts a verdict without a payload in the batch; false when it must be
+ * sent alone (not in a receive of this queue on this thread). */
+static bool verdict_batch(struct nfqueue *q, uint32_t id, int verdict,
+			  bool set_mark, uint32_t mark)
+{
+	struct nlmsghdr *nlh;
+
+	if (batching != q)
+		return false;
+	if (q->vlen + NFQ_VMSG_MAX > sizeof(q->vbuf))
+		verdicts_flush(q);
+	nlh = nfq_nlmsg_put(q->vbuf + q->vlen, NFQNL_MSG_VERDICT, q->num);
+	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	if (set_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
+	q->vmsgs++;
+	return true;
 }
 
 int nfqueue_verdict(struct nfqueue *q, uint32_t id, int verdict, bool set_mark,
 		uint32_t mark, const uint8_t *payload, size_t len)
 {
 	static _Thread_local char buf[NFQ_BUF] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
+	struct nlmsghdr *nlh;
 
+	if (!payload && verdict_batch(q, id, verdict, set_mark, mark))
+		return 0;
+	/* A verdict with a payload keeps its order behind the batched ones. */
+	if (batching == q)
+		verdicts_flush(q);
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
 	if (set_mark)
 		nfq_nlmsg_verdict_put_mark(nlh, mark);
