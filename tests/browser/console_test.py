@@ -296,6 +296,8 @@ def main():
     ap.add_argument('--container', help='container for the filter and isolation checks')
     ap.add_argument('--whitelist-domain', help='subject of the event to whitelist')
     ap.add_argument('--image', help='image page to open (id or name) if no event links one')
+    ap.add_argument('--only-image', metavar='IMAGE',
+                    help='log in and check only the image page of IMAGE against egressctl image')
     ap.add_argument('--after-whitelist')
     ap.add_argument('--after-isolate')
     ap.add_argument('--after-unisolate')
@@ -370,6 +372,28 @@ def hook(run, name, cmd, **env):
         run.bad(name, f'exit {r.returncode}: {(r.stdout + r.stderr).strip()[-300:]}')
 
 
+def image_vs_ctl(p, ctl, ref):
+    """The image page shows what `egressctl image` says: its id, every
+    layer's command, and the containers that run it."""
+    a = ctl('image', ref)
+    need(a.get('ok'), f'egressctl image {ref}: {a.get("error")}')
+    im = a['image']
+    p.go('#/images/' + urllib.request.quote(ref, safe=''))
+    wait_for(lambda: p.tid('image-facts'), 'the image facts')
+    page = ' '.join(p.one('image-facts').text.split())
+    need(im['id'].split(':')[-1][:12] in page, f'id {im["id"]} not in {page[:200]!r}')
+    cmds = [' '.join(c.text.split()) for c in p.tid('layer-cmd')]
+    need(len(cmds) == len(im['history']), f'{len(cmds)} layers shown, egressctl has {len(im["history"])}')
+    for l in im['history']:
+        want_cmd = ' '.join(l['created_by'].split()) or '\u2013'  # an imported layer has none
+        # the cell is the command, then the layer's comment
+        need(any(c.startswith(want_cmd) for c in cmds), f'layer {want_cmd!r} not in {cmds}')
+    names = {c.text.strip() for c in p.tid('image-container')}
+    want = {c['name'] for c in im['containers']}
+    need(names == want, f'containers shown {sorted(names)}, egressctl {sorted(want)}')
+    p.shot('image')
+
+
 def checks(run, p, ctl, args):
     d = p.d
 
@@ -440,6 +464,10 @@ def checks(run, p, ctl, args):
         need(p.one('topbar-user').text == args.user, f'top bar user {p.one("topbar-user").text!r}')
         wait_for(lambda: p.tid('view-overview'), 'the overview')
     if not run.check('login', login):
+        return
+    if args.only_image:
+        run.check(f'the image page of {args.only_image} equals egressctl image',
+                  image_vs_ctl, p, ctl, args.only_image)
         return
 
     # -- overview --

@@ -98,6 +98,11 @@ else
 	grep -E "^not ok|Traceback|Error" "$S/browser.log" | head -20
 fi
 grep -E "^(ok|not ok|# skip) " "$S/browser.log" | sed 's/^/    /'
+# A skipped check is a required one not run: only the image page may be
+# (this bed has no images; test_docker.sh runs it against dockerd's).
+skips=$(grep "^# skip" "$S/browser.log" | grep -v "^# skip the image page:")
+[ -z "$skips" ] && ok "no browser check skipped but the image page (test_docker.sh)" ||
+	bad "browser checks skipped: $skips"
 n=$(ls "$shots"/*.png 2>/dev/null | wc -l)
 [ "$n" -ge 8 ] && ok "screenshots: $n in $shots" || bad "screenshots: $n"
 

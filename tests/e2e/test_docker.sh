@@ -15,7 +15,11 @@ S=$(mktemp -d)
 SOCK=$S/ctl.sock
 fail=0 pid=
 
+BR=dkt-br # the console and the browser: loopback only, a test resolver
 cleanup() {
+	[ -n "${cpid:-}" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
+	ip netns del "$BR" 2>/dev/null
+	rm -rf "/etc/netns/$BR"
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	bash "$HERE/dockerbed.sh" down >/dev/null 2>&1
 	rm -rf "$S"
@@ -66,16 +70,29 @@ ctl image no-such-image:1 >"$S/out" 2>&1
 [ $? = 1 ] && grep -q "no such image" "$S/out" && ok "an unknown image: $(cat "$S/out")" ||
 	bad "unknown image: $(cat "$S/out")"
 echo "console-test-pass" | "$EGRESSCTL" console-user add op --users-file "$S/users" >/dev/null
-"$ROOT/build/egressd-console" --config /dev/null --listen 127.0.0.1:18744 --socket "$SOCK" \
-	--users-file "$S/users" --www "$ROOT/www/console" >"$S/console.log" 2>&1 &
+echo "console-test-pass" >"$S/pass"
+ip netns add "$BR" && ip netns exec "$BR" ip link set lo up
+mkdir -p "/etc/netns/$BR" && echo "nameserver 192.0.2.53" >"/etc/netns/$BR/resolv.conf"
+ip netns exec "$BR" "$ROOT/build/egressd-console" --config /dev/null --listen 127.0.0.1:18744 \
+	--socket "$SOCK" --users-file "$S/users" --www "$ROOT/www/console" >"$S/console.log" 2>&1 &
 cpid=$!
-for _ in $(seq 50); do grep -q "listening on" "$S/console.log" && break; sleep 0.1; done
-curl -s -c "$S/jar" -H 'Content-Type: application/json' \
+wait_for "listening on" "$S/console.log"
+curl_br() { ip netns exec "$BR" curl -s "$@"; }
+curl_br -c "$S/jar" -H 'Content-Type: application/json' \
 	-d '{"username":"op","password":"console-test-pass"}' http://127.0.0.1:18744/api/login >/dev/null
 img=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$DOCKER_IMAGE")
-curl -s -b "$S/jar" "http://127.0.0.1:18744/api/images/$img" >"$S/img.json"
+curl_br -b "$S/jar" "http://127.0.0.1:18744/api/images/$img" >"$S/img.json"
+# The image page in the browser (test_console's bed has no images).
+ip netns exec "$BR" /usr/bin/python3 "$ROOT/tests/browser/console_test.py" \
+	--url http://127.0.0.1:18744/ --user op --password-file "$S/pass" --egressctl "$EGRESSCTL" \
+	--socket "$SOCK" --screenshots "${CONSOLE_SCREENSHOTS_DIR:-$S/shots}" \
+	--only-image "$DOCKER_IMAGE" >"$S/browser.log" 2>&1 &&
+	! grep -q "^# skip" "$S/browser.log" &&
+	ok "browser: $(grep -c '^ok - ' "$S/browser.log") checks, the image page equals egressctl image" ||
+	{ bad "browser image page:"; tail -15 "$S/browser.log"; }
 kill "$cpid" 2>/dev/null
 wait "$cpid" 2>/dev/null
+cpid=
 python3 - "$S/img.json" <<'PY' && ok "GET /api/images/...: $(cat "$S/img.sum")" || { bad "console image API"; cat "$S/img.json"; }
 import json, sys
 d = json.load(open(sys.argv[1]))["image"]
