@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "text.h"
 
 /* "black" or "white", from /api/blacklist or /api/whitelist. */
 static const char *list_of(const struct http_ctx *ctx)
@@ -26,18 +27,6 @@ void api_list_get(struct http_ctx *ctx, struct http_reply *rep)
 	ctl_reply(ctx, req, rep);
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = 0;
-	return s;
-}
-
 /* {"text": lines} into patterns, and the line of each: blank lines and
  * '#' comments are skipped. Returns the number of patterns. */
 static int text_patterns(const char *text, cJSON *pats, cJSON *lines)
@@ -50,7 +39,7 @@ static int text_patterns(const char *text, cJSON *pats, cJSON *lines)
 		if (nl)
 			*nl++ = 0;
 		line++;
-		s = trim(s);
+		s = text_trim(s);
 		if (!*s || *s == '#')
 			continue;
 		cJSON_AddItemToArray(pats, cJSON_CreateString(s));

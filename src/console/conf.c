@@ -9,6 +9,7 @@
 #include "egressd/fileio.h"
 #include "listen.h"
 #include "users.h"
+#include "text.h"
 
 void conf_defaults(struct console_conf *c)
 {
@@ -80,24 +81,12 @@ int conf_set(struct console_conf *c, const char *key, const char *v,
 	return -EINVAL;
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = 0;
-	return s;
-}
-
 static int conf_line(struct console_conf *c, char *s, char *why,
 		     size_t whylen)
 {
 	char *eq, *k;
 
-	s = trim(s);
+	s = text_trim(s);
 	if (!*s || *s == '#')
 		return 0;
 	eq = strchr(s, '=');
@@ -106,8 +95,8 @@ static int conf_line(struct console_conf *c, char *s, char *why,
 		return -EINVAL;
 	}
 	*eq = 0;
-	k = trim(s);
-	return conf_set(c, k, trim(eq + 1), why, whylen);
+	k = text_trim(s);
+	return conf_set(c, k, text_trim(eq + 1), why, whylen);
 }
 
 int conf_load(struct console_conf *c, const char *path, bool required,

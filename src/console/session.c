@@ -248,58 +248,65 @@ static unsigned wait_of(struct fails *f, unsigned max, int64_t now)
 	return (unsigned)(f->first + LOGIN_WINDOW_S - now) + 1;
 }
 
-unsigned sessions_login_wait(struct sessions *ss, const char *name,
-			     const struct sockaddr *addr)
-{
-	char uk[64], ak[64];
-	int64_t now = mono_s();
-	unsigned a, b;
+/* The counter keys of a login: the name's and the address's. */
+struct login_keys {
+	char user[64], addr[64];
+};
 
-	snprintf(uk, sizeof(uk), "u:%s", name);
-	addr_key(addr, ak, sizeof(ak));
-	pthread_mutex_lock(&ss->lock);
-	a = wait_of(fails_of(ss, uk, false, now), LOGIN_FAILS_PER_NAME, now);
-	b = wait_of(fails_of(ss, ak, false, now), LOGIN_FAILS_PER_ADDR, now);
-	pthread_mutex_unlock(&ss->lock);
-	return a > b ? a : b;
+static void login_keys(const char *name, const struct sockaddr *addr,
+		       struct login_keys *k)
+{
+	snprintf(k->user, sizeof(k->user), "u:%s", name);
+	addr_key(addr, k->addr, sizeof(k->addr));
 }
 
-unsigned sessions_login_begin(struct sessions *ss, const char *name,
-			      const struct sockaddr *addr)
+/* The wait of a login (0: it may be tried); with count, a try that may
+ * is counted under the same lock as the check, so that tries in flight
+ * at once (a connection each) cannot all pass it. */
+static unsigned login_check(struct sessions *ss, const char *name,
+			    const struct sockaddr *addr, bool count)
 {
-	char uk[64], ak[64];
+	struct login_keys k;
 	int64_t now = mono_s();
 	unsigned a, b;
 
-	snprintf(uk, sizeof(uk), "u:%s", name);
-	addr_key(addr, ak, sizeof(ak));
+	login_keys(name, addr, &k);
 	pthread_mutex_lock(&ss->lock);
-	a = wait_of(fails_of(ss, uk, false, now), LOGIN_FAILS_PER_NAME, now);
-	b = wait_of(fails_of(ss, ak, false, now), LOGIN_FAILS_PER_ADDR, now);
-	/* counted under the same lock as the check: tries in flight at
-	 * once (a connection each) must not all pass the check */
-	if (!a && !b) {
-		fails_of(ss, uk, true, now)->n++;
-		fails_of(ss, ak, true, now)->n++;
+	a = wait_of(fails_of(ss, k.user, false, now), LOGIN_FAILS_PER_NAME, now);
+	b = wait_of(fails_of(ss, k.addr, false, now), LOGIN_FAILS_PER_ADDR, now);
+	if (count && !a && !b) {
+		fails_of(ss, k.user, true, now)->n++;
+		fails_of(ss, k.addr, true, now)->n++;
 	}
 	pthread_mutex_unlock(&ss->lock);
 	return a > b ? a : b;
 }
 
+unsigned sessions_login_wait(struct sessions *ss, const char *name,
+			     const struct sockaddr *addr)
+{
+	return login_check(ss, name, addr, false);
+}
+
+unsigned sessions_login_begin(struct sessions *ss, const char *name,
+			      const struct sockaddr *addr)
+{
+	return login_check(ss, name, addr, true);
+}
+
 void sessions_login_ok(struct sessions *ss, const char *name,
 		       const struct sockaddr *addr)
 {
-	char uk[64], ak[64];
+	struct login_keys k;
 	int64_t now = mono_s();
 	struct fails *f;
 
-	snprintf(uk, sizeof(uk), "u:%s", name);
-	addr_key(addr, ak, sizeof(ak));
+	login_keys(name, addr, &k);
 	pthread_mutex_lock(&ss->lock);
-	f = fails_of(ss, uk, false, now);
+	f = fails_of(ss, k.user, false, now);
 	if (f)
 		memset(f, 0, sizeof(*f));
-	f = fails_of(ss, ak, false, now);
+	f = fails_of(ss, k.addr, false, now);
 	if (f && f->n)
 		f->n--;
 	pthread_mutex_unlock(&ss->lock);

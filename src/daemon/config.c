@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "egressd/fileio.h"
+#include "text.h"
 
 void config_defaults(struct config *c)
 {
@@ -382,18 +383,6 @@ int config_set(struct config *c, const char *key, const char *value,
 	return r;
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = 0;
-	return s;
-}
-
 void config_finish(struct config *c)
 {
 	static const char *const def[] = CONFIG_DEFAULT_IFS;
@@ -454,7 +443,7 @@ static int config_line(struct config *c, char *s, bool *seen, char *msg,
 		return -EINVAL;
 	}
 	*eq = 0;
-	key = trim(s);
+	key = text_trim(s);
 	k = key_find(key);
 	if (k >= 0 && !keys[k].repeat && seen[k]) {
 		snprintf(msg, msglen, "'%s' is set twice", key);
@@ -462,7 +451,7 @@ static int config_line(struct config *c, char *s, bool *seen, char *msg,
 	}
 	if (k >= 0)
 		seen[k] = true;
-	return config_set(c, key, trim(eq + 1), msg, msglen);
+	return config_set(c, key, text_trim(eq + 1), msg, msglen);
 }
 
 int config_load(struct config *c, const char *path, bool required, char *err,
@@ -497,7 +486,7 @@ int config_load(struct config *c, const char *path, bool required, char *err,
 		memcpy(line, text + pos, l);
 		line[l] = 0;
 		pos += l + 1;
-		s = trim(line);
+		s = text_trim(line);
 		if (!*s || *s == '#')
 			continue;
 		r = config_line(c, s, seen, msg, sizeof(msg));

@@ -675,17 +675,31 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+/* What events_open made, the thread aside. Accepts NULL. */
+static void events_free(struct events *e)
+{
+	if (!e)
+		return;
+	if (e->fd >= 0)
+		close(e->fd);
+	store_close(e->store);
+	evq_free(e->q);
+	free(e->def);
+	free(e);
+}
+
 struct events *events_open(const char *dir, const struct events_options *opt,
 			   char *err, size_t errlen)
 {
 	struct events *e = calloc(1, sizeof(*e));
 
+	if (e)
+		e->fd = -1; /* before any failure: 0 is a descriptor */
 	if (!e || !(e->q = evq_new()) ||
 	    !(e->def = calloc(DEFER_MAX, sizeof(*e->def)))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	e->fd = -1;
 	snprintf(e->dir, sizeof(e->dir), "%s", dir);
 	snprintf(e->path, sizeof(e->path), "%s/events.jsonl", dir);
 	if (store_open(dir, &e->store, err, errlen))
@@ -712,14 +726,7 @@ struct events *events_open(const char *dir, const struct events_options *opt,
 	pthread_cond_init(&e->cond, NULL);
 	return e;
 fail:
-	if (e) {
-		if (e->fd >= 0)
-			close(e->fd);
-		store_close(e->store);
-		evq_free(e->q);
-		free(e->def);
-		free(e);
-	}
+	events_free(e);
 	return NULL;
 }
 
@@ -762,12 +769,7 @@ void events_close(struct events *e)
 	pthread_mutex_unlock(&e->lock);
 	if (e->started)
 		pthread_join(e->thread, NULL);
-	if (e->fd >= 0)
-		close(e->fd);
-	store_close(e->store);
-	evq_free(e->q);
-	free(e->def);
-	free(e);
+	events_free(e);
 }
 
 void events_get_stats(struct events *e, struct events_stats *ret)

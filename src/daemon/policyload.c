@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "egressd/grow.h"
 #include "egressd/match.h"
 #include "egressd/nft.h"
 
@@ -24,26 +25,9 @@ struct specs {
 	size_t nowned, capowned;
 };
 
-static int grow(void **p, size_t *cap, size_t want, size_t size)
-{
-	size_t n = *cap ? *cap : 16;
-	void *q;
-
-	if (want <= *cap)
-		return 0;
-	while (n < want)
-		n *= 2;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
 static int add(struct specs *s, const struct list_spec *sp)
 {
-	if (grow((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)))
+	if (array_grow((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)))
 		return -ENOMEM;
 	s->v[s->n++] = *sp;
 	return 0;
@@ -52,7 +36,7 @@ static int add(struct specs *s, const struct list_spec *sp)
 /* Keeps p to free it with the specs; NULL stays NULL (out of memory). */
 static char *keep(struct specs *s, char *p)
 {
-	if (!p || grow((void **)&s->owned, &s->capowned, s->nowned + 1,
+	if (!p || array_grow((void **)&s->owned, &s->capowned, s->nowned + 1,
 		       sizeof(*s->owned))) {
 		free(p);
 		return NULL;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "egressd/domain.h"
+#include "egressd/grow.h"
 #include "nametab.h"
 
 #define SOURCES_MAX 65535
@@ -37,23 +38,6 @@ struct match_set {
 	struct match_source *sources;
 	size_t nsources;
 };
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t n = *cap ? *cap : 64;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * elem);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
-}
 
 struct match_set *match_set_new(void)
 {
@@ -126,7 +110,7 @@ int match_set_add_cidr(struct match_set *s, int source,
 	if (source < 0 || (size_t)source >= s->nsources ||
 	    plen > ip_addr_bits(net))
 		return -EINVAL;
-	if (grow((void **)&s->ips, &s->ips_cap, s->nips + 1, sizeof(*s->ips)))
+	if (array_grow((void **)&s->ips, &s->ips_cap, s->nips + 1, sizeof(*s->ips)))
 		return -ENOMEM;
 	e = &s->ips[s->nips];
 	memcpy(e->b, net->b, 16);

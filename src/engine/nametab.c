@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "egressd/grow.h"
+
 /* The table is an array of 128-byte buckets, two cache lines. A key's hash
  * names two buckets, a and b; its record sits in one of them (or, for ~1.5%
  * of keys, both were full: in one of the buckets after b).
@@ -89,23 +91,6 @@ static void big_free(void *p, size_t n)
 
 	if (p)
 		munmap(p, len);
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t n = *cap ? *cap : 64;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * elem);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
 }
 
 /* ---- hashing ------------------------------------------------------------
@@ -549,8 +534,8 @@ int nametab_builder_add(struct nametab_builder *b, const char *key,
 		return -EINVAL;
 	if (b->keys_len + len > UINT32_MAX)
 		return -ENOMEM;
-	if (grow((void **)&b->keys, &b->keys_cap, b->keys_len + len, 1) ||
-	    grow((void **)&b->pend, &b->pend_cap, b->npend + 1,
+	if (array_grow((void **)&b->keys, &b->keys_cap, b->keys_len + len, 1) ||
+	    array_grow((void **)&b->pend, &b->pend_cap, b->npend + 1,
 		 sizeof(*b->pend)))
 		return -ENOMEM;
 	memcpy(b->keys + b->keys_len, key, len);
@@ -704,7 +689,7 @@ static int placer_put(struct placer *pl, size_t j, const char *key,
 		memcpy(r + REC_SRC, key, p->len);
 	} else {
 		uint32_t off = (uint32_t)pl->long_len;
-		if (grow((void **)&pl->long_keys, &pl->long_cap,
+		if (array_grow((void **)&pl->long_keys, &pl->long_cap,
 			 pl->long_len + p->len, 1))
 			return -ENOMEM;
 		memcpy(pl->long_keys + off, key, p->len);

@@ -338,7 +338,8 @@ static struct nftnl_expr *load(uint32_t base, uint32_t off, uint32_t len,
 	return e;
 }
 
-static struct nftnl_expr *nfproto_is(uint8_t proto)
+/* meta nfproto into register 1 (cmp_eq then checks it). */
+static struct nftnl_expr *nfproto_load(void)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("meta");
 
@@ -388,7 +389,7 @@ static int syn_rule_add(bool v6, bool replace)
 	uint32_t aregs = alen / 4, seq_reg = NFT_REG32_00 + 2 + 2 * aregs;
 	const char *map = v6 ? "syn6" : "syn4";
 	struct nftnl_expr *ex[8] = {
-		nfproto_is(proto),
+		nfproto_load(),
 		cmp_eq(NFT_REG_1, &proto, 1),
 		load(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG32_00),
 		load(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01),
