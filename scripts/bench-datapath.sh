@@ -83,41 +83,13 @@ CLIENT=$ROOT/scripts/bench-datapath-client.py
 for f in "$EGRESSD" "$NFQ"; do [ -x "$f" ] || { echo "bench-datapath: no $f" >&2; exit 1; }; done
 
 export P=${P:-bn-}
-TD=/tmp/egressd-testbed-${P%-}
-for n in host c1 c2 inet; do
-	if [ -e "/run/netns/${P}$n" ]; then
-		echo "bench-datapath: namespace ${P}$n exists (another run, or a killed one:" \
-			"P=$P bash tests/e2e/topo.sh down)" >&2
-		exit 1
-	fi
-done
-
-S=$(mktemp -d /tmp/bench-datapath.XXXXXX)
-pid=
-stop_pid() { # SIGTERM the egressd / nfq_accept we started, by its pid
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
-	pid=
-}
-cleanup() {
-	trap - EXIT INT TERM
-	stop_pid
-	bash "$ROOT/tests/e2e/topo.sh" down >/dev/null 2>&1
-	rm -rf "$S"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+NAME=bench-datapath
+. "$ROOT/scripts/bench-lib.sh"
+bench_bed_check
 t_start=$(date +%s)
 
 echo "bench-datapath: clients $CLIENTS, $TIME s per cell in $ROUNDS round(s), topology up (P=$P)"
-bash "$ROOT/tests/e2e/topo.sh" up >"$S/topo.log" 2>&1 || { cat "$S/topo.log"; exit 1; }
-# shellcheck disable=SC1091
-. "$TD/run/topo.env"
+bench_bed_up
 H() { ip netns exec "$NS_HOST" "$@"; }
 
 echo "bench-datapath: generating the $LIST_N-entry blacklist"
@@ -134,16 +106,7 @@ else
 	: >"$S/list.conf"
 fi
 # The package's configuration, with the test bed's paths and block mode.
-{
-	grep -vE '^(mode|container_if|state_dir|socket) *=' "$ROOT/etc/egressd.conf"
-	echo "mode = block"
-	echo "container_if = $BRIDGE"
-	echo "state_dir = $S/state"
-	echo "socket = $S/ctl.sock"
-	echo "system_lists = $ROOT/lists"
-	echo "ruleset = $ROOT/nft/egressd.nft"
-	cat "$S/list.conf"
-} >"$S/egressd.conf"
+bench_conf "$S/list.conf"
 
 # start_bg NAME LOG READY_PATTERN TIMEOUT_S CMD... : starts CMD in the host
 # namespace and waits for READY_PATTERN in its log; sets $pid and $ready_s.

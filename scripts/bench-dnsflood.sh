@@ -42,37 +42,15 @@ meson_build "$ROOT/build" || exit 1
 EGRESSD=$ROOT/build/egressd
 
 export P=${P:-bq-}
-TD=/tmp/egressd-testbed-${P%-}
-[ -e "/run/netns/${P}host" ] && { echo "bench-dnsflood: ${P}host exists" >&2; exit 1; }
-S=$(mktemp -d /tmp/bench-dnsflood.XXXXXX)
-pid= sampler=
-cleanup() {
-	trap - EXIT INT TERM
-	[ -n "$sampler" ] && kill "$sampler" 2>/dev/null
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$pid" 2>/dev/null
-	fi
-	bash "$ROOT/tests/e2e/topo.sh" down >/dev/null 2>&1
-	rm -rf "$S"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+NAME=bench-dnsflood
+. "$ROOT/scripts/bench-lib.sh"
+bench_bed_check
+sampler=
+stop_sampler() { [ -z "$sampler" ] || kill "$sampler" 2>/dev/null; }
+BENCH_CLEANUP_EXTRA=stop_sampler
 
-bash "$ROOT/tests/e2e/topo.sh" up >"$S/topo.log" 2>&1 || { cat "$S/topo.log"; exit 1; }
-# shellcheck disable=SC1091
-. "$TD/run/topo.env"
-{
-	grep -vE '^(mode|container_if|state_dir|socket) *=' "$ROOT/etc/egressd.conf"
-	echo "mode = block"
-	echo "container_if = $BRIDGE"
-	echo "state_dir = $S/state"
-	echo "socket = $S/ctl.sock"
-	echo "system_lists = $ROOT/lists"
-	echo "ruleset = $ROOT/nft/egressd.nft"
-} >"$S/egressd.conf"
+bench_bed_up
+bench_conf
 if [ "$WITH" = egressd ]; then
 	ip netns exec "$NS_HOST" "$EGRESSD" run --config "$S/egressd.conf" >"$S/egressd.log" 2>&1 &
 	pid=$!

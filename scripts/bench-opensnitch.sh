@@ -82,50 +82,15 @@ CLIENT=$ROOT/scripts/bench-datapath-client.py
 [ -x "$EGRESSD" ] && [ -n "$OSD" ] || { echo "bench-opensnitch: no egressd or opensnitchd" >&2; exit 1; }
 
 export P=${P:-bq-}
-TD=/tmp/egressd-testbed-${P%-}
-for n in host c1 c2 inet; do
-	if [ -e "/run/netns/${P}$n" ]; then
-		echo "bench-opensnitch: namespace ${P}$n exists (P=$P bash tests/e2e/topo.sh down)" >&2
-		exit 1
-	fi
-done
-
-S=$(mktemp -d /tmp/bench-opensnitch.XXXXXX)
-pid=
-stop_pid() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
-	pid=
-}
-cleanup() {
-	trap - EXIT INT TERM
-	stop_pid
-	bash "$ROOT/tests/e2e/topo.sh" down >/dev/null 2>&1
-	rm -rf "$S"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+NAME=bench-opensnitch
+. "$ROOT/scripts/bench-lib.sh"
+bench_bed_check
 
 echo "bench-opensnitch: clients $CLIENTS, $TIME s per cell in $ROUNDS round(s), topology up (P=$P)"
 echo "bench-opensnitch: $("$OSD" -version 2>&1 | tail -1), egressd $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
-bash "$ROOT/tests/e2e/topo.sh" up >"$S/topo.log" 2>&1 || { cat "$S/topo.log"; exit 1; }
-# shellcheck disable=SC1091
-. "$TD/run/topo.env"
+bench_bed_up
 
-{
-	grep -vE '^(mode|container_if|state_dir|socket) *=' "$ROOT/etc/egressd.conf"
-	echo "mode = block"
-	echo "container_if = $BRIDGE"
-	echo "state_dir = $S/state"
-	echo "socket = $S/ctl.sock"
-	echo "system_lists = $ROOT/lists"
-	echo "ruleset = $ROOT/nft/egressd.nft"
-} >"$S/egressd.conf"
+bench_conf
 mkdir -p "$S/osd-rules"
 "$PY" - "/etc/opensnitchd/default-config.json" "$S/osd-config.json" "$S/osui.sock" "$S/osd.log" <<'EOF'
 import json, sys

@@ -1,0 +1,66 @@
+# Shared by scripts/bench-*.sh (sourced after lib.sh, with P, NAME set):
+# the test bed, its clean-up, the pid of what a bench started, and the
+# package's egressd.conf with the bed's paths.
+# shellcheck shell=bash
+
+TD=/tmp/egressd-testbed-${P%-}
+S=
+pid=
+BENCH_CLEANUP_EXTRA=:
+
+# bench_bed_check : refuses to run over a bed of the same prefix.
+bench_bed_check() {
+	local n
+	for n in host c1 c2 inet; do
+		if [ -e "/run/netns/${P}$n" ]; then
+			echo "$NAME: namespace ${P}$n exists (another run, or a killed one:" \
+				"P=$P bash tests/e2e/topo.sh down)" >&2
+			exit 1
+		fi
+	done
+}
+
+# stop_pid : stops what $pid is (SIGTERM, then SIGKILL after 5 s).
+stop_pid() {
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	pid=
+}
+
+bench_cleanup() {
+	trap - EXIT INT TERM
+	$BENCH_CLEANUP_EXTRA
+	stop_pid
+	bash "$ROOT/tests/e2e/topo.sh" down >/dev/null 2>&1
+	rm -rf "$S"
+}
+
+# bench_bed_up : a temp dir $S, clean-up on exit, the bed up, its env read.
+bench_bed_up() {
+	S=$(mktemp -d "/tmp/$NAME.XXXXXX")
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	bash "$ROOT/tests/e2e/topo.sh" up >"$S/topo.log" 2>&1 || { cat "$S/topo.log"; exit 1; }
+	# shellcheck disable=SC1091
+	. "$TD/run/topo.env"
+}
+
+# bench_conf [EXTRA_FILE] : the package's egressd.conf with the bed's
+# paths and block mode into $S/egressd.conf (EXTRA_FILE appended).
+bench_conf() {
+	{
+		grep -vE '^(mode|container_if|state_dir|socket) *=' "$ROOT/etc/egressd.conf"
+		echo "mode = block"
+		echo "container_if = $BRIDGE"
+		echo "state_dir = $S/state"
+		echo "socket = $S/ctl.sock"
+		echo "system_lists = $ROOT/lists"
+		echo "ruleset = $ROOT/nft/egressd.nft"
+		[ -z "${1:-}" ] || cat "$1"
+	} >"$S/egressd.conf"
+}
