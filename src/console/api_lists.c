@@ -54,13 +54,16 @@ static int text_patterns(const char *text, cJSON *pats, cJSON *lines)
 static void add_lines(cJSON *reply, const cJSON *lines)
 {
 	cJSON *res = cJSON_GetObjectItemCaseSensitive(reply, "results"), *r;
-	int i = 0;
+	const cJSON *l = lines ? lines->child : NULL;
 
+	/* side by side (GetArrayItem would walk the list for each) */
 	cJSON_ArrayForEach(r, res)
 	{
-		const cJSON *l = cJSON_GetArrayItem(lines, i++);
-		if (cJSON_IsObject(r) && l)
+		if (!l)
+			break;
+		if (cJSON_IsObject(r))
 			cJSON_AddNumberToObject(r, "line", l->valuedouble);
+		l = l->next;
 	}
 }
 
