@@ -7,13 +7,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_PKGS=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 	libnetfilter-queue-dev libmnl-dev libnftnl-dev libnetfilter-conntrack-dev
 	libnftables-dev libcjson-dev libsqlite3-dev libpcap-dev libseccomp-dev libcap-ng-dev libssl-dev
-	libcurl4-openssl-dev libmicrohttpd-dev libsystemd-dev libcrypt-dev systemd check python3)
+	libcurl4-openssl-dev libmicrohttpd-dev libsystemd-dev libcrypt-dev libpq-dev systemd check python3)
 # What the namespace test bed runs: servers and real clients.
 TESTBED_PKGS=(iproute2 nftables dnsmasq-base nginx-light bind9-dnsutils curl openssl
 	ethtool conntrack iputils-ping python3-scapy tcpdump strace)
 # The end-to-end tests also run real container runtimes.
 E2E_PKGS=("${TESTBED_PKGS[@]}" containerd runc busybox-static docker.io
-	debhelper dpkg-dev lintian git prometheus chromium chromium-driver python3-selenium)
+	debhelper dpkg-dev lintian git prometheus chromium chromium-driver python3-selenium
+	postgresql-15 postgresql-client-15)
 
 # ensure_packages PKG... : installs the missing ones with apt-get.
 ensure_packages() {
