@@ -8,6 +8,7 @@
 #   pg_start_server     starts it again
 #   pg_remove           stops it and removes DIR
 #   pg_psql SQL...      runs SQL as egressd in database egressd
+# PG_EXTRA_OPTS adds server options (e.g. "-c max_connections=600").
 # Nothing leaves the machine: TCP on loopback only.
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -24,7 +25,8 @@ pg_need() {
 pg_start_server() {
 	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -t 30 \
 		-l "$PG_DIR/log" -o "-k $PG_DIR/sock -p $PG_PORT \
--c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+-c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 \
+${PG_EXTRA_OPTS:-}" \
 		start >/dev/null
 }
 
