@@ -21,12 +21,15 @@ struct container {
 	char image[128]; /* "" when the runtime has none */
 	char image_id[80];
 	bool running;
+	int pid; /* its first process (0: not known or not running) */
 	char veth[16]; /* host-side interface: the bridge port */
 	uint32_t veth_ifindex;
 	char bridge[16]; /* its bridge, "" when routed */
 	char netns[128]; /* path of its network namespace */
-	/* On the host's network namespace (docker run --network host): no
-	 * port, no address; its traffic is its sockets' (their cgroup). */
+	/* On the host's network namespace (docker run --network host, a
+	 * pod's hostNetwork): no port, no address; its traffic is its
+	 * sockets' (their cgroup). A running one's is the kernel's word
+	 * (inventory_add), a stopped one's the runtime's. */
 	bool host_network;
 	/* The cgroup v2 id (the inode of its cgroup directory) of its
 	 * first process, what nft's `socket cgroupv2` compares; 0 if not

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "egressd/procinfo.h"
 #include "egressd/rtnl.h"
 
 struct ns_job {
@@ -215,12 +216,19 @@ int inventory_add(struct inventory_scan *s, const struct container *id)
 	if (fd >= 0) {
 		bool ours = same_ns(fd);
 		int d = ours ? -EINVAL : dump_in_ns(fd, &j);
-		/* On the host's network (docker run --network host): no port,
-		 * no address of its own; its sockets are told by their
-		 * cgroup (README, "Host-network containers"). A container
-		 * that only claims to be is not taken: its namespace must
-		 * be ours. */
-		if (ours && c->host_network)
+		/* On the host's network: no port, no address of its own;
+		 * its sockets are told by their cgroup (README, "Host-network
+		 * containers"). The kernel says which, not the runtime: a
+		 * container that claims it and is elsewhere is not, and one
+		 * the runtime does not call so (containerd and Kubernetes
+		 * just give no network namespace) is. A named namespace
+		 * (runtime netns) has no process to tell sockets by. */
+		c->host_network = ours && c->pid > 0;
+		if (c->host_network && !c->cgroup_id &&
+		    procinfo_cgroup_v2_id(c->pid, &c->cgroup_id,
+					  &c->cgroup_level))
+			c->cgroup_id = 0;
+		if (c->host_network)
 			r = 0;
 		else if (!d && find_port(s, &j, c))
 			r = 0;

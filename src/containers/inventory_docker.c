@@ -32,13 +32,11 @@ int inventory_scan_docker(struct inventory_scan *s, struct docker *d)
 		snprintf(c.runtime, sizeof(c.runtime), "docker");
 		c.running = dc[i].running && dc[i].pid > 0;
 		c.host_network = dc[i].host_network;
-		if (c.running)
+		if (c.running) {
+			c.pid = dc[i].pid;
 			snprintf(c.netns, sizeof(c.netns), "/proc/%d/ns/net",
 				 dc[i].pid);
-		if (c.running && c.host_network &&
-		    procinfo_cgroup_v2_id(dc[i].pid, &c.cgroup_id,
-					  &c.cgroup_level))
-			c.cgroup_id = 0;
+		}
 		inventory_add(s, &c);
 	}
 	free(dc);

@@ -111,6 +111,10 @@ static void scan_bundle(struct inventory_scan *s, int dir, const char *id)
 	free(text);
 	pid = bundle_pid(dir);
 	c.running = pid > 0;
+	c.pid = pid;
+	/* No network namespace in the config (a pod's hostNetwork, ctr run
+	 * --net-host): the task stays in the runtime's, which
+	 * inventory_add tells apart by the kernel's word. */
 	if (!c.netns[0] && pid)
 		snprintf(c.netns, sizeof(c.netns), "/proc/%d/ns/net", pid);
 	inventory_add(s, &c);
