@@ -17,6 +17,10 @@ struct dnscache;
 
 struct dnscache *dnscache_new(size_t max_entries);
 void dnscache_free(struct dnscache *c);
+/* The bucket an address falls in (tests: the key is secret and per
+ * cache). */
+uint32_t dnscache_slot(const struct dnscache *c, uint32_t owner,
+		       const struct ip_addr *a);
 
 /* Remembers that owner resolved name to addr until `expires`; trusted:
  * the answer came from a trusted resolver (it stays so while the name is

@@ -54,5 +54,7 @@ size_t flowtab_size(const struct flowtab *t);
 /* Calls fn for every flow (it must not add or delete flows). */
 void flowtab_foreach(struct flowtab *t, void (*fn)(struct flow *f, void *ctx),
 		     void *ctx);
+/* The bucket a key falls in (tests: the key is secret and per table). */
+size_t flowtab_slot(const struct flowtab *t, const struct flow_key *k);
 /* Flows evicted so far to make room. */
 unsigned long flowtab_evicted(const struct flowtab *t);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "egressd/siphash.h"
+
 #define NIL UINT32_MAX
 
 struct dc_name {
@@ -30,17 +32,27 @@ struct dnscache {
 	 * when all are used): nothing touches the table at creation, so a
 	 * new cache costs no page until it is used (the engine's is 9 MB). */
 	uint32_t fresh;
+	/* The addresses are what a container's own resolver answers: a
+	 * secret key keeps it from choosing ones that share a bucket
+	 * (siphash.h). */
+	struct sip_key seed;
 };
 
-static uint32_t key_hash(uint32_t owner, const struct ip_addr *a, size_t n)
+static uint32_t key_hash(const struct dnscache *c, uint32_t owner,
+			 const struct ip_addr *a)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ owner;
+	uint8_t k[4 + 1 + sizeof(a->b)];
 
-	for (int i = 0; i < 16; i++)
-		h = (h ^ a->b[i]) * 0x100000001b3ull;
-	h ^= a->family;
-	h ^= h >> 29;
-	return (uint32_t)(h % n);
+	memcpy(k, &owner, 4);
+	k[4] = a->family;
+	memcpy(k + 5, a->b, sizeof(a->b));
+	return (uint32_t)(sip_hash(&c->seed, k, sizeof(k)) % c->nbuckets);
+}
+
+uint32_t dnscache_slot(const struct dnscache *c, uint32_t owner,
+		       const struct ip_addr *a)
+{
+	return key_hash(c, owner, a);
 }
 
 struct dnscache *dnscache_new(size_t max)
@@ -51,6 +63,7 @@ struct dnscache *dnscache_new(size_t max)
 		goto fail;
 	c->cap = max;
 	c->nbuckets = max + max / 2 + 1;
+	sip_key_new(&c->seed);
 	c->e = calloc(max, sizeof(*c->e));
 	c->bucket = malloc(c->nbuckets * sizeof(*c->bucket));
 	if (!c->e || !c->bucket)
@@ -111,7 +124,7 @@ static void lru_push(struct dnscache *c, uint32_t i)
 static uint32_t find(struct dnscache *c, uint32_t owner,
 		     const struct ip_addr *a)
 {
-	uint32_t i = c->bucket[key_hash(owner, a, c->nbuckets)];
+	uint32_t i = c->bucket[key_hash(c, owner, a)];
 
 	while (i != NIL && (c->e[i].owner != owner ||
 			    !ip_addr_equal(&c->e[i].addr, a)))
@@ -125,7 +138,7 @@ static uint32_t evict(struct dnscache *c)
 	uint32_t i = c->tail, *pp;
 	struct dc_entry *e = &c->e[i];
 
-	pp = &c->bucket[key_hash(e->owner, &e->addr, c->nbuckets)];
+	pp = &c->bucket[key_hash(c, e->owner, &e->addr)];
 	while (*pp != i)
 		pp = &c->e[*pp].chain;
 	*pp = e->chain;
@@ -146,7 +159,7 @@ static uint32_t entry_new(struct dnscache *c, uint32_t owner,
 		i = evict(c);
 	c->e[i].owner = owner;
 	c->e[i].addr = *a;
-	b = &c->bucket[key_hash(owner, a, c->nbuckets)];
+	b = &c->bucket[key_hash(c, owner, a)];
 	c->e[i].chain = *b;
 	*b = i;
 	lru_push(c, i);

@@ -4,23 +4,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "egressd/siphash.h"
+
 struct flowtab {
 	struct flow **b;
-	size_t nb, n, max;
+	size_t nb, n, max; /* nb: a power of two */
+	/* The flows' ports and server addresses are the container's to
+	 * choose: a secret key keeps it from knowing which share a bucket
+	 * (siphash.h). */
+	struct sip_key seed;
 	/* Least recently seen last: the one evicted when the table is full,
 	 * and where expiry starts. */
 	struct flow *lru_head, *lru_tail;
 	unsigned long evicted;
 };
 
-static size_t key_hash(const struct flow_key *k, size_t nb)
+/* Keys are whole structs, padding zeroed by their makers (flowtab_get
+ * compares them with memcmp too). */
+static size_t key_hash(const struct flowtab *t, const struct flow_key *k)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	const uint8_t *p = (const uint8_t *)k;
+	return (size_t)sip_hash(&t->seed, k, sizeof(*k)) & (t->nb - 1);
+}
 
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return (size_t)(h % nb);
+size_t flowtab_slot(const struct flowtab *t, const struct flow_key *k)
+{
+	return key_hash(t, k);
 }
 
 struct flowtab *flowtab_new(size_t max)
@@ -32,7 +40,9 @@ struct flowtab *flowtab_new(size_t max)
 		return NULL;
 	}
 	t->max = max;
-	t->nb = max / 2 + 1;
+	for (t->nb = 1; t->nb < max / 2 + 1; t->nb <<= 1)
+		;
+	sip_key_new(&t->seed);
 	t->b = calloc(t->nb, sizeof(*t->b));
 	if (!t->b) {
 		free(t);
@@ -67,7 +77,7 @@ static void lru_push(struct flowtab *t, struct flow *f)
 
 void flowtab_del(struct flowtab *t, struct flow *f)
 {
-	struct flow **pp = &t->b[key_hash(&f->key, t->nb)];
+	struct flow **pp = &t->b[key_hash(t, &f->key)];
 
 	while (*pp && *pp != f)
 		pp = &(*pp)->next;
@@ -96,7 +106,7 @@ void flowtab_free(struct flowtab *t)
 struct flow *flowtab_get(struct flowtab *t, const struct flow_key *k,
 			 uint64_t now, bool create)
 {
-	size_t h = key_hash(k, t->nb);
+	size_t h = key_hash(t, k);
 	struct flow *f;
 
 	for (f = t->b[h]; f; f = f->next)

@@ -68,10 +68,43 @@ START_TEST(lru_eviction_at_capacity)
 }
 END_TEST
 
+/* A container's own resolver picks the addresses: ones that share a
+ * bucket in one cache must not share one in another. */
+START_TEST(chosen_addresses_do_not_collide_elsewhere)
+{
+	struct dnscache *a = dnscache_new(4096), *b = dnscache_new(4096);
+	struct ip_addr x, same[16];
+	uint32_t target;
+	size_t n = 0, most = 0;
+	static uint16_t hits[8192];
+
+	ip_addr_parse("203.0.113.1", &x);
+	target = dnscache_slot(a, 7, &x);
+	for (uint32_t i = 0; n < NELEM(same) && i < (1u << 24); i++) {
+		x.b[1] = (uint8_t)i;
+		x.b[2] = (uint8_t)(i >> 8);
+		x.b[3] = (uint8_t)(i >> 16);
+		if (dnscache_slot(a, 7, &x) == target)
+			same[n++] = x;
+	}
+	ck_assert_uint_eq(n, NELEM(same));
+	memset(hits, 0, sizeof(hits));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t s = dnscache_slot(b, 7, &same[i]);
+		if (++hits[s] > most)
+			most = hits[s];
+	}
+	ck_assert_uint_le(most, 3);
+	dnscache_free(a);
+	dnscache_free(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("dnscache");
 	TCase *tc = tcase_create("core");
+	ADD(tc, chosen_addresses_do_not_collide_elsewhere);
 	ADD(tc, per_owner_and_ttl);
 	ADD(tc, names_per_address_bounded);
 	ADD(tc, lru_eviction_at_capacity);
