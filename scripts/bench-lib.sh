@@ -54,8 +54,9 @@ bench_bed_up() {
 # paths and block mode into $S/egressd.conf (EXTRA_FILE appended).
 bench_conf() {
 	{
-		grep -vE '^(mode|container_if|state_dir|socket) *=' "$ROOT/etc/egressd.conf"
+		grep -vE '^(mode|container_if|state_dir|socket|host_processes) *=' "$ROOT/etc/egressd.conf"
 		echo "mode = block"
+		echo "host_processes = ${BENCH_HOST_PROCESSES:-ignore}"
 		echo "container_if = $BRIDGE"
 		echo "state_dir = $S/state"
 		echo "socket = $S/ctl.sock"

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# bench-opensnitch.sh [--clients 1,64] [--time S] [--rounds R]
+# bench-opensnitch.sh [--clients 1,64] [--time S] [--rounds R] [--in-container]
 #
 # egressd side by side with OpenSnitch (Debian's opensnitch package, its
 # daemon opensnitchd alone, no UI) on the same work, in one run, on the
 # namespace test bed (tests/e2e/topo.sh, prefix $P, bq- unless set;
 # nothing is attached to the root namespace):
 #   kernel      no daemon, no rules
-#   opensnitch  opensnitchd run inside container c1's namespace, with
+# The client is a host process (the default: in the bed's host namespace,
+# where both daemons run and watch the host's own sockets) or, with
+# --in-container, a process of container c1 (opensnitchd then runs in
+# c1's namespace, where that process is local to it, and egressd watches
+# c1 on the bridge's forward path as for any container).
+#   opensnitch  opensnitchd run in the client's namespace, with
 #               "DefaultAction": "allow", the proc process monitor (what
 #               the package runs anyway: its configuration asks for ebpf,
 #               but Debian's 1.5.8.1 ships no eBPF object and opensnitchd
@@ -18,11 +23,12 @@
 #               /etc/opensnitchd/default-config.json in a mount namespace of
 #               its own, so /etc is not changed. Its iptables rules (mangle
 #               OUTPUT: new connections to NFQUEUE 0 with bypass; INPUT: DNS
-#               answers) land in c1's namespace.
+#               answers) land in that namespace only.
 #   egressd     egressd in the host namespace as the package runs it
-#               (etc/egressd.conf, block mode, the shipped lists), judging
-#               c1's traffic on the bridge's forward path.
-# Workload (scripts/bench-datapath-client.py http, in c1): new TCP
+#               (etc/egressd.conf, block mode, the shipped lists), with
+#               host_processes = watch for a host-process client (a host
+#               process in no container is judged only then).
+# Workload (scripts/bench-datapath-client.py http): new TCP
 # connections to nginx at 203.0.113.80:80 with one GET each, --clients
 # parallel clients, --time seconds per cell split over the rounds. Measured
 # per cell: connections/s, p50 and p99 connect latency (connect() to the
@@ -31,12 +37,6 @@
 # three setups in a rotated order each, with a new daemon each.
 #
 # Caveats, said plainly:
-# - The issue asks for a host-network process. egressd watches the
-#   container bridges' forward path, not the host's own sockets (that is
-#   being added); OpenSnitch watches the OUTPUT hook of the namespace it
-#   runs in. So the client runs in c1 for both, and opensnitchd runs in
-#   c1's namespace, where c1's process is a "host" process to it. Both see
-#   the same connections, each on its own hook.
 # - What each does per connection differs. OpenSnitch queues a new
 #   connection's SYN and, to name the process, looks the socket up in
 #   /proc/net/tcp and scans /proc/*/fd (the proc monitor); its verdict is
@@ -53,9 +53,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
 . "$HERE/lib.sh"
 
-CLIENTS=1,64 TIME=4 ROUNDS=2
+CLIENTS=1,64 TIME=4 ROUNDS=2 WHERE=host
 usage() {
-	echo "usage: $0 [--clients 1,64] [--time S] [--rounds R]" >&2
+	echo "usage: $0 [--clients 1,64] [--time S] [--rounds R] [--in-container]" >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -63,6 +63,7 @@ while [ $# -gt 0 ]; do
 	--clients) CLIENTS=${2-}; shift ;;
 	--time) TIME=${2-}; shift ;;
 	--rounds) ROUNDS=${2-}; shift ;;
+	--in-container) WHERE=container ;;
 	*) usage ;;
 	esac
 	shift
@@ -86,10 +87,13 @@ NAME=bench-opensnitch
 . "$ROOT/scripts/bench-lib.sh"
 bench_bed_check
 
-echo "bench-opensnitch: clients $CLIENTS, $TIME s per cell in $ROUNDS round(s), topology up (P=$P)"
+echo "bench-opensnitch: clients $CLIENTS, $TIME s per cell in $ROUNDS round(s), a $WHERE process, topology up (P=$P)"
 echo "bench-opensnitch: $("$OSD" -version 2>&1 | tail -1), egressd $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
 bench_bed_up
+# Where the client and opensnitchd run.
+if [ "$WHERE" = host ]; then CNS=$NS_HOST; else CNS=$NS_C1; fi
 
+[ "$WHERE" = host ] && BENCH_HOST_PROCESSES=watch
 bench_conf
 mkdir -p "$S/osd-rules"
 "$PY" - "/etc/opensnitchd/default-config.json" "$S/osd-config.json" "$S/osui.sock" "$S/osd.log" <<'EOF'
@@ -134,7 +138,7 @@ cputicks() { # "utime stime" of $pid and its children, in ticks
 cell() { # cell WAY ROUND CLIENTS
 	local f=$S/$1.$2.$3
 	cputicks >"$f.cpu0"
-	BENCH_SAMPLES=$f.samples ip netns exec "$NS_C1" "$PY" "$CLIENT" http "$3" "$CELL_S" \
+	BENCH_SAMPLES=$f.samples ip netns exec "$CNS" "$PY" "$CLIENT" http "$3" "$CELL_S" \
 		>"$f.json" 2>"$f.err" ||
 		{ echo "bench-opensnitch: $1 x$3 client failed:" >&2; cat "$f.err" >&2; exit 1; }
 	cputicks >"$f.cpu1"
@@ -144,13 +148,13 @@ print("  round %s %-10s x%-3s %7.0f/s p50 %6.0f p99 %7.0f us, %d err"
          j["p99_us"] or -1, j["errors"]))' "$f.json" "$2" "$1"
 }
 measure() { local c; for c in "${LEVELS[@]}"; do cell "$1" "$2" "$c"; done; }
-no_rules() { # no egressd tables in the host namespace, no iptables rules in c1
+no_rules() { # no egressd tables in the host namespace, no iptables rules where opensnitchd ran
 	ip netns exec "$NS_HOST" nft delete table inet egressd 2>/dev/null
 	ip netns exec "$NS_HOST" nft delete table bridge egressd 2>/dev/null
-	ip netns exec "$NS_C1" iptables -t mangle -F 2>/dev/null
-	ip netns exec "$NS_C1" iptables -F 2>/dev/null
+	ip netns exec "$CNS" iptables -t mangle -F 2>/dev/null
+	ip netns exec "$CNS" iptables -F 2>/dev/null
 	if ip netns exec "$NS_HOST" nft list table inet egressd >/dev/null 2>&1 ||
-		ip netns exec "$NS_C1" nft list ruleset | grep -qi queue; then
+		ip netns exec "$CNS" nft list ruleset | grep -qi queue; then
 		echo "bench-opensnitch: rules left over" >&2
 		exit 1
 	fi
@@ -158,25 +162,25 @@ no_rules() { # no egressd tables in the host namespace, no iptables rules in c1
 way_kernel() { no_rules; measure kernel "$1"; }
 way_opensnitch() {
 	no_rules
-	# Ready when its queue rule is in c1's OUTPUT (a few seconds after it
-	# binds the queue; its "running" line is below its default log level).
-	ip netns exec "$NS_C1" unshare -m sh -c 'mount --bind "$1" /etc/opensnitchd/default-config.json &&
+	# Ready when its queue rule is in the OUTPUT chain (a few seconds after
+	# it binds the queue; its "running" line is below its default log level).
+	ip netns exec "$CNS" unshare -m sh -c 'mount --bind "$1" /etc/opensnitchd/default-config.json &&
 		exec "$2" -rules-path "$3" -process-monitor-method proc -queue-num 0 -ui-socket "unix://$4"' \
 		sh "$S/osd-config.json" "$OSD" "$S/osd-rules" "$S/osui.sock" >"$S/osd.out" 2>&1 &
 	pid=$!
 	for _ in $(seq 300); do
-		ip netns exec "$NS_C1" iptables -t mangle -S OUTPUT 2>/dev/null | grep -q NFQUEUE && break
+		ip netns exec "$CNS" iptables -t mangle -S OUTPUT 2>/dev/null | grep -q NFQUEUE && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	if ! ip netns exec "$NS_C1" iptables -t mangle -S OUTPUT | grep -q NFQUEUE; then
-		echo "bench-opensnitch: opensnitchd added no NFQUEUE rule in c1:" >&2
+	if ! ip netns exec "$CNS" iptables -t mangle -S OUTPUT | grep -q NFQUEUE; then
+		echo "bench-opensnitch: opensnitchd added no NFQUEUE rule:" >&2
 		cat "$S/osd.out" >&2
 		exit 1
 	fi
 	sleep 1 # its other rules (DNS answers on INPUT) follow
 	measure opensnitch "$1"
-	ip netns exec "$NS_C1" iptables -t mangle -S OUTPUT | grep NFQUEUE | head -1 >"$S/osd.rule"
+	ip netns exec "$CNS" iptables -t mangle -S OUTPUT | grep NFQUEUE | head -1 >"$S/osd.rule"
 	stop_pid
 	cat "$S/osd.out" >>"$S/osd.all"
 }
@@ -185,6 +189,15 @@ way_egressd() {
 	rm -rf "$S/state"
 	start_bg egressd "$S/egressd.log" "running in" 120 "$NS_HOST" "$EGRESSD" run --config "$S/egressd.conf"
 	measure egressd "$1"
+	# It judged the client's connections: a host process's first payloads
+	# reach its queue (host_packets, published once a second).
+	if [ "$WHERE" = host ]; then
+		sleep 1.2
+		hp=$("$ROOT/build/egressctl" --socket "$S/ctl.sock" --json status |
+			"$PY" -c 'import json,sys; print(json.load(sys.stdin)["counters"]["host_packets"])')
+		echo "  egressd read ${hp:-?} packets of host sockets"
+		[ "${hp:-0}" -gt 0 ] || { echo "bench-opensnitch: egressd read no host packet" >&2; exit 1; }
+	fi
 	stop_pid
 	cat "$S/egressd.log" >>"$S/egressd.all"
 }
@@ -200,7 +213,7 @@ echo "  opensnitchd's queue rule: $(cat "$S/osd.rule" 2>/dev/null)"
 grep -hiE "error|warn" "$S/osd.all" | sort | uniq -c | head -5 | sed 's/^/  opensnitchd: /'
 
 "$PY" - "$S" "$ROUNDS" "$CLIENTS" "$(getconf CLK_TCK)" \
-	"bench-opensnitch.sh --clients $CLIENTS --time $TIME --rounds $ROUNDS" <<'EOF'
+	"bench-opensnitch.sh --clients $CLIENTS --time $TIME --rounds $ROUNDS$([ "$WHERE" = host ] || echo " --in-container")" <<'EOF'
 import json, sys
 S, R, C, TCK, CMD = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
 def pct(xs, p):
