@@ -26,6 +26,12 @@
 #define NFQ_VBATCH 16384
 /* Room one verdict without a payload needs in the batch. */
 #define NFQ_VMSG_MAX 128
+/* Packets read per syscall (recvmmsg): the kernel sends each queued
+ * packet as a datagram of its own, so one recv reads one; under many
+ * parallel clients a wake-up finds several. Each needs a buffer of the
+ * full copy range (the kernel copies a packet only up to its length, so
+ * small packets touch only the start of theirs). */
+#define NFQ_MMSG 8
 
 struct nfqueue {
 	struct mnl_socket *nl;
@@ -37,8 +43,10 @@ struct nfqueue {
 	size_t vlen;  /* bytes of verdicts waiting in vbuf */
 	size_t vmsgs; /* and how many */
 	char vbuf[NFQ_VBATCH] __attribute__((aligned(8)));
-	/* Netlink messages are read in place: aligned for nlmsghdr. */
+	/* Netlink messages are read in place: aligned for nlmsghdr. buf
+	 * takes acks and is the first of the packet buffers. */
 	char buf[NFQ_BUF] __attribute__((aligned(8)));
+	char more[NFQ_MMSG - 1][NFQ_BUF] __attribute__((aligned(8)));
 };
 
 /* A packet queued while we wait for an ack is not ours to judge yet:
@@ -266,26 +274,62 @@ static void verdicts_flush(struct nfqueue *q)
  * the watchdog's beat). */
 #define NFQ_RECV_PER_CALL 256
 
+/* Reads up to NFQ_MMSG datagrams in one call into the packet buffers.
+ * Returns how many, 0 when none waits, or a negative errno (-ENOBUFS:
+ * the kernel dropped some for want of room, and says so once). */
+static int receive_some(struct nfqueue *q, struct mmsghdr *mm,
+			struct sockaddr_nl *from)
+{
+	struct iovec iov[NFQ_MMSG];
+	int n;
+
+	for (int i = 0; i < NFQ_MMSG; i++) {
+		iov[i].iov_base = i ? q->more[i - 1] : q->buf;
+		iov[i].iov_len = NFQ_BUF;
+		mm[i].msg_hdr = (struct msghdr){ .msg_name = &from[i],
+						 .msg_namelen = sizeof(*from),
+						 .msg_iov = &iov[i],
+						 .msg_iovlen = 1 };
+	}
+	n = recvmmsg(mnl_socket_get_fd(q->nl), mm, NFQ_MMSG, MSG_DONTWAIT,
+		     NULL);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	return n;
+}
+
 int nfqueue_receive(struct nfqueue *q, nfqueue_packet_fn fn, void *ctx)
 {
 	struct cb_ctx c = { q, fn, ctx, 0 };
-	int r = 0, e;
-	ssize_t n;
+	struct sockaddr_nl from[NFQ_MMSG];
+	struct mmsghdr mm[NFQ_MMSG];
+	int r = 0, n;
 
 	batching = q;
-	for (int i = 0; i < NFQ_RECV_PER_CALL; i++) {
-		n = mnl_socket_recvfrom(q->nl, q->buf, sizeof(q->buf));
-		if (n < 0) {
-			e = errno;
-			if (e == ENOBUFS) {
-				q->stats.enobufs++;
-				continue;
-			}
-			if (e != EAGAIN && e != EINTR)
-				r = -e;
+	/* Calls are bounded too: an overflow says -ENOBUFS once per call. */
+	for (int got = 0, calls = 0; got < NFQ_RECV_PER_CALL &&
+				     calls < NFQ_RECV_PER_CALL; got += n, calls++) {
+		n = receive_some(q, mm, from);
+		if (n == -ENOBUFS) {
+			q->stats.enobufs++;
+			n = 0;
+			continue;
+		}
+		if (n <= 0) {
+			r = n;
 			break;
 		}
-		mnl_cb_run(q->buf, (size_t)n, 0, q->portid, on_msg, &c);
+		for (int i = 0; i < n; i++) {
+			/* Only the kernel's, and only whole ones (what
+			 * mnl_socket_recvfrom checked). */
+			if (from[i].nl_pid ||
+			    mm[i].msg_hdr.msg_flags & MSG_TRUNC)
+				continue;
+			mnl_cb_run(i ? q->more[i - 1] : q->buf, mm[i].msg_len,
+				   0, q->portid, on_msg, &c);
+		}
+		if (n < NFQ_MMSG)
+			break; /* the queue ran dry: no call to hear EAGAIN */
 	}
 	batching = NULL;
 	verdicts_flush(q);
