@@ -76,7 +76,10 @@ static const char *const steps[] = {
 	"CREATE INDEX events_id ON events (id);"
 
 	/* A day's partition, made once: the lock keeps two hosts that
-	 * ship the first event of a day from racing on the catalog. */
+	 * ship the first event of a day from racing on the catalog, and
+	 * one that waited for it still sees the catalog as before its
+	 * wait (an advisory lock does not refresh it): the other's table
+	 * is then "duplicate_table", which is success too. */
 	"CREATE FUNCTION egressd_day_partition(d date) RETURNS boolean"
 	" LANGUAGE plpgsql AS $$ DECLARE"
 	"  n text := 'events_' || to_char(d, 'YYYYMMDD');"
@@ -84,8 +87,11 @@ static const char *const steps[] = {
 	"  IF to_regclass(n) IS NOT NULL THEN RETURN false; END IF;"
 	"  PERFORM pg_advisory_xact_lock(" LOCK_PARTITION ");"
 	"  IF to_regclass(n) IS NOT NULL THEN RETURN false; END IF;"
-	"  EXECUTE format('CREATE TABLE %I PARTITION OF events"
-	"   FOR VALUES FROM (%L) TO (%L)', n, d, d + 1);"
+	"  BEGIN"
+	"   EXECUTE format('CREATE TABLE %I PARTITION OF events"
+	"    FOR VALUES FROM (%L) TO (%L)', n, d, d + 1);"
+	"  EXCEPTION WHEN duplicate_table THEN RETURN false;"
+	"  END;"
 	"  RETURN true;"
 	" END $$;"
 	/* Retention: whole days go, by dropping their partitions (no

@@ -53,7 +53,7 @@ pg_start() {
 }
 
 pg_psql() {
-	local a=()
+	local a=() s
 	for s in "$@"; do a+=(-c "$s"); done
 	psql -X -q -t -A -v ON_ERROR_STOP=1 "$PG_DSN" "${a[@]}"
 }
