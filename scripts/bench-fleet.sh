@@ -28,8 +28,9 @@
 #   Prints a markdown table: offered and achieved changes/s, transactions/s,
 #   lag (a row's oldest change to its COMMIT) p50/p99/max, PostgreSQL's CPU
 #   (postmaster and children, /proc utime+stime) per 1,000 changes, the
-#   database's growth and the WAL per event row, the injected retries, the
-#   check. ~2.5 min with the defaults.
+#   database's growth and the WAL per event row, the injected retries
+#   (dropped + lost answers), the machine's load average at the run's end,
+#   the check. ~2.5 min with the defaults.
 #
 #   Today's and tomorrow's partitions are made before the hosts start (a
 #   day's steady state); --no-precreate leaves them to the hosts' first
@@ -140,8 +141,8 @@ cat <<EOF
 PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }'), fsync=$FSYNC, $(nproc) CPUs (load average $(cut -d' ' -f1-3 /proc/loadavg)), $(($(date +%s) - started)) s.
 Changes: 80 % new, 15 % updates, 5 % repeats; retries: dropped before COMMIT + COMMIT's answer lost.
 
-| hosts | ship | offered /s | achieved /s | tx /s | lag ms p50 / p99 / max | PG CPU % | PG CPU ms per 1k changes | DB MB per 1M events | WAL MB per 1M events | retries | exactly once |
-|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|
+| hosts | ship | offered /s | achieved /s | tx /s | lag ms p50 / p99 / max | PG CPU % | PG CPU ms per 1k changes | DB MB per 1M events | WAL MB per 1M events | retries | load | exactly once |
+|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---|
 EOF
 cat "$S/rows"
 [ "$fails" = 0 ] || { echo "bench-fleet: $fails run(s) failed their check" >&2; exit 1; }

@@ -76,6 +76,9 @@
 /* After --time, the outbox must drain within this: else the database
  * cannot keep up and the run says so. */
 #define DRAIN_MAX_US 120000000
+/* Connection attempts of a host before the window (each up to
+ * CONNECT_TIMEOUT s, then 1-2 s apart). */
+#define START_TRIES 6
 /* Every statement of the bench has a deadline (README: Fleet, the rules). */
 #define STATEMENT_TIMEOUT "-c statement_timeout=60s"
 #define CONNECT_TIMEOUT "10"
@@ -738,8 +741,9 @@ static int heartbeat(struct host *h, int64_t started)
 
 /* ---- a host ---------------------------------------------------------------- */
 
-static int host_start(struct host *h)
+static int host_start_once(struct host *h)
 {
+	PQfinish(h->db);
 	h->db = db_connect(h->err, sizeof(h->err));
 	if (!h->db)
 		return -1;
@@ -748,6 +752,19 @@ static int host_start(struct host *h)
 	if (db_prepare(h))
 		return -1;
 	return heartbeat(h, time(NULL));
+}
+
+/* Connects as a host does: a refused or slow connection (hundreds of
+ * hosts starting at once) is tried again after a second or two. */
+static int host_start(struct host *h)
+{
+	for (int i = 0; i < START_TRIES; i++) {
+		if (!host_start_once(h))
+			return 0;
+		sleep_until_us(mono_us() + 1000000 +
+			       (int64_t)(rng_next(&h->rng) % 1000000));
+	}
+	return -1;
 }
 
 /* When the loop must look again: the next second's ship, the heartbeat,
@@ -874,6 +891,20 @@ static double pg_cpu_ms(long pm)
 	if (dir)
 		closedir(dir);
 	return (double)sum * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The machine's 1-minute load average: other work shares the CPUs. */
+static double loadavg(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
 }
 
 static double self_cpu_ms(void)
@@ -1106,17 +1137,19 @@ static void report(PGconn *db, const struct measure *a,
 		pg / (win * 10), b->self_ms - a->self_ms, b->size.bytes - a->size.bytes, wal);
 	/* | hosts | ship | offered/s | achieved/s | tx/s | lag p50 / p99 /
 	 *   max ms | PG CPU % | PG CPU ms per 1k | DB MB per 1M events |
-	 *   WAL MB per 1M | retries | check |; achieved and tx/s over the
-	 *   window and the drain (the last second's changes ship after it) */
+	 *   WAL MB per 1M | retries | load | check |; achieved and tx/s
+	 *   over the window and the drain (the last second's changes ship
+	 *   after it) */
 	printf("| %d | %s | %s | %.0f | %.1f | %.0f / %.0f / %.0f | %.0f |"
-	       " %.1f | %.0f | %.0f | %" PRIu64 " + %" PRIu64 " | %s |\n",
+	       " %.1f | %.0f | %.0f | %" PRIu64 " + %" PRIu64 " | %.1f |"
+	       " %s |\n",
 	       o.hosts, ship_names[o.ship], offered,
 	       (double)t.st.committed / win, (double)t.st.tx / win,
 	       lag_ms(&t, .5), lag_ms(&t, .99), lag_ms(&t, 1), pg / (win * 10),
 	       pg * 1000.0 / (double)t.st.committed,
 	       (double)(b->size.bytes - a->size.bytes) / (double)t.nev,
 	       (double)wal / (double)t.nev, t.st.aborted, t.st.lost_ack,
-	       bad ? "FAIL" : "ok");
+	       loadavg(), bad ? "FAIL" : "ok");
 	fflush(stdout);
 	free(t.lag);
 	if (bad)
