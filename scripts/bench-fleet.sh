@@ -49,8 +49,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib/pg.sh
 . "$ROOT/tests/lib/pg.sh"
 
-HOSTS=1,10,100 RATE=20 RATE_TOTAL= TIME=20 SAT_TIME=10 SAT_ONLY=0
-SHIP=row BATCH=500 RETRY=2 FSYNC=on PORT=55435 DIR= EXTRA=()
+HOSTS=1,10,100 RATE=20 RATE_TOTAL='' TIME=20 SAT_TIME=10 SAT_ONLY=0
+SHIP=row BATCH=500 RETRY=2 FSYNC=on PORT=55435 DIR='' EXTRA=()
 usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
