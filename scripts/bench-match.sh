@@ -7,6 +7,8 @@
 #   hit and 1,000,000 miss lookup names) into a temp dir, then measures:
 #     egressd  $BUILD/tests/bench_match LIST HITS MISSES (built if missing)
 #              -> its JSON: build time, bytes/entry, RSS, hit/miss lookups/s
+#              one name a call (match_domain), and a batch of names a call
+#              (match_domains): 64, and 4 (as the engine has at once)
 #     dnsmasq  time from exec until `dig @127.0.0.1 -p P <listed name>` gets
 #              0.0.0.0, then VmRSS/VmHWM from /proc/PID/status
 #     unbound  same (answer: NXDOMAIN), after unbound-checkconf
@@ -265,7 +267,9 @@ if obj is None:
     except ValueError:
         raise SystemExit("bench-match: bench_match printed no JSON object")
 keys = ["entries", "build_s", "bytes_per_entry", "rss_kb",
-        "hit_lookups_per_s", "miss_lookups_per_s"]
+        "hit_lookups_per_s", "miss_lookups_per_s",
+        "batch", "hit_batch_lookups_per_s", "miss_batch_lookups_per_s",
+        "batch_few", "hit_few_lookups_per_s", "miss_few_lookups_per_s"]
 missing = [k for k in keys if not isinstance(obj.get(k), (int, float))]
 if missing:
     raise SystemExit("bench-match: bench_match JSON lacks numeric " + ", ".join(missing))
@@ -361,8 +365,15 @@ for r in rows:
         r["bpe"], f_opt(r["add"], "%.0f")))
 print()
 if eg:
-    print("egressd lookups: hits %s, misses %s (single thread, in-process)"
+    print("egressd lookups (single thread, in-process):")
+    print("  one name a call (match_domain):     hits %s, misses %s"
           % (f_rate(eg["hit_lookups_per_s"]), f_rate(eg["miss_lookups_per_s"])))
+    print("  %2d names a call (match_domains):    hits %s, misses %s"
+          % (eg["batch"], f_rate(eg["hit_batch_lookups_per_s"]),
+             f_rate(eg["miss_batch_lookups_per_s"])))
+    print("  %2d names a call (the engine's kind): hits %s, misses %s"
+          % (eg["batch_few"], f_rate(eg["hit_few_lookups_per_s"]),
+             f_rate(eg["miss_few_lookups_per_s"])))
     print("egressd bytes/entry is bench_match's own figure; peers' is VmRSS / N.")
     print()
     def ratio(a, b): return (a / b) if b > 0 else float("inf")
@@ -393,6 +404,15 @@ for r in rows:
     else:
         print("| %s | %.3f | %.1f | %.0f | - | - |" % (r["name"], r["load"], r["rss"] / MB, r["bpe"]))
 if eg:
+    print()
+    print("| egressd lookups/s | hits | misses |")
+    print("|---|---:|---:|")
+    print("| one name a call (`match_domain`) | %s | %s |"
+          % (f_rate(eg["hit_lookups_per_s"]), f_rate(eg["miss_lookups_per_s"])))
+    for k, tag in (("batch", "batch"), ("batch_few", "few")):
+        print("| %d names a call (`match_domains`) | %s | %s |"
+              % (eg[k], f_rate(eg["hit_%s_lookups_per_s" % tag]),
+                 f_rate(eg["miss_%s_lookups_per_s" % tag])))
     print()
     print("| ratio | dnsmasq / egressd | unbound / egressd |")
     print("|---|---:|---:|")

@@ -9,14 +9,45 @@ const char *verdict_name(enum verdict v)
 	return v == VERDICT_BLOCK ? "block" : v == VERDICT_ALLOW ? "allow" : "none";
 }
 
-static bool try_name(const struct match_set *s, const char *name,
-		     enum verdict v, struct decision *d)
+/* Names looked up in one match_domains call: a DNS answer's question and
+ * its CNAME chain at once, the table's loads for all of them under way
+ * together. Longer arrays go in runs of this many. */
+#define NAMES_AT_ONCE DNS_CHAIN_MAX
+
+/* Whether s lists each of a run of names, and by which rule. */
+struct lookups {
+	bool listed[NAMES_AT_ONCE];
+	struct match_hit hit[NAMES_AT_ONCE];
+};
+
+/* Looks up names[i..], a run of them, when i starts one; returns i's
+ * place in the run. */
+static unsigned look_up(const struct match_set *s, const char *const *names,
+			unsigned i, unsigned n, struct lookups *l)
 {
-	if (!s || !match_domain(s, name, strlen(name), &d->hit))
-		return false;
+	unsigned j = i % NAMES_AT_ONCE, m = n - i;
+	size_t len[NAMES_AT_ONCE];
+
+	if (j)
+		return j;
+	if (m > NAMES_AT_ONCE)
+		m = NAMES_AT_ONCE;
+	if (!s) {
+		memset(l->listed, 0, sizeof(l->listed));
+		return 0;
+	}
+	for (unsigned k = 0; k < m; k++)
+		len[k] = strlen(names[i + k]);
+	match_domains(s, names + i, len, m, l->listed, l->hit);
+	return 0;
+}
+
+static void name_decision(struct decision *d, enum verdict v,
+			  const char *name, const struct match_hit *hit)
+{
 	d->verdict = v;
+	d->hit = *hit;
 	snprintf(d->subject, sizeof(d->subject), "%s", name);
-	return true;
 }
 
 static bool try_ip(const struct match_set *s, const struct ip_addr *a,
@@ -50,12 +81,15 @@ static bool keep_stronger(struct decision *d, const struct decision *c,
 static bool any_name(const struct match_set *s, const char *const *names,
 		     unsigned n, enum verdict v, struct decision *d)
 {
+	struct lookups l;
 	struct decision c;
 	bool found = false;
 
 	for (unsigned i = 0; i < n; i++) {
-		if (!try_name(s, names[i], v, &c))
+		unsigned j = look_up(s, names, i, n, &l);
+		if (!l.listed[j])
 			continue;
+		name_decision(&c, v, names[i], &l.hit[j]);
 		if (v != VERDICT_BLOCK) {
 			*d = c;
 			return true;
@@ -80,13 +114,18 @@ void decide_names(const struct policy *p, const char *const *names,
 static bool claim_blocks(const struct policy *p, const char *const *claims,
 			 unsigned n, struct decision *d)
 {
-	struct decision w, c;
+	struct lookups w, b;
+	struct decision c;
 	bool found = false;
 
-	for (unsigned i = 0; i < n; i++)
-		if (!try_name(p->white, claims[i], VERDICT_ALLOW, &w) &&
-		    try_name(p->black, claims[i], VERDICT_BLOCK, &c))
-			found = keep_stronger(d, &c, found);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned j = look_up(p->white, claims, i, n, &w);
+		look_up(p->black, claims, i, n, &b);
+		if (w.listed[j] || !b.listed[j])
+			continue;
+		name_decision(&c, VERDICT_BLOCK, claims[i], &b.hit[j]);
+		found = keep_stronger(d, &c, found);
+	}
 	return found;
 }
 
@@ -96,10 +135,16 @@ static bool white_name(const struct policy *p, const char *const *names,
 		       const bool *trusted, unsigned n, bool only_trusted,
 		       struct decision *d)
 {
-	for (unsigned i = 0; i < n; i++)
+	struct lookups l;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned j = look_up(p->white, names, i, n, &l);
 		if ((!only_trusted || (trusted && trusted[i])) &&
-		    try_name(p->white, names[i], VERDICT_ALLOW, d))
+		    l.listed[j]) {
+			name_decision(d, VERDICT_ALLOW, names[i], &l.hit[j]);
 			return true;
+		}
+	}
 	return false;
 }
 

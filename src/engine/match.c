@@ -223,6 +223,29 @@ bool match_domain(const struct match_set *s, const char *name, size_t len,
 	return rec != NULL;
 }
 
+/* The names a batch looks up at once: its records fit on the stack. */
+#define MATCH_BATCH 64
+
+void match_domains(const struct match_set *s, const char *const *names,
+		   const size_t *lens, size_t n, bool *found,
+		   struct match_hit *ret)
+{
+	const uint8_t *rec[MATCH_BATCH];
+	size_t off[MATCH_BATCH];
+
+	for (size_t i = 0; i < n; i += MATCH_BATCH) {
+		size_t m = n - i < MATCH_BATCH ? n - i : MATCH_BATCH;
+		nametab_lookup_many(&s->names, names + i, lens + i, m, rec,
+				    off);
+		for (size_t j = 0; j < m; j++) {
+			found[i + j] = rec[j] != NULL;
+			if (ret && rec[j])
+				hit_fill(s, rec[j], names[i + j] + off[j],
+					 lens[i + j] - off[j], &ret[i + j]);
+		}
+	}
+}
+
 bool match_has_domain(const struct match_set *s, const char *name,
 		      enum match_kind kind)
 {

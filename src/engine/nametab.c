@@ -484,9 +484,96 @@ static const uint8_t *find_wildcard(const struct nametab *t, const char *name,
 	return NULL;
 }
 
+/* A batch's lookup in two steps, a few names apart: the keys of a name
+ * that the filter lets through are kept and their buckets sent for; later
+ * they are probed, most specific first, the buckets in the caches by
+ * then. (Tried and no faster on this VM: keeping keys without a branch on
+ * the filter's word, and a third step ahead that sends for the filter's
+ * words.) */
+#define PLAN_KEYS 8 /* more (only crafted names): the name looked up alone */
+struct plan {
+	const char *name;
+	size_t len;
+	unsigned n; /* keys the filter let through; in h[], off[] up to
+		     * PLAN_KEYS */
+	uint64_t h[PLAN_KEYS];
+	uint16_t off[PLAN_KEYS]; /* where the key starts in name */
+};
+
+static inline void plan_add(const struct nametab *t, struct plan *p,
+			    uint64_t h, size_t off)
+{
+	const uint8_t *a, *b;
+
+	if (!bloom_maybe(t, h))
+		return;
+	a = bucket_at(t, home_a(t, h));
+	b = bucket_at(t, home_b(t, h));
+	/* Non-temporal: see bucket_find_inline. */
+	__builtin_prefetch(a, 0, 0);
+	__builtin_prefetch(a + 64, 0, 0);
+	__builtin_prefetch(b, 0, 0);
+	__builtin_prefetch(b + 64, 0, 0);
+	if (p->n < PLAN_KEYS) {
+		p->h[p->n] = h;
+		p->off[p->n] = (uint16_t)off;
+	}
+	p->n++;
+}
+
+/* The same keys, in the same order, as find_exact and find_wildcard. */
+static void plan_make(const struct nametab *t, const char *name, size_t len,
+		      struct plan *p)
+{
+	struct name_chunks k;
+
+	p->name = name;
+	p->len = len;
+	p->n = 0;
+	if (!t->nkeys || !len || too_many_labels(name, len))
+		return;
+	name_fold(name, len, &k);
+	if (len <= DOMAIN_TEXT_MAX && name[0] != '.')
+		plan_add(t, p, fold_lead(k.c[k.n - 1],
+					 k.w[k.n - 1] >> (8 * (8 * k.n - len))),
+			 0);
+	for (size_t i = k.n; i-- > 0;) {
+		uint64_t d = dot_bits(k.w[i]);
+		if (!i)
+			d &= ~(HIGH << 56);
+		if (i == NAME_CHUNKS - 1)
+			d &= ~(HIGH & 0xffff);
+		for (; d; d &= d - 1) {
+			size_t b = (size_t)__builtin_ctzll(d) >> 3;
+			plan_add(t, p, fold_lead(k.c[i], k.w[i] >> (8 * b)),
+				 len + b - 8 * (i + 1));
+		}
+	}
+}
+
+static const uint8_t *plan_probe(const struct nametab *t,
+				 const struct plan *p, size_t *key_off)
+{
+	const uint8_t *r;
+
+	*key_off = 0;
+	if (p->n > PLAN_KEYS)
+		return nametab_lookup(t, p->name, p->len, key_off);
+	for (unsigned i = 0; i < p->n; i++) {
+		r = bucket_find_inline(t, p->h[i], p->name, p->len, p->off[i]);
+		if (r) {
+			*key_off = p->off[i];
+			return r;
+		}
+	}
+	return NULL;
+}
+
 /* Most specific first. The filter turns away nearly every key that is not
  * listed: a listed name costs one trip to memory, and the ".suffix"es are
- * not even hashed when the name itself is listed. */
+ * not even hashed when the name itself is listed. (Hashing them all
+ * first and fetching all their buckets at once, as a batch does, made a
+ * lone lookup slower: ~5.9M hits/s against ~7.0M.) */
 const uint8_t *nametab_lookup(const struct nametab *t, const char *name,
 			      size_t len, size_t *key_off)
 {
@@ -499,6 +586,28 @@ const uint8_t *nametab_lookup(const struct nametab *t, const char *name,
 	name_fold(name, len, &k);
 	r = find_exact(t, name, len, &k);
 	return r ? r : find_wildcard(t, name, len, &k, key_off);
+}
+
+/* How many names ahead a batch fetches buckets: enough to cover a trip
+ * to memory (~200 ns) with the probes of the names before. */
+#define LOOKUP_AHEAD 8
+
+void nametab_lookup_many(const struct nametab *t, const char *const *names,
+			 const size_t *lens, size_t n, const uint8_t **recs,
+			 size_t *key_offs)
+{
+	struct plan ring[LOOKUP_AHEAD];
+	size_t i;
+
+	for (i = 0; i < n && i < LOOKUP_AHEAD; i++)
+		plan_make(t, names[i], lens[i], &ring[i]);
+	for (i = 0; i < n; i++) {
+		struct plan *p = &ring[i % LOOKUP_AHEAD];
+		recs[i] = plan_probe(t, p, &key_offs[i]);
+		if (i + LOOKUP_AHEAD < n)
+			plan_make(t, names[i + LOOKUP_AHEAD],
+				  lens[i + LOOKUP_AHEAD], p);
+	}
 }
 
 const uint8_t *nametab_find(const struct nametab *t, const char *key,

@@ -59,6 +59,12 @@ void nametab_free(struct nametab *t);
  * where that key starts in name (it ends at len). */
 const uint8_t *nametab_lookup(const struct nametab *t, const char *name,
 			      size_t len, size_t *key_off);
+/* nametab_lookup of names[i] (lens[i] bytes) into recs[i] and key_offs[i]
+ * for each i < n, the same results, faster: the buckets of the names
+ * ahead are fetched while one is probed. */
+void nametab_lookup_many(const struct nametab *t, const char *const *names,
+			 const size_t *lens, size_t n, const uint8_t **recs,
+			 size_t *key_offs);
 /* The record of exactly this key, or NULL. */
 const uint8_t *nametab_find(const struct nametab *t, const char *key,
 			    size_t len);

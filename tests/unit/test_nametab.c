@@ -152,6 +152,46 @@ static void check_name(const struct match_set *s, const struct model *m,
 	ck_assert(match_domain(s, name, len, NULL));
 }
 
+/* More than match_domains looks up in one go (64) and its lookups ahead
+ * (16), so that batches also cross those. */
+#define BATCH_MOST 150
+
+static size_t make_query(const struct model *m, char *q, size_t cap);
+
+/* match_domains on n queries at once, against the model. */
+static void check_batch(const struct match_set *s, const struct model *m,
+			unsigned n)
+{
+	static char q[BATCH_MOST][1200];
+	static struct match_hit h[BATCH_MOST];
+	const char *names[BATCH_MOST];
+	size_t len[BATCH_MOST];
+	bool found[BATCH_MOST];
+	char want[DOMAIN_TEXT_MAX + 8];
+
+	for (unsigned i = 0; i < n; i++) {
+		len[i] = make_query(m, q[i], sizeof(q[i]));
+		names[i] = q[i];
+	}
+	match_domains(s, names, len, n, found, h);
+	for (unsigned i = 0; i < n; i++) {
+		const struct mentry *e = model_match(m, q[i], len[i]);
+		ck_assert_msg(found[i] == (e != NULL),
+			      "'%.*s' (%u of %u): matched %d, model %d",
+			      (int)len[i], q[i], i, n, found[i], e != NULL);
+		if (!e)
+			continue;
+		snprintf(want, sizeof(want), "%s%s",
+			 e->kind == MATCH_WILDCARD ? "*." : "", e->name);
+		ck_assert_str_eq(h[i].pattern, want);
+		ck_assert_ptr_eq(h[i].source,
+				 match_set_source(s, (size_t)e->source));
+	}
+	match_domains(s, names, len, n, found, NULL); /* ret may be NULL */
+	for (unsigned i = 0; i < n; i++)
+		ck_assert(found[i] == (model_match(m, q[i], len[i]) != NULL));
+}
+
 /* A query: a listed name, under more labels, cut, or odd. */
 static size_t make_query(const struct model *m, char *q, size_t cap)
 {
@@ -246,6 +286,8 @@ START_TEST(random_sets_agree_with_the_model)
 			size_t n = make_query(&m, q, sizeof(q));
 			check_name(s, &m, q, n);
 		}
+		for (unsigned i = 0; i < 300; i++)
+			check_batch(s, &m, 1 + rnd(i % 3 ? 20 : BATCH_MOST));
 		for (size_t i = 0; i < m.n; i++) {
 			const struct mentry *e = &m.e[i];
 			ck_assert(match_has_domain(s, e->name, e->kind));
@@ -413,6 +455,70 @@ START_TEST(long_keys_are_found)
 }
 END_TEST
 
+/* ---- a name whose keys the filter lets through more than a lookup
+ * files ---------------------------------------------------------------- */
+
+/* ".<label>.<tail>" keys whose hashes share their top ten bits with want's:
+ * in a table of one key, whose filter is one word, they set its very
+ * bits, so the filter lets each through and only the probe turns it
+ * away. Writes the name "x.<label>...<tail>" with `levels` such labels. */
+static void filter_fooling_name(char *name, size_t cap, const char *tail,
+				uint64_t want, unsigned levels)
+{
+	char key[600];
+	unsigned ctr = 0;
+
+	snprintf(name, cap, "%s", tail);
+	for (unsigned l = 0; l < levels; l++) {
+		for (;;) {
+			int n = snprintf(key, sizeof(key), ".l%x.%s", ctr++,
+					 name);
+			if (nametab_key_hash(key, (size_t)n) >> 54 == want >> 54)
+				break;
+		}
+		snprintf(name, cap, "%s", key + 1);
+	}
+	snprintf(key, sizeof(key), "x.%s", name);
+	snprintf(name, cap, "%s", key);
+}
+
+START_TEST(more_keys_through_the_filter_than_a_plan_holds)
+{
+	struct nametab_builder b = { 0 };
+	struct nametab t;
+	size_t per_source[1] = { 0 }, off, offs[3], lens[3];
+	const uint8_t *recs[3];
+	const char *names[3];
+	char name[3][600];
+
+	ck_assert_int_eq(nametab_builder_add(&b, ".t", 2, 0), 0);
+	ck_assert_int_eq(nametab_build(&t, &b, per_source), 0);
+	ck_assert_uint_eq(t.nbloom, 1);
+	/* 7, 8 (what a lookup files) and 12 keys fooling the filter before
+	 * the one listed, ".t" */
+	filter_fooling_name(name[0], sizeof(name[0]), "t",
+			    nametab_key_hash(".t", 2), 7);
+	filter_fooling_name(name[1], sizeof(name[1]), "t",
+			    nametab_key_hash(".t", 2), 8);
+	filter_fooling_name(name[2], sizeof(name[2]), "t",
+			    nametab_key_hash(".t", 2), 12);
+	for (int i = 0; i < 3; i++) {
+		names[i] = name[i];
+		lens[i] = strlen(name[i]);
+		ck_assert_ptr_nonnull(nametab_lookup(&t, name[i], lens[i], &off));
+		ck_assert_uint_eq(off, lens[i] - 2);
+	}
+	nametab_lookup_many(&t, names, lens, 3, recs, offs);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_ptr_nonnull(recs[i]);
+		ck_assert_uint_eq(offs[i], lens[i] - 2);
+	}
+	name[2][lens[2] - 1] = 'u'; /* not under ".t": nothing */
+	ck_assert_ptr_null(nametab_lookup(&t, name[2], lens[2], &off));
+	nametab_free(&t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("nametab");
@@ -422,6 +528,7 @@ static Suite *suite(void)
 	ADD(tc, random_sets_agree_with_the_model);
 	ADD(tc, colliding_fingerprints_and_buckets);
 	ADD(tc, long_keys_are_found);
+	ADD(tc, more_keys_through_the_filter_than_a_plan_holds);
 	suite_add_tcase(su, tc);
 	return su;
 }
