@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The console's connections to the fleet's PostgreSQL: a small pool, and
  * every wait on the network bounded (connecting by PQconnectPoll, each
- * statement by poll() on its socket, then PQcancel and a new connection
- * if it runs late), so that a database that accepts and never answers
+ * statement by poll() on its socket, and a new connection if it runs
+ * late), so that a database that accepts and never answers
  * holds up one request for the deadline, never the console. */
 #include <errno.h>
 #include <poll.h>
@@ -172,14 +172,34 @@ static int migrate_once(struct fleet *f, PGconn *db, char *err,
 	return 0;
 }
 
-PGconn *fleet_db_get(struct fleet *f, char *err, size_t errlen)
+/* An idle connection has nothing to read unless its server said goodbye
+ * (a restart, an administrator's kill; this console LISTENs to nothing):
+ * then it is of no more use. */
+static bool idle_alive(PGconn *db)
+{
+	struct pollfd p = { .fd = PQsocket(db), .events = POLLIN };
+
+	return poll(&p, 1, 0) == 0 && PQstatus(db) == CONNECTION_OK;
+}
+
+static PGconn *idle_take(struct fleet *f)
 {
 	PGconn *db = NULL;
 
-	pthread_mutex_lock(&f->lock);
-	if (f->nidle)
-		db = f->idle[--f->nidle];
-	pthread_mutex_unlock(&f->lock);
+	for (;;) {
+		pthread_mutex_lock(&f->lock);
+		db = f->nidle ? f->idle[--f->nidle] : NULL;
+		pthread_mutex_unlock(&f->lock);
+		if (!db || idle_alive(db))
+			return db;
+		PQfinish(db);
+	}
+}
+
+PGconn *fleet_db_get(struct fleet *f, char *err, size_t errlen)
+{
+	PGconn *db = idle_take(f);
+
 	if (db)
 		return db;
 	db = connect_db(f, err, errlen);
@@ -214,17 +234,12 @@ int fleet_start(struct fleet *f, char *err, size_t errlen)
 	return db ? 0 : -1;
 }
 
-/* A statement that runs late: cancelled, and its connection dropped
- * (the cancel may itself find no server). */
+/* A statement that runs late: its connection is dropped. No PQcancel:
+ * it waits for the server without a deadline (PostgreSQL 15's libpq),
+ * and a server that does not answer would hold the request for good;
+ * the statement_timeout given at connect ends the statement there. */
 static void late(struct fq *q)
 {
-	PGcancel *c = PQgetCancel(q->db);
-	char buf[128];
-
-	if (c) {
-		PQcancel(c, buf, sizeof(buf));
-		PQfreeCancel(c);
-	}
 	snprintf(q->err, sizeof(q->err), "no answer within %u ms",
 		 q->f->timeout_ms);
 	q->broken = true;
