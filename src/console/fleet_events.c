@@ -244,8 +244,8 @@ cJSON *fleet_events_list(struct fq *q)
 
 	if (rep)
 		return rep;
-	snprintf(sql, sizeof(sql), "%s%s%s", FLEET_EVENTS_LIST_HEAD, a.order,
-		 FLEET_EVENTS_LIST_TAIL);
+	if (fleet_sql_events_page(sql, sizeof(sql), a.order))
+		return fq_refuse("out of memory");
 	r = fq_exec(q, sql, 11, a.p);
 	if (!r)
 		return NULL;

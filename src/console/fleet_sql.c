@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The event list's orders (fleet_sql.h): fixed texts, picked by name. */
+/* The event list's orders (fleet_sql.h): fixed texts, picked by name;
+ * the page's statement put together. */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fleet_sql.h"
@@ -33,4 +35,12 @@ const char *fleet_sql_order(const char *sort)
 		if (!strcmp(sort, o[i].name))
 			return ascending ? o[i].asc : o[i].desc;
 	return NULL;
+}
+
+int fleet_sql_events_page(char *buf, size_t len, const char *order)
+{
+	int n = snprintf(buf, len, "%s%s%s%s", FLEET_EVENTS_LIST_HEAD, order,
+			 FLEET_EVENTS_LIST_MID, order);
+
+	return n > 0 && (size_t)n < len ? 0 : -1;
 }

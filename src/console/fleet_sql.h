@@ -12,19 +12,23 @@
  *      planner skip whole day partitions,
  *   $5 status, $6 container (name, or an id prefix), $7 domain (the name
  *   or a parent), $8 image (name or prefix), $9 host (host_id); '' is
- *   "any". Prefix and suffix tests by left()/right(), not LIKE: a '%' or
- *   '_' that the operator typed must not widen the match.
+ *   "any". Prefix and suffix tests by ^@ (starts with), left() and
+ *   right(), not LIKE: a '%' or '_' that the operator typed must not
+ *   widen the match. The container's and the domain's are written as
+ *   schema step 2's indexes serve them (COLLATE "C", reverse()).
  *   $10 limit, $11 offset (the list only). */
 #pragma once
+#include <stddef.h>
 
 #define FLEET_EVENT_WHERE                                                  \
 	" WHERE e.last_seen >= $1::bigint AND e.last_seen <= $2::bigint"   \
 	" AND e.day >= $3::date AND e.day <= $4::date"                     \
 	" AND ($5::text = '' OR e.status = $5::text)"                      \
 	" AND ($6::text = '' OR e.container_name = $6::text"               \
-	"      OR left(e.container_id, length($6::text)) = $6::text)"      \
+	"      OR (e.container_id COLLATE \"C\") ^@ $6::text)"              \
 	" AND ($7::text = '' OR e.subject = $7::text"                      \
-	"      OR right(e.subject, length($7::text) + 1) = '.' || $7::text)" \
+	"      OR (reverse(e.subject) COLLATE \"C\")"                        \
+	"         ^@ reverse('.' || $7::text))"                             \
 	" AND ($8::text = '' OR e.image = $8::text"                        \
 	"      OR left(e.image, length($8::text)) = $8::text)"             \
 	" AND ($9::text = '' OR e.host_id = $9::text)"
@@ -47,12 +51,16 @@
 	" 'host_inner', coalesce(h.inner_addrs, '{}'),"                    \
 	" 'host_outer', coalesce(h.outer_addrs, '{}'))"
 
-/* A page of events: FLEET_EVENTS_LIST_HEAD, one of fleet_sql_order's
- * ORDER BY texts, then FLEET_EVENTS_LIST_TAIL. */
+/* A page of events (fleet_sql_events_page puts it together): the page's
+ * rows first, then the JSON and the host of those only: built before
+ * the sort, the JSON of every row of a week sorted by count took 2.5 s
+ * on 1M events. HEAD, an ORDER BY, MID, the same ORDER BY. */
 #define FLEET_EVENTS_LIST_HEAD                                             \
-	"SELECT " FLEET_EVENT_JSON " FROM events e"                         \
-	" LEFT JOIN hosts h ON h.host_id = e.host_id" FLEET_EVENT_WHERE
-#define FLEET_EVENTS_LIST_TAIL " LIMIT $10::bigint OFFSET $11::bigint"
+	"SELECT " FLEET_EVENT_JSON " FROM (SELECT e.* FROM events e"        \
+	FLEET_EVENT_WHERE
+#define FLEET_EVENTS_LIST_MID                                              \
+	" LIMIT $10::bigint OFFSET $11::bigint) e"                           \
+	" LEFT JOIN hosts h ON h.host_id = e.host_id"
 #define FLEET_EVENTS_ORDER_DEFAULT " ORDER BY e.last_seen DESC, e.id DESC"
 
 /* The number of events under the filter ($1..$9). */
@@ -75,12 +83,11 @@
 /* The overview ($1 the first of its days, YYYY-MM-DD): pending events,
  * containers with pending events, events and blocked ones since $1. */
 #define FLEET_OVERVIEW_COUNTS                                              \
-	"SELECT (SELECT count(*) FROM events WHERE status = 'pending'),"    \
-	" (SELECT count(*) FROM (SELECT DISTINCT host_id, container_id"      \
-	"  FROM events WHERE status = 'pending') p),"                        \
-	" (SELECT count(*) FROM events WHERE day >= $1::date),"             \
-	" (SELECT count(*) FROM events WHERE day >= $1::date"               \
-	"  AND action = 'blocked')"
+	"SELECT p.n, p.c, w.n, w.b FROM"                                    \
+	" (SELECT count(*) n, count(DISTINCT (host_id, container_id)) c"     \
+	"  FROM events WHERE status = 'pending') p,"                         \
+	" (SELECT count(*) n, count(*) FILTER (WHERE action = 'blocked') b"  \
+	"  FROM events WHERE day >= $1::date) w"
 #define FLEET_OVERVIEW_DAYS                                                \
 	"SELECT to_char(day, 'YYYY-MM-DD'), rule_category, count(*)"        \
 	" FROM events WHERE day >= $1::date GROUP BY day, rule_category"    \
@@ -251,3 +258,6 @@
  * "container"; a '-' in front: descending; NULL: newest first); the id breaks
  * ties so that pages never overlap. NULL for an unknown one. */
 const char *fleet_sql_order(const char *sort);
+/* The page's statement with order (fleet_sql_order's) into buf. Returns
+ * 0, or -1 if it does not fit. */
+int fleet_sql_events_page(char *buf, size_t len, const char *order);

@@ -296,9 +296,10 @@ START_TEST(fleet_sql_params)
 {
 	char list[4096];
 
-	snprintf(list, sizeof(list), "%s%s%s", FLEET_EVENTS_LIST_HEAD,
-		 fleet_sql_order("-count"), FLEET_EVENTS_LIST_TAIL);
+	ck_assert_int_eq(fleet_sql_events_page(list, sizeof(list),
+					       fleet_sql_order("-count")), 0);
 	ck_assert_int_eq(max_param(list), 11);
+	ck_assert_int_eq(fleet_sql_events_page(list, 100, ""), -1);
 	ck_assert_int_eq(max_param(FLEET_EVENTS_COUNT), 9);
 	ck_assert_int_eq(max_param(FLEET_EVENT_GET), 1);
 	ck_assert_int_eq(max_param(FLEET_OVERVIEW_COUNTS), 1);
