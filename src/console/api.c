@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The console's API (docs/api.md): the route table. Each route is one
  * request to egressd over its control socket, as egressctl makes it,
- * with the console user's name for the audit log. */
+ * with the console user's name for the audit log (in fleet mode, the
+ * same request answered from PostgreSQL: fleet.c). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/images/**", api_image, 0 },
 	{ "GET", "/api/audit", api_audit, 0 },
 	{ "GET", "/api/status", api_status, 0 },
+	{ "GET", "/api/hosts", api_hosts, 0 },
 };
 
 void api_error(struct http_reply *rep, unsigned code, const char *fmt, ...)

@@ -16,8 +16,9 @@ const char *api_last_segment(const struct http_ctx *ctx);
 /* api_ctl.c */
 cJSON *ctl_new(const char *cmd);
 /* Sends req (consumed), with the console user as "actor", and puts
- * egressd's reply in *ret. Returns 0, or fills rep with a 502 and
- * returns -1. */
+ * egressd's reply in *ret (in fleet mode, the fleet database's answer
+ * of the same shape). Returns 0, or fills rep with a 502 (503: the
+ * fleet database is away) and returns -1. */
 int ctl_call(struct http_ctx *ctx, cJSON *req, cJSON **ret,
 	     struct http_reply *rep);
 /* The HTTP status of egressd's answer: 200, or 400/404 for a refusal. */
@@ -64,3 +65,5 @@ void api_container_action(struct http_ctx *ctx, struct http_reply *rep);
 void api_image(struct http_ctx *ctx, struct http_reply *rep);
 void api_audit(struct http_ctx *ctx, struct http_reply *rep);
 void api_status(struct http_ctx *ctx, struct http_reply *rep);
+/* fleet mode only: the hosts and their heartbeats */
+void api_hosts(struct http_ctx *ctx, struct http_reply *rep);

@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "ctlclient.h"
+#include "fleet.h"
 
 /* ---- talking to egressd ---- */
 
@@ -49,6 +50,8 @@ int ctl_call(struct http_ctx *ctx, cJSON *req, cJSON **ret,
 	};
 	int e;
 
+	if (ctx->con->fleet)
+		return fleet_call(ctx, req, ret, rep);
 	if (ctx->session.user[0])
 		cJSON_AddStringToObject(req, "actor", ctx->session.user);
 	e = ctlclient_request(&call, req, ret);

@@ -155,3 +155,13 @@ void api_status(struct http_ctx *ctx, struct http_reply *rep)
 {
 	ctl_reply(ctx, ctl_new("status"), rep);
 }
+
+void api_hosts(struct http_ctx *ctx, struct http_reply *rep)
+{
+	if (!ctx->con->fleet) {
+		api_error(rep, 404, "no hosts: this console serves one host "
+			  "(fleet mode is --fleet-dsn)");
+		return;
+	}
+	ctl_reply(ctx, ctl_new("hosts"), rep);
+}

@@ -32,6 +32,10 @@ static void session_json(struct http_ctx *ctx, const struct session *s,
 	cJSON_AddStringToObject(rep->json, "csrf", s->csrf);
 	cJSON_AddNumberToObject(rep->json, "expires",
 				(double)sessions_expiry(ctx->con->sessions, s));
+	/* the UI shows hosts only then (one host's replies stay as they
+	 * were) */
+	if (ctx->con->fleet)
+		cJSON_AddTrueToObject(rep->json, "fleet");
 }
 
 static void set_cookie(struct http_ctx *ctx, const char *token,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "egressd/fileio.h"
+#include "fleet.h"
 #include "listen.h"
 #include "users.h"
 #include "text.h"
@@ -51,6 +52,20 @@ static int set_secs(unsigned *dst, const char *v, unsigned lo, unsigned hi,
 	return 0;
 }
 
+/* Checked now, so that a typo is an error naming the file and line, not
+ * a failure on the first request. */
+static int set_dsn(struct console_conf *c, const char *v, char *why,
+		   size_t whylen)
+{
+	int r = set_str(c->fleet_dsn, sizeof(c->fleet_dsn), v, why, whylen);
+
+	if (!r && *v)
+		r = fleet_dsn_check(v, why, whylen);
+	if (r)
+		c->fleet_dsn[0] = 0;
+	return r;
+}
+
 int conf_set(struct console_conf *c, const char *key, const char *v,
 	     char *why, size_t whylen)
 {
@@ -70,6 +85,8 @@ int conf_set(struct console_conf *c, const char *key, const char *v,
 		if (!strcmp(key, strs[i].key))
 			return set_str((char *)c + strs[i].off, strs[i].len, v,
 				       why, whylen);
+	if (!strcmp(key, "fleet_dsn"))
+		return set_dsn(c, v, why, whylen);
 	if (!strcmp(key, "session_idle_s"))
 		return set_secs(&c->session_idle_s, v, 60, 86400, why, whylen);
 	if (!strcmp(key, "session_max_s"))

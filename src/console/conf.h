@@ -19,7 +19,10 @@ struct console_conf {
 	char www_dir[256];
 	char tls_cert[256], tls_key[256]; /* both or neither */
 	unsigned session_idle_s, session_max_s;
-	unsigned ctl_timeout_s; /* one request to egressd */
+	unsigned ctl_timeout_s; /* one request to egressd, or statement */
+	/* fleet mode: PostgreSQL instead of egressd's socket; "" for one
+	 * host */
+	char fleet_dsn[1024];
 	struct sockaddr_storage addr; /* listen, parsed by conf_check */
 };
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "fleet.h"
 #include "egressd/fileio.h"
 #include "log.h"
 
@@ -28,8 +29,11 @@ static void usage(FILE *f)
 		"[--socket PATH]\n"
 		"                       [--users-file FILE] [--tls-cert FILE "
 		"--tls-key FILE] [--www DIR]\n"
+		"                       [--fleet-dsn postgresql://...]\n"
 		"The browser console of egressd. Defaults: --config %s,\n"
 		"--listen %s, --socket %s,\n--users-file %s, --www %s.\n"
+		"--fleet-dsn: the fleet's database instead of egressd's "
+		"socket.\n"
 		"Users: egressctl console-user add NAME.\n",
 		CONSOLE_CONF_DEFAULT, CONSOLE_LISTEN_DEFAULT,
 		CONSOLE_SOCKET_DEFAULT, USERS_FILE_DEFAULT, CONSOLE_WWW_DEFAULT);
@@ -73,6 +77,7 @@ static int parse_args(int argc, char **argv, struct console_conf *c)
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "www", required_argument, NULL, 'w' },
+		{ "fleet-dsn", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -80,6 +85,7 @@ static int parse_args(int argc, char **argv, struct console_conf *c)
 	static const char *const keys[128] = {
 		['l'] = "listen", ['s'] = "socket", ['u'] = "users_file",
 		['C'] = "tls_cert", ['K'] = "tls_key", ['w'] = "www_dir",
+		['f'] = "fleet_dsn",
 	};
 	const char *config = NULL, *vals[128] = { 0 };
 	char err[512], why[160];
@@ -113,6 +119,28 @@ static int parse_args(int argc, char **argv, struct console_conf *c)
 			log_err("--%s: %s\n", keys[i], why);
 			exit(2);
 		}
+	return 0;
+}
+
+/* Fleet mode: the schema now if the database is there; if it is not,
+ * each request tries again (a console that starts before its database
+ * must not need a restart). */
+static int fleet_open(struct console *con, char *err, size_t errlen)
+{
+	char why[400];
+
+	if (!con->conf.fleet_dsn[0])
+		return 0;
+	con->fleet = fleet_new(con->conf.fleet_dsn,
+			       con->conf.ctl_timeout_s * 1000);
+	if (!con->fleet) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (fleet_start(con->fleet, why, sizeof(why)))
+		log_warn("fleet database: %s (each request tries again)\n", why);
+	else
+		log_notice("fleet mode: the database's schema is ready\n");
 	return 0;
 }
 
@@ -197,6 +225,7 @@ int main(int argc, char **argv)
 	if (!con.users || !con.sessions)
 		return 1;
 	if (conf_check(&con.conf, err, sizeof(err)) ||
+	    fleet_open(&con, err, sizeof(err)) ||
 	    read_tls(&con, err, sizeof(err)) ||
 	    bind_listen(&con, err, sizeof(err)) ||
 	    http_start(&con, err, sizeof(err))) {
@@ -205,6 +234,7 @@ int main(int argc, char **argv)
 	}
 	r = serve(&con);
 	http_stop(&con);
+	fleet_free(con.fleet);
 	sessions_free(con.sessions);
 	free(con.tls_cert);
 	free(con.tls_key);

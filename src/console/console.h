@@ -4,6 +4,7 @@
  * http.c   libmicrohttpd: requests in, bodies, static files, replies out
  *          with the security headers, sessions and CSRF checked;
  * api.c    the routes of docs/api.md, each one request to egressd;
+ * fleet*.c in fleet mode, the same requests answered from PostgreSQL;
  * conf.c   settings; users.c the users file; session.c sessions and the
  *          login rate limit. */
 #pragma once
@@ -45,6 +46,7 @@ struct console {
 	struct MHD_Daemon *mhd;
 	int lfd;
 	unsigned exports; /* running now (atomic) */
+	struct fleet *fleet; /* fleet mode (fleet.h), else NULL */
 };
 
 /* One request, as a route handler sees it. */

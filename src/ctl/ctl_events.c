@@ -12,6 +12,7 @@
 #include "ctl_json.h"
 #include "ctl_reply.h"
 #include "ctl_lists.h"
+#include "egressd/pattern.h"
 
 #define EVENTS_LIST_DEFAULT_S (7 * 86400)
 #define EVENTS_LIST_LIMIT_MAX 1000
@@ -133,42 +134,15 @@ static void add_container_now(struct ctl *c, cJSON *o, const char *cid)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* The event with what is known now of its container. */
-/* Risk and remedy for the rule's category: what this means and what to
- * do (egressctl and the console show them). */
+/* Risk and remedy for the rule's category (egressctl and the console
+ * show them). */
 static void add_advice(cJSON *o, const char *cat)
 {
-	static const struct {
-		const char *cat, *risk, *remedy;
-	} a[] = {
-		{ "mining-pool",
-		  "the container talked to a cryptocurrency mining pool: it is "
-		  "probably running a miner an attacker installed",
-		  "check the container for unknown processes and high CPU, "
-		  "remove the miner and its start-up items and cron jobs, scan "
-		  "the image, then replace the container from a clean image" },
-		{ "c2",
-		  "the container contacted a command-and-control server: it is "
-		  "probably compromised and remotely controlled",
-		  "isolate it, look for unknown processes, listening ports, "
-		  "start-up items and cron jobs, scan the image for trojans and "
-		  "vulnerabilities, harden the image and replace the container" },
-		{ "malware-download",
-		  "the container reached a host that serves malware: something "
-		  "in it tried to fetch a payload",
-		  "find the process that did it, check the files it wrote, scan "
-		  "the image for vulnerabilities and trojans, replace the "
-		  "container" },
-		{ NULL, "the container talked to a destination on your blacklist",
-		  "check why it did; if it is expected, whitelist it, else "
-		  "check the container for unknown processes and replace it" },
-	};
-	size_t i = 0;
+	const char *risk, *remedy;
 
-	while (a[i].cat && strcmp(cat, a[i].cat))
-		i++;
-	cJSON_AddStringToObject(o, "risk", a[i].risk);
-	cJSON_AddStringToObject(o, "remedy", a[i].remedy);
+	pattern_advice(cat, &risk, &remedy);
+	cJSON_AddStringToObject(o, "risk", risk);
+	cJSON_AddStringToObject(o, "remedy", remedy);
 }
 
 cJSON *cmd_events_show(struct ctl_req *r)
@@ -277,28 +251,6 @@ cJSON *cmd_events_handle(struct ctl_req *r)
 	return rep;
 }
 
-/* A pattern covers a subject: the same name or address, a parent
- * "*.domain", or a network containing the address. */
-static bool covers(const char *pattern, const char *subject)
-{
-	struct ip_addr net, a;
-	unsigned plen;
-	size_t pl, sl = strlen(subject);
-
-	if (!strcmp(pattern, subject))
-		return true;
-	if (!ip_cidr_parse(pattern, &net, &plen) && !ip_addr_parse(subject, &a)) {
-		if (a.family != net.family)
-			return false;
-		ip_addr_mask(&a, plen);
-		return ip_addr_equal(&a, &net);
-	}
-	if (strncmp(pattern, "*.", 2))
-		return false;
-	pl = strlen(pattern + 1); /* ".domain" */
-	return sl > pl && !strcmp(subject + sl - pl, pattern + 1);
-}
-
 /* The pattern to whitelist: the one asked for ("domain") or the event's
  * subject, which it must cover. Returns the refusal, or NULL. */
 static cJSON *whitelist_pattern(const struct ctl_req *r, const char *subject,
@@ -308,9 +260,9 @@ static cJSON *whitelist_pattern(const struct ctl_req *r, const char *subject,
 	const char *p = want ? want : subject;
 	char why[200], msg[400];
 
-	if (!ctl_pattern_check(p, bool_arg(r->req, "force"), pattern, len, why,
+	if (!pattern_check(p, bool_arg(r->req, "force"), pattern, len, why,
 			       sizeof(why)) &&
-	    covers(pattern, subject))
+	    pattern_covers(pattern, subject))
 		return NULL;
 	snprintf(msg, sizeof(msg), "'%s' %s", p,
 		 why[0] ? why : "does not cover the event's subject");

@@ -19,6 +19,7 @@
 #include "ctl_json.h"
 #include "ctl_reply.h"
 #include "egressd/domain.h"
+#include "egressd/pattern.h"
 #include "egressd/fileio.h"
 #include "egressd/clock.h"
 #include "policyload.h"
@@ -39,46 +40,6 @@ void ctl_lists_applied(struct ctl *c, cJSON *rep)
 		cJSON_AddStringToObject(rep, "apply_error", err);
 }
 
-/* Wider than this is never a typo-free intent: a whole continent of
- * addresses, or every name under a top-level domain. */
-static bool too_wide_net(const struct ip_addr *a, unsigned plen)
-{
-	return plen < (a->family == AF_INET ? 8u : 16u);
-}
-
-int ctl_pattern_check(const char *p, bool force, char *norm, size_t len,
-		      char *why, size_t wl)
-{
-	struct ip_addr a;
-	unsigned plen;
-	bool wild = !strncmp(p, "*.", 2);
-	char tmp[DOMAIN_TEXT_MAX + 1];
-
-	why[0] = 0;
-	if (!wild && !ip_cidr_parse(p, &a, &plen)) {
-		if (too_wide_net(&a, plen) && !force) {
-			snprintf(why, wl, "covers too many addresses (wider "
-				 "than /8 or, IPv6, /16): add it with --force");
-			return -EPERM;
-		}
-		snprintf(norm, len, "%s", p);
-		return 0;
-	}
-	/* The list parser's own check (an all-digit last label, "10.0.0",
-	 * is no name): what is stored must load. */
-	if (list_name_normalize(p + (wild ? 2 : 0), tmp) < 0) {
-		snprintf(why, wl, "is not a domain, *.domain, address or network");
-		return -EINVAL;
-	}
-	if (wild && !strchr(tmp, '.') && !force) {
-		snprintf(why, wl, "covers a whole top-level domain: add it "
-			 "with --force");
-		return -EPERM;
-	}
-	snprintf(norm, len, "%s%s", wild ? "*." : "", tmp);
-	return 0;
-}
-
 static bool list_name_ok(const char *l)
 {
 	return l && (!strcmp(l, "black") || !strcmp(l, "white"));
@@ -91,7 +52,7 @@ static void add_one(struct ctl_req *r, const char *list, const char *p,
 	int64_t id;
 
 	cJSON_AddStringToObject(one, "pattern", p);
-	if (ctl_pattern_check(p, bool_arg(r->req, "force"), norm, sizeof(norm),
+	if (pattern_check(p, bool_arg(r->req, "force"), norm, sizeof(norm),
 			      why, sizeof(why))) {
 		cJSON_AddStringToObject(one, "result", "invalid");
 		cJSON_AddStringToObject(one, "error", why);

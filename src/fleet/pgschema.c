@@ -193,6 +193,23 @@ static const char *const steps[] = {
 	" host_id text NOT NULL DEFAULT '',"
 	" action text NOT NULL,"
 	" what text NOT NULL DEFAULT '');",
+
+	/* 2: the console's filters by container and by domain (README:
+	 * Fleet, the plans). Each is "the name, or an id prefix" and "the
+	 * name, or a parent", an OR that no index of step 1 serves: on 1M
+	 * events the planner walked the week's events by last_seen (436 ms
+	 * and 630 ms); with these, a BitmapOr of two index scans a day
+	 * (27 ms and 1.5 ms). C collation: a prefix (^@) is then a range of
+	 * the index. */
+	"CREATE INDEX events_container_id_last ON events"
+	" ((container_id COLLATE \"C\"), last_seen DESC);"
+	"CREATE INDEX events_subject_rev ON events"
+	" ((reverse(subject) COLLATE \"C\"));"
+	/* The overview's pending events and their containers, read from
+	 * this small index alone (the operator's working set): 20,000
+	 * pending of 1M took 0.7 s from the tables. */
+	"CREATE INDEX events_pending ON events (host_id, container_id)"
+	" WHERE status = 'pending';",
 };
 
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))

@@ -27,7 +27,7 @@
 #include <libpq-fe.h>
 
 /* The schema version this build writes and reads. */
-#define PGSCHEMA_VERSION 1
+#define PGSCHEMA_VERSION 2
 
 /* The channels hosts LISTEN on. */
 #define PGSCHEMA_CHAN_LISTS "egressd_lists"

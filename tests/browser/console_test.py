@@ -312,22 +312,29 @@ def main():
     if not args.url.endswith('/'):
         args.url += '/'
 
-    run = Run()
     ctl = Ctl(args.egressctl, args.socket)
+    return in_browser(args, 'console test', lambda run, p: checks(run, p, ctl, args))
+
+
+def in_browser(args, name, body):
+    """Runs body(run, page) in a fresh headless browser, then the checks
+    every run ends with: no CSP violation or script error, no horizontal
+    scrolling, the screenshots' size. Returns the exit status."""
+    run = Run()
     profile = tempfile.mkdtemp(prefix='egressd-console-test-')
     d = None
     try:
         d = browser(args, profile)
         p = Page(d, args.url, args.screenshots)
-        checks(run, p, ctl, args)
+        body(run, p)
         p.drain_logs()
         run.check('no CSP violation or script error in the console', console_clean, p)
         run.check(f'no horizontal scrolling at {W} px', lambda: need(not p.wide, '; '.join(p.wide)))
         run.check(f'screenshots are {W}x{H} PNGs', shots_ok, args.screenshots, p.nshot)
     except Failed as e:
-        run.bad('console test', e)
+        run.bad(name, e)
     except Exception as e:
-        run.bad('console test', f'{type(e).__name__}: {e}')
+        run.bad(name, f'{type(e).__name__}: {e}')
         traceback.print_exc(file=sys.stderr)
     finally:
         if d:

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fleet_sql.h"
 #include "session.h"
 #include "users.h"
 #include "util.h"
@@ -226,6 +227,96 @@ START_TEST(conf_settings)
 }
 END_TEST
 
+/* Fleet mode's DSN: checked when read, the file and line named, and the
+ * reason never quoting a password. */
+START_TEST(conf_fleet_dsn)
+{
+	struct console_conf c;
+	char path[256], err[512], why[160];
+
+	conf_defaults(&c);
+	ck_assert_str_eq(c.fleet_dsn, "");
+	ck_assert_int_eq(conf_set(&c, "fleet_dsn", "host=/run/postgresql "
+				  "dbname=egressd", why, sizeof(why)), 0);
+	ck_assert_str_eq(c.fleet_dsn, "host=/run/postgresql dbname=egressd");
+	ck_assert_int_eq(conf_set(&c, "fleet_dsn",
+				  "postgresql://op@127.0.0.1:5432/egressd", why,
+				  sizeof(why)), 0);
+	ck_assert_int_eq(conf_set(&c, "fleet_dsn", "", why, sizeof(why)), 0);
+	ck_assert_str_eq(c.fleet_dsn, "");
+	ck_assert_int_eq(conf_set(&c, "fleet_dsn", "host=x port", why,
+				  sizeof(why)), -EINVAL);
+	ck_assert_msg(strstr(why, "not a PostgreSQL connection string"), "%s",
+		      why);
+	ck_assert_str_eq(c.fleet_dsn, "");
+	ck_assert_int_eq(conf_set(&c, "fleet_dsn", "postgresql://op:s3cret-pw@"
+				  "db.example/egressd?colour=red", why,
+				  sizeof(why)), -EINVAL);
+	ck_assert_msg(!strstr(why, "s3cret-pw"), "the password in '%s'", why);
+	snprintf(path, sizeof(path), "%s/console.conf", dir);
+	write_file(path, "listen = 127.0.0.1:9000\n\nfleet_dsn = host=x port\n");
+	ck_assert_int_eq(conf_load(&c, path, true, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "console.conf:3: not a PostgreSQL"), "%s", err);
+}
+END_TEST
+
+/* The ORDER BY is picked from fixed texts, never made of the request. */
+START_TEST(fleet_order)
+{
+	ck_assert_str_eq(fleet_sql_order(NULL), FLEET_EVENTS_ORDER_DEFAULT);
+	ck_assert_str_eq(fleet_sql_order("-last_seen"),
+			 FLEET_EVENTS_ORDER_DEFAULT);
+	ck_assert_str_eq(fleet_sql_order("-count"),
+			 " ORDER BY e.count DESC, e.id DESC");
+	ck_assert_str_eq(fleet_sql_order("domain"),
+			 " ORDER BY e.subject ASC, e.id ASC");
+	ck_assert_str_eq(fleet_sql_order("container"),
+			 " ORDER BY e.container_name ASC, e.id ASC");
+	ck_assert_ptr_null(fleet_sql_order("--count"));
+	ck_assert_ptr_null(fleet_sql_order("count; DROP TABLE events"));
+	ck_assert_ptr_null(fleet_sql_order(""));
+}
+END_TEST
+
+/* The highest $N of a statement: each must be what its caller passes
+ * (PostgreSQL refuses a statement with more parameters than sent). */
+static int max_param(const char *sql)
+{
+	int max = 0;
+
+	for (const char *s = strchr(sql, '$'); s; s = strchr(s + 1, '$'))
+		if (s[1] >= '1' && s[1] <= '9') {
+			int n = atoi(s + 1);
+			max = n > max ? n : max;
+		}
+	return max;
+}
+
+START_TEST(fleet_sql_params)
+{
+	char list[4096];
+
+	ck_assert_int_eq(fleet_sql_events_page(list, sizeof(list),
+					       fleet_sql_order("-count")), 0);
+	ck_assert_int_eq(max_param(list), 11);
+	ck_assert_int_eq(fleet_sql_events_page(list, 100, ""), -1);
+	ck_assert_int_eq(max_param(FLEET_EVENTS_COUNT), 9);
+	ck_assert_int_eq(max_param(FLEET_EVENT_GET), 1);
+	ck_assert_int_eq(max_param(FLEET_OVERVIEW_COUNTS), 1);
+	ck_assert_int_eq(max_param(FLEET_OVERVIEW_DOMAINS), 2);
+	ck_assert_int_eq(max_param(FLEET_EVENT_SET_STATUS), 4);
+	ck_assert_int_eq(max_param(FLEET_EVENT_DELETE), 2);
+	ck_assert_int_eq(max_param(FLEET_WHITE_ADD), 3);
+	ck_assert_int_eq(max_param(FLEET_WHITELIST_PENDING), 3);
+	ck_assert_int_eq(max_param(FLEET_LIST_PAGE), 3);
+	ck_assert_int_eq(max_param(FLEET_LIST_ADD), 4);
+	ck_assert_int_eq(max_param(FLEET_COMMAND_ADD), 4);
+	ck_assert_int_eq(max_param(FLEET_CONTAINER_FIND), 2);
+	ck_assert_int_eq(max_param(FLEET_AUDIT_PAGE), 2);
+	ck_assert_int_eq(max_param(FLEET_HOSTS), 0);
+}
+END_TEST
+
 static void cleanup(void)
 {
 	static const char *const files[] = { "users", "bad", "console.conf" };
@@ -254,6 +345,9 @@ static Suite *suite(void)
 	ADD(tc, login_limit);
 	ADD(tc, login_limit_eviction);
 	ADD(tc, conf_settings);
+	ADD(tc, conf_fleet_dsn);
+	ADD(tc, fleet_order);
+	ADD(tc, fleet_sql_params);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,6 +5,7 @@ import { h, api, session, onUnauthorized, showMsg, hideMsg, showError } from './
 import { overview } from './overview.js';
 import { eventsList, eventDetail } from './events.js';
 import { containers, image, lists, audit } from './pages.js';
+import { hosts } from './hosts.js';
 
 const ROUTES = [
 	[/^overview$/, overview, 'overview', 'Overview'],
@@ -14,6 +15,7 @@ const ROUTES = [
 	[/^images\/(.+)$/, image, 'containers', 'Image'],
 	[/^lists$/, lists, 'lists', 'Lists'],
 	[/^audit$/, audit, 'audit', 'Audit log'],
+	[/^hosts$/, hosts, 'hosts', 'Hosts'],
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -101,6 +103,8 @@ function startSession(a) {
 	session.user = String(a.user || '');
 	session.csrf = String(a.csrf || '');
 	session.expires = Number(a.expires) || 0;
+	session.fleet = a.fleet === true;
+	$('nav-hosts').hidden = !session.fleet;
 	showApp();
 	if (!location.hash || location.hash === '#' || location.hash === '#/')
 		location.replace('#/overview');

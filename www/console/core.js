@@ -154,7 +154,9 @@ export function badge(text, kind) {
 
 // ---- the API ----
 
-export const session = { user: null, csrf: null, expires: 0 };
+// fleet: the console serves many hosts (egressd-console --fleet-dsn):
+// the pages then show each row's host, and a hosts page.
+export const session = { user: null, csrf: null, expires: 0, fleet: false };
 
 export class ApiError extends Error {
 	constructor(status, message, body) {
@@ -266,7 +268,14 @@ export function showError(e, prefix) {
 export function showResults(what, answer) {
 	const res = Array.isArray(answer.results) ? answer.results : [];
 	const bad = res.filter((r) => r.result !== 'done' && r.result !== 'removed' &&
-		r.result !== 'added');
+		r.result !== 'added' && r.result !== 'pending');
+	// Fleet mode: a host that has not run its command yet.
+	const pending = res.filter((r) => r.result === 'pending');
+	if (!bad.length && pending.length && answer.ok !== false) {
+		showMsg('warn', `${what}: ${res.length - pending.length} done, ${pending.length} pending on their host.`,
+			pending.map((r) => `id ${str(r.id)}: ${str(r.error)}`));
+		return;
+	}
 	if (!bad.length && answer.ok !== false) {
 		showMsg('ok', `${what}: ${res.length} done.`);
 		return;

@@ -5,7 +5,7 @@
 import {
 	h, api, query, route, link, cell, badge, button, section, facts, fmtTime,
 	fmtNum, toLocalInput, fromLocalInput, showMsg, showError, showResults,
-	confirmDialog, str, dash, shortId, catClass,
+	confirmDialog, str, dash, shortId, catClass, session,
 } from './core.js';
 
 const PAGE = 50;
@@ -86,7 +86,19 @@ function rangeBar(p, from, to) {
 	return { bar, fromIn, toIn };
 }
 
-function filterForm(p, range) {
+// Fleet mode: the host filter picks one of the hosts (by host id).
+function hostSelect(p, hostList) {
+	const cur = p.get('host') || '';
+	const opts = [h('option', { value: '', selected: !cur }, 'any host')];
+	for (const x of hostList)
+		opts.push(h('option', { value: str(x.host_id), selected: cur === str(x.host_id) },
+			str(x.name || x.host_id) + (x.stale === true ? ' (stale)' : '')));
+	if (cur && !hostList.some((x) => str(x.host_id) === cur))
+		opts.push(h('option', { value: cur, selected: true }, cur));
+	return h('select', { id: 'ev-host', tid: 'ev-host', name: 'host' }, opts);
+}
+
+function filterForm(p, range, hostList) {
 	const inputs = {};
 	const form = h('form', { class: 'filters', tid: 'ev-filters', id: 'ev-filters' });
 	const status = h('select', { id: 'ev-status', tid: 'ev-status', name: 'status' },
@@ -96,7 +108,7 @@ function filterForm(p, range) {
 	form.append(h('label', { class: 'sr', for: 'ev-status' }, 'Status'), status);
 	const ph = { container: 'container (name or id)', image: 'image', host: 'host', domain: 'domain or parent' };
 	for (const k of FILTERS.slice(1)) {
-		const i = h('input', { type: 'search', id: 'ev-' + k, tid: 'ev-' + k, name: k,
+		const i = k === 'host' && hostList ? hostSelect(p, hostList) : h('input', { type: 'search', id: 'ev-' + k, tid: 'ev-' + k, name: k,
 			placeholder: ph[k], value: p.get(k) || '', autocomplete: 'off', spellcheck: 'false' });
 		inputs[k] = i;
 		form.append(h('label', { class: 'sr', for: 'ev-' + k }, k), i);
@@ -148,7 +160,8 @@ function eventRow(e, sel, onSel) {
 	h('td', null, badge(e.status)),
 	cell(e.container_name || e.container_id, { title: str(e.container_name) + ' ' + str(e.container_id) }),
 	h('td', { title: image }, image ? link('images/' + encodeURIComponent(image), null, image, { tid: 'image-link' }) : '\u2013'),
-	cell(e.host),
+	session.fleet ? h('td', { title: `${str(e.host_name)} (${str(e.host_id)})`, tid: 'event-host', 'data-host-id': str(e.host_id) },
+		dash(e.host_name || e.host_id)) : cell(e.host),
 	h('td', { title: str(e.subject), class: 'subject' },
 		link('events/' + id, null, dash(e.subject), { tid: 'event-link' })),
 	h('td', { title: str(e.rule_category) }, e.rule_category ? h('span', { class: 'cat' }, h('span', { class: 'swatch ' + catClass(e.rule_category) }), e.rule_category) : '\u2013'),
@@ -189,7 +202,9 @@ export async function eventsList(ctx) {
 	const q = { from, to, sort: p.get('sort') || '-last_seen', limit, offset };
 	for (const k of FILTERS)
 		q[k] = p.get(k) || '';
-	const a = await api('GET', '/api/events' + query(q));
+	const [a, hl] = await Promise.all([api('GET', '/api/events' + query(q)),
+		session.fleet ? api('GET', '/api/hosts') : null]);
+	const hostList = hl && Array.isArray(hl.hosts) ? hl.hosts : null;
 	const events = Array.isArray(a.events) ? a.events : [];
 	const total = typeof a.total === 'number' ? a.total : events.length;
 
@@ -235,7 +250,7 @@ export async function eventsList(ctx) {
 		bulkBtns.push(b);
 	}
 	const range = rangeBar(p, from, to);
-	const filters = filterForm(p, range);
+	const filters = filterForm(p, range, hostList);
 	const first = total ? offset + 1 : 0, last = offset + events.length;
 	const pageTo = (o) => {
 		const qq = new URLSearchParams(p);
@@ -411,9 +426,13 @@ export async function eventDetail(ctx) {
 	const isIp = e.type === 'ip';
 
 	const act = (path, method, msg) => async () => {
-		await api(method || 'POST', `/api/events/${e.id}/${path}`);
+		const a = await api(method || 'POST', `/api/events/${e.id}/${path}`);
 		await ctx.refresh();
-		showMsg('ok', msg);
+		// Fleet mode: the host runs an isolation; it may not have yet.
+		if (session.fleet && path === 'isolate')
+			showResults('Isolate', a);
+		else
+			showMsg('ok', msg);
 	};
 	const buttons = h('div', { class: 'actions', tid: 'event-actions' },
 		button('Whitelist\u2026', { class: 'btn btn-primary', tid: 'ed-whitelist', id: 'ed-whitelist' },
@@ -477,7 +496,13 @@ export async function eventDetail(ctx) {
 		section('Process tree', { tid: 'ed-process' }, processTree(d)),
 		h('div', { class: 'grid-2' },
 			section('DNS and addresses', { tid: 'ed-dns' }, dnsFacts(e, d)),
-			section('Host', { tid: 'ed-host' }, facts([
+			section('Host', { tid: 'ed-host' }, session.fleet ? facts([
+				['Name', e.host_name || e.host, 'ed-host-name'],
+				['Host id', h('span', { class: 'mono' }, dash(e.host_id)), 'ed-host-id'],
+				['Inner addresses', addrList(e.host_inner), 'ed-host-inner'],
+				['Outer addresses', addrList(e.host_outer), 'ed-host-outer'],
+				['Events', link('events', { host: e.host_id, range: '7d' }, 'events of this host', { tid: 'ed-host-events' })],
+			]) : facts([
 				['Name', e.host || host.name, 'ed-host-name'],
 				['Inner addresses', addrList(host.inner)],
 				['Outer addresses', addrList(host.outer)],

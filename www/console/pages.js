@@ -3,7 +3,7 @@
 import {
 	h, api, query, route, link, cell, badge, button, section, facts, fmtTime,
 	fmtNum, fmtBytes, showMsg, showError, showResults, confirmDialog, str, dash,
-	shortId,
+	shortId, session,
 } from './core.js';
 
 // ---- containers ----
@@ -36,8 +36,14 @@ async function isolation(k, isolate, refresh) {
 	if (!ok)
 		return;
 	const body = ok.note ? { note: ok.note } : {};
-	const a = await api('POST', `/api/containers/${encodeURIComponent(k.id)}/${isolate ? 'isolate' : 'unisolate'}`, body);
+	// Fleet mode: the container of one host, "HOST:CONTAINER".
+	const key = session.fleet ? `${str(k.host_id)}:${str(k.id)}` : str(k.id);
+	const a = await api('POST', `/api/containers/${encodeURIComponent(key)}/${isolate ? 'isolate' : 'unisolate'}`, body);
 	await refresh();
+	if (a.state === 'pending') {
+		showMsg('warn', `${str(a.container || name)}: pending \u2013 host ${str(a.host_id)} has not run command ${str(a.command)} yet; it runs it when it is back.`);
+		return;
+	}
 	const saved = a.saved === false ? ' (egressd could not save the state yet: it will retry)' : '';
 	showMsg(a.saved === false ? 'warn' : 'ok',
 		`${str(a.container || name)}: ${str(a.state || (isolate ? 'isolated' : 'restored'))}${saved}.`);
@@ -55,8 +61,11 @@ export async function containers(ctx) {
 			iso.since ? h('span', { class: 'muted small', tid: 'iso-since' }, ' since ' + fmtTime(iso.since)) : null,
 			iso.note ? h('div', { class: 'note', tid: 'iso-note', title: str(iso.note) }, str(iso.note)) : null,
 			iso.reason && st.endsWith('failed') ? h('div', { class: 'note err' }, str(iso.reason)) : null);
-		tb.append(h('tr', { 'data-container-id': str(k.id), 'data-container-name': str(k.name), 'data-isolation': st, tid: 'container-row' },
-			h('td', { title: str(k.name) }, link('events', { container: k.id, range: '30d' }, dash(k.name), { tid: 'container-events' })),
+		tb.append(h('tr', { 'data-container-id': str(k.id), 'data-container-name': str(k.name), 'data-isolation': st, tid: 'container-row',
+			'data-host-id': session.fleet ? str(k.host_id) : null },
+			session.fleet ? h('td', { title: `${str(k.host_name)} (${str(k.host_id)})`, tid: 'container-host' },
+				link('events', { host: k.host_id, range: '7d' }, dash(k.host_name || k.host_id))) : null,
+			h('td', { title: str(k.name) }, link('events', { container: k.id, host: session.fleet ? k.host_id : null, range: '30d' }, dash(k.name), { tid: 'container-events' })),
 			h('td', { class: 'mono', title: str(k.id) }, shortId(k.id)),
 			cell(k.runtime),
 			imageCell(k.image, k.image_id),
@@ -69,15 +78,18 @@ export async function containers(ctx) {
 					() => isolation(k, true, ctx.refresh)))));
 	}
 	if (!list.length)
-		tb.append(h('tr', null, h('td', { colspan: 8, class: 'empty' }, 'egressd knows no container.')));
+		tb.append(h('tr', null, h('td', { colspan: session.fleet ? 9 : 8, class: 'empty' },
+			session.fleet ? 'No host has reported a container.' : 'egressd knows no container.')));
+	const cols = (session.fleet ? ['host'] : []).concat(['name', 'id', 'rt', 'image', 'state', 'addrs', 'iso', 'btn']);
+	const heads = (session.fleet ? ['Host'] : []).concat(['Name', 'Id', 'Runtime', 'Image', 'State', 'Addresses', 'Isolation', '']);
 	const host = a.host;
 	ctx.main.append(
 		h('div', { class: 'page-head' }, h('h1', null, 'Containers'),
 			host ? h('span', { class: 'muted', tid: 'host-facts' },
 				`host ${dash(host.name)}, inner ${addrs(host.inner)}, outer ${addrs(host.outer)}`) : null),
 		h('table', { class: 'tbl', tid: 'containers-table', id: 'containers-table' },
-			h('colgroup', null, ['name', 'id', 'rt', 'image', 'state', 'addrs', 'iso', 'btn'].map((c) => h('col', { class: 'k-' + c }))),
-			h('thead', null, h('tr', null, ['Name', 'Id', 'Runtime', 'Image', 'State', 'Addresses', 'Isolation', ''].map((t) => h('th', null, t)))),
+			h('colgroup', null, cols.map((c) => h('col', { class: 'k-' + c }))),
+			h('thead', null, h('tr', null, heads.map((t) => h('th', null, t)))),
 			tb));
 }
 
@@ -140,22 +152,28 @@ function systemTab(a) {
 	const tb = h('tbody');
 	for (const s of src) {
 		const im = byName.get(str(s.source));
-		tb.append(h('tr', { tid: 'source-row', 'data-list': str(s.list), 'data-source': str(s.source) },
+		tb.append(h('tr', { tid: 'source-row', 'data-list': str(s.list), 'data-source': str(s.source),
+			'data-host-id': session.fleet ? str(s.host_id) : null },
+			session.fleet ? cell(s.host_name || s.host_id, { tid: 'source-host' }) : null,
 			h('td', null, badge(s.list)),
 			cell(s.source, { class: 'mono' }),
 			cell(s.category),
 			h('td', { class: 'num', tid: 'source-entries' }, fmtNum(s.entries)),
 			h('td', { class: 'nowrap' }, im ? fmtTime(im.imported) : fmtTime(a.loaded)),
 			cell(im ? `imported feed (${str(im.format)})` : s.source === 'custom'
-				? `custom entries (the ${str(s.list)}list tab)` : 'shipped or configured')));
+				? `custom entries (the ${str(s.list)}list tab)` : s.source === 'central'
+					? `central entries (the ${str(s.list)}list tab), on every host` : 'shipped or configured')));
 	}
 	if (!src.length)
 		tb.append(h('tr', null, h('td', { colspan: 6, class: 'empty' }, 'No list sources loaded.')));
+	const fleet = session.fleet;
 	return h('div', null,
-		h('p', { class: 'muted', tid: 'lists-loaded' }, `Lists loaded ${fmtTime(a.loaded)}. The system lists are read-only here; feeds are imported with egressctl lists import.`),
+		h('p', { class: 'muted', tid: 'lists-loaded' }, fleet
+			? `Central lists version ${fmtNum(a.list_version)}: the central entries apply on every host; each host's own sources are as its last heartbeat reported them (read-only here).`
+			: `Lists loaded ${fmtTime(a.loaded)}. The system lists are read-only here; feeds are imported with egressctl lists import.`),
 		h('table', { class: 'tbl', tid: 'sources-table' },
-			h('colgroup', null, ['list', 'src', 'cat', 'n', 'upd', 'kind'].map((c) => h('col', { class: 's-' + c }))),
-			h('thead', null, h('tr', null, ['List', 'Source', 'Category', 'Entries', 'Last update', 'Kind'].map((t) =>
+			h('colgroup', null, (fleet ? ['host'] : []).concat(['list', 'src', 'cat', 'n', 'upd', 'kind']).map((c) => h('col', { class: 's-' + c }))),
+			h('thead', null, h('tr', null, (fleet ? ['Host'] : []).concat(['List', 'Source', 'Category', 'Entries', 'Last update', 'Kind']).map((t) =>
 				h('th', t === 'Entries' ? { class: 'num' } : null, t)))),
 			tb));
 }
