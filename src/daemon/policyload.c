@@ -94,8 +94,7 @@ static int add_imports(struct specs *s, struct store *st)
  * white, domains and networks (the list formats keep them apart). */
 static int add_entries(struct specs *s, struct store *st, const char *name,
 		       int (*text_of)(struct store *, const char *, char **,
-				      char **),
-		       unsigned flags)
+				      char **))
 {
 	char *text[4] = { 0 };
 	int r = 0;
@@ -110,7 +109,6 @@ static int add_entries(struct specs *s, struct store *st, const char *name,
 			.format = i % 2 ? LIST_FMT_CIDR : LIST_FMT_DOMAINS,
 			.white = i >= 2,
 			.category = name,
-			.flags = flags,
 		};
 		if (!r && (!sp.text || add(s, &sp)))
 			r = -ENOMEM;
@@ -121,17 +119,15 @@ static int add_entries(struct specs *s, struct store *st, const char *name,
 /* The operator's own entries, strict. */
 static int add_custom(struct specs *s, struct store *st)
 {
-	return add_entries(s, st, "custom", store_list_text, 0);
+	return add_entries(s, st, "custom", store_list_text);
 }
 
 /* The fleet's central entries (README: Fleet), from their local copy: a
- * white one may allow, like the operator's own. Lenient: one entry this
- * build cannot read must not stop every host's rebuilds; it is skipped
- * and counted. */
+ * white one may allow, like the operator's own. Strict as those: the
+ * fleet thread copies only patterns that load (ctl_pattern_check). */
 static int add_central(struct specs *s, struct store *st)
 {
-	return add_entries(s, st, "central", store_fleet_list_text,
-			   LIST_LENIENT);
+	return add_entries(s, st, "central", store_fleet_list_text);
 }
 
 static int collect(const struct config *cfg, struct store *st,

@@ -150,8 +150,8 @@ static int left_ms(int64_t deadline)
 	return l < 0 ? 0 : l > 60000 ? 60000 : (int)l;
 }
 
-/* Waits for events on fd (and wake_fd) until the deadline: 1 ready, 0
- * expired, -errno. */
+/* Waits for events on fd until the deadline: 1 ready, 0 expired,
+ * -ECANCELED wake_fd (>= 0) became readable, -errno. */
 static int wait_fd(int fd, short events, int64_t deadline, int wake_fd)
 {
 	struct pollfd p[2] = { { fd, events, 0 }, { wake_fd, POLLIN, 0 } };
@@ -162,6 +162,8 @@ static int wait_fd(int fd, short events, int64_t deadline, int wake_fd)
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
+	if (r > 0 && !p[0].revents && wake_fd >= 0 && p[1].revents)
+		return -ECANCELED;
 	return r > 0 && p[0].revents ? 1 : 0;
 }
 
@@ -173,11 +175,23 @@ static void first_line(char *err, size_t errlen, const char *what,
 
 /* ---- connecting ---- */
 
-int pgio_connect(const char *dsn, int ms, PGconn **ret, char *err,
-		 size_t errlen)
+/* Below the caller's deadlines, the kernel's: a TCP peer that stops
+ * acknowledging is given up after PGIO_TCP_USER_TIMEOUT_MS, an idle
+ * link is probed (keepalives) so that a dead peer is noticed while
+ * waiting for a NOTIFY. The DSN's own settings win (they come after). */
+#define PGIO_TCP_USER_TIMEOUT_MS "10000"
+static const char *const conn_keys[] = {
+	"tcp_user_timeout", "keepalives_idle", "keepalives_interval",
+	"keepalives_count", "fallback_application_name", "dbname", NULL,
+};
+
+int pgio_connect(const char *dsn, int ms, int wake_fd, PGconn **ret,
+		 char *err, size_t errlen)
 {
+	const char *const values[] = { PGIO_TCP_USER_TIMEOUT_MS, "10", "5", "3",
+				       "egressd", dsn, NULL };
 	int64_t deadline = now_ms() + ms;
-	PGconn *db = PQconnectStart(dsn);
+	PGconn *db = PQconnectStartParams(conn_keys, values, 1);
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	int r = 1;
 
@@ -190,7 +204,7 @@ int pgio_connect(const char *dsn, int ms, PGconn **ret, char *err,
 	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED && r > 0) {
 		r = wait_fd(PQsocket(db),
 			    st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
-			    deadline, -1);
+			    deadline, wake_fd);
 		if (r > 0)
 			st = PQconnectPoll(db);
 	}
@@ -198,12 +212,14 @@ int pgio_connect(const char *dsn, int ms, PGconn **ret, char *err,
 		*ret = db;
 		return 0;
 	}
-	if (r <= 0)
+	if (r == -ECANCELED)
+		snprintf(err, errlen, "connecting: given up (stopping)");
+	else if (r <= 0)
 		snprintf(err, errlen, "connecting: no answer within %d ms", ms);
 	else
 		first_line(err, errlen, "connecting", PQerrorMessage(db));
 	PQfinish(db);
-	return r <= 0 ? -ETIMEDOUT : -EIO;
+	return r == -ECANCELED ? r : r <= 0 ? -ETIMEDOUT : -EIO;
 }
 
 /* ---- statements ---- */
@@ -359,6 +375,11 @@ int pgio_wait(PGconn **db, int ms, int wake_fd, char *err, size_t errlen)
 	if (!*db)
 		return -ECONNRESET;
 	r = wait_fd(PQsocket(*db), POLLIN, now_ms() + ms, wake_fd);
+	if (r < 0 && r != -ECANCELED && r != -EINTR) {
+		snprintf(err, errlen, "waiting: %s", strerror(-r));
+		pgio_close(db);
+		return -ECONNRESET;
+	}
 	if (r > 0 && !PQconsumeInput(*db)) {
 		first_line(err, errlen, "connection lost", PQerrorMessage(*db));
 		pgio_close(db);

@@ -29,11 +29,13 @@ int pgio_dsn_check(const char *dsn, char *err, size_t errlen);
  * info. Always NUL-terminates out; returns out. */
 char *pgio_dsn_redact(const char *dsn, char *out, size_t outlen);
 
-/* Connects within ms. Returns 0 with *ret set, -ETIMEDOUT, or -EIO
+/* Connects within ms (wake_fd >= 0 readable: gives up at once,
+ * -ECANCELED). Returns 0 with *ret set, -ETIMEDOUT, -ECANCELED, or -EIO
  * (refused, bad credentials...) with err filled. The connection is
- * non-blocking from then on. */
-int pgio_connect(const char *dsn, int ms, PGconn **ret, char *err,
-		 size_t errlen);
+ * non-blocking from then on. The kernel's bounds are set below the
+ * DSN's own: tcp_user_timeout 10 s, keepalives after 10 s idle. */
+int pgio_connect(const char *dsn, int ms, int wake_fd, PGconn **ret,
+		 char *err, size_t errlen);
 
 /* Runs one statement with text parameters (NULL entries are SQL NULL)
  * within ms. Returns 0 with the result in *ret (PGRES_COMMAND_OK or
