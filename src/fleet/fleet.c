@@ -509,6 +509,11 @@ static void wait_a_while(struct fleet *f, struct clock *k)
 		}
 		return;
 	}
+	/* A NOTIFY read while a statement ran is in libpq's queue already:
+	 * the socket has nothing more to say, no waiting for it. */
+	notifications(f);
+	if (f->want_lists || f->want_commands)
+		return;
 	if (pgio_wait(&f->db, ms, f->wake, err, sizeof(err)))
 		disconnect(f);
 }

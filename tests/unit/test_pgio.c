@@ -113,7 +113,7 @@ START_TEST(connect_to_a_mute_server_times_out)
 	snprintf(dsn, sizeof(dsn),
 		 "host=127.0.0.1 port=%d dbname=x user=x sslmode=disable",
 		 port);
-	r = pgio_connect(dsn, 400, &db, err, sizeof(err));
+	r = pgio_connect(dsn, 400, -1, &db, err, sizeof(err));
 	took = mono() - t0;
 	ck_assert_int_eq(r, -ETIMEDOUT);
 	ck_assert_ptr_null(db);
@@ -133,7 +133,7 @@ START_TEST(connect_refused_is_an_error_at_once)
 	close(fd); /* nobody listens there now */
 	snprintf(dsn, sizeof(dsn), "host=127.0.0.1 port=%d dbname=x user=x",
 		 port);
-	ck_assert_int_eq(pgio_connect(dsn, 5000, &db, err, sizeof(err)), -EIO);
+	ck_assert_int_eq(pgio_connect(dsn, 5000, -1, &db, err, sizeof(err)), -EIO);
 	ck_assert_ptr_null(db);
 	ck_assert(mono() - t0 < 2.0);
 }
@@ -172,7 +172,7 @@ START_TEST(statement_to_a_mute_server_times_out)
 	ck_assert_int_eq(pthread_create(&t, NULL, mute_after_startup, &fd), 0);
 	snprintf(dsn, sizeof(dsn), "host=127.0.0.1 port=%d dbname=x user=x "
 		 "sslmode=disable gssencmode=disable", port);
-	ck_assert_int_eq(pgio_connect(dsn, 2000, &db, err, sizeof(err)), 0);
+	ck_assert_int_eq(pgio_connect(dsn, 2000, -1, &db, err, sizeof(err)), 0);
 	t0 = mono();
 	ck_assert_int_eq(pgio_exec(&db, 300, "SELECT 1", 0, NULL, NULL, err,
 				   sizeof(err)),
