@@ -199,6 +199,31 @@ wait_until 5 "the bad command failed" eval '[ "$(cmd_state "$id" | cut -d: -f1)"
 	ok "a command for no such container fails with its reason: $(cmd_state "$id" | cut -d: -f2-)" ||
 	bad "bad command: $(cmd_state "$id")"
 
+# ---- handled and delete commands: the host's row, then the central one ----
+row_of() { # row_of SUBJECT : "local_id day" of host A's event centrally
+	pg_psql "SELECT local_id || ' ' || day FROM events WHERE host_id = 'host-a' AND subject = '$1' ORDER BY local_id LIMIT 1"
+}
+read -r lid day <<<"$(row_of e2-a.bad.test)"
+id=$(pg_psql "INSERT INTO commands (host_id, verb, args, created_by) VALUES ('host-a', 'handled', '{\"local_id\": $lid, \"day\": \"$day\"}', 'alice') RETURNING id")
+wait_until 5 "the handled command done" eval '[ "$(cmd_state "$id")" = "done:" ]' &&
+	ok "handled command for host A's event $lid: done" || bad "handled command: $(cmd_state "$id")"
+[ "$(ctl a --json events show "$lid" | /usr/bin/python3 -c '
+import json, sys; print(json.load(sys.stdin)["event"]["status"])')" = handled ] && ok "the host's own event is handled" ||
+	bad "host A's event $lid not handled"
+wait_until 5 "central row handled" eval \
+	'[ "$(pg_psql "SELECT status FROM events WHERE host_id = '"'host-a'"' AND local_id = $lid")" = handled ]' &&
+	ok "its next ship carries the status centrally" || bad "central row of $lid not handled"
+read -r lid day <<<"$(row_of e3-a.bad.test)"
+id=$(pg_psql "INSERT INTO commands (host_id, verb, args) VALUES ('host-a', 'delete', '{\"local_id\": $lid, \"day\": \"$day\"}') RETURNING id")
+wait_until 5 "the delete command done" eval '[ "$(cmd_state "$id")" = "done:" ]' &&
+	ok "delete command: done" || bad "delete command: $(cmd_state "$id")"
+wait_until 5 "central row deleted" eval \
+	'[ "$(pg_psql "SELECT count(*) FROM events WHERE host_id = '"'host-a'"' AND local_id = $lid")" = 0 ]' &&
+	ok "the deletion ships: the central row is gone" || bad "central row $lid still there"
+id=$(pg_psql "INSERT INTO commands (host_id, verb, args) VALUES ('host-a', 'ignore', '{\"local_id\": $lid, \"day\": \"$day\"}') RETURNING id")
+wait_until 5 "the command on a deleted event failed" eval '[ "$(cmd_state "$id")" = "failed:no such event" ]' &&
+	ok "a command on a deleted event fails: no such event" || bad "ignore on deleted: $(cmd_state "$id")"
+
 # ---- PostgreSQL away for 30 s during traffic; host A restarted meanwhile ----
 pg_psql "INSERT INTO list_entries (list, pattern, created_by) VALUES ('black', 'www.example.com', 'alice')"
 wait_until 5 "www.example.com blocked on A" blocked a www.example.com &&
