@@ -850,6 +850,21 @@ static int prep_errno(struct store *s)
 	return rc == SQLITE_OK ? -EIO : sql_errno(rc);
 }
 
+/* The one integer st answers (finalized here). Returns 0 or a negative
+ * errno (-EBADMSG: no row). */
+static int scalar(struct store *s, sqlite3_stmt *st, int64_t *ret)
+{
+	int rc = st ? sqlite3_step(st) : SQLITE_OK;
+
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW	 ? 0
+	       : !st		 ? prep_errno(s)
+	       : rc == SQLITE_DONE ? -EBADMSG
+				 : sql_errno(rc);
+}
+
 /* ---- rows into structs ---- */
 
 /* How a kind of row is read: into a struct of `size` bytes whose one
@@ -1285,15 +1300,11 @@ int store_events_list(struct store *s, const struct event_filter *f,
 int store_events_count(struct store *s, const struct event_filter *f,
 		       int64_t *ret)
 {
-	sqlite3_stmt *st = prep(s, "SELECT count(*) FROM events" EVENT_WHERE,
-				"iittttt", f->from, f->to, f->status,
-				f->container, f->domain, f->image, f->host);
-	int rc = st ? sqlite3_step(st) : SQLITE_OK;
-
-	if (rc == SQLITE_ROW)
-		*ret = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : st ? sql_errno(rc) : prep_errno(s);
+	return scalar(s,
+		      prep(s, "SELECT count(*) FROM events" EVENT_WHERE,
+			   "iittttt", f->from, f->to, f->status, f->container,
+			   f->domain, f->image, f->host),
+		      ret);
 }
 
 void store_events_release(struct store_events *l)
@@ -1366,10 +1377,23 @@ int store_events_whitelist_pending(struct store *s, const char *pattern)
 			   "t", pattern));
 }
 
+/* The deletions to ship of days before the cutoff go too: without a
+ * fleet nothing ships them, and an event that old is past retention
+ * anyway. */
 int store_prune(struct store *s, int64_t before)
 {
-	return run(s, prep(s, "DELETE FROM events WHERE last_seen < ?", "i",
-			   before));
+	char day[11];
+	int r = run(s, prep(s, "DELETE FROM events WHERE last_seen < ?", "i",
+			    before));
+
+	local_day(before, day);
+	if (r >= 0) {
+		int g = run(s, prep(s, "DELETE FROM fleet_gone WHERE day < ?",
+				    "t", day));
+		if (g < 0)
+			return g;
+	}
+	return r;
 }
 
 /* ---- lists ---- */
@@ -1896,18 +1920,13 @@ int store_fleet_shipped(struct store *s, int64_t rev)
 
 int store_fleet_pending(struct store *s, int64_t *ret)
 {
-	sqlite3_stmt *st = prep(
-		s,
-		"SELECT (SELECT count(*) FROM events WHERE rev > f.shipped_rev)"
-		" + (SELECT count(*) FROM fleet_gone WHERE rev > f.shipped_rev)"
-		" FROM fleet_state f",
-		"");
-	int rc = st ? sqlite3_step(st) : SQLITE_OK;
-
-	if (rc == SQLITE_ROW)
-		*ret = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : st ? sql_errno(rc) : prep_errno(s);
+	return scalar(s,
+		      prep(s,
+			   "SELECT (SELECT count(*) FROM events WHERE rev >"
+			   " f.shipped_rev) + (SELECT count(*) FROM fleet_gone"
+			   " WHERE rev > f.shipped_rev) FROM fleet_state f",
+			   ""),
+		      ret);
 }
 
 static int fleet_entry_put(struct store *s, const struct store_fleet_entry *e)
@@ -1948,12 +1967,8 @@ int store_fleet_list_text(struct store *s, const char *list,
 
 int store_fleet_list_count(struct store *s, const char *list, int64_t *ret)
 {
-	sqlite3_stmt *st = prep(s, "SELECT count(*) FROM fleet_lists WHERE"
-				   " list = ?", "t", list);
-	int rc = st ? sqlite3_step(st) : SQLITE_OK;
-
-	if (rc == SQLITE_ROW)
-		*ret = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : st ? sql_errno(rc) : prep_errno(s);
+	return scalar(s,
+		      prep(s, "SELECT count(*) FROM fleet_lists WHERE list = ?",
+			   "t", list),
+		      ret);
 }

@@ -276,7 +276,8 @@ n=$(grep -c "unreachable" "$S/b/egressd.log")
 [ "$n" = 1 ] && ok "host B logged the outage once" || bad "host B logged the outage $n times"
 
 # ---- a database that accepts and never answers (TCP, in the sandbox) ----
-# Host B again, its fleet_dsn now a listener in its host namespace that
+# Host B again, its fleet_dsn now a listener in its host namespace (by
+# name: localhost, resolved in the sandbox) that
 # takes connections and never says a word: egressd starts, enforces,
 # answers status at once, and stops at once.
 ip netns exec "$B_HOST" /usr/bin/python3 -c '
@@ -285,7 +286,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 55499)); s.listen(64)
 time.sleep(600)' &
 mute=$!
 stop_host b
-printf 'mode = block\nfleet_dsn = host=127.0.0.1 port=55499 dbname=x user=x sslmode=disable\nfleet_host_id = host-b\n' \
+printf 'mode = block\nfleet_dsn = host=localhost port=55499 dbname=x user=x sslmode=disable\nfleet_host_id = host-b\n' \
 	>"$S/b/egressd.conf"
 start_host b
 blocked b out2.bad.test && ok "with a mute database host B enforces its last lists (local and central)" ||

@@ -1549,6 +1549,16 @@ START_TEST(fleet_deletions_ship_pruning_does_not)
 	ck_assert_int_eq(store_fleet_changes(s, 0, 100, &c), 0);
 	ck_assert_int_eq(c.n, 0); /* the shipped deletion is forgotten */
 	store_fleet_changes_release(&c);
+	/* one never shipped (no fleet) goes with retention */
+	b = occur("c.bad.test", "abc", t - 86400 * 400);
+	ck_assert_int_eq(store_event_delete(s, b), 0);
+	ck_assert_int_eq(store_fleet_changes(s, 0, 100, &c), 0);
+	ck_assert_int_eq(c.n, 1);
+	store_fleet_changes_release(&c);
+	ck_assert_int_eq(store_prune(s, t - 86400), 0);
+	ck_assert_int_eq(store_fleet_changes(s, 0, 100, &c), 0);
+	ck_assert_int_eq(c.n, 0);
+	store_fleet_changes_release(&c);
 }
 END_TEST
 
