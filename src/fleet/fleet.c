@@ -390,6 +390,7 @@ struct clock {
 	int64_t heartbeat, commands, lists, prune, retry, down_since;
 	int backoff;
 	bool down_logged;
+	char failing[256]; /* the error of a round logged last ("": none) */
 };
 
 static void outage(struct fleet *f, struct clock *k, const char *err)
@@ -399,9 +400,9 @@ static void outage(struct fleet *f, struct clock *k, const char *err)
 	disconnect(f);
 	fleet_note_error(f, err);
 	if (!k->down_logged) {
-		log_warn("fleet: PostgreSQL (%s) unreachable: %s; enforcing "
-			 "with the last lists (version %" PRId64 "), "
-			 "retrying\n", f->dsn_shown, err, f->lists_at);
+		log_warn("fleet: PostgreSQL (%s) not available: %s; "
+			 "enforcing with the last lists (version %" PRId64
+			 "), retrying\n", f->dsn_shown, err, f->lists_at);
 		k->down_logged = true;
 		k->down_since = now;
 	}
@@ -437,11 +438,13 @@ static int round_connected(struct fleet *f, struct clock *k, char *err,
 		f->want_lists = false;
 		k->lists = now + FLEET_LISTS_S * 1000;
 		r = fleet_lists_catch_up(f, err, errlen);
+		f->want_lists = r != 0; /* again next round */
 	}
 	if (!r && (f->want_commands || now >= k->commands)) {
 		f->want_commands = false;
 		k->commands = now + FLEET_COMMANDS_S * 1000;
 		r = fleet_commands_run(f, err, errlen);
+		f->want_commands = r != 0;
 	}
 	if (!r) {
 		int64_t before = f->shipped;
@@ -477,6 +480,7 @@ static void came_back(struct fleet *f, struct clock *k)
 			 "%" PRId64 ")\n", f->dsn_shown, f->host_id,
 			 f->lists_at);
 	fleet_note_error(f, "");
+	k->failing[0] = 0;
 	k->backoff = FLEET_BACKOFF_MIN_S;
 	f->shipped_since = 0;
 }
@@ -492,6 +496,23 @@ static void caught_up(struct fleet *f, struct clock *k)
 		   "rows shipped, lists at version %" PRId64 "\n",
 		   f->shipped_since, f->lists_at);
 	k->down_logged = false;
+}
+
+/* A round that failed without losing the connection (the server refused
+ * a statement, the store was busy) is logged when its error changes,
+ * not every round; a good round clears it. */
+static void round_result(struct fleet *f, struct clock *k, const char *err)
+{
+	if (strcmp(err, k->failing)) {
+		if (*err)
+			log_warn("fleet: %s (retrying)\n", err);
+		else
+			log_info("fleet: working again after: %s\n", k->failing);
+		snprintf(k->failing, sizeof(k->failing), "%s", err);
+		fleet_note_error(f, err);
+	}
+	if (!*err)
+		caught_up(f, k);
 }
 
 static void wait_a_while(struct fleet *f, struct clock *k)
@@ -537,10 +558,8 @@ static void *fleet_thread(void *arg)
 			r = round_connected(f, &k, err, sizeof(err));
 			if (r == -ECONNRESET || r == -ETIMEDOUT || !f->db)
 				outage(f, &k, err);
-			else if (r)
-				fleet_note_error(f, err);
 			else
-				caught_up(f, &k);
+				round_result(f, &k, r ? err : "");
 		}
 		fleet_publish(f);
 		wait_a_while(f, &k);
