@@ -68,6 +68,10 @@ cJSON *ctl_containers(struct ctl *c);
 /* What `status` shows of the fleet (fleet.h), set before ctl_start;
  * fn(arg) returns the "fleet" object or NULL. */
 void ctl_set_fleet(struct ctl *c, cJSON *(*fn)(void *arg), void *arg);
+/* Asks for the lists to be rebuilt and waits (at most ms) until a build
+ * that covers the caller's change is handed to the packet thread.
+ * Returns 0, -ETIMEDOUT, or the build's error with err filled. */
+int ctl_lists_apply(struct ctl *c, unsigned ms, char *err, size_t errlen);
 /* Asks for the lists to be rebuilt (SIGHUP); never waits. */
 void ctl_request_reload(struct ctl *c);
 /* Asks for a container rescan now (an event from an unknown source);

@@ -561,6 +561,10 @@ static void *fleet_thread(void *arg)
 			else
 				round_result(f, &k, r ? err : "");
 		}
+		if (f->white_sweep_at && clock_mono_ms() >= f->white_sweep_at) {
+			f->white_sweep_at = 0;
+			fleet_white_sweep(f);
+		}
 		fleet_publish(f);
 		wait_a_while(f, &k);
 	}

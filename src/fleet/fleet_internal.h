@@ -38,6 +38,12 @@
 #define FLEET_PRUNE_S 3600
 #define FLEET_BACKOFF_MIN_S 1
 #define FLEET_BACKOFF_MAX_S 30
+/* A new central white entry: how long to wait for the lists that allow
+ * it to be in force, and when to whitelist the pending events it covers
+ * once more (the event writer's process lookup, 1 s, and its wait for a
+ * rescan, 2.5 s, may write a blocked occurrence after the swap). */
+#define FLEET_APPLY_WAIT_MS 2000
+#define FLEET_WHITE_SWEEP_MS 4000
 /* The longest wait of the loop: the outbox ships at least this often. */
 #define FLEET_TICK_MS 500
 
@@ -71,6 +77,8 @@ struct fleet {
 	int64_t lists_at; /* central version copied */
 	char *containers_sent; /* the containers' JSON last sent */
 	bool want_lists, want_commands;
+	bool white_added; /* a central white entry came in this catch-up */
+	int64_t white_sweep_at; /* ms, monotonic; 0: none due */
 	int64_t shipped_since; /* rows shipped since the database came back */
 };
 
@@ -79,6 +87,9 @@ struct fleet {
 int fleet_ship(struct fleet *f, char *err, size_t errlen);
 int fleet_lists_catch_up(struct fleet *f, char *err, size_t errlen);
 int fleet_commands_run(struct fleet *f, char *err, size_t errlen);
+/* Marks the pending events the central white entries cover whitelisted;
+ * returns how many, or a negative errno. Local: no connection needed. */
+int fleet_white_sweep(struct fleet *f);
 
 /* fleet.c: the status fields, under lock. */
 void fleet_note_error(struct fleet *f, const char *err);

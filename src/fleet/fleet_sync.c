@@ -9,6 +9,7 @@
 
 #include "ctl.h"
 #include "ctl_lists.h"
+#include "egressd/clock.h"
 #include "egressd/domain.h"
 #include "fleet_internal.h"
 #include "log.h"
@@ -159,9 +160,7 @@ static void pattern_take(struct store_fleet_entry *e, char *norm, size_t len)
 	e->deleted = true;
 }
 
-/* Copies one page of changes; *ret_n: how many. A new white entry also
- * marks this host's pending events it covers whitelisted, as a local
- * whitelist entry does. */
+/* Copies one page of changes; *ret_n: how many. */
 static int lists_page(struct fleet *f, PGresult *res, int *ret_n)
 {
 	int n = PQntuples(res), r;
@@ -188,7 +187,7 @@ static int lists_page(struct fleet *f, PGresult *res, int *ret_n)
 	r = store_fleet_lists_put(f->st, v, (size_t)n, top);
 	for (int i = 0; !r && i < n; i++)
 		if (!v[i].deleted && !strcmp(v[i].list, "white"))
-			store_events_whitelist_pending(f->st, v[i].pattern);
+			f->white_added = true;
 	free(v);
 	free(norm);
 	if (!r) {
@@ -196,6 +195,28 @@ static int lists_page(struct fleet *f, PGresult *res, int *ret_n)
 		*ret_n = n;
 	}
 	return r;
+}
+
+/* New central white entries mark this host's pending events they cover
+ * whitelisted, as a local whitelist entry does: once the lists that
+ * allow them are in force (before, a lookup blocked by the old lists
+ * would start a new pending event), and once more when the occurrences
+ * blocked just before the swap are written (the event writer may hold
+ * one for its process lookup and a rescan). */
+static void white_applied(struct fleet *f)
+{
+	char err[256];
+	int n;
+
+	f->white_added = false;
+	if (ctl_lists_apply(f->ctl, FLEET_APPLY_WAIT_MS, err, sizeof(err)))
+		log_warn("fleet: the central white entries are not in force "
+			 "yet: %s\n", err);
+	n = fleet_white_sweep(f);
+	if (n > 0)
+		log_info("fleet: %d pending event(s) whitelisted by central "
+			 "entries\n", n);
+	f->white_sweep_at = clock_mono_ms() + FLEET_WHITE_SWEEP_MS;
 }
 
 int fleet_lists_catch_up(struct fleet *f, char *err, size_t errlen)
@@ -221,12 +242,30 @@ int fleet_lists_catch_up(struct fleet *f, char *err, size_t errlen)
 				 strerror(-r));
 		changed += r ? 0 : n;
 	}
-	if (changed) {
+	if (changed)
 		log_info("fleet: %d central list change(s), version %" PRId64
 			 ": lists rebuilt\n", changed, f->lists_at);
+	if (f->white_added)
+		white_applied(f); /* rebuilds, and waits for it */
+	else if (changed)
 		ctl_request_reload(f->ctl);
-	}
 	return r;
+}
+
+int fleet_white_sweep(struct fleet *f)
+{
+	char *text[2] = { NULL, NULL };
+	int n = 0, r = store_fleet_list_text(f->st, "white", &text[0], &text[1]);
+
+	for (int k = 0; !r && k < 2; k++)
+		for (char *save = NULL, *p = strtok_r(text[k], "\n", &save); p;
+		     p = strtok_r(NULL, "\n", &save)) {
+			int m = store_events_whitelist_pending(f->st, p);
+			n += m > 0 ? m : 0;
+		}
+	free(text[0]);
+	free(text[1]);
+	return r ? r : n;
 }
 
 /* ---- commands ---- */
