@@ -169,7 +169,9 @@ ma=$(applied resolves a other.example.net) mb=$(applied resolves b other.example
 	bad "white entry: resolves after ${ma} ms (a), ${mb} ms (b)"
 ctl a lists | grep -q '^white  *central  *central  *1$' && ok "egressctl lists shows the central source" ||
 	{ bad "no central source with 1 entry in egressctl lists"; ctl a lists; }
-[ "$(pending_other a)" = 0 ] && [ "$(pending_other b)" = 0 ] &&
+# (at once, and once more 4 s later for occurrences written late)
+wait_until 8 "no pending other.example.net events" eval \
+	'[ "$(pending_other a)" = 0 ] && [ "$(pending_other b)" = 0 ]' &&
 	ok "it marked the hosts' pending events whitelisted" ||
 	bad "pending events left: a $(pending_other a), b $(pending_other b)"
 wait_until 10 "whitelisted centrally" eval \
