@@ -65,7 +65,7 @@ cJSON *ctl_execute(struct ctl *c, const cJSON *req, const char *actor,
 /* The containers as `egressctl containers` lists them, from the last
  * scan (no wait for a fresh one). NULL: out of memory. */
 cJSON *ctl_containers(struct ctl *c);
-/* What `status` shows of the fleet (fleet.h), set before ctl_start;
+/* What `status` shows of the fleet (fleet_host.h), set before ctl_start;
  * fn(arg) returns the "fleet" object or NULL. */
 void ctl_set_fleet(struct ctl *c, cJSON *(*fn)(void *arg), void *arg);
 /* Asks for the lists to be rebuilt and waits (at most ms) until a build

@@ -11,7 +11,7 @@
 #include "ctl_lists.h"
 #include "egressd/clock.h"
 #include "egressd/domain.h"
-#include "fleet_internal.h"
+#include "fleet_host_internal.h"
 #include "log.h"
 #include "pgschema.h"
 
@@ -20,23 +20,23 @@
 /* The central rev: the store's creation time above the local counter,
  * so that a store made again (wiped, set aside) ships revs that win
  * over those of the store before it. */
-static int64_t central_rev(const struct fleet *f, int64_t rev)
+static int64_t central_rev(const struct fleet_host *f, int64_t rev)
 {
 	return (int64_t)((uint64_t)f->created << 32 | (uint64_t)rev);
 }
 
-static int rollback(struct fleet *f, int r)
+static int rollback(struct fleet_host *f, int r)
 {
 	char err[64];
 
 	if (f->db)
-		fleet_exec(f, "ROLLBACK", 0, NULL, NULL, err, sizeof(err));
+		fleet_host_exec(f, "ROLLBACK", 0, NULL, NULL, err, sizeof(err));
 	return r;
 }
 
 /* The day partitions of the batch, each distinct day once (a batch may
  * hold an old event's update beside today's: never the range between). */
-static int ship_partitions(struct fleet *f, const struct store_changes *c,
+static int ship_partitions(struct fleet_host *f, const struct store_changes *c,
 			   char *err, size_t errlen)
 {
 	for (size_t i = 0; i < c->n; i++) {
@@ -51,7 +51,7 @@ static int ship_partitions(struct fleet *f, const struct store_changes *c,
 	return 0;
 }
 
-static int ship_gone(struct fleet *f, const struct store_change *c,
+static int ship_gone(struct fleet_host *f, const struct store_change *c,
 		     char *err, size_t errlen)
 {
 	char id[24], rev[24];
@@ -59,10 +59,10 @@ static int ship_gone(struct fleet *f, const struct store_change *c,
 
 	snprintf(id, sizeof(id), "%" PRId64, c->e.id);
 	snprintf(rev, sizeof(rev), "%" PRId64, central_rev(f, c->rev));
-	return fleet_exec(f, PGSCHEMA_EVENT_GONE, 4, p, NULL, err, errlen);
+	return fleet_host_exec(f, PGSCHEMA_EVENT_GONE, 4, p, NULL, err, errlen);
 }
 
-static int ship_event(struct fleet *f, const struct store_change *c,
+static int ship_event(struct fleet_host *f, const struct store_change *c,
 		      char *err, size_t errlen)
 {
 	const struct store_event *e = &c->e;
@@ -80,14 +80,14 @@ static int ship_event(struct fleet *f, const struct store_change *c,
 	snprintf(first, sizeof(first), "%" PRId64, e->first_seen);
 	snprintf(last, sizeof(last), "%" PRId64, e->last_seen);
 	snprintf(count, sizeof(count), "%" PRId64, e->count);
-	return fleet_exec(f, PGSCHEMA_EVENT_UPSERT,
+	return fleet_host_exec(f, PGSCHEMA_EVENT_UPSERT,
 			  PGSCHEMA_EVENT_UPSERT_NPARAMS, p, NULL, err, errlen);
 }
 
 /* One transaction: the rows, then hosts.shipped_rev; the local mark
  * only once it committed (a crash between the two ships the batch
  * again, which changes nothing). */
-static int ship_batch(struct fleet *f, const struct store_changes *c,
+static int ship_batch(struct fleet_host *f, const struct store_changes *c,
 		      char *err, size_t errlen)
 {
 	int64_t last = c->v[c->n - 1].rev;
@@ -96,16 +96,16 @@ static int ship_batch(struct fleet *f, const struct store_changes *c,
 	int r = ship_partitions(f, c, err, errlen);
 
 	if (!r)
-		r = fleet_exec(f, "BEGIN", 0, NULL, NULL, err, errlen);
+		r = fleet_host_exec(f, "BEGIN", 0, NULL, NULL, err, errlen);
 	for (size_t i = 0; !r && i < c->n; i++)
 		r = c->v[i].gone ? ship_gone(f, &c->v[i], err, errlen)
 				 : ship_event(f, &c->v[i], err, errlen);
 	snprintf(rev, sizeof(rev), "%" PRId64, central_rev(f, last));
 	if (!r)
-		r = fleet_exec(f, "UPDATE hosts SET shipped_rev = $2"
+		r = fleet_host_exec(f, "UPDATE hosts SET shipped_rev = $2"
 				  " WHERE host_id = $1", 2, p, NULL, err, errlen);
 	if (!r)
-		r = fleet_exec(f, "COMMIT", 0, NULL, NULL, err, errlen);
+		r = fleet_host_exec(f, "COMMIT", 0, NULL, NULL, err, errlen);
 	if (r)
 		return rollback(f, r);
 	r = store_fleet_shipped(f->st, last);
@@ -120,7 +120,7 @@ static int ship_batch(struct fleet *f, const struct store_changes *c,
 	return 0;
 }
 
-int fleet_ship(struct fleet *f, char *err, size_t errlen)
+int fleet_host_ship(struct fleet_host *f, char *err, size_t errlen)
 {
 	for (int b = 0; b < FLEET_BATCHES_PER_ROUND; b++) {
 		struct store_changes c;
@@ -161,7 +161,7 @@ static void pattern_take(struct store_fleet_entry *e, char *norm, size_t len)
 }
 
 /* Copies one page of changes; *ret_n: how many. */
-static int lists_page(struct fleet *f, PGresult *res, int *ret_n)
+static int lists_page(struct fleet_host *f, PGresult *res, int *ret_n)
 {
 	int n = PQntuples(res), r;
 	struct store_fleet_entry *v = calloc(n ? (size_t)n : 1, sizeof(*v));
@@ -203,7 +203,7 @@ static int lists_page(struct fleet *f, PGresult *res, int *ret_n)
  * would start a new pending event), and once more when the occurrences
  * blocked just before the swap are written (the event writer may hold
  * one for its process lookup and a rescan). */
-static void white_applied(struct fleet *f)
+static void white_applied(struct fleet_host *f)
 {
 	char err[256];
 	int n;
@@ -212,14 +212,14 @@ static void white_applied(struct fleet *f)
 	if (ctl_lists_apply(f->ctl, FLEET_APPLY_WAIT_MS, err, sizeof(err)))
 		log_warn("fleet: the central white entries are not in force "
 			 "yet: %s\n", err);
-	n = fleet_white_sweep(f);
+	n = fleet_host_white_sweep(f);
 	if (n > 0)
 		log_info("fleet: %d pending event(s) whitelisted by central "
 			 "entries\n", n);
 	f->white_sweep_at = clock_mono_ms() + FLEET_WHITE_SWEEP_MS;
 }
 
-int fleet_lists_catch_up(struct fleet *f, char *err, size_t errlen)
+int fleet_host_lists_catch_up(struct fleet_host *f, char *err, size_t errlen)
 {
 	int n = FLEET_LIST_PAGE, changed = 0, r = 0;
 
@@ -229,7 +229,7 @@ int fleet_lists_catch_up(struct fleet *f, char *err, size_t errlen)
 		PGresult *res;
 		snprintf(after, sizeof(after), "%" PRId64, f->lists_at);
 		snprintf(limit, sizeof(limit), "%d", FLEET_LIST_PAGE);
-		r = fleet_exec(f, "SELECT id, list, pattern, version, deleted"
+		r = fleet_host_exec(f, "SELECT id, list, pattern, version, deleted"
 				  " FROM list_entries WHERE version > $1"
 				  " ORDER BY version LIMIT $2",
 			       2, p, &res, err, errlen);
@@ -252,7 +252,7 @@ int fleet_lists_catch_up(struct fleet *f, char *err, size_t errlen)
 	return r;
 }
 
-int fleet_white_sweep(struct fleet *f)
+int fleet_host_white_sweep(struct fleet_host *f)
 {
 	char *text[2] = { NULL, NULL };
 	int n = 0, r = store_fleet_list_text(f->st, "white", &text[0], &text[1]);
@@ -272,7 +272,7 @@ int fleet_white_sweep(struct fleet *f)
 
 /* A handling command names the event by its local id and day: the day
  * must match (a local id may be reused after a delete). */
-static cJSON *handle_request(struct fleet *f, const char *verb,
+static cJSON *handle_request(struct fleet_host *f, const char *verb,
 			     const cJSON *args, char *why, size_t whylen)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(args, "local_id");
@@ -301,7 +301,7 @@ static cJSON *handle_request(struct fleet *f, const char *verb,
 	return req;
 }
 
-static cJSON *command_request(struct fleet *f, const char *verb,
+static cJSON *command_request(struct fleet_host *f, const char *verb,
 			      const cJSON *args, char *why, size_t whylen)
 {
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(args, "container");
@@ -349,7 +349,7 @@ static void command_actor(const char *by, char *out, size_t len)
 	out[n] = 0;
 }
 
-static bool command_run(struct fleet *f, const char *verb, const char *args,
+static bool command_run(struct fleet_host *f, const char *verb, const char *args,
 			const char *by, char *why, size_t whylen)
 {
 	cJSON *a = cJSON_Parse(args), *req, *rep;
@@ -377,7 +377,7 @@ static bool command_run(struct fleet *f, const char *verb, const char *args,
  * transaction. A command run whose outcome could not be committed (the
  * connection lost) runs again later: isolate and handling are
  * idempotent in effect, a second delete says "no such event". */
-int fleet_commands_run(struct fleet *f, char *err, size_t errlen)
+int fleet_host_commands_run(struct fleet_host *f, char *err, size_t errlen)
 {
 	char limit[16];
 	const char *p[] = { f->host_id, limit };
@@ -385,9 +385,9 @@ int fleet_commands_run(struct fleet *f, char *err, size_t errlen)
 	int r;
 
 	snprintf(limit, sizeof(limit), "%d", FLEET_COMMANDS_PAGE);
-	r = fleet_exec(f, "BEGIN", 0, NULL, NULL, err, errlen);
+	r = fleet_host_exec(f, "BEGIN", 0, NULL, NULL, err, errlen);
 	if (!r)
-		r = fleet_exec(f, "SELECT id, verb, args::text, created_by"
+		r = fleet_host_exec(f, "SELECT id, verb, args::text, created_by"
 				  " FROM commands WHERE host_id = $1 AND"
 				  " state = 'pending' ORDER BY id LIMIT $2"
 				  " FOR UPDATE SKIP LOCKED",
@@ -401,12 +401,12 @@ int fleet_commands_run(struct fleet *f, char *err, size_t errlen)
 				      PQgetvalue(res, i, 3), why, sizeof(why));
 		const char *q[] = { PQgetvalue(res, i, 0),
 				    ok ? "done" : "failed", why };
-		r = fleet_exec(f, "UPDATE commands SET state = $2, result = $3,"
+		r = fleet_host_exec(f, "UPDATE commands SET state = $2, result = $3,"
 				  " done = now() WHERE id = $1",
 			       3, q, NULL, err, errlen);
 	}
 	PQclear(res);
 	if (!r)
-		r = fleet_exec(f, "COMMIT", 0, NULL, NULL, err, errlen);
+		r = fleet_host_exec(f, "COMMIT", 0, NULL, NULL, err, errlen);
 	return r ? rollback(f, r) : 0;
 }

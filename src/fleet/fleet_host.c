@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The fleet thread (fleet.h): the connection and its outages, the
+/* The fleet thread (fleet_host.h): the connection and its outages, the
  * heartbeat and containers rows, hourly retention, the status. */
-#include "fleet.h"
+#include "fleet_host.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,7 +21,7 @@
 
 #include "ctl.h"
 #include "egressd/clock.h"
-#include "fleet_internal.h"
+#include "fleet_host_internal.h"
 #include "log.h"
 #include "pgschema.h"
 
@@ -55,9 +55,9 @@ static int host_id_find(const struct config *cfg, const char *name,
 	return snprintf(out, len, "%.12s", mid) < 0;
 }
 
-struct fleet *fleet_new(const struct config *cfg, char *err, size_t errlen)
+struct fleet_host *fleet_host_new(const struct config *cfg, char *err, size_t errlen)
 {
-	struct fleet *f = calloc(1, sizeof(*f));
+	struct fleet_host *f = calloc(1, sizeof(*f));
 
 	if (!f) {
 		snprintf(err, errlen, "out of memory");
@@ -81,7 +81,7 @@ struct fleet *fleet_new(const struct config *cfg, char *err, size_t errlen)
 
 /* ---- the status ---- */
 
-void fleet_note_error(struct fleet *f, const char *err)
+void fleet_host_note_error(struct fleet_host *f, const char *err)
 {
 	pthread_mutex_lock(&f->lock);
 	snprintf(f->last_error, sizeof(f->last_error), "%s", err);
@@ -89,7 +89,7 @@ void fleet_note_error(struct fleet *f, const char *err)
 }
 
 /* What the thread knows now, for `status`. */
-void fleet_publish(struct fleet *f)
+void fleet_host_publish(struct fleet_host *f)
 {
 	int64_t pending = -1;
 
@@ -102,9 +102,9 @@ void fleet_publish(struct fleet *f)
 	pthread_mutex_unlock(&f->lock);
 }
 
-cJSON *fleet_status_json(void *arg)
+cJSON *fleet_host_status_json(void *arg)
 {
-	struct fleet *f = arg;
+	struct fleet_host *f = arg;
 	cJSON *o = cJSON_CreateObject();
 
 	if (!o)
@@ -125,10 +125,10 @@ cJSON *fleet_status_json(void *arg)
 /* ---- statements ---- */
 
 /* f->sock is a duplicate of the connection's socket, ours until
- * disconnect() closes it: fleet_stop may shut the socket down at any
+ * disconnect() closes it: fleet_host_stop may shut the socket down at any
  * time (ending a blocking libpq call at once) and never touches a
  * descriptor number libpq closed and the process reused. */
-static void sock_keep(struct fleet *f)
+static void sock_keep(struct fleet_host *f)
 {
 	int fd = dup(PQsocket(f->db));
 
@@ -137,7 +137,7 @@ static void sock_keep(struct fleet *f)
 	pthread_mutex_unlock(&f->lock);
 }
 
-static void disconnect(struct fleet *f)
+static void disconnect(struct fleet_host *f)
 {
 	pthread_mutex_lock(&f->lock);
 	if (f->sock >= 0)
@@ -148,7 +148,7 @@ static void disconnect(struct fleet *f)
 	pgio_close(&f->db);
 }
 
-int fleet_exec(struct fleet *f, const char *sql, int n,
+int fleet_host_exec(struct fleet_host *f, const char *sql, int n,
 	       const char *const *params, PGresult **ret, char *err,
 	       size_t errlen)
 {
@@ -208,7 +208,7 @@ static void inner_addrs(char *buf, size_t len)
 }
 
 /* fleet_outer_addr, else the local end of a TCP link to PostgreSQL. */
-static void outer_addrs(struct fleet *f, char *buf, size_t len)
+static void outer_addrs(struct fleet_host *f, char *buf, size_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -239,7 +239,7 @@ static double num_at(const cJSON *o, const char *a, const char *b)
 
 /* packets, events, blocks, drops, and the lists' sources with their
  * counts (where each entry comes from), from the status. */
-static char *counters_json(struct fleet *f, char *mode, size_t modelen)
+static char *counters_json(struct fleet_host *f, char *mode, size_t modelen)
 {
 	cJSON *st = ctl_status(f->ctl), *o = cJSON_CreateObject();
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(st, "counters");
@@ -262,7 +262,7 @@ static char *counters_json(struct fleet *f, char *mode, size_t modelen)
 	return text;
 }
 
-static int heartbeat(struct fleet *f, char *err, size_t errlen)
+static int heartbeat(struct fleet_host *f, char *err, size_t errlen)
 {
 	char inner[2048], outer[512], lv[24], rev[24], started[24], mode[16];
 	char *counters = counters_json(f, mode, sizeof(mode));
@@ -276,7 +276,7 @@ static int heartbeat(struct fleet *f, char *err, size_t errlen)
 	snprintf(rev, sizeof(rev), "%" PRId64,
 		 (int64_t)((uint64_t)f->created << 32 | (uint64_t)f->shipped));
 	snprintf(started, sizeof(started), "%" PRId64, f->started);
-	r = fleet_exec(f,
+	r = fleet_host_exec(f,
 		       "INSERT INTO hosts AS h (host_id, name, inner_addrs,"
 		       " outer_addrs, version, mode, counters, list_version,"
 		       " shipped_rev, started, last_seen) VALUES ($1, $2,"
@@ -298,7 +298,7 @@ static int heartbeat(struct fleet *f, char *err, size_t errlen)
 
 /* The containers' rows, replaced when they changed (and on connect:
  * containers_sent is cleared then). */
-static int containers_sync(struct fleet *f, char *err, size_t errlen)
+static int containers_sync(struct fleet_host *f, char *err, size_t errlen)
 {
 	cJSON *a = ctl_containers(f->ctl);
 	char *text = a ? cJSON_PrintUnformatted(a) : NULL;
@@ -312,12 +312,12 @@ static int containers_sync(struct fleet *f, char *err, size_t errlen)
 		free(text);
 		return 0;
 	}
-	r = fleet_exec(f, "BEGIN", 0, NULL, NULL, err, errlen);
+	r = fleet_host_exec(f, "BEGIN", 0, NULL, NULL, err, errlen);
 	if (!r)
-		r = fleet_exec(f, "DELETE FROM containers WHERE host_id = $1",
+		r = fleet_host_exec(f, "DELETE FROM containers WHERE host_id = $1",
 			       1, p, NULL, err, errlen);
 	if (!r)
-		r = fleet_exec(f,
+		r = fleet_host_exec(f,
 			       "INSERT INTO containers (host_id, container_id,"
 			       " name, image, isolated, info) SELECT $1,"
 			       " x->>'id', coalesce(x->>'name', ''),"
@@ -328,10 +328,10 @@ static int containers_sync(struct fleet *f, char *err, size_t errlen)
 			       " ON CONFLICT DO NOTHING",
 			       2, p, NULL, err, errlen);
 	if (!r)
-		r = fleet_exec(f, "COMMIT", 0, NULL, NULL, err, errlen);
+		r = fleet_host_exec(f, "COMMIT", 0, NULL, NULL, err, errlen);
 	if (r) {
 		if (f->db)
-			fleet_exec(f, "ROLLBACK", 0, NULL, NULL, err, errlen);
+			fleet_host_exec(f, "ROLLBACK", 0, NULL, NULL, err, errlen);
 		free(text);
 		return r;
 	}
@@ -342,23 +342,23 @@ static int containers_sync(struct fleet *f, char *err, size_t errlen)
 
 /* ---- the connection ---- */
 
-static int listen_all(struct fleet *f, char *err, size_t errlen)
+static int listen_all(struct fleet_host *f, char *err, size_t errlen)
 {
-	int r = fleet_exec(f, "SET statement_timeout = '" FLEET_SERVER_TIMEOUT
+	int r = fleet_host_exec(f, "SET statement_timeout = '" FLEET_SERVER_TIMEOUT
 			      "'", 0, NULL, NULL, err, errlen);
 
 	if (!r)
-		r = fleet_exec(f, "LISTEN " PGSCHEMA_CHAN_LISTS, 0, NULL, NULL,
+		r = fleet_host_exec(f, "LISTEN " PGSCHEMA_CHAN_LISTS, 0, NULL, NULL,
 			       err, errlen);
 	if (!r)
-		r = fleet_exec(f, "LISTEN " PGSCHEMA_CHAN_COMMANDS, 0, NULL,
+		r = fleet_host_exec(f, "LISTEN " PGSCHEMA_CHAN_COMMANDS, 0, NULL,
 			       NULL, err, errlen);
 	return r;
 }
 
 /* Connects, migrates, listens, then catches up: lists first (what is
  * enforced), the host's row (shipping updates it), commands. */
-static int fleet_connect(struct fleet *f, char *err, size_t errlen)
+static int fleet_host_connect(struct fleet_host *f, char *err, size_t errlen)
 {
 	int r = pgio_connect(f->cfg->fleet_dsn, FLEET_CONNECT_MS, f->wake,
 			     &f->db, err, errlen);
@@ -370,7 +370,7 @@ static int fleet_connect(struct fleet *f, char *err, size_t errlen)
 	if (!r && pgschema_migrate(f->db, err, errlen))
 		r = -EIO;
 	if (!r)
-		r = fleet_lists_catch_up(f, err, errlen);
+		r = fleet_host_lists_catch_up(f, err, errlen);
 	free(f->containers_sent);
 	f->containers_sent = NULL;
 	if (!r)
@@ -378,7 +378,7 @@ static int fleet_connect(struct fleet *f, char *err, size_t errlen)
 	if (!r)
 		r = containers_sync(f, err, errlen);
 	if (!r)
-		r = fleet_commands_run(f, err, errlen);
+		r = fleet_host_commands_run(f, err, errlen);
 	if (r)
 		disconnect(f);
 	return r;
@@ -393,12 +393,12 @@ struct clock {
 	char failing[256]; /* the error of a round logged last ("": none) */
 };
 
-static void outage(struct fleet *f, struct clock *k, const char *err)
+static void outage(struct fleet_host *f, struct clock *k, const char *err)
 {
 	int64_t now = clock_mono_ms();
 
 	disconnect(f);
-	fleet_note_error(f, err);
+	fleet_host_note_error(f, err);
 	if (!k->down_logged) {
 		log_warn("fleet: PostgreSQL (%s) not available: %s; "
 			 "enforcing with the last lists (version %" PRId64
@@ -411,7 +411,7 @@ static void outage(struct fleet *f, struct clock *k, const char *err)
 							  : k->backoff * 2;
 }
 
-static void notifications(struct fleet *f)
+static void notifications(struct fleet_host *f)
 {
 	PGnotify *n;
 
@@ -427,7 +427,7 @@ static void notifications(struct fleet *f)
 
 /* One round while connected; returns 0 or the error that ended the
  * connection (or an error the server sent, logged and kept going). */
-static int round_connected(struct fleet *f, struct clock *k, char *err,
+static int round_connected(struct fleet_host *f, struct clock *k, char *err,
 			   size_t errlen)
 {
 	int64_t now = clock_mono_ms();
@@ -437,18 +437,18 @@ static int round_connected(struct fleet *f, struct clock *k, char *err,
 	if (f->want_lists || now >= k->lists) {
 		f->want_lists = false;
 		k->lists = now + FLEET_LISTS_S * 1000;
-		r = fleet_lists_catch_up(f, err, errlen);
+		r = fleet_host_lists_catch_up(f, err, errlen);
 		f->want_lists = r != 0; /* again next round */
 	}
 	if (!r && (f->want_commands || now >= k->commands)) {
 		f->want_commands = false;
 		k->commands = now + FLEET_COMMANDS_S * 1000;
-		r = fleet_commands_run(f, err, errlen);
+		r = fleet_host_commands_run(f, err, errlen);
 		f->want_commands = r != 0;
 	}
 	if (!r) {
 		int64_t before = f->shipped;
-		r = fleet_ship(f, err, errlen);
+		r = fleet_host_ship(f, err, errlen);
 		if (f->shipped != before) {
 			pthread_mutex_lock(&f->lock);
 			f->last_ship = (int64_t)time(NULL);
@@ -470,7 +470,7 @@ static int round_connected(struct fleet *f, struct clock *k, char *err,
 	return r;
 }
 
-static void came_back(struct fleet *f, struct clock *k)
+static void came_back(struct fleet_host *f, struct clock *k)
 {
 	if (k->down_logged)
 		log_notice("fleet: PostgreSQL back after %" PRId64 " s\n",
@@ -479,14 +479,14 @@ static void came_back(struct fleet *f, struct clock *k)
 		log_info("fleet: connected to %s as host %s (lists at version "
 			 "%" PRId64 ")\n", f->dsn_shown, f->host_id,
 			 f->lists_at);
-	fleet_note_error(f, "");
+	fleet_host_note_error(f, "");
 	k->failing[0] = 0;
 	k->backoff = FLEET_BACKOFF_MIN_S;
 	f->shipped_since = 0;
 }
 
 /* Logged once the outbox is empty again after an outage. */
-static void caught_up(struct fleet *f, struct clock *k)
+static void caught_up(struct fleet_host *f, struct clock *k)
 {
 	int64_t pending = 1;
 
@@ -501,7 +501,7 @@ static void caught_up(struct fleet *f, struct clock *k)
 /* A round that failed without losing the connection (the server refused
  * a statement, the store was busy) is logged when its error changes,
  * not every round; a good round clears it. */
-static void round_result(struct fleet *f, struct clock *k, const char *err)
+static void round_result(struct fleet_host *f, struct clock *k, const char *err)
 {
 	if (strcmp(err, k->failing)) {
 		if (*err)
@@ -509,13 +509,13 @@ static void round_result(struct fleet *f, struct clock *k, const char *err)
 		else
 			log_info("fleet: working again after: %s\n", k->failing);
 		snprintf(k->failing, sizeof(k->failing), "%s", err);
-		fleet_note_error(f, err);
+		fleet_host_note_error(f, err);
 	}
 	if (!*err)
 		caught_up(f, k);
 }
 
-static void wait_a_while(struct fleet *f, struct clock *k)
+static void wait_a_while(struct fleet_host *f, struct clock *k)
 {
 	int64_t now = clock_mono_ms();
 	int ms = FLEET_TICK_MS;
@@ -539,16 +539,16 @@ static void wait_a_while(struct fleet *f, struct clock *k)
 		disconnect(f);
 }
 
-static void *fleet_thread(void *arg)
+static void *fleet_host_thread(void *arg)
 {
-	struct fleet *f = arg;
+	struct fleet_host *f = arg;
 	struct clock k = { .backoff = FLEET_BACKOFF_MIN_S };
 	char err[512] = "";
 
 	while (!atomic_load(&f->stopping)) {
 		int r;
 		if (!f->db && clock_mono_ms() >= k.retry) {
-			r = fleet_connect(f, err, sizeof(err));
+			r = fleet_host_connect(f, err, sizeof(err));
 			if (r)
 				outage(f, &k, err);
 			else
@@ -563,16 +563,16 @@ static void *fleet_thread(void *arg)
 		}
 		if (f->white_sweep_at && clock_mono_ms() >= f->white_sweep_at) {
 			f->white_sweep_at = 0;
-			fleet_white_sweep(f);
+			fleet_host_white_sweep(f);
 		}
-		fleet_publish(f);
+		fleet_host_publish(f);
 		wait_a_while(f, &k);
 	}
 	disconnect(f);
 	return NULL;
 }
 
-int fleet_start(struct fleet *f, struct ctl *ctl)
+int fleet_host_start(struct fleet_host *f, struct ctl *ctl)
 {
 	struct store_fleet_state s;
 	char err[512] = "";
@@ -593,15 +593,15 @@ int fleet_start(struct fleet *f, struct ctl *ctl)
 	f->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (f->wake < 0)
 		return -errno;
-	fleet_publish(f);
-	if (pthread_create(&f->thread, NULL, fleet_thread, f))
+	fleet_host_publish(f);
+	if (pthread_create(&f->thread, NULL, fleet_host_thread, f))
 		return -EAGAIN;
 	f->running = true;
 	log_info("fleet: host %s, database %s\n", f->host_id, f->dsn_shown);
 	return 0;
 }
 
-void fleet_stop(struct fleet *f)
+void fleet_host_stop(struct fleet_host *f)
 {
 	uint64_t one = 1;
 
@@ -618,11 +618,11 @@ void fleet_stop(struct fleet *f)
 	}
 }
 
-void fleet_free(struct fleet *f)
+void fleet_host_free(struct fleet_host *f)
 {
 	if (!f)
 		return;
-	fleet_stop(f);
+	fleet_host_stop(f);
 	if (f->wake >= 0)
 		close(f->wake);
 	store_close(f->st);

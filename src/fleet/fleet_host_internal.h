@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The fleet thread's state, shared by fleet.c (the thread, the
- * connection, the heartbeat, the status) and fleet_sync.c (shipping, the
+/* The fleet thread's state, shared by fleet_host.c (the thread, the
+ * connection, the heartbeat, the status) and fleet_host_sync.c (shipping, the
  * central lists, the commands). Internal. */
 #pragma once
 #include <pthread.h>
@@ -49,7 +49,7 @@
 
 struct ctl;
 
-struct fleet {
+struct fleet_host {
 	const struct config *cfg;
 	struct ctl *ctl;
 	char host_id[CONFIG_HOST_ID_MAX + 1];
@@ -61,7 +61,7 @@ struct fleet {
 	int wake; /* eventfd: stop */
 	atomic_bool stopping;
 
-	/* Under lock: what `status` shows, and the socket fleet_stop shuts
+	/* Under lock: what `status` shows, and the socket fleet_host_stop shuts
 	 * down to end a blocking libpq call at once. */
 	pthread_mutex_t lock;
 	bool connected;
@@ -82,19 +82,19 @@ struct fleet {
 	int64_t shipped_since; /* rows shipped since the database came back */
 };
 
-/* fleet_sync.c: each returns 0 or a negative errno; -ECONNRESET and
+/* fleet_host_sync.c: each returns 0 or a negative errno; -ECONNRESET and
  * -ETIMEDOUT mean the connection is gone (f->db NULL). err says what. */
-int fleet_ship(struct fleet *f, char *err, size_t errlen);
-int fleet_lists_catch_up(struct fleet *f, char *err, size_t errlen);
-int fleet_commands_run(struct fleet *f, char *err, size_t errlen);
+int fleet_host_ship(struct fleet_host *f, char *err, size_t errlen);
+int fleet_host_lists_catch_up(struct fleet_host *f, char *err, size_t errlen);
+int fleet_host_commands_run(struct fleet_host *f, char *err, size_t errlen);
 /* Marks the pending events the central white entries cover whitelisted;
  * returns how many, or a negative errno. Local: no connection needed. */
-int fleet_white_sweep(struct fleet *f);
+int fleet_host_white_sweep(struct fleet_host *f);
 
-/* fleet.c: the status fields, under lock. */
-void fleet_note_error(struct fleet *f, const char *err);
-void fleet_publish(struct fleet *f);
+/* fleet_host.c: the status fields, under lock. */
+void fleet_host_note_error(struct fleet_host *f, const char *err);
+void fleet_host_publish(struct fleet_host *f);
 /* A statement with the fleet's deadline. */
-int fleet_exec(struct fleet *f, const char *sql, int n,
+int fleet_host_exec(struct fleet_host *f, const char *sql, int n,
 	       const char *const *params, PGresult **ret, char *err,
 	       size_t errlen);

@@ -15,18 +15,18 @@
 #include "config.h"
 
 struct ctl;
-struct fleet;
+struct fleet_host;
 
 /* Prepares the fleet of cfg (fleet_dsn set): the host id, nothing
  * started. Returns NULL with err filled (out of memory, no host id). */
-struct fleet *fleet_new(const struct config *cfg, char *err, size_t errlen);
+struct fleet_host *fleet_host_new(const struct config *cfg, char *err, size_t errlen);
 /* Starts the thread; ctl serves already. Returns 0 or a negative errno. */
-int fleet_start(struct fleet *f, struct ctl *ctl);
+int fleet_host_start(struct fleet_host *f, struct ctl *ctl);
 /* Stops the thread within about a second, whatever PostgreSQL does
- * (NULL is fine). The status stays readable until fleet_free. */
-void fleet_stop(struct fleet *f);
+ * (NULL is fine). The status stays readable until fleet_host_free. */
+void fleet_host_stop(struct fleet_host *f);
 /* After the control plane stopped (it may show the status until then). */
-void fleet_free(struct fleet *f);
+void fleet_host_free(struct fleet_host *f);
 /* The "fleet" object of `egressctl status` (any thread); arg is the
  * fleet. */
-cJSON *fleet_status_json(void *arg);
+cJSON *fleet_host_status_json(void *arg);
