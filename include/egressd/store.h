@@ -260,6 +260,56 @@ void store_imports_release(struct store_imports *im);
  * negative errno. */
 int store_prune(struct store *s, int64_t before);
 
+/* ---- the fleet (README: Fleet) ----
+ * Every insert of an event and every change of a column the fleet ships
+ * gives it the store's next change number, rev; store_event_delete
+ * records a deletion to ship with its own rev (retention and the budget
+ * do not: the fleet keeps its own retention). What has a rev above
+ * shipped_rev is the outbox. */
+struct store_fleet_state {
+	int64_t rev; /* the last change number given */
+	int64_t shipped_rev; /* every change up to it is in the fleet */
+	int64_t list_version; /* the central lists' version copied */
+	int64_t created; /* when the counter began (seconds since the epoch) */
+};
+int store_fleet_state_get(struct store *s, struct store_fleet_state *ret);
+/* One row of the outbox: an event as it is now, or a deletion (gone:
+ * e.id and e.day alone are set, the other strings are ""). */
+struct store_change {
+	struct store_event e;
+	int64_t rev;
+	bool gone;
+};
+struct store_changes {
+	struct store_change *v; /* by rev */
+	size_t n;
+};
+/* The changes with rev > after, oldest first, at most limit. */
+int store_fleet_changes(struct store *s, int64_t after, int64_t limit,
+			struct store_changes *ret);
+void store_fleet_changes_release(struct store_changes *c);
+/* Everything up to rev is in the fleet: shipped_rev goes up to it (never
+ * down) and the deletions up to it are forgotten. */
+int store_fleet_shipped(struct store *s, int64_t rev);
+/* How many rows of the outbox wait. */
+int store_fleet_pending(struct store *s, int64_t *ret);
+/* A central entry as copied; deleted: a tombstone (the copy is removed). */
+struct store_fleet_entry {
+	int64_t id; /* the central id */
+	const char *list; /* "black" or "white" */
+	const char *pattern;
+	int64_t version;
+	bool deleted;
+};
+/* Applies n central changes and records version as copied, in one
+ * transaction. */
+int store_fleet_lists_put(struct store *s, const struct store_fleet_entry *v,
+			  size_t n, int64_t version);
+/* The copy of the central entries of a list, as store_list_text. */
+int store_fleet_list_text(struct store *s, const char *list,
+			  char **ret_domains, char **ret_networks);
+int store_fleet_list_count(struct store *s, const char *list, int64_t *ret);
+
 /* ---- space ---- */
 
 /* Bytes allocated (st_blocks, as du counts) to the regular files directly

@@ -248,6 +248,29 @@ static void status_counts(const cJSON *reply)
 	       num(n, "dns_cache_entries"), num(n, "flows_undecided"));
 }
 
+/* Fleet mode only (README: Fleet). */
+static void status_fleet(const cJSON *reply)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(reply, "fleet");
+	const char *e = json_str(f, "last_error", "");
+	char t[32] = "never";
+
+	if (!f)
+		return;
+	if (num(f, "last_ship") > 0)
+		when(num(f, "last_ship"), t, sizeof(t));
+	printf("fleet:        host %s, database %s, %s%s%s\n", str(f, "host_id"),
+	       str(f, "database"),
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "connected"))
+		       ? "connected"
+		       : "NOT connected",
+	       *e ? ": " : "", e);
+	printf("              outbox %.0f rows pending, shipped rev %.0f, last "
+	       "ship %s, central lists version %.0f\n",
+	       num(f, "outbox_pending"), num(f, "shipped_rev"), t,
+	       num(f, "list_version"));
+}
+
 static void status_table(const cJSON *reply)
 {
 	const cJSON *q = cJSON_GetObjectItemCaseSensitive(reply, "queue");
@@ -271,6 +294,7 @@ static void status_table(const cJSON *reply)
 	       num(k, "isolated"));
 	printf("state dir:    %s, %.1f MiB of %.0f MiB\n", str(s, "path"),
 	       num(s, "bytes") / 1048576.0, num(s, "budget_bytes") / 1048576.0);
+	status_fleet(reply);
 }
 
 /* ---- events ---- */

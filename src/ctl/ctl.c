@@ -161,11 +161,23 @@ static bool actor_ok(const char *a)
 	return true;
 }
 
+/* Runs the command of a parsed request. */
+static cJSON *run_verb(struct ctl_req *r)
+{
+	const struct verb *v = verb_of(r->req);
+	const char *cmd = str_arg(r->req, "cmd");
+
+	if (v)
+		return v->store && !r->store
+			       ? reply_error("the store is not available", NULL)
+			       : v->fn(r);
+	return cmd ? reply_error("unknown command '%s'", cmd)
+		   : reply_error("missing \"cmd\"", NULL);
+}
+
 static cJSON *dispatch(struct ctl_req *r, const char *text)
 {
 	cJSON *req = cJSON_Parse(text), *o;
-	const struct verb *v;
-	const char *cmd;
 
 	if (!cJSON_IsObject(req)) {
 		cJSON_Delete(req);
@@ -173,22 +185,27 @@ static cJSON *dispatch(struct ctl_req *r, const char *text)
 				   NULL);
 	}
 	r->req = req;
-	cmd = str_arg(req, "cmd");
-	v = verb_of(req);
 	r->actor = str_arg(req, "actor");
 	if (!r->actor)
 		r->actor = "";
 	if (!actor_ok(r->actor))
 		o = reply_error("bad \"actor\": a console user name", NULL);
-	else if (v)
-		o = v->store && !r->store
-			    ? reply_error("the store is not available", NULL)
-			    : v->fn(r);
 	else
-		o = cmd ? reply_error("unknown command '%s'", cmd)
-			: reply_error("missing \"cmd\"", NULL);
+		o = run_verb(r);
 	cJSON_Delete(req);
 	return o;
+}
+
+cJSON *ctl_execute(struct ctl *c, const cJSON *req, const char *actor,
+		   struct store *st)
+{
+	struct ctl_req r = { .c = c, .req = req, .uid = 0, .fd = -1,
+			     .store = st, .actor = actor ? actor : "" };
+
+	if (!cJSON_IsObject(req))
+		return reply_error("malformed request: expected one JSON object",
+				   NULL);
+	return run_verb(&r);
 }
 
 /* ---- workers ---- */

@@ -54,6 +54,24 @@ void ctl_set_hostnet(struct ctl *c, struct hostnet *h);
  * "mode", "interfaces", "lists", "counters", ...}. Any thread, while ctl
  * runs. */
 cJSON *ctl_status(struct ctl *c);
+/* Runs one request ({"cmd": ...}, as egressctl sends it) in the caller's
+ * thread, as uid 0 on behalf of actor (written to the audit as is: the
+ * caller vouches for it), with the caller's store connection (NULL: the
+ * verbs that need one refuse). For the fleet thread's commands. Returns
+ * the reply (the caller frees it). */
+struct store;
+cJSON *ctl_execute(struct ctl *c, const cJSON *req, const char *actor,
+		   struct store *st);
+/* The containers as `egressctl containers` lists them, from the last
+ * scan (no wait for a fresh one). NULL: out of memory. */
+cJSON *ctl_containers(struct ctl *c);
+/* What `status` shows of the fleet (fleet_host.h), set before ctl_start;
+ * fn(arg) returns the "fleet" object or NULL. */
+void ctl_set_fleet(struct ctl *c, cJSON *(*fn)(void *arg), void *arg);
+/* Asks for the lists to be rebuilt and waits (at most ms) until a build
+ * that covers the caller's change is handed to the packet thread.
+ * Returns 0, -ETIMEDOUT, or the build's error with err filled. */
+int ctl_lists_apply(struct ctl *c, unsigned ms, char *err, size_t errlen);
 /* Asks for the lists to be rebuilt (SIGHUP); never waits. */
 void ctl_request_reload(struct ctl *c);
 /* Asks for a container rescan now (an event from an unknown source);

@@ -69,6 +69,9 @@ struct ctl {
 	const char *queue_kind;
 	int64_t started; /* wall clock */
 	time_t lists_loaded; /* when the policy was last built */
+	/* the fleet's status section (ctl_set_fleet); NULL: one host */
+	cJSON *(*fleet_status)(void *arg);
+	void *fleet_arg;
 	gid_t group; /* members may talk to us; (gid_t)-1 if none */
 	int lfd; /* the listening socket */
 	_Atomic bool stopping;

@@ -353,12 +353,9 @@ static void host_json(const struct ctl *c, cJSON *o)
 
 /* ---- commands ---- */
 
-cJSON *cmd_containers(struct ctl_req *r)
+/* The containers of the last scan, and the isolated ones not running. */
+static void containers_add(struct ctl *c, cJSON *arr)
 {
-	struct ctl *c = r->c;
-	cJSON *o = reply_ok(), *arr = cJSON_AddArrayToObject(o, "containers");
-
-	ctl_inventory_fresh(c, 1500);
 	pthread_mutex_lock(&c->lock);
 	for (size_t i = 0; i < c->inv->n; i++)
 		cJSON_AddItemToArray(arr, container_json(c, &c->inv->c[i]));
@@ -375,6 +372,24 @@ cJSON *cmd_containers(struct ctl_req *r)
 		cJSON_AddItemToArray(arr, x);
 	}
 	pthread_mutex_unlock(&c->lock);
+}
+
+cJSON *ctl_containers(struct ctl *c)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	if (arr)
+		containers_add(c, arr);
+	return arr;
+}
+
+cJSON *cmd_containers(struct ctl_req *r)
+{
+	struct ctl *c = r->c;
+	cJSON *o = reply_ok(), *arr = cJSON_AddArrayToObject(o, "containers");
+
+	ctl_inventory_fresh(c, 1500);
+	containers_add(c, arr);
 	host_json(c, o);
 	return o;
 }

@@ -190,6 +190,11 @@ int ctl_policy_apply(struct ctl *c, unsigned ms, char *err, size_t errlen)
 	return r;
 }
 
+int ctl_lists_apply(struct ctl *c, unsigned ms, char *err, size_t errlen)
+{
+	return ctl_policy_apply(c, ms, err, errlen);
+}
+
 int ctl_policy_fd(const struct ctl *c)
 {
 	return c->policy_out[0];

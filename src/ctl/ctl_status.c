@@ -24,6 +24,12 @@ void ctl_set_hostnet(struct ctl *c, struct hostnet *h)
 	c->hostnet = h;
 }
 
+void ctl_set_fleet(struct ctl *c, cJSON *(*fn)(void *arg), void *arg)
+{
+	c->fleet_status = fn;
+	c->fleet_arg = arg;
+}
+
 void ctl_set_status(struct ctl *c, const struct status_board *b,
 		    const struct status_cats *cats, const char *queue_kind)
 {
@@ -214,5 +220,10 @@ cJSON *ctl_status(struct ctl *c)
 	add_counters(c, o);
 	add_categories(c, o);
 	add_store(c, o);
+	if (c->fleet_status) {
+		cJSON *f = c->fleet_status(c->fleet_arg);
+		if (f)
+			cJSON_AddItemToObject(o, "fleet", f);
+	}
 	return o;
 }

@@ -17,6 +17,7 @@
 
 #include "egressd/fileio.h"
 #include "text.h"
+#include "pgio.h"
 
 void config_defaults(struct config *c)
 {
@@ -239,13 +240,65 @@ static int set_trusted(struct config *c, const char *v)
 	return 0;
 }
 
+bool config_host_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > CONFIG_HOST_ID_MAX || !isalnum((unsigned char)s[0]))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	return true;
+}
+
+static int set_host_id(struct config *c, const char *v)
+{
+	if (*v && !config_host_id_ok(v))
+		return -EINVAL;
+	return set_str(c->fleet_host_id, sizeof(c->fleet_host_id), v);
+}
+
+/* Addresses, separated by spaces or commas; "" for none. */
+static int set_outer_addr(struct config *c, const char *v)
+{
+	char buf[sizeof(c->fleet_outer_addr)], *save = NULL;
+	struct ip_addr a;
+
+	if (set_str(buf, sizeof(buf), v))
+		return -EINVAL;
+	for (char *t = strtok_r(buf, " ,\t", &save); t;
+	     t = strtok_r(NULL, " ,\t", &save))
+		if (ip_addr_parse(t, &a))
+			return -EINVAL;
+	return set_str(c->fleet_outer_addr, sizeof(c->fleet_outer_addr), v);
+}
+
+/* The DSN is never echoed: it may hold a password. */
+static int set_fleet_dsn(struct config *c, const char *v, char *err,
+			 size_t errlen)
+{
+	char why[200];
+	int r = *v ? pgio_dsn_check(v, why, sizeof(why)) : 0;
+
+	if (!r && set_str(c->fleet_dsn, sizeof(c->fleet_dsn), v)) {
+		snprintf(why, sizeof(why), "longer than %d bytes",
+			 CONFIG_FLEET_DSN_MAX - 1);
+		r = -EINVAL;
+	}
+	if (r)
+		snprintf(err, errlen, "bad value for fleet_dsn: %s", why);
+	return r;
+}
+
 enum key_id {
 	K_MODE, K_FAIL_CLOSED, K_QUEUE, K_QUEUE_MAXLEN, K_STATE_DIR, K_SOCKET,
 	K_RULESET, K_DOCKER_SOCKET, K_OCI_BUNDLE_ROOT, K_SYSTEM_LISTS,
 	K_RETENTION_DAYS, K_MAX_STATE_MB, K_SYSLOG, K_TTL_FLOOR, K_MARK_MASK,
 	K_MARK_ALLOW, K_MARK_BLOCK, K_BLACKLIST, K_WHITELIST, K_CONTAINER_IF,
 	K_WATCHDOG_TIMEOUT, K_SANDBOX, K_REDACT, K_MARK_IN, K_UNREADABLE,
-	K_DNS_BYPASS, K_ECH, K_TRUSTED_RESOLVERS, K_METRICS_LISTEN, K_LOG_LEVEL, K_HOST_PROCESSES, K_COUNT
+	K_DNS_BYPASS, K_ECH, K_TRUSTED_RESOLVERS, K_METRICS_LISTEN, K_LOG_LEVEL, K_HOST_PROCESSES,
+	K_FLEET_DSN, K_FLEET_HOST_ID, K_FLEET_OUTER_ADDR, K_COUNT
 };
 
 /* Settings that may be given more than once (each adds one). */
@@ -284,6 +337,9 @@ static const struct {
 	[K_METRICS_LISTEN] = { "metrics_listen", false },
 	[K_LOG_LEVEL] = { "log_level", false },
 	[K_HOST_PROCESSES] = { "host_processes", false },
+	[K_FLEET_DSN] = { "fleet_dsn", false },
+	[K_FLEET_HOST_ID] = { "fleet_host_id", false },
+	[K_FLEET_OUTER_ADDR] = { "fleet_outer_addr", false },
 };
 
 static int key_find(const char *name)
@@ -352,6 +408,10 @@ static int key_apply(struct config *c, enum key_id k, const char *v)
 		return set_listen(c, v);
 	case K_HOST_PROCESSES:
 		return set_host_processes(c, v);
+	case K_FLEET_HOST_ID:
+		return set_host_id(c, v);
+	case K_FLEET_OUTER_ADDR:
+		return set_outer_addr(c, v);
 	case K_LOG_LEVEL:
 		return (c->log_level = log_level_parse(v)) < 0 ? -EINVAL : 0;
 	case K_WATCHDOG_TIMEOUT:
@@ -375,6 +435,8 @@ int config_set(struct config *c, const char *key, const char *value,
 			snprintf(err, errlen, "bad value for redact: %s", why);
 		return r;
 	}
+	if (k == K_FLEET_DSN)
+		return set_fleet_dsn(c, value, err, errlen);
 	r = k < 0 ? -ENOENT : key_apply(c, (enum key_id)k, value);
 	if (r == -ENOENT)
 		snprintf(err, errlen, "unknown setting '%s'", key);

@@ -18,6 +18,11 @@
 #define CONFIG_LINE_MAX 1024
 /* Resolvers whose answers may unblock an address an IP list blocks. */
 #define CONFIG_TRUSTED_MAX 16
+/* fleet_dsn: a libpq connection string or URI (a long one names several
+ * hosts and TLS files). */
+#define CONFIG_FLEET_DSN_MAX 1024
+/* The fleet's host id: the schema's hosts.host_id CHECK. */
+#define CONFIG_HOST_ID_MAX 64
 /* The state dir's disk budget (store, exports, feeds), MiB. */
 #define CONFIG_STATE_MB_DEFAULT 1024
 
@@ -61,7 +66,16 @@ struct config {
 	char metrics_listen[80]; /* "ADDR:PORT" of /metrics, "" for off */
 	int log_level; /* log.h's enum log_prio: lines above it not written */
 	bool ifs_default; /* none named: config_finish gave the defaults */
+	/* The fleet (README: Fleet): "" runs one host alone, as ever. */
+	char fleet_dsn[CONFIG_FLEET_DSN_MAX];
+	char fleet_host_id[CONFIG_HOST_ID_MAX + 1]; /* "": from the host */
+	/* addresses the console shows as the host's outer ones, separated
+	 * by spaces or commas; "": the local end of the database link */
+	char fleet_outer_addr[256];
 };
+
+/* A fleet host id: ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$. */
+bool config_host_id_ok(const char *s);
 
 /* The container interfaces watched when none is named: Docker's, CNI's
  * (bridge plugin, kubenet), Podman's and Calico's routed veths. */

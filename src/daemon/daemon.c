@@ -31,6 +31,7 @@
 #include "synmap.h"
 #include "egressd/clock.h"
 #include "sandbox.h"
+#include "fleet_host.h"
 #include "watchdog.h"
 #include "egressd/ct.h"
 #include "egressd/docker.h"
@@ -714,6 +715,7 @@ static int sandbox_enter(const struct config *cfg, const struct watchdog *wd)
 		return 0;
 	}
 	sandbox_allow_kill(watchdog_pid(wd));
+	sandbox_allow_inet(cfg->fleet_dsn[0] != 0);
 	r = sandbox_drop_caps(SANDBOX_DAEMON);
 	if (r) {
 		log_err("sandbox: cannot drop capabilities: "
@@ -746,8 +748,22 @@ static int start_threads(struct daemon *d, struct ctl *ctl,
 	ctl_set_status(ctl, &d->board, &d->cats,
 		       d->queue_kind == NFT_QUEUE_NATIVE ? "native" : "compat");
 	ctl_set_hostnet(ctl, &d->hostnet);
+	if (d->cfg.fleet_dsn[0]) {
+		d->fleet = fleet_host_new(&d->cfg, err, sizeof(err));
+		if (!d->fleet) {
+			log_err("fleet: %s\n", err);
+			return -1;
+		}
+		ctl_set_fleet(ctl, fleet_host_status_json, d->fleet);
+	}
 	if (ctl_start(ctl, iso, &d->policy, err, sizeof(err))) {
 		log_err("%s\n", err);
+		return -1;
+	}
+	/* After the control plane: its commands run through it. PostgreSQL
+	 * unreachable is no error here: the thread retries. */
+	if (d->fleet && fleet_host_start(d->fleet, ctl)) {
+		log_err("fleet: cannot start the fleet thread\n");
 		return -1;
 	}
 	if (d->metrics_fd >= 0) {
@@ -869,11 +885,14 @@ int daemon_main(int argc, char **argv)
 	/* The writer before the control plane: it asks ctl for rescans (an
 	 * event from an unknown source) until it has drained its queue. */
 	metrics_stop(d.metrics); /* it asks ctl */
+	fleet_host_stop(d.fleet); /* it runs commands through ctl */
 	d.metrics = NULL;
 	events_close(d.events);
 	d.events = NULL;
 	ctl_stop(ctl);
 	d.ctl = NULL;
+	fleet_host_free(d.fleet); /* ctl showed its status until now */
+	d.fleet = NULL;
 	if (d.eng)
 		datapath_flush_held(&d);
 	if (d.nq)

@@ -43,6 +43,7 @@ struct daemon {
 	unsigned long qdrops_reported;
 	unsigned long evicted_reported;
 	struct ctl *ctl; /* the control thread (lists, containers) */
+	struct fleet_host *fleet; /* fleet mode (fleet_dsn), else NULL */
 	struct watchdog *wd; /* the packet thread beats it */
 	struct held held[HELD_MAX];
 	size_t nheld;

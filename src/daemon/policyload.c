@@ -90,28 +90,44 @@ static int add_imports(struct specs *s, struct store *st)
 	return r;
 }
 
-/* The store's own entries as four in-memory lists: custom black and
+/* Entries of the store as four in-memory lists named `name`: black and
  * white, domains and networks (the list formats keep them apart). */
-static int add_custom(struct specs *s, struct store *st)
+static int add_entries(struct specs *s, struct store *st, const char *name,
+		       int (*text_of)(struct store *, const char *, char **,
+				      char **))
 {
 	char *text[4] = { 0 };
 	int r = 0;
 
-	if (store_list_text(st, "black", &text[0], &text[1]) ||
-	    store_list_text(st, "white", &text[2], &text[3]))
+	if (text_of(st, "black", &text[0], &text[1]) ||
+	    text_of(st, "white", &text[2], &text[3]))
 		r = -EIO;
 	for (int i = 0; i < 4; i++) {
 		struct list_spec sp = {
-			.path = "custom",
+			.path = name,
 			.text = keep(s, text[i]),
 			.format = i % 2 ? LIST_FMT_CIDR : LIST_FMT_DOMAINS,
 			.white = i >= 2,
-			.category = "custom",
+			.category = name,
 		};
 		if (!r && (!sp.text || add(s, &sp)))
 			r = -ENOMEM;
 	}
 	return r;
+}
+
+/* The operator's own entries, strict. */
+static int add_custom(struct specs *s, struct store *st)
+{
+	return add_entries(s, st, "custom", store_list_text);
+}
+
+/* The fleet's central entries (README: Fleet), from their local copy: a
+ * white one may allow, like the operator's own. Strict as those: the
+ * fleet thread copies only patterns that load (ctl_pattern_check). */
+static int add_central(struct specs *s, struct store *st)
+{
+	return add_entries(s, st, "central", store_fleet_list_text);
 }
 
 static int collect(const struct config *cfg, struct store *st,
@@ -130,6 +146,12 @@ static int collect(const struct config *cfg, struct store *st,
 	}
 	if (!r && st && (r = add_custom(s, st)) == -EIO) {
 		snprintf(err, errlen, "cannot read the list entries from the store");
+		return r;
+	}
+	if (!r && st && cfg->fleet_dsn[0] &&
+	    (r = add_central(s, st)) == -EIO) {
+		snprintf(err, errlen, "cannot read the central list entries "
+			 "from the store");
 		return r;
 	}
 	if (r)

@@ -131,12 +131,15 @@ static const struct sandbox_cap watchdog_caps[] = {
  * namespaces    setns below                          inventory, sock_diag
  *
  * With argument checks (daemon_args):
- * socket   AF_UNIX (control socket, Docker, syslog); AF_NETLINK with
- *          NETLINK_ROUTE (links and addresses of each namespace),
- *          NETLINK_NETFILTER (NFQUEUE, nftables, conntrack) or
- *          NETLINK_SOCK_DIAG (the socket behind a flow). Nothing else was
- *          seen: egressd opens no IP or packet socket of its own, and code
- *          run through a parser bug cannot open one either.
+ * socket   AF_UNIX (control socket, Docker, syslog, PostgreSQL's unix
+ *          socket); AF_NETLINK with NETLINK_ROUTE (links and addresses of
+ *          each namespace), NETLINK_NETFILTER (NFQUEUE, nftables,
+ *          conntrack) or NETLINK_SOCK_DIAG (the socket behind a flow).
+ *          Nothing else was seen: egressd opens no IP or packet socket of
+ *          its own, and code run through a parser bug cannot open one
+ *          either. In fleet mode only (sandbox_allow_inet): AF_INET and
+ *          AF_INET6 of type SOCK_STREAM (libpq over TCP) and SOCK_DGRAM
+ *          (getaddrinfo asking the resolver for the database's name).
  * clone    with CLONE_THREAD and no CLONE_NEW* flag: threads only, no
  *          fork, no new namespace. glibc falls back to clone when clone3
  *          says ENOSYS; clone3's flags live in memory a filter cannot read.
@@ -192,6 +195,14 @@ static const char *const daemon_calls[] = {
 	"wait4",
 };
 
+/* fleet_dsn is set: IP sockets for libpq (sandbox.h). */
+static bool inet_allowed;
+
+void sandbox_allow_inet(bool allow)
+{
+	inet_allowed = allow;
+}
+
 /* The one process the daemon may signal (its watchdog child: stopped at
  * shutdown, killed when hung), 0 for none. */
 static pid_t kill_target;
@@ -240,6 +251,27 @@ static int rule(scmp_filter_ctx ctx, uint32_t action, const char *name,
 	return seccomp_rule_add_array(ctx, action, nr, n, cmp);
 }
 
+/* IPv4 and IPv6 stream and datagram sockets, whatever SOCK_NONBLOCK and
+ * SOCK_CLOEXEC say; returns the number of rules' syscalls (0 or 1). */
+static int inet_rules(scmp_filter_ctx ctx)
+{
+	const int fams[] = { AF_INET, AF_INET6 };
+	const int types[] = { SOCK_STREAM, SOCK_DGRAM };
+	struct scmp_arg_cmp c[2];
+	int r = 0;
+
+	if (!inet_allowed)
+		return 0;
+	for (size_t i = 0; !r && i < 2; i++)
+		for (size_t k = 0; !r && k < 2; k++) {
+			c[0] = SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)fams[i]);
+			c[1] = SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf,
+					  (uint32_t)types[k]);
+			r = rule(ctx, SCMP_ACT_ALLOW, "socket", 2, c);
+		}
+	return r;
+}
+
 /* Rules with argument checks; returns the number of syscalls they allow. */
 static int daemon_args(scmp_filter_ctx ctx)
 {
@@ -270,6 +302,7 @@ static int daemon_args(scmp_filter_ctx ctx)
 		r = r ? r : rule(ctx, SCMP_ACT_ALLOW, "kill", 1, c);
 	c[0] = SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)getpid());
 	r = r ? r : rule(ctx, SCMP_ACT_ALLOW, "tgkill", 1, c);
+	r = r ? r : inet_rules(ctx);
 	return r ? r : 5;
 }
 

@@ -7,6 +7,7 @@
  * events.jsonl) first, then sandbox_drop_caps(), then sandbox_seccomp(),
  * then the threads start. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -43,6 +44,12 @@ int sandbox_seccomp(enum sandbox_profile p);
 /* The daemon's filter lets it signal this process (its watchdog child)
  * and no other. Before sandbox_seccomp. */
 void sandbox_allow_kill(pid_t pid);
+
+/* Fleet mode (fleet_dsn): the daemon's filter also lets it open IPv4
+ * and IPv6 stream sockets (libpq's link to PostgreSQL) and datagram
+ * sockets (resolving the database's name). Never raw or packet sockets,
+ * never without fleet_dsn. Before sandbox_seccomp. */
+void sandbox_allow_inet(bool allow);
 
 /* The profile's capabilities as a bit mask (bit N: capability N), as
  * /proc/PID/status prints CapEff, CapPrm and CapBnd. */

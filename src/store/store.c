@@ -103,6 +103,16 @@ static int migrate_auto_vacuum(struct store *s, bool *ret_vacuumed)
 	" host = coalesce(json_extract(detail, '$.host.name'), '')"          \
 	" WHERE image = '' AND host = '' AND json_valid(detail);"
 
+/* The fleet's outbox (README: Fleet): every insert and every change of a
+ * shipped column gives the event the store's next change number (rev);
+ * what has a rev above fleet_state.shipped_rev is still to ship. The
+ * trigger's own UPDATE touches rev alone, which is not in its OF list:
+ * it never fires itself. */
+#define EVENTS_REV_BUMP                                                     \
+	" BEGIN UPDATE fleet_state SET rev = rev + 1;"                      \
+	" UPDATE events SET rev = (SELECT rev FROM fleet_state)"            \
+	"  WHERE id = NEW.id; END;"
+
 static const struct migration {
 	const char *sql;
 	int (*fn)(struct store *s, bool *ret_vacuumed);
@@ -162,6 +172,39 @@ static const struct migration {
 	  "ALTER TABLE events ADD COLUMN host TEXT NOT NULL DEFAULT '';"
 	  "ALTER TABLE audit ADD COLUMN actor TEXT NOT NULL DEFAULT '';"
 	  "CREATE INDEX events_day ON events(day);" EVENTS_BACKFILL },
+	/* 6: the fleet: the change counter and the outbox (events by rev,
+	 * the deletions to ship), what was shipped and applied, and the
+	 * local copy of the central list entries. An older store's events
+	 * take their ids as revs, so that they ship too. */
+	{ .sql = "ALTER TABLE events ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
+	  "UPDATE events SET rev = id;"
+	  "CREATE INDEX events_rev ON events(rev);"
+	  "CREATE TABLE fleet_state("
+	  " id INTEGER PRIMARY KEY CHECK(id = 1),"
+	  " rev INTEGER NOT NULL,"
+	  " shipped_rev INTEGER NOT NULL DEFAULT 0,"
+	  " list_version INTEGER NOT NULL DEFAULT 0,"
+	  " created INTEGER NOT NULL);"
+	  "INSERT INTO fleet_state(id, rev, created) VALUES (1,"
+	  " (SELECT coalesce(max(id), 0) FROM events),"
+	  " CAST(strftime('%s', 'now') AS INTEGER));"
+	  "CREATE TABLE fleet_gone("
+	  " local_id INTEGER NOT NULL,"
+	  " day TEXT NOT NULL,"
+	  " rev INTEGER NOT NULL,"
+	  " PRIMARY KEY(local_id, day));"
+	  "CREATE TABLE fleet_lists("
+	  " id INTEGER PRIMARY KEY,"
+	  " list TEXT NOT NULL CHECK(list IN ('black', 'white')),"
+	  " pattern TEXT NOT NULL,"
+	  " version INTEGER NOT NULL);"
+	  "CREATE TRIGGER events_rev_insert AFTER INSERT ON events"
+	  EVENTS_REV_BUMP
+	  "CREATE TRIGGER events_rev_update AFTER UPDATE OF type, subject,"
+	  " container_id, container_name, process_path, process_user, day,"
+	  " first_seen, last_seen, count, status, action, rule_list,"
+	  " rule_source, rule_pattern, rule_category, detail, image, host"
+	  " ON events" EVENTS_REV_BUMP },
 };
 
 static int migrate_step(struct store *s, const struct migration *m,
@@ -807,6 +850,21 @@ static int prep_errno(struct store *s)
 	return rc == SQLITE_OK ? -EIO : sql_errno(rc);
 }
 
+/* The one integer st answers (finalized here). Returns 0 or a negative
+ * errno (-EBADMSG: no row). */
+static int scalar(struct store *s, sqlite3_stmt *st, int64_t *ret)
+{
+	int rc = st ? sqlite3_step(st) : SQLITE_OK;
+
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW	 ? 0
+	       : !st		 ? prep_errno(s)
+	       : rc == SQLITE_DONE ? -EBADMSG
+				 : sql_errno(rc);
+}
+
 /* ---- rows into structs ---- */
 
 /* How a kind of row is read: into a struct of `size` bytes whose one
@@ -1242,15 +1300,11 @@ int store_events_list(struct store *s, const struct event_filter *f,
 int store_events_count(struct store *s, const struct event_filter *f,
 		       int64_t *ret)
 {
-	sqlite3_stmt *st = prep(s, "SELECT count(*) FROM events" EVENT_WHERE,
-				"iittttt", f->from, f->to, f->status,
-				f->container, f->domain, f->image, f->host);
-	int rc = st ? sqlite3_step(st) : SQLITE_OK;
-
-	if (rc == SQLITE_ROW)
-		*ret = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : st ? sql_errno(rc) : prep_errno(s);
+	return scalar(s,
+		      prep(s, "SELECT count(*) FROM events" EVENT_WHERE,
+			   "iittttt", f->from, f->to, f->status, f->container,
+			   f->domain, f->image, f->host),
+		      ret);
 }
 
 void store_events_release(struct store_events *l)
@@ -1286,11 +1340,27 @@ int store_event_set_status(struct store *s, int64_t id, const char *status)
 	return r < 0 ? r : r ? 0 : -ENOENT;
 }
 
+/* The deletion is an outbox row too (fleet_gone, with the next rev);
+ * retention and the disk budget delete without one: the fleet keeps
+ * those events by its own retention. */
 int store_event_delete(struct store *s, int64_t id)
 {
-	int r = run(s, prep(s, "DELETE FROM events WHERE id=?", "i", id));
+	int r = exec(s, "BEGIN IMMEDIATE");
 
-	return r < 0 ? r : r ? 0 : -ENOENT;
+	if (!r)
+		r = run(s, prep(s, "UPDATE fleet_state SET rev = rev + 1", ""));
+	if (r >= 0)
+		r = run(s, prep(s,
+				"INSERT OR REPLACE INTO fleet_gone(local_id, day,"
+				" rev) SELECT id, day, (SELECT rev FROM"
+				" fleet_state) FROM events WHERE id = ?",
+				"i", id));
+	if (r > 0)
+		r = run(s, prep(s, "DELETE FROM events WHERE id=?", "i", id));
+	if (r > 0)
+		return exec(s, "COMMIT");
+	exec(s, "ROLLBACK");
+	return r < 0 ? r : -ENOENT;
 }
 
 int store_events_whitelist_pending(struct store *s, const char *pattern)
@@ -1307,10 +1377,23 @@ int store_events_whitelist_pending(struct store *s, const char *pattern)
 			   "t", pattern));
 }
 
+/* The deletions to ship of days before the cutoff go too: without a
+ * fleet nothing ships them, and an event that old is past retention
+ * anyway. */
 int store_prune(struct store *s, int64_t before)
 {
-	return run(s, prep(s, "DELETE FROM events WHERE last_seen < ?", "i",
-			   before));
+	char day[11];
+	int r = run(s, prep(s, "DELETE FROM events WHERE last_seen < ?", "i",
+			    before));
+
+	local_day(before, day);
+	if (r >= 0) {
+		int g = run(s, prep(s, "DELETE FROM fleet_gone WHERE day < ?",
+				    "t", day));
+		if (g < 0)
+			return g;
+	}
+	return r;
 }
 
 /* ---- lists ---- */
@@ -1401,11 +1484,10 @@ static int append(char **buf, size_t *len, const char *line)
 	return 0;
 }
 
-int store_list_text(struct store *s, const char *list, char **ret_domains,
-		    char **ret_networks)
+/* The patterns of st's first column as list-file text (st finalized). */
+static int list_text(struct store *s, sqlite3_stmt *st, char **ret_domains,
+		     char **ret_networks)
 {
-	sqlite3_stmt *st = prep(s, "SELECT pattern FROM lists WHERE list = ?",
-				"t", list);
 	char *dom = calloc(1, 1), *net = calloc(1, 1);
 	size_t dl = 0, nl = 0;
 	int r = st && dom && net ? 0 : -ENOMEM, rc = SQLITE_DONE;
@@ -1433,6 +1515,14 @@ int store_list_text(struct store *s, const char *list, char **ret_domains,
 	*ret_domains = dom;
 	*ret_networks = net;
 	return 0;
+}
+
+int store_list_text(struct store *s, const char *list, char **ret_domains,
+		    char **ret_networks)
+{
+	return list_text(s, prep(s, "SELECT pattern FROM lists WHERE list = ?",
+				 "t", list),
+			 ret_domains, ret_networks);
 }
 
 /* ---- audit ---- */
@@ -1742,4 +1832,143 @@ int store_budget_enforce(struct store *s, const char *dir, uint64_t max_bytes,
 			return r;
 	}
 	return 0;
+}
+
+/* ---- the fleet's outbox and lists ---- */
+
+int store_fleet_state_get(struct store *s, struct store_fleet_state *ret)
+{
+	sqlite3_stmt *st = prep(s, "SELECT rev, shipped_rev, list_version,"
+				   " created FROM fleet_state WHERE id = 1",
+				"");
+	int rc = st ? sqlite3_step(st) : SQLITE_OK;
+
+	if (rc == SQLITE_ROW)
+		*ret = (struct store_fleet_state){
+			sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+			sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+		};
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW	 ? 0
+	       : rc == SQLITE_DONE ? -EBADMSG
+	       : st		 ? sql_errno(rc)
+				 : prep_errno(s);
+}
+
+static int change_fill(sqlite3_stmt *st, void *row)
+{
+	struct store_change *c = row;
+
+	c->rev = sqlite3_column_int64(st, EV_DETAIL + 1);
+	c->gone = sqlite3_column_int64(st, EV_DETAIL + 2) != 0;
+	return event_fill(st, &c->e);
+}
+
+static const struct row_kind change_kind = {
+	sizeof(struct store_change), offsetof(struct store_change, e.buf),
+	change_fill,
+};
+
+int store_fleet_changes(struct store *s, int64_t after, int64_t limit,
+			struct store_changes *ret)
+{
+	struct rows r;
+	int e;
+
+	if (limit < 1)
+		return -EINVAL;
+	/* A deletion reads as an event with its id and day alone. */
+	e = rows_read(s,
+		      prep(s,
+			   "SELECT " EVENT_COLUMNS ", detail, rev, 0 FROM events"
+			   " WHERE rev > ?1 UNION ALL SELECT local_id, '', '',"
+			   " '', '', '', '', day, 0, 0, 0, '', '', '', '', '',"
+			   " '', '', '', '', rev, 1 FROM fleet_gone"
+			   " WHERE rev > ?1 ORDER BY 21 LIMIT ?2",
+			   "ii", after, limit),
+		      &change_kind, (size_t)limit, SIZE_MAX, &r, NULL);
+	if (!e)
+		*ret = (struct store_changes){ r.v, r.n };
+	return e;
+}
+
+void store_fleet_changes_release(struct store_changes *c)
+{
+	if (!c)
+		return;
+	rows_free(c->v, c->n, &change_kind);
+	c->v = NULL;
+	c->n = 0;
+}
+
+int store_fleet_shipped(struct store *s, int64_t rev)
+{
+	int r = exec(s, "BEGIN IMMEDIATE");
+
+	if (!r)
+		r = run(s, prep(s, "UPDATE fleet_state SET shipped_rev ="
+				   " max(shipped_rev, ?)", "i", rev));
+	if (r >= 0)
+		r = run(s, prep(s, "DELETE FROM fleet_gone WHERE rev <= ?", "i",
+				rev));
+	if (r >= 0)
+		r = exec(s, "COMMIT");
+	else
+		exec(s, "ROLLBACK");
+	return r < 0 ? r : 0;
+}
+
+int store_fleet_pending(struct store *s, int64_t *ret)
+{
+	return scalar(s,
+		      prep(s,
+			   "SELECT (SELECT count(*) FROM events WHERE rev >"
+			   " f.shipped_rev) + (SELECT count(*) FROM fleet_gone"
+			   " WHERE rev > f.shipped_rev) FROM fleet_state f",
+			   ""),
+		      ret);
+}
+
+static int fleet_entry_put(struct store *s, const struct store_fleet_entry *e)
+{
+	if (e->deleted)
+		return run(s, prep(s, "DELETE FROM fleet_lists WHERE id = ?", "i",
+				   e->id));
+	return run(s, prep(s, "INSERT OR REPLACE INTO fleet_lists(id, list,"
+			      " pattern, version) VALUES (?,?,?,?)",
+			   "itti", e->id, e->list,
+			   e->pattern, e->version));
+}
+
+int store_fleet_lists_put(struct store *s, const struct store_fleet_entry *v,
+			  size_t n, int64_t version)
+{
+	int r = exec(s, "BEGIN IMMEDIATE");
+
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = fleet_entry_put(s, &v[i]);
+	if (r >= 0)
+		r = run(s, prep(s, "UPDATE fleet_state SET list_version ="
+				   " max(list_version, ?)", "i", version));
+	if (r >= 0)
+		r = exec(s, "COMMIT");
+	else
+		exec(s, "ROLLBACK");
+	return r < 0 ? r : 0;
+}
+
+int store_fleet_list_text(struct store *s, const char *list,
+			  char **ret_domains, char **ret_networks)
+{
+	return list_text(s, prep(s, "SELECT pattern FROM fleet_lists WHERE"
+				    " list = ?", "t", list),
+			 ret_domains, ret_networks);
+}
+
+int store_fleet_list_count(struct store *s, const char *list, int64_t *ret)
+{
+	return scalar(s,
+		      prep(s, "SELECT count(*) FROM fleet_lists WHERE list = ?",
+			   "t", list),
+		      ret);
 }

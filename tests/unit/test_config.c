@@ -107,6 +107,49 @@ START_TEST(host_processes_ignore_or_watch)
 }
 END_TEST
 
+/* The fleet's keys: a DSN that does not parse is refused with file and
+ * line and never echoed (it may hold a password); empty is one host. */
+START_TEST(fleet_keys_are_checked)
+{
+	static struct config c;
+	char path[] = "/tmp/egressd-test-config-XXXXXX", err[512] = "";
+	int fd = mkstemp(path);
+	static const char text[] = "mode = block\n"
+				   "fleet_dsn = host=db password='s3cret\n";
+
+	config_defaults(&c);
+	ck_assert_str_eq(c.fleet_dsn, "");
+	ck_assert_int_eq(config_set(&c, "fleet_dsn",
+				    "postgresql://u:pw@db.example/egressd",
+				    err, sizeof(err)), 0);
+	ck_assert_str_eq(c.fleet_dsn, "postgresql://u:pw@db.example/egressd");
+	ck_assert_int_eq(config_set(&c, "fleet_dsn", "", err, sizeof(err)), 0);
+	ck_assert_str_eq(c.fleet_dsn, "");
+	ck_assert_int_eq(config_set(&c, "fleet_host_id", "host-a.1", err,
+				    sizeof(err)), 0);
+	ck_assert_int_eq(config_set(&c, "fleet_host_id", "-a", err,
+				    sizeof(err)), -EINVAL);
+	ck_assert_int_eq(config_set(&c, "fleet_host_id", "a/b", err,
+				    sizeof(err)), -EINVAL);
+	ck_assert_str_eq(c.fleet_host_id, "host-a.1");
+	ck_assert_int_eq(config_set(&c, "fleet_outer_addr",
+				    "192.0.2.7, 2001:db8::7", err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(config_set(&c, "fleet_outer_addr", "example.com",
+				    err, sizeof(err)), -EINVAL);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), sizeof(text) - 1);
+	close(fd);
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, path, true, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, path) && strstr(err, ":2:") &&
+			      strstr(err, "fleet_dsn") && !strstr(err, "s3cret"),
+		      "%s", err);
+	unlink(path);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("config");
@@ -115,6 +158,7 @@ static Suite *suite(void)
 	ADD(tc, marks_must_be_distinct_bits_inside_the_mask);
 	ADD(tc, a_file_with_colliding_marks_is_refused);
 	ADD(tc, host_processes_ignore_or_watch);
+	ADD(tc, fleet_keys_are_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -305,6 +305,13 @@ END_TEST
 
 /* A store of before migration 5: its events get image and host from the
  * detail they kept. */
+/* Migration 6 undone: the fleet's counter, outbox and lists. */
+#define UNDO_V6                                                             \
+	"DROP TRIGGER events_rev_insert; DROP TRIGGER events_rev_update;"   \
+	"DROP INDEX events_rev; ALTER TABLE events DROP COLUMN rev;"         \
+	"DROP TABLE fleet_state; DROP TABLE fleet_gone;"                     \
+	"DROP TABLE fleet_lists;"
+
 START_TEST(old_events_get_image_and_host_from_detail)
 {
 	struct store_events l;
@@ -319,7 +326,7 @@ START_TEST(old_events_get_image_and_host_from_detail)
 	snprintf(path, sizeof(path), "%s/egressd.db", dir);
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	/* back to version 4's schema, with an event of then */
-	ck_assert_int_eq(sqlite3_exec(db,
+	ck_assert_int_eq(sqlite3_exec(db, UNDO_V6
 		"DROP INDEX events_day;"
 		"ALTER TABLE events DROP COLUMN image;"
 		"ALTER TABLE events DROP COLUMN host;"
@@ -453,7 +460,8 @@ START_TEST(old_store_migrates_to_auto_vacuum_once)
 	store_close(s);
 	s = NULL;
 	ck_assert_int_eq(sqlite3_open(path_in("egressd.db"), &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE imports DROP COLUMN list;"
+	ck_assert_int_eq(sqlite3_exec(db, UNDO_V6
+				      "ALTER TABLE imports DROP COLUMN list;"
 				      " DROP INDEX events_day;"
 				      " ALTER TABLE events DROP COLUMN image;"
 				      " ALTER TABLE events DROP COLUMN host;"
@@ -473,7 +481,7 @@ START_TEST(old_store_migrates_to_auto_vacuum_once)
 	sql_text(path_in("egressd.db"), "PRAGMA auto_vacuum", v, sizeof(v));
 	ck_assert_str_eq(v, "2");
 	sql_text(path_in("egressd.db"), "PRAGMA user_version", v, sizeof(v));
-	ck_assert_str_eq(v, "5");
+	ck_assert_str_eq(v, "6");
 	ck_assert_int_eq(store_open_checked(dir, &s, &rep, err, sizeof(err)), 0);
 	ck_assert(!rep.vacuumed); /* once */
 }
@@ -1425,6 +1433,209 @@ START_TEST(big_sorts_work_under_the_sandbox)
 }
 END_TEST
 
+
+/* ---- the fleet (migration 6) ---- */
+
+static struct store_fleet_state fleet_state(void)
+{
+	struct store_fleet_state f;
+
+	ck_assert_int_eq(store_fleet_state_get(s, &f), 0);
+	return f;
+}
+
+static int64_t rev_of(int64_t id)
+{
+	struct store_changes c;
+	int64_t rev = -1;
+
+	ck_assert_int_eq(store_fleet_changes(s, 0, 1000, &c), 0);
+	for (size_t i = 0; i < c.n; i++)
+		if (!c.v[i].gone && c.v[i].e.id == id)
+			rev = c.v[i].rev;
+	store_fleet_changes_release(&c);
+	return rev;
+}
+
+/* Every insert and every change of a shipped column takes the next rev:
+ * an occurrence joining, a status change, a whitelist. */
+START_TEST(fleet_rev_counts_every_change)
+{
+	int64_t t = 1795800000, a = occur("c2.bad.test", "abc", t), b, r1;
+	struct store_fleet_state f = fleet_state();
+
+	ck_assert_int_eq(f.rev, 1);
+	ck_assert_int_eq(f.shipped_rev, 0);
+	ck_assert_int_ge(f.created, 1700000000);
+	ck_assert_int_eq(rev_of(a), 1);
+	ck_assert_int_eq(occur("c2.bad.test", "abc", t + 1), a); /* joins */
+	ck_assert_int_eq(rev_of(a), 2);
+	b = occur("x.bad.test", "abc", t);
+	ck_assert_int_eq(rev_of(b), 3);
+	ck_assert_int_eq(store_event_set_status(s, a, "handled"), 0);
+	ck_assert_int_eq(rev_of(a), 4);
+	ck_assert_int_eq(store_events_whitelist_pending(s, "*.bad.test"), 1);
+	r1 = rev_of(b);
+	ck_assert_int_eq(r1, 5);
+	ck_assert_int_eq(fleet_state().rev, 5);
+	/* nothing changed: no new rev */
+	ck_assert_int_eq(store_event_set_status(s, 999, "handled"), -ENOENT);
+	ck_assert_int_eq(fleet_state().rev, 5);
+}
+END_TEST
+
+/* The outbox: by rev, bounded; shipped up to a rev leaves the rest; a
+ * later change of a shipped event ships again. */
+START_TEST(fleet_outbox_ships_in_rev_order)
+{
+	int64_t t = 1795800000, ids[5];
+	struct store_changes c;
+	int64_t pending;
+
+	for (int i = 0; i < 5; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "n%d.bad.test", i);
+		ids[i] = occur(name, "abc", t + i);
+	}
+	ck_assert_int_eq(store_fleet_pending(s, &pending), 0);
+	ck_assert_int_eq(pending, 5);
+	ck_assert_int_eq(store_fleet_changes(s, 0, 3, &c), 0);
+	ck_assert_int_eq(c.n, 3);
+	ck_assert_int_eq(c.v[0].rev, 1);
+	ck_assert_int_eq(c.v[2].rev, 3);
+	ck_assert_str_eq(c.v[0].e.subject, "n0.bad.test");
+	ck_assert_str_eq(c.v[0].e.detail, DETAIL);
+	ck_assert(!c.v[0].gone);
+	ck_assert_int_eq(store_fleet_shipped(s, c.v[c.n - 1].rev), 0);
+	store_fleet_changes_release(&c);
+	ck_assert_int_eq(fleet_state().shipped_rev, 3);
+	ck_assert_int_eq(store_fleet_pending(s, &pending), 0);
+	ck_assert_int_eq(pending, 2);
+	/* shipped never goes back */
+	ck_assert_int_eq(store_fleet_shipped(s, 1), 0);
+	ck_assert_int_eq(fleet_state().shipped_rev, 3);
+	/* a shipped event changes: it is in the outbox again */
+	ck_assert_int_eq(occur("n0.bad.test", "abc", t + 9), ids[0]);
+	ck_assert_int_eq(store_fleet_changes(s, 3, 100, &c), 0);
+	ck_assert_int_eq(c.n, 3);
+	ck_assert_int_eq(c.v[2].e.id, ids[0]);
+	ck_assert_int_eq(c.v[2].e.count, 2);
+	ck_assert_int_eq(c.v[2].rev, 6);
+	store_fleet_changes_release(&c);
+}
+END_TEST
+
+/* An operator's delete ships as a deletion; retention's does not. */
+START_TEST(fleet_deletions_ship_pruning_does_not)
+{
+	int64_t t = 1795800000, a = occur("a.bad.test", "abc", t);
+	int64_t b = occur("b.bad.test", "abc", t - 86400 * 400);
+	struct store_changes c;
+
+	ck_assert_int_eq(store_fleet_shipped(s, fleet_state().rev), 0);
+	ck_assert_int_eq(store_event_delete(s, a), 0);
+	ck_assert_int_eq(store_event_delete(s, a), -ENOENT);
+	ck_assert_int_eq(store_prune(s, t - 86400), 1); /* b */
+	ck_assert_int_eq(store_event_get(s, b, &(struct store_event){ 0 }),
+			 -ENOENT);
+	ck_assert_int_eq(store_fleet_changes(s, 2, 100, &c), 0);
+	ck_assert_int_eq(c.n, 1);
+	ck_assert(c.v[0].gone);
+	ck_assert_int_eq(c.v[0].e.id, a);
+	ck_assert_str_eq(c.v[0].e.day, day_of(t));
+	ck_assert_int_eq(c.v[0].rev, 3);
+	ck_assert_int_eq(store_fleet_shipped(s, c.v[0].rev), 0);
+	store_fleet_changes_release(&c);
+	ck_assert_int_eq(store_fleet_changes(s, 0, 100, &c), 0);
+	ck_assert_int_eq(c.n, 0); /* the shipped deletion is forgotten */
+	store_fleet_changes_release(&c);
+	/* one never shipped (no fleet) goes with retention */
+	b = occur("c.bad.test", "abc", t - 86400 * 400);
+	ck_assert_int_eq(store_event_delete(s, b), 0);
+	ck_assert_int_eq(store_fleet_changes(s, 0, 100, &c), 0);
+	ck_assert_int_eq(c.n, 1);
+	store_fleet_changes_release(&c);
+	ck_assert_int_eq(store_prune(s, t - 86400), 0);
+	ck_assert_int_eq(store_fleet_changes(s, 0, 100, &c), 0);
+	ck_assert_int_eq(c.n, 0);
+	store_fleet_changes_release(&c);
+}
+END_TEST
+
+/* The central entries' copy: put, replace, tombstones, the version, the
+ * list text (domains and networks apart), all of a batch or none. */
+START_TEST(fleet_lists_copy_and_version)
+{
+	const struct store_fleet_entry v[] = {
+		{ 1, "black", "evil.test", 1, false },
+		{ 2, "black", "198.51.100.0/24", 2, false },
+		{ 3, "white", "*.ok.test", 3, false },
+	};
+	const struct store_fleet_entry gone[] = {
+		{ 1, "black", "evil.test", 4, true },
+		{ 4, "black", "other.test", 5, false },
+	};
+	const struct store_fleet_entry bad[] = {
+		{ 5, "black", "x.test", 6, false },
+		{ 6, "grey", "y.test", 7, false },
+	};
+	char *dom, *net;
+	int64_t n;
+
+	ck_assert_int_eq(store_fleet_lists_put(s, v, 3, 3), 0);
+	ck_assert_int_eq(fleet_state().list_version, 3);
+	ck_assert_int_eq(store_fleet_list_text(s, "black", &dom, &net), 0);
+	ck_assert_str_eq(dom, "evil.test\n");
+	ck_assert_str_eq(net, "198.51.100.0/24\n");
+	free(dom);
+	free(net);
+	ck_assert_int_eq(store_fleet_lists_put(s, gone, 2, 5), 0);
+	ck_assert_int_eq(store_fleet_list_text(s, "black", &dom, &net), 0);
+	ck_assert_str_eq(dom, "other.test\n");
+	free(dom);
+	free(net);
+	ck_assert_int_eq(store_fleet_list_count(s, "white", &n), 0);
+	ck_assert_int_eq(n, 1);
+	/* a batch that fails leaves nothing of itself, version included */
+	ck_assert_int_lt(store_fleet_lists_put(s, bad, 2, 7), 0);
+	ck_assert_int_eq(fleet_state().list_version, 5);
+	ck_assert_int_eq(store_fleet_list_count(s, "black", &n), 0);
+	ck_assert_int_eq(n, 2);
+	/* the local entries are another table */
+	ck_assert_int_eq(store_list_text(s, "black", &dom, &net), 0);
+	ck_assert_str_eq(dom, "");
+	free(dom);
+	free(net);
+}
+END_TEST
+
+/* A store of schema 5 with events: they get revs (their ids) and ship. */
+START_TEST(fleet_old_events_ship_after_migration)
+{
+	int64_t a = occur("a.bad.test", "abc", 1795800000);
+	int64_t b = occur("b.bad.test", "abc", 1795800000);
+	char err[256] = "";
+	struct store_changes c;
+	sqlite3 *db;
+
+	store_close(s);
+	s = NULL;
+	ck_assert_int_eq(sqlite3_open(path_in("egressd.db"), &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, UNDO_V6 "PRAGMA user_version=5",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_msg(!store_open(dir, &s, err, sizeof(err)), "%s", err);
+	ck_assert_int_eq(fleet_state().rev, b);
+	ck_assert_int_eq(store_fleet_changes(s, 0, 10, &c), 0);
+	ck_assert_int_eq(c.n, 2);
+	ck_assert_int_eq(c.v[0].e.id, a);
+	ck_assert_int_eq(c.v[1].rev, b);
+	store_fleet_changes_release(&c);
+	/* and new ones go on from there */
+	ck_assert_int_eq(rev_of(occur("c.bad.test", "abc", 1795800000)), b + 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("store");
@@ -1459,6 +1670,11 @@ static Suite *suite(void)
 	ADD(tc, console_filters_sorts_and_counts);
 	ADD(tc, overview_trend_and_tops);
 	ADD(tc, old_events_get_image_and_host_from_detail);
+	ADD(tc, fleet_rev_counts_every_change);
+	ADD(tc, fleet_outbox_ships_in_rev_order);
+	ADD(tc, fleet_deletions_ship_pruning_does_not);
+	ADD(tc, fleet_lists_copy_and_version);
+	ADD(tc, fleet_old_events_ship_after_migration);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(su, tc);
 	return su;
