@@ -124,7 +124,7 @@ static int add_custom(struct specs *s, struct store *st)
 
 /* The fleet's central entries (README: Fleet), from their local copy: a
  * white one may allow, like the operator's own. Strict as those: the
- * fleet thread copies only patterns that load (ctl_pattern_check). */
+ * fleet thread copies only patterns that load (pattern_check). */
 static int add_central(struct specs *s, struct store *st)
 {
 	return add_entries(s, st, "central", store_fleet_list_text);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "ctl_lists.h"
+#include "egressd/pattern.h"
 #include "egressd/clock.h"
 #include "egressd/domain.h"
 #include "fleet_host_internal.h"
@@ -149,7 +149,7 @@ static void pattern_take(struct store_fleet_entry *e, char *norm, size_t len)
 {
 	char why[200];
 
-	if (e->deleted || !ctl_pattern_check(e->pattern, true, norm, len, why,
+	if (e->deleted || !pattern_check(e->pattern, true, norm, len, why,
 					     sizeof(why))) {
 		if (!e->deleted)
 			e->pattern = norm;
