@@ -13,6 +13,11 @@
 # events (some repeated): afterwards every event is there exactly once
 # (rows and summed counts per host equal the hosts' own); egressd on host A
 # restarted while PostgreSQL is down still enforces the central entries.
+# And one egressd-console --fleet-dsn for both: their events with their
+# hosts, the host filter and the hosts page; a black entry added in the
+# console blocks on both within 2 s and whitelisting an event of it there
+# allows it on both within 2 s; host B's c1 isolated from the console and
+# restored; the central audit names the console user.
 # Needs root. Prefixes: P (bed A, default fla-) and PB (bed B, default
 # flb-); PostgreSQL in PG_TEST_DIR (/tmp/f1-pg) on PG_TEST_PORT (55433).
 set -uo pipefail
@@ -23,9 +28,10 @@ PB=${PB:-flb-}
 PG_TEST_DIR=${PG_TEST_DIR:-/tmp/f1-pg}
 PG_TEST_PORT=${PG_TEST_PORT:-55433}
 
-pid_a= pid_b=
+pid_a= pid_b= cons_pid=
 fleet_cleanup() {
-	for p in $pid_a $pid_b; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	for p in $pid_a $pid_b $cons_pid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	ip netns del "${P}con" 2>/dev/null
 	P=$PB bash "$HERE/topo.sh" down >/dev/null 2>&1
 	pg_remove
 }
@@ -225,6 +231,96 @@ wait_until 5 "central row deleted" eval \
 id=$(pg_psql "INSERT INTO commands (host_id, verb, args) VALUES ('host-a', 'ignore', '{\"local_id\": $lid, \"day\": \"$day\"}') RETURNING id")
 wait_until 5 "the command on a deleted event failed" eval '[ "$(cmd_state "$id")" = "failed:no such event" ]' &&
 	ok "a command on a deleted event fails: no such event" || bad "ignore on deleted: $(cmd_state "$id")"
+
+# ---- one console for both hosts (egressd-console --fleet-dsn) ----
+# As an operator runs it: as nobody, in a namespace with loopback only,
+# reaching PostgreSQL by its unix socket and no egressd at all.
+NS_CON=${P}con
+ip netns add "$NS_CON" && ip netns exec "$NS_CON" ip link set lo up
+chmod 0711 "$S"
+CPASS=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+echo "$CPASS" | "$EGRESSCTL" console-user add op --users-file "$S/users" >/dev/null ||
+	bad "console-user add"
+chmod 0644 "$S/users"
+: >"$S/console.conf" && chmod 0644 "$S/console.conf"
+ip netns exec "$NS_CON" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	--no-new-privs --inh-caps=-all --bounding-set=-all "$ROOT/build/egressd-console" \
+	--config "$S/console.conf" --users-file "$S/users" --www "$ROOT/www/console" \
+	--fleet-dsn "$PG_DSN" >"$S/console.log" 2>&1 &
+cons_pid=$!
+URL=http://127.0.0.1:8743
+wait_until 10 "the console to listen" grep -q "listening on" "$S/console.log" ||
+	bad "console: $(cat "$S/console.log")"
+api() { ip netns exec "$NS_CON" curl -s -m 20 -o "$S/body" -w '%{http_code}' -b "$S/jar" "$@"; }
+post() { local p=$1; shift; api -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' "$@" "$URL$p"; }
+jq_() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <"$S/body"; }
+code=$(api -c "$S/jar" -H 'Content-Type: application/json' \
+	-d "{\"username\":\"op\",\"password\":\"$CPASS\"}" "$URL/api/login")
+csrf=$(jq_ 'd.get("csrf", "")')
+[ "$code" = 200 ] && [ "$(jq_ 'd.get("fleet")')" = True ] && ok "console login, fleet mode" ||
+	bad "console login: $code $(cat "$S/body")"
+
+n_central=$(pg_psql "SELECT count(*) FROM events")
+code=$(api "$URL/api/events?from=0&limit=1000")
+got=$(jq_ '"%d %s" % (d["total"], ",".join(sorted({e["host_id"] for e in d["events"]})))')
+[ "$code $got" = "200 $n_central host-a,host-b" ] &&
+	ok "the console lists the events of both hosts ($got)" || bad "console events: $code $got, central $n_central"
+got=$(jq_ 'all(e["host_name"] and e["host_inner"] for e in d["events"])')
+[ "$got" = True ] && ok "each with its host's name and inner addresses" || bad "events without host name or addresses"
+code=$(api "$URL/api/events?from=0&limit=1000&host=host-b")
+got=$(jq_ '",".join(sorted({e["host_id"] for e in d["events"]}))')
+[ "$code $got" = "200 host-b" ] && ok "the host filter: host-b's events only" || bad "host filter: $code $got"
+code=$(api "$URL/api/hosts")
+got=$(jq_ '" ".join("%s:%s" % (h["host_id"], h["stale"]) for h in sorted(d["hosts"], key=lambda h: h["host_id"]))')
+[ "$code $got" = "200 host-a:False host-b:False" ] && ok "the hosts page: $got" || bad "hosts: $code $got"
+
+# A black entry added in the console blocks on both hosts; whitelisting an
+# event of it in the console allows it again on both, each within 2 s.
+for h in a b; do resolves "$h" v4only.example.com || bad "v4only.example.com does not resolve on $h before"; done
+t0=$(now_us)
+code=$(post /api/blacklist -d '{"patterns":["v4only.example.com"],"note":"from the console"}')
+[ "$code $(jq_ 'd["results"][0]["result"]')" = "200 added" ] || bad "console black entry: $code $(cat "$S/body")"
+ma=$(applied blocked a v4only.example.com) mb=$(applied blocked b v4only.example.com)
+[ "$ma" -le 2000 ] && [ "$mb" -le 2000 ] &&
+	ok "a black entry added in the console blocks on both hosts within 2 s (host-a ${ma} ms, host-b ${mb} ms)" ||
+	bad "console black entry: blocked after ${ma} ms (a), ${mb} ms (b)"
+v4_event() { # v4_event HOST_ID : the central id of its pending v4only event
+	pg_psql "SELECT id FROM events WHERE host_id = '$1' AND subject = 'v4only.example.com' AND status = 'pending' LIMIT 1"
+}
+wait_until 10 "host-b's v4only event centrally" eval '[ -n "$(v4_event host-b)" ] && [ -n "$(v4_event host-a)" ]' ||
+	bad "no central v4only events"
+eid=$(v4_event host-b)
+t0=$(now_us)
+code=$(post "/api/events/$eid/whitelist" -d '{}')
+[ "$code" = 200 ] || bad "console whitelist: $code $(cat "$S/body")"
+ma=$(applied resolves a v4only.example.com) mb=$(applied resolves b v4only.example.com)
+[ "$ma" -le 2000 ] && [ "$mb" -le 2000 ] &&
+	ok "whitelisting host-b's event in the console allows the name on both hosts within 2 s (host-a ${ma} ms, host-b ${mb} ms)" ||
+	bad "console whitelist: resolves after ${ma} ms (a), ${mb} ms (b)"
+wait_until 10 "host A's v4only events whitelisted too" eval '[ -z "$(v4_event host-a)" ]' &&
+	ok "host A's pending event of that name is whitelisted too" || bad "host A's v4only event still pending"
+
+# Isolating host B's c1 from the console: the command runs on host B.
+web b || bad "host B's c1 has no egress before"
+code=$(post "/api/containers/host-b:$B_C1/isolate" -d '{"note":"from the console"}')
+got=$(jq_ '"%s %s" % (d.get("state"), d.get("command_state"))')
+[ "$code $got" = "200 isolated done" ] && ok "console: isolate host-b:$B_C1 -> $got" ||
+	bad "console isolate: $code $(cat "$S/body")"
+web b && bad "host B's c1 still reaches the web after the console isolated it" ||
+	ok "host B's c1 is cut off"
+web a && ok "host A's c1 still reaches the web" || bad "host A's c1 was cut"
+code=$(post "/api/containers/host-b:$B_C1/unisolate" -d '{}')
+got=$(jq_ '"%s %s" % (d.get("state"), d.get("command_state"))')
+[ "$code $got" = "200 restored done" ] && ok "console: unisolate -> $got" ||
+	bad "console unisolate: $code $(cat "$S/body")"
+wait_until 5 "host B's c1 egress back" web b && ok "host B's c1 reaches the web again" ||
+	bad "host B's c1 still cut after unisolate"
+code=$(api "$URL/api/audit")
+got=$(jq_ 'sum(1 for a in d["audit"] if a.get("user") == "op")')
+[ "$code" = 200 ] && [ "$got" -ge 3 ] && ok "the central audit names the console user for $got actions" ||
+	bad "central audit: $code $got"
+kill "$cons_pid" 2>/dev/null; wait "$cons_pid" 2>/dev/null; cons_pid=
+ip netns del "$NS_CON"
 
 # ---- PostgreSQL away for 30 s during traffic; host A restarted meanwhile ----
 pg_psql "INSERT INTO list_entries (list, pattern, created_by) VALUES ('black', 'www.example.com', 'alice')"
