@@ -210,6 +210,47 @@ static const char *const steps[] = {
 	 * pending of 1M took 0.7 s from the tables. */
 	"CREATE INDEX events_pending ON events (host_id, container_id)"
 	" WHERE status = 'pending';",
+
+	/* 3: a host confined to its own rows. Every host holds its
+	 * credentials on a machine an attacker may own: with the owner's
+	 * role it could whitelist a name for the whole fleet, isolate
+	 * another host's containers or rewrite its events. A role other
+	 * than the schema's owner (README: Fleet, roles) may write only
+	 * rows whose host_id is its own name, read the central lists and
+	 * its own commands, and nothing of the audit; the owner (the
+	 * console, the one that migrates) is not bound (row security does
+	 * not apply to a table's owner). Day partitions are made and
+	 * dropped by their functions, as the owner; a partition itself
+	 * grants nothing, so no policy is bypassed through it. */
+	"ALTER TABLE events ENABLE ROW LEVEL SECURITY;"
+	"CREATE POLICY own_rows ON events USING (host_id = current_user)"
+	" WITH CHECK (host_id = current_user);"
+	"ALTER TABLE events_gone ENABLE ROW LEVEL SECURITY;"
+	"CREATE POLICY own_rows ON events_gone USING (host_id = current_user)"
+	" WITH CHECK (host_id = current_user);"
+	"ALTER TABLE hosts ENABLE ROW LEVEL SECURITY;"
+	"CREATE POLICY own_rows ON hosts USING (host_id = current_user)"
+	" WITH CHECK (host_id = current_user);"
+	"ALTER TABLE containers ENABLE ROW LEVEL SECURITY;"
+	"CREATE POLICY own_rows ON containers USING (host_id = current_user)"
+	" WITH CHECK (host_id = current_user);"
+	"ALTER TABLE commands ENABLE ROW LEVEL SECURITY;"
+	"CREATE POLICY own_read ON commands FOR SELECT"
+	" USING (host_id = current_user);"
+	"CREATE POLICY own_outcome ON commands FOR UPDATE"
+	" USING (host_id = current_user) WITH CHECK (host_id = current_user);"
+	"ALTER TABLE list_entries ENABLE ROW LEVEL SECURITY;"
+	"CREATE POLICY read_all ON list_entries FOR SELECT USING (true);"
+	"ALTER TABLE audit ENABLE ROW LEVEL SECURITY;"
+	"GRANT SELECT, INSERT, UPDATE, DELETE ON events, events_gone, hosts,"
+	" containers TO PUBLIC;"
+	"GRANT SELECT, UPDATE ON commands TO PUBLIC;"
+	"GRANT SELECT ON list_entries, settings, egressd_schema TO PUBLIC;"
+	"GRANT USAGE ON SEQUENCE events_id_seq TO PUBLIC;"
+	"ALTER FUNCTION egressd_day_partition(date) SECURITY DEFINER"
+	" SET search_path = public, pg_temp;"
+	"ALTER FUNCTION egressd_prune() SECURITY DEFINER"
+	" SET search_path = public, pg_temp;",
 };
 
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
@@ -245,9 +286,16 @@ static int version_get(PGconn *db, char *err, size_t errlen)
 	PGresult *r;
 	int v;
 
-	if (run(db, "CREATE TABLE IF NOT EXISTS egressd_schema("
-		    " version integer NOT NULL);",
-		"creating egressd_schema", err, errlen))
+	/* Made only where missing: a confined host's role may read it,
+	 * not create tables. */
+	r = PQexec(db, "SELECT to_regclass('egressd_schema') IS NULL");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		return fail(r, "looking for the schema", db, err, errlen);
+	v = !strcmp(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	if (v && run(db, "CREATE TABLE IF NOT EXISTS egressd_schema("
+			 " version integer NOT NULL);",
+		     "creating egressd_schema", err, errlen))
 		return -1;
 	r = PQexec(db, "SELECT coalesce(max(version), 0) FROM egressd_schema");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)

@@ -20,6 +20,12 @@
  *   containers    each host's containers as its last scan saw them;
  *   audit         what the console did, by whom;
  *   settings      retention_days (default 90), stale_after_s (default 60).
+ *
+ * Roles (step 3): the schema's owner (the console, and whoever migrates)
+ * sees and does everything; any other role is a host confined by row
+ * security to rows whose host_id is its own role name: it ships its own
+ * events, deletions, heartbeat and containers, reads the central lists
+ * and its own commands and writes their outcome, and nothing else.
  */
 #pragma once
 #include <stddef.h>
@@ -27,7 +33,7 @@
 #include <libpq-fe.h>
 
 /* The schema version this build writes and reads. */
-#define PGSCHEMA_VERSION 2
+#define PGSCHEMA_VERSION 3
 
 /* The channels hosts LISTEN on. */
 #define PGSCHEMA_CHAN_LISTS "egressd_lists"

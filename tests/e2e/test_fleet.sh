@@ -53,10 +53,15 @@ cat >"$S/black.txt" <<'L'
 *.bad.test
 other.example.net
 L
+# Host A uses the schema's owner (it makes the schema); host B a role of
+# its own, named as its host id, which the schema confines to its rows.
+PG_DSN_B="host=$PG_DIR/sock port=$PG_PORT dbname=egressd user=host-b"
 for h in a b; do
 	mkdir -p "$S/$h"
+	dsn=$PG_DSN
+	[ "$h" = b ] && dsn=$PG_DSN_B
 	printf 'mode = block\nfleet_dsn = %s\nfleet_host_id = host-%s\nlog_level = info\n' \
-		"$PG_DSN" "$h" >"$S/$h/egressd.conf"
+		"$dsn" "$h" >"$S/$h/egressd.conf"
 done
 
 # start_host a|b : egressd of that bed, in its host namespace.
@@ -107,6 +112,8 @@ same_sums() { [ "$(local_sums "$1")" = "$(central_sums "host-$1")" ]; }
 outbox_empty() { [ "$(fleet_field "$1" outbox_pending)" = 0 ]; }
 
 start_host a
+wait_until 15 "host A connected (it makes the schema)" connected a
+pg_psql_super 'CREATE ROLE "host-b" LOGIN' || bad "cannot make host B's role"
 start_host b
 wait_until 15 "both hosts connected" eval 'connected a && connected b' &&
 	ok "both hosts connected to PostgreSQL" ||
@@ -135,6 +142,29 @@ n=$(pg_psql "SELECT count(*) FROM events WHERE subject LIKE 'e%-a.bad.test' AND 
 # was not found is an event of its own, hence the sum)
 n=$(pg_psql "SELECT sum(count) FROM events WHERE host_id = 'host-b' AND subject = 'e1-b.bad.test'")
 [ "$n" = 2 ] && ok "a repeated lookup counts 2 centrally" || bad "e1-b count '$n'"
+
+# ---- host B's own role: its own rows, nothing of the others' ----
+hb() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$PG_DSN_B" -c "$1" 2>&1; }
+refused() { # refused WHAT SQL PATTERN : as host B, SQL fails with PATTERN
+	local out
+	out=$(hb "$2")
+	grep -q "$3" <<<"$out" && ok "host B's role cannot $1: ${out#ERROR:  }" ||
+		bad "host B's role could $1: $out"
+}
+refused "add a central list entry" \
+	"INSERT INTO list_entries (list, pattern) VALUES ('white', 'e1-a.bad.test')" "permission denied"
+refused "give host A a command" \
+	"INSERT INTO commands (host_id, verb, args) VALUES ('host-a', 'isolate', '{}')" "permission denied"
+refused "write an event as host A" \
+	"INSERT INTO events (host_id, local_id, day, rev, type, subject, first_seen, last_seen, count, status) VALUES ('host-a', 99999, current_date, 1, 'domain', 'x.test', 0, 0, 1, 'pending')" \
+	"row-level security"
+refused "read the audit" "SELECT count(*) FROM audit" "permission denied"
+refused "read a day partition directly" \
+	"SELECT count(*) FROM events_$(date +%Y%m%d)" "permission denied"
+n=$(hb "WITH u AS (UPDATE events SET status = 'handled' WHERE host_id = 'host-a' RETURNING 1) SELECT count(*) FROM u")
+m=$(hb "SELECT count(*) FROM events WHERE host_id = 'host-a'")
+[ "$n $m" = "0 0" ] && [ "$(pg_psql "SELECT count(*) FROM events WHERE host_id = 'host-a' AND status = 'handled'")" = 0 ] &&
+	ok "host B's role sees and changes none of host A's events" || bad "host B's role: changed $n, saw $m of A's"
 
 # ---- a central black entry, then its tombstone ----
 for h in a b; do resolves "$h" api.example.com || bad "api.example.com does not resolve on $h before"; done

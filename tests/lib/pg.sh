@@ -8,6 +8,7 @@
 #   pg_start_server     starts it again
 #   pg_remove           stops it and removes DIR
 #   pg_psql SQL...      runs SQL as egressd in database egressd
+#   pg_psql_super SQL.. runs SQL as the superuser postgres (roles)
 # PG_EXTRA_OPTS adds server options (e.g. "-c max_connections=600").
 # Nothing leaves the machine: TCP on loopback only.
 
@@ -56,6 +57,13 @@ pg_psql() {
 	local a=() s
 	for s in "$@"; do a+=(-c "$s"); done
 	psql -X -q -t -A -v ON_ERROR_STOP=1 "$PG_DSN" "${a[@]}"
+}
+
+pg_psql_super() {
+	local a=() s
+	for s in "$@"; do a+=(-c "$s"); done
+	runuser -u postgres -- psql -X -q -t -A -v ON_ERROR_STOP=1 \
+		-h "$PG_DIR/sock" -p "$PG_PORT" -d egressd "${a[@]}"
 }
 
 pg_remove() {
