@@ -299,7 +299,12 @@ static cJSON *container_find(struct fq *q, const char *key,
 	PGresult *r;
 	int n;
 
-	if (colon && (size_t)(colon - key) < sizeof(host))
+	/* A host part that is no host id, or nothing after the colon, is
+	 * refused: either would search every host, or all of one. */
+	if (colon && ((size_t)(colon - key) > 64 || !colon[1]))
+		return fq_refuse("'%.100s': expected HOST:CONTAINER, a host id "
+				 "of at most 64 characters and a container", key);
+	if (colon)
 		snprintf(host, sizeof(host), "%.*s", (int)(colon - key), key);
 	r = fq_exec(q, FLEET_CONTAINER_FIND, 2, p);
 	if (!r)

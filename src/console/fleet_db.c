@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "fleet_internal.h"
+#include "pgio.h"
 #include "pgschema.h"
 
 struct fleet {
@@ -66,17 +67,12 @@ static void pq_err(char *err, size_t len, const char *what, const char *m)
 
 int fleet_dsn_check(const char *dsn, char *why, size_t whylen)
 {
-	char *msg = NULL;
-	PQconninfoOption *o = PQconninfoParse(dsn, &msg);
+	char msg[256];
 
-	if (o) {
-		PQconninfoFree(o);
+	if (!pgio_dsn_check(dsn, msg, sizeof(msg)))
 		return 0;
-	}
-	/* libpq's message names the key, never the value */
-	pq_err(why, whylen, "not a PostgreSQL connection string or URI",
-	       msg ? msg : "");
-	PQfreemem(msg);
+	/* (pgio's message never quotes what libpq could not read) */
+	pq_err(why, whylen, "not a PostgreSQL connection string or URI", msg);
 	return -EINVAL;
 }
 

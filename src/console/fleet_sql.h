@@ -108,10 +108,11 @@
  * user. Answers the host's id, or no row for no such event. */
 #define FLEET_EVENT_SET_STATUS                                             \
 	"WITH e AS (UPDATE events SET status = $2::text"                     \
-	"  WHERE id = $1::bigint RETURNING host_id, local_id, day),"        \
+	"  WHERE id = $1::bigint RETURNING host_id, local_id, day, subject)," \
 	" c AS (INSERT INTO commands (host_id, verb, args, created_by)"      \
 	"  SELECT host_id, $3::text, jsonb_build_object('local_id', local_id," \
-	"   'day', to_char(day, 'YYYY-MM-DD')), $4::text FROM e RETURNING id)," \
+	"   'day', to_char(day, 'YYYY-MM-DD'), 'subject', subject), $4::text" \
+	"  FROM e RETURNING id),"                                           \
 	" a AS (INSERT INTO audit (actor, host_id, action, what)"           \
 	"  SELECT $4::text, host_id, $3::text, 'event ' || $1::bigint FROM e)" \
 	" SELECT e.host_id, c.id FROM e, c"
@@ -120,14 +121,15 @@
  * rev) and tells its host; $1 event id, $2 the console user. */
 #define FLEET_EVENT_DELETE                                                 \
 	"WITH e AS (DELETE FROM events WHERE id = $1::bigint"                \
-	"  RETURNING host_id, local_id, day, rev),"                         \
+	"  RETURNING host_id, local_id, day, rev, subject),"                \
 	" g AS (INSERT INTO events_gone AS g (host_id, local_id, day, rev)"  \
 	"  SELECT host_id, local_id, day, rev FROM e"                       \
 	"  ON CONFLICT (host_id, local_id, day)"                            \
 	"  DO UPDATE SET rev = greatest(g.rev, EXCLUDED.rev)),"             \
 	" c AS (INSERT INTO commands (host_id, verb, args, created_by)"      \
 	"  SELECT host_id, 'delete', jsonb_build_object('local_id', local_id," \
-	"   'day', to_char(day, 'YYYY-MM-DD')), $2::text FROM e RETURNING id)," \
+	"   'day', to_char(day, 'YYYY-MM-DD'), 'subject', subject), $2::text" \
+	"  FROM e RETURNING id),"                                           \
 	" a AS (INSERT INTO audit (actor, host_id, action, what)"           \
 	"  SELECT $2::text, host_id, 'delete', 'event ' || $1::bigint FROM e)" \
 	" SELECT e.host_id, c.id FROM e, c"

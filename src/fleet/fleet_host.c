@@ -24,6 +24,11 @@
 #include "fleet_host_internal.h"
 #include "log.h"
 #include "pgschema.h"
+#include "text.h"
+
+/* The most parameters a statement of the fleet thread takes (the event
+ * upsert's 22). */
+#define PGIO_PARAMS_MAX 32
 
 #ifndef EGRESSD_VERSION
 #define EGRESSD_VERSION "0"
@@ -148,12 +153,39 @@ static void disconnect(struct fleet_host *f)
 	pgio_close(&f->db);
 }
 
+/* Text a container chose (a process's path, its user's name, its command
+ * line in the detail, a container's name) need not be UTF-8, and the
+ * database refuses a parameter that is not: that row, and so every row
+ * behind it in the outbox, would never ship. Such text goes as valid
+ * UTF-8, each bad byte a U+FFFD. */
 int fleet_host_exec(struct fleet_host *f, const char *sql, int n,
 	       const char *const *params, PGresult **ret, char *err,
 	       size_t errlen)
 {
-	return pgio_exec(&f->db, FLEET_STATEMENT_MS, sql, n, params, ret, err,
-			 errlen);
+	const char *p[PGIO_PARAMS_MAX];
+	char *clean[PGIO_PARAMS_MAX] = { 0 };
+	int r;
+
+	if (n > PGIO_PARAMS_MAX) {
+		snprintf(err, errlen, "%d parameters, at most %d", n,
+			 PGIO_PARAMS_MAX);
+		return -E2BIG;
+	}
+	for (int i = 0; i < n; i++) {
+		p[i] = params[i];
+		if (p[i] && !text_utf8_valid(p[i]) &&
+		    !(p[i] = clean[i] = text_utf8_clean(params[i]))) {
+			r = -ENOMEM;
+			snprintf(err, errlen, "no memory for a parameter");
+			goto out;
+		}
+	}
+	r = pgio_exec(&f->db, FLEET_STATEMENT_MS, sql, n, n ? p : params, ret,
+		      err, errlen);
+out:
+	for (int i = 0; i < n; i++)
+		free(clean[i]);
+	return r;
 }
 
 /* ---- the heartbeat ---- */
@@ -172,11 +204,15 @@ static bool addr_global(const struct sockaddr *sa)
 	return false;
 }
 
+/* Adds a to the array literal in buf, or nothing when it would not fit
+ * whole (a host with hundreds of addresses, kube-proxy's IPVS say: a
+ * cut element would make the literal, and so the heartbeat, fail). */
 static void array_add(char *buf, size_t len, const char *a)
 {
-	size_t n = strlen(buf);
+	size_t n = strlen(buf), need = strlen(a) + 3 + (n > 1);
 
-	snprintf(buf + n, len - n, "%s\"%s\"", n > 1 ? "," : "", a);
+	if (n + need < len)
+		snprintf(buf + n, len - n, "%s\"%s\"", n > 1 ? "," : "", a);
 }
 
 static void addr_text(const struct sockaddr *sa, char *out, size_t len)
@@ -425,47 +461,68 @@ static void notifications(struct fleet_host *f)
 	}
 }
 
-/* One round while connected; returns 0 or the error that ended the
- * connection (or an error the server sent, logged and kept going). */
+/* The round's first error is the one reported (*r, err); a later step
+ * still runs while the connection lives: one part the server refuses
+ * (a row it cannot take, say) must not stop the others, the heartbeat
+ * least of all (the console would call the host stale). */
+static bool step_result(struct fleet_host *f, int s, const char *msg, int *r,
+			char *err, size_t errlen)
+{
+	if (s && !*r) {
+		*r = s;
+		snprintf(err, errlen, "%s", msg);
+	}
+	return f->db != NULL;
+}
+
+/* One round while connected; returns 0 or the first error (the one that
+ * ended the connection, or one the server sent, logged and kept going). */
 static int round_connected(struct fleet_host *f, struct clock *k, char *err,
 			   size_t errlen)
 {
 	int64_t now = clock_mono_ms();
-	int r = 0;
+	char e[512] = "";
+	bool up = true;
+	int r = 0, s;
 
 	notifications(f);
 	if (f->want_lists || now >= k->lists) {
 		f->want_lists = false;
 		k->lists = now + FLEET_LISTS_S * 1000;
-		r = fleet_host_lists_catch_up(f, err, errlen);
-		f->want_lists = r != 0; /* again next round */
+		s = fleet_host_lists_catch_up(f, e, sizeof(e));
+		f->want_lists = s != 0; /* again next round */
+		up = step_result(f, s, e, &r, err, errlen);
 	}
-	if (!r && (f->want_commands || now >= k->commands)) {
+	if (up && (f->want_commands || now >= k->commands)) {
 		f->want_commands = false;
 		k->commands = now + FLEET_COMMANDS_S * 1000;
-		r = fleet_host_commands_run(f, err, errlen);
-		f->want_commands = r != 0;
+		s = fleet_host_commands_run(f, e, sizeof(e));
+		f->want_commands = s != 0;
+		up = step_result(f, s, e, &r, err, errlen);
 	}
-	if (!r) {
+	if (up) {
 		int64_t before = f->shipped;
-		r = fleet_host_ship(f, err, errlen);
+		s = fleet_host_ship(f, e, sizeof(e));
 		if (f->shipped != before) {
 			pthread_mutex_lock(&f->lock);
 			f->last_ship = (int64_t)time(NULL);
 			pthread_mutex_unlock(&f->lock);
 		}
+		up = step_result(f, s, e, &r, err, errlen);
 	}
-	if (!r && now >= k->heartbeat) {
+	if (up && now >= k->heartbeat) {
 		k->heartbeat = now + FLEET_HEARTBEAT_S * 1000;
-		r = heartbeat(f, err, errlen);
-		if (!r)
-			r = containers_sync(f, err, errlen);
+		s = heartbeat(f, e, sizeof(e));
+		if (!s)
+			s = containers_sync(f, e, sizeof(e));
+		up = step_result(f, s, e, &r, err, errlen);
 	}
-	if (!r && now >= k->prune) {
+	if (up && now >= k->prune) {
 		k->prune = now + FLEET_PRUNE_S * 1000;
-		if (pgschema_prune(f->db, err, errlen) < 0)
-			r = PQstatus(f->db) == CONNECTION_BAD ? -ECONNRESET
-							       : -EIO;
+		if (pgschema_prune(f->db, e, sizeof(e)) < 0)
+			step_result(f, PQstatus(f->db) == CONNECTION_BAD
+					       ? -ECONNRESET : -EIO,
+				    e, &r, err, errlen);
 	}
 	return r;
 }

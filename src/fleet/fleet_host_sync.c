@@ -270,13 +270,16 @@ int fleet_host_white_sweep(struct fleet_host *f)
 
 /* ---- commands ---- */
 
-/* A handling command names the event by its local id and day: the day
- * must match (a local id may be reused after a delete). */
+/* A handling command names the event by its local id and day, and its
+ * subject when the console gave it: they must match, since a local id
+ * may be reused after a delete (a delete run twice, its outcome lost the
+ * first time, must not take the next event of that id). */
 static cJSON *handle_request(struct fleet_host *f, const char *verb,
 			     const cJSON *args, char *why, size_t whylen)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(args, "local_id");
 	const cJSON *day = cJSON_GetObjectItemCaseSensitive(args, "day");
+	const cJSON *subj = cJSON_GetObjectItemCaseSensitive(args, "subject");
 	struct store_event e;
 	cJSON *req, *ids;
 	bool same;
@@ -286,7 +289,8 @@ static cJSON *handle_request(struct fleet_host *f, const char *verb,
 		snprintf(why, whylen, "no such event");
 		return NULL;
 	}
-	same = !strcmp(e.day, day->valuestring);
+	same = !strcmp(e.day, day->valuestring) &&
+	       (!cJSON_IsString(subj) || !strcmp(e.subject, subj->valuestring));
 	store_event_release(&e);
 	if (!same) {
 		snprintf(why, whylen, "no such event");

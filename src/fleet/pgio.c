@@ -22,8 +22,14 @@ int pgio_dsn_check(const char *dsn, char *err, size_t errlen)
 		PQconninfoFree(o);
 		return 0;
 	}
-	snprintf(err, errlen, "%.*s", why ? (int)strcspn(why, "\n") : 20,
-		 why ? why : "cannot be parsed");
+	/* libpq quotes a URI part it could not decode, which may be the
+	 * password ("invalid percent-encoded token: \"...\""): that message
+	 * goes up to its quote only; the others quote keys and ports. */
+	bool cut = why && strstr(why, "percent-encoded");
+
+	snprintf(err, errlen, "%.*s%s",
+		 why ? (int)strcspn(why, cut ? "\n\"" : "\n") : 16,
+		 why ? why : "cannot be parsed", cut ? "(not shown)" : "");
 	PQfreemem(why);
 	return -EINVAL;
 }
@@ -70,6 +76,8 @@ static void redact_uri(const char *s, struct out *o)
 		size_t n = strcspn(s, "&");
 		if (!strncmp(s, "password=", 9)) {
 			put(o, "password=***", 12);
+		} else if (!strncmp(s, "sslpassword=", 12)) {
+			put(o, "sslpassword=***", 15);
 		} else {
 			put(o, s, n);
 		}
@@ -111,7 +119,8 @@ static void redact_words(const char *s, struct out *o)
 			v++;
 		v += strspn(v, " \t\n\r\f\v");
 		put(o, s, (size_t)(v - s));
-		if (key == 8 && !strncmp(s, "password", 8))
+		if ((key == 8 && !strncmp(s, "password", 8)) ||
+		    (key == 11 && !strncmp(s, "sslpassword", 11)))
 			put(o, "***", 3);
 		else
 			put(o, v, (size_t)(value_end(v) - v));

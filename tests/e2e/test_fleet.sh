@@ -143,6 +143,21 @@ n=$(pg_psql "SELECT count(*) FROM events WHERE subject LIKE 'e%-a.bad.test' AND 
 n=$(pg_psql "SELECT sum(count) FROM events WHERE host_id = 'host-b' AND subject = 'e1-b.bad.test'")
 [ "$n" = 2 ] && ok "a repeated lookup counts 2 centrally" || bad "e1-b count '$n'"
 
+# ---- a process path that is not UTF-8 (a container's bytes are its own) ----
+# PostgreSQL refuses such text; shipped as it is, the row (and every row
+# behind it) would never ship. It goes with U+FFFD for the bad bytes.
+BADEXE=$S/curl-$'\xff\xfe'
+cp "$(command -v curl)" "$BADEXE"
+ip netns exec "$A_C1" "$BADEXE" -s -m 2 -o /dev/null -H 'Host: utf8.bad.test' http://203.0.113.80/
+lookup a after-utf8.bad.test >/dev/null
+wait_until 10 "host A's events after it, centrally" eval \
+	'same_sums a && [ "$(pg_psql "SELECT count(*) FROM events WHERE host_id = '"'host-a'"' AND subject = '"'after-utf8.bad.test'"'")" = 1 ]' &&
+	ok "an event whose process path is not UTF-8 ships, and so do those after it ($(central_sums host-a))" ||
+	bad "shipping stuck after a non-UTF-8 path: local $(local_sums a), central $(central_sums host-a)"
+path=$(pg_psql "SELECT process_path FROM events WHERE host_id = 'host-a' AND subject = 'utf8.bad.test'")
+[[ $path == */curl-$'\xef\xbf\xbd\xef\xbf\xbd' ]] && ok "its path arrives with U+FFFD for the bad bytes: $path" ||
+	bad "its central path: '$path'"
+
 # ---- host B's own role: its own rows, nothing of the others' ----
 hb() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$PG_DSN_B" -c "$1" 2>&1; }
 refused() { # refused WHAT SQL PATTERN : as host B, SQL fails with PATTERN

@@ -33,6 +33,8 @@ START_TEST(redacts_words)
 	ck_assert_str_eq(red("xpassword=keep password=x"),
 			 "xpassword=keep password=***");
 	ck_assert_str_eq(red(""), "");
+	ck_assert_str_eq(red("sslpassword=k3y host=db"),
+			 "sslpassword=*** host=db");
 }
 END_TEST
 
@@ -45,6 +47,8 @@ START_TEST(redacts_uris)
 	ck_assert_str_eq(red("postgresql://u:p@ss@db/e"),
 			 "postgresql://u:***@db/e");
 	ck_assert_str_eq(red("postgresql://db/e"), "postgresql://db/e");
+	ck_assert_str_eq(red("postgresql://u@db/e?sslpassword=k&a=b"),
+			 "postgresql://u@db/e?sslpassword=***&a=b");
 	ck_assert_str_eq(red("postgresql://u:pw@[2001:db8::1]/e"),
 			 "postgresql://u:***@[2001:db8::1]/e");
 }
@@ -72,6 +76,10 @@ START_TEST(checks_dsns)
 					sizeof(err)), -EINVAL);
 	ck_assert(!strstr(err, "open"));
 	ck_assert_int_eq(pgio_dsn_check("nokey", err, sizeof(err)), -EINVAL);
+	/* libpq quotes a URI part it could not decode: a password */
+	ck_assert_int_eq(pgio_dsn_check("postgresql://u:pa%zzword@h/db", err,
+					sizeof(err)), -EINVAL);
+	ck_assert_msg(!strstr(err, "zzword"), "%s", err);
 	ck_assert_int_eq(pgio_dsn_check("postgresql://h/db?bogus=1", err,
 					sizeof(err)), -EINVAL);
 }
