@@ -298,12 +298,19 @@ static char *counters_json(struct fleet_host *f, char *mode, size_t modelen)
 	return text;
 }
 
+/* The heartbeat, which also claims the host id: another egressd (its
+ * store made at another time) holding it, seen within stale_after_s,
+ * keeps it, and this one then ships nothing and runs no command until
+ * the other is stale (-EADDRINUSE, f->clash). */
 static int heartbeat(struct fleet_host *f, char *err, size_t errlen)
 {
 	char inner[2048], outer[512], lv[24], rev[24], started[24], mode[16];
+	char inst[24];
 	char *counters = counters_json(f, mode, sizeof(mode));
 	const char *p[] = { f->host_id, f->name, inner, outer, EGRESSD_VERSION,
-			    mode, counters ? counters : "{}", lv, rev, started };
+			    mode, counters ? counters : "{}", lv, rev, started,
+			    inst };
+	PGresult *res = NULL;
 	int r;
 
 	inner_addrs(inner, sizeof(inner));
@@ -312,13 +319,14 @@ static int heartbeat(struct fleet_host *f, char *err, size_t errlen)
 	snprintf(rev, sizeof(rev), "%" PRId64,
 		 (int64_t)((uint64_t)f->created << 32 | (uint64_t)f->shipped));
 	snprintf(started, sizeof(started), "%" PRId64, f->started);
+	snprintf(inst, sizeof(inst), "%" PRId64, f->created);
 	r = fleet_host_exec(f,
 		       "INSERT INTO hosts AS h (host_id, name, inner_addrs,"
 		       " outer_addrs, version, mode, counters, list_version,"
-		       " shipped_rev, started, last_seen) VALUES ($1, $2,"
-		       " $3::text[], $4::text[], $5, $6, $7::jsonb, $8, $9,"
-		       " to_timestamp($10), now()) ON CONFLICT (host_id) DO"
-		       " UPDATE SET name = EXCLUDED.name,"
+		       " shipped_rev, started, last_seen, instance) VALUES ($1,"
+		       " $2, $3::text[], $4::text[], $5, $6, $7::jsonb, $8, $9,"
+		       " to_timestamp($10), now(), $11) ON CONFLICT (host_id) DO"
+		       " UPDATE SET name = EXCLUDED.name, instance = EXCLUDED.instance,"
 		       " inner_addrs = EXCLUDED.inner_addrs,"
 		       " outer_addrs = EXCLUDED.outer_addrs,"
 		       " version = EXCLUDED.version, mode = EXCLUDED.mode,"
@@ -326,9 +334,31 @@ static int heartbeat(struct fleet_host *f, char *err, size_t errlen)
 		       " list_version = EXCLUDED.list_version,"
 		       " shipped_rev = greatest(h.shipped_rev,"
 		       "  EXCLUDED.shipped_rev),"
-		       " started = EXCLUDED.started, last_seen = now()",
-		       10, p, NULL, err, errlen);
+		       " started = EXCLUDED.started, last_seen = now()"
+		       " WHERE h.instance IN (0, EXCLUDED.instance)"
+		       " OR h.last_seen < now() - make_interval(secs =>"
+		       "  (SELECT coalesce(max(value::integer), 60) FROM settings"
+		       "   WHERE key = 'stale_after_s'))"
+		       " RETURNING 1",
+		       11, p, &res, err, errlen);
 	free(counters);
+	if (r)
+		return r;
+	r = PQntuples(res) == 1 ? 0 : -EADDRINUSE;
+	PQclear(res);
+	if (r && !f->clash)
+		log_warn("fleet: host id %s is held by another egressd (its "
+			 "heartbeat is recent, its store another): this one "
+			 "ships nothing and runs no command until that one is "
+			 "stale; give each host its own fleet_host_id\n",
+			 f->host_id);
+	else if (!r && f->clash)
+		log_notice("fleet: host id %s is this egressd's again\n",
+			   f->host_id);
+	f->clash = r != 0;
+	if (r)
+		snprintf(err, errlen, "host id %s is held by another egressd",
+			 f->host_id);
 	return r;
 }
 
@@ -486,7 +516,18 @@ static int round_connected(struct fleet_host *f, struct clock *k, char *err,
 	int r = 0, s;
 
 	notifications(f);
-	if (f->want_lists || now >= k->lists) {
+	/* The host id first: while another egressd holds it, nothing else
+	 * (its commands, shipping over its rows) is this one's to do. */
+	if (f->clash || now >= k->heartbeat) {
+		k->heartbeat = now + FLEET_HEARTBEAT_S * 1000;
+		s = heartbeat(f, e, sizeof(e));
+		if (!s)
+			s = containers_sync(f, e, sizeof(e));
+		up = step_result(f, s, e, &r, err, errlen);
+		if (f->clash)
+			return r;
+	}
+	if (up && (f->want_lists || now >= k->lists)) {
 		f->want_lists = false;
 		k->lists = now + FLEET_LISTS_S * 1000;
 		s = fleet_host_lists_catch_up(f, e, sizeof(e));
@@ -508,13 +549,6 @@ static int round_connected(struct fleet_host *f, struct clock *k, char *err,
 			f->last_ship = (int64_t)time(NULL);
 			pthread_mutex_unlock(&f->lock);
 		}
-		up = step_result(f, s, e, &r, err, errlen);
-	}
-	if (up && now >= k->heartbeat) {
-		k->heartbeat = now + FLEET_HEARTBEAT_S * 1000;
-		s = heartbeat(f, e, sizeof(e));
-		if (!s)
-			s = containers_sync(f, e, sizeof(e));
 		up = step_result(f, s, e, &r, err, errlen);
 	}
 	if (up && now >= k->prune) {

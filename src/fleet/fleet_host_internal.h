@@ -77,6 +77,7 @@ struct fleet_host {
 	int64_t lists_at; /* central version copied */
 	char *containers_sent; /* the containers' JSON last sent */
 	bool want_lists, want_commands;
+	bool clash; /* another egressd holds the host id (heartbeat) */
 	bool white_added; /* a central white entry came in this catch-up */
 	int64_t white_sweep_at; /* ms, monotonic; 0: none due */
 	int64_t shipped_since; /* rows shipped since the database came back */

@@ -251,6 +251,12 @@ static const char *const steps[] = {
 	" SET search_path = public, pg_temp;"
 	"ALTER FUNCTION egressd_prune() SECURITY DEFINER"
 	" SET search_path = public, pg_temp;",
+
+	/* 4: which egressd holds a host id (its store's creation time): a
+	 * second machine given the same id (a cloned image, the same host
+	 * name) must not take the first one's rows and commands while the
+	 * first is alive. */
+	"ALTER TABLE hosts ADD COLUMN instance bigint NOT NULL DEFAULT 0;",
 };
 
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))

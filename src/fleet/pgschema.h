@@ -33,7 +33,7 @@
 #include <libpq-fe.h>
 
 /* The schema version this build writes and reads. */
-#define PGSCHEMA_VERSION 3
+#define PGSCHEMA_VERSION 4
 
 /* The channels hosts LISTEN on. */
 #define PGSCHEMA_CHAN_LISTS "egressd_lists"

@@ -66,7 +66,7 @@ wait_until 10 "the console to listen" grep -q "listening on" "$S/console.log" &&
 	ok "console listens on $URL in fleet mode" || bad "console: $(cat "$S/console.log")"
 grep -q "schema is ready" "$S/console.log" && ok "the console made the schema" ||
 	bad "no schema: $(cat "$S/console.log")"
-expect_eq "schema version" "$(sql 'SELECT max(version) FROM egressd_schema')" 3
+expect_eq "schema version" "$(sql 'SELECT max(version) FROM egressd_schema')" 4
 psql -X -q -v ON_ERROR_STOP=1 "$PG_DSN" -f "$ROOT/tests/e2e/fleet/console_rows.sql" >/dev/null ||
 	bad "the hosts' rows"
 # alpha's and beta's heartbeats (every 2 s; gamma is silent: stale)

@@ -418,6 +418,30 @@ grep -q "fleet: caught up after the outage" "$S/b/egressd.log" && ok "the return
 n=$(grep -c "fleet: PostgreSQL .* not available" "$S/b/egressd.log")
 [ "$n" = 1 ] && ok "host B logged the outage once" || bad "host B logged the outage $n times"
 
+# ---- another egressd claiming host A's id ----
+# Played in SQL: host A's row says another store holds the id and was
+# seen just now (what a cloned machine's heartbeat would leave). Host A
+# then ships nothing and runs no command until that one is stale.
+pg_psql "UPDATE hosts SET instance = 1, last_seen = now() + interval '1 hour' WHERE host_id = 'host-a'" >/dev/null
+wait_until 12 "host A to see its id held" eval \
+	'[[ "$(fleet_field a last_error)" == *"held by another egressd"* ]]' &&
+	ok "host A sees its id held by another egressd: $(fleet_field a last_error)" ||
+	bad "no clash seen: last_error '$(fleet_field a last_error)'"
+lookup a clash1.bad.test >/dev/null
+clash_rows() { pg_psql "SELECT count(*) FROM events WHERE host_id = 'host-a' AND subject = 'clash1.bad.test'"; }
+sleep 3 # what must not happen: the event shipping within 3 s (it ships within 1 s otherwise)
+[ "$(clash_rows)" = 0 ] && [ "$(fleet_field a outbox_pending)" -gt 0 ] &&
+	ok "meanwhile host A's new event stays in its outbox ($(fleet_field a outbox_pending) pending)" ||
+	bad "host A shipped over the other holder's rows: $(clash_rows) central, $(fleet_field a outbox_pending) pending"
+grep -q "host id host-a is held by another egressd" "$S/a/egressd.log" && ok "and says so in its log" ||
+	bad "no clash line in A's log"
+pg_psql "UPDATE hosts SET last_seen = now() - interval '10 minutes' WHERE host_id = 'host-a'" >/dev/null
+wait_until 15 "host A's event shipped once the other is stale" eval '[ "$(clash_rows)" = 1 ]' &&
+	ok "once the other holder is stale, host A takes its id back and ships" ||
+	bad "host A did not ship after the other went stale"
+grep -q "host id host-a is this egressd's again" "$S/a/egressd.log" && ok "and logs it" ||
+	bad "no take-back line in A's log"
+
 # ---- a database that accepts and never answers (TCP, in the sandbox) ----
 # Host B again, its fleet_dsn now a listener in its host namespace (by
 # name: localhost, resolved in the sandbox) that
