@@ -147,20 +147,6 @@ qstats() { # queue 0 of the host namespace: "portid queue_dropped user_dropped i
 	H cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null |
 		awk '$1 == 0 { print $2, $6, $7, $8; f = 1 } END { if (!f) print "- - - -" }'
 }
-# cputicks: "utime stime" of $pid and its children (egressd's watchdog), in
-# ticks. stime includes what the kernel does for a packet inside the verdict
-# call: its reinjection runs the rest of the forward path there, and the
-# softirq that delivers it to the server's namespace (veth) usually too.
-cputicks() {
-	local p u=0 s=0 f
-	[ -n "$pid" ] || { echo - -; return; }
-	for p in "$pid" $(pgrep -P "$pid"); do
-		# Fields after the ")" of comm: utime and stime are the 12th and 13th.
-		f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
-		read -r u s <<<"$(awk -v u="$u" -v s="$s" '{ print u + $12, s + $13 }' <<<"$f")"
-	done
-	echo "$u $s"
-}
 cell() { # cell WAY ROUND MODE CLIENTS
 	local way=$1 r=$2 mode=$3 c=$4 f
 	f=$S/$way.$r.$mode.$c
@@ -231,13 +217,7 @@ way_egressd() { # ROUND
 	cat "$S/egressd.log" >>"$S/egressd.all.log"
 }
 
-WAYS=(kernel floor egressd)
-for ((r = 1; r <= ROUNDS; r++)); do
-	order=()
-	for ((i = 0; i < 3; i++)); do order+=("${WAYS[(i + r - 1) % 3]}"); done
-	echo "bench-datapath: round $r/$ROUNDS, order ${order[*]}"
-	for w in "${order[@]}"; do "way_$w" "$r"; done
-done
+bench_rounds kernel floor egressd
 t_end=$(date +%s)
 grep -h "ruleset loaded\|lists:" "$S/egressd.all.log" | head -3 | sed 's/^egressd: /  egressd: /'
 echo "  egressd with the $LIST_N-entry list: running after $(paste -sd/ "$S/egressd.ready") s;" \

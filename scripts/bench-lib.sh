@@ -65,3 +65,33 @@ bench_conf() {
 		[ -z "${1:-}" ] || cat "$1"
 	} >"$S/egressd.conf"
 }
+
+# cputicks: "utime stime" of $pid and its children (egressd's watchdog), in
+# ticks. stime includes what the kernel does for a packet inside the verdict
+# call: its reinjection runs the rest of the forward path there, and the
+# softirq that delivers it to the server's namespace (veth) usually too.
+cputicks() {
+	local p u=0 s=0 f
+	[ -n "$pid" ] || { echo - -; return; }
+	for p in "$pid" $(pgrep -P "$pid"); do
+		# Fields after the ")" of comm: utime and stime are the 12th and 13th.
+		f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+		read -r u s <<<"$(awk -v u="$u" -v s="$s" '{ print u + $12, s + $13 }' <<<"$f")"
+	done
+	echo "$u $s"
+}
+
+# bench_rounds WAY... : $ROUNDS rounds, each running way_WAY ROUND for every
+# WAY in an order rotated by one a round, so that a burst of other load
+# hits them alike.
+bench_rounds() {
+	local ways=("$@") order r i w
+	for ((r = 1; r <= ROUNDS; r++)); do
+		order=()
+		for ((i = 0; i < ${#ways[@]}; i++)); do
+			order+=("${ways[(i + r - 1) % ${#ways[@]}]}")
+		done
+		echo "$NAME: round $r/$ROUNDS, order ${order[*]}"
+		for w in "${order[@]}"; do "way_$w" "$r"; done
+	done
+}

@@ -126,15 +126,6 @@ start_bg() {
 	cat "$log" >&2
 	exit 1
 }
-cputicks() { # "utime stime" of $pid and its children, in ticks
-	local p u=0 s=0 f
-	[ -n "$pid" ] || { echo - -; return; }
-	for p in "$pid" $(pgrep -P "$pid"); do
-		f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
-		read -r u s <<<"$(awk -v u="$u" -v s="$s" '{ print u + $12, s + $13 }' <<<"$f")"
-	done
-	echo "$u $s"
-}
 cell() { # cell WAY ROUND CLIENTS
 	local f=$S/$1.$2.$3
 	cputicks >"$f.cpu0"
@@ -202,13 +193,7 @@ way_egressd() {
 	cat "$S/egressd.log" >>"$S/egressd.all"
 }
 
-WAYS=(kernel opensnitch egressd)
-for ((r = 1; r <= ROUNDS; r++)); do
-	order=()
-	for ((i = 0; i < 3; i++)); do order+=("${WAYS[(i + r - 1) % 3]}"); done
-	echo "bench-opensnitch: round $r/$ROUNDS, order ${order[*]}"
-	for w in "${order[@]}"; do "way_$w" "$r"; done
-done
+bench_rounds kernel opensnitch egressd
 echo "  opensnitchd's queue rule: $(cat "$S/osd.rule" 2>/dev/null)"
 grep -hiE "error|warn" "$S/osd.all" | sort | uniq -c | head -5 | sed 's/^/  opensnitchd: /'
 

@@ -391,8 +391,10 @@ int fleet_host_commands_run(struct fleet_host *f, char *err, size_t errlen)
 	snprintf(limit, sizeof(limit), "%d", FLEET_COMMANDS_PAGE);
 	r = fleet_host_exec(f, "BEGIN", 0, NULL, NULL, err, errlen);
 	if (!r)
-		r = fleet_host_exec(f, "SELECT id, verb, args::text, created_by"
-				  " FROM commands WHERE host_id = $1 AND"
+		/* (bounded: a command's arguments are a few keys; longer
+		 * ones arrive cut, fail to parse and fail the command) */
+		r = fleet_host_exec(f, "SELECT id, verb, left(args::text, 4096),"
+				  " left(created_by, 64) FROM commands WHERE host_id = $1 AND"
 				  " state = 'pending' ORDER BY id LIMIT $2"
 				  " FOR UPDATE SKIP LOCKED",
 			       2, p, &res, err, errlen);

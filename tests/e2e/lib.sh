@@ -14,6 +14,16 @@ S=$(mktemp -d)
 fail=0 pid=
 CLEANUP_EXTRA=:
 
+# console_user_new : a console user "op" in $S/users with a random
+# password, in $PASS and $S/pass, both readable by the console's user.
+console_user_new() {
+	PASS=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+	echo "$PASS" >"$S/pass"
+	chmod 0644 "$S/pass"
+	echo "$PASS" | "$EGRESSCTL" console-user add op --users-file "$S/users" >/dev/null ||
+		bad "console-user add"
+	chmod 0644 "$S/users"
+}
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=1; }
 

@@ -60,12 +60,7 @@ done
 grp=$(getent group egressd | cut -d: -f3)
 [ -n "$grp" ] || { groupadd --system egressd && grp=$(getent group egressd | cut -d: -f3); }
 chmod 0711 "$S"
-PASS=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
-echo "$PASS" >"$S/pass"
-chmod 0644 "$S/pass"
-echo "$PASS" | "$EGRESSCTL" console-user add op --users-file "$S/users" >/dev/null ||
-	bad "console-user add"
-chmod 0644 "$S/users"
+console_user_new
 run_console() { # run_console LOG [flags...]
 	local log=$1
 	shift

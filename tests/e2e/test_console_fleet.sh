@@ -39,12 +39,7 @@ $BR ip link set lo up
 mkdir -p "/etc/netns/$NS_BR"
 echo "nameserver 192.0.2.53" >"/etc/netns/$NS_BR/resolv.conf"
 
-PASS=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
-echo "$PASS" >"$S/pass"
-chmod 0644 "$S/pass"
-echo "$PASS" | "$EGRESSCTL" console-user add op --users-file "$S/users" >/dev/null ||
-	bad "console-user add"
-chmod 0644 "$S/users"
+console_user_new
 
 # A DSN that does not parse is refused at start, naming the file and line.
 printf 'listen = 127.0.0.1:8743\nfleet_dsn = host=x port\n' >"$S/bad.conf"

@@ -283,10 +283,7 @@ wait_until 5 "the command on a deleted event failed" eval '[ "$(cmd_state "$id")
 NS_CON=${P}con
 ip netns add "$NS_CON" && ip netns exec "$NS_CON" ip link set lo up
 chmod 0711 "$S"
-CPASS=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
-echo "$CPASS" | "$EGRESSCTL" console-user add op --users-file "$S/users" >/dev/null ||
-	bad "console-user add"
-chmod 0644 "$S/users"
+console_user_new
 : >"$S/console.conf" && chmod 0644 "$S/console.conf"
 ip netns exec "$NS_CON" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	--no-new-privs --inh-caps=-all --bounding-set=-all "$ROOT/build/egressd-console" \
@@ -300,7 +297,7 @@ api() { ip netns exec "$NS_CON" curl -s -m 20 -o "$S/body" -w '%{http_code}' -b 
 post() { local p=$1; shift; api -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' "$@" "$URL$p"; }
 jq_() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <"$S/body"; }
 code=$(api -c "$S/jar" -H 'Content-Type: application/json' \
-	-d "{\"username\":\"op\",\"password\":\"$CPASS\"}" "$URL/api/login")
+	-d "{\"username\":\"op\",\"password\":\"$PASS\"}" "$URL/api/login")
 csrf=$(jq_ 'd.get("csrf", "")')
 [ "$code" = 200 ] && [ "$(jq_ 'd.get("fleet")')" = True ] && ok "console login, fleet mode" ||
 	bad "console login: $code $(cat "$S/body")"
